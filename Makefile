@@ -1,0 +1,44 @@
+# formline: the two quick-start commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP_WORKER := $(VENV)/.installed-worker
+STAMP_DEV := $(VENV)/.installed-dev
+
+.PHONY: demo test lint typecheck check bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_WORKER): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[worker,postgres]"
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(STAMP_WORKER)
+
+## demo: install, load the demo world and build its features on the embedded store
+demo: $(STAMP_WORKER)
+	$(BIN)/formline ingest:demo
+	$(BIN)/formline features:build
+
+## test: install the dev extras and run the test suite
+test: $(STAMP_DEV)
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP_DEV)
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+bench: $(STAMP_DEV)
+	$(BIN)/python benchmarks/features_build.py
+
+clean:
+	rm -rf $(VENV) .formline .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,26 @@
+"""Team rating systems fitted on finished results in the order they became known.
+
+Each system has a compiled kernel over plain arrays (for feature builders) and an estimator
+following the scikit-learn contract (hyperparameters in ``__init__``, ``fit`` returns ``self``,
+learned state ends in ``_``).
+"""
+
+from formline.core.ratings.elo import (
+    EloRatings,
+    NotFittedError,
+    elo_kernel,
+    expected_home_score,
+    regress_to_mean,
+)
+from formline.core.ratings.pi import PiRatings, pi_expected_goal_difference, pi_kernel
+
+__all__ = [
+    "EloRatings",
+    "NotFittedError",
+    "PiRatings",
+    "elo_kernel",
+    "expected_home_score",
+    "pi_expected_goal_difference",
+    "pi_kernel",
+    "regress_to_mean",
+]

@@ -1,0 +1,377 @@
+"""Elo ratings for football in FiveThirtyEight's style: home advantage, margin of victory and
+regression to the mean between seasons.
+
+:func:`elo_kernel` is the compiled recurrence over plain arrays (a feature builder calls it on
+hundreds of thousands of results); :class:`EloRatings` wraps it as an estimator over a results
+frame. Both take results in the order they became known (by ``observed_at``): the rating
+"before" a row only reflects the rows above it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import numba
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["EloRatings", "NotFittedError", "elo_kernel", "expected_home_score", "regress_to_mean"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+_MATCH_COLUMNS = ("home_team", "away_team", "home_goals", "away_goals")
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A learned attribute or prediction was requested from an estimator before ``fit``."""
+
+
+def _not_fitted(estimator: object, name: str) -> NoReturn:
+    """Raise the error for a missing attribute; shared by the estimators' ``__getattr__``."""
+    if name.endswith("_") and not name.startswith("__"):
+        raise NotFittedError(f"{type(estimator).__name__} is not fitted yet. Call `.fit()` first.")
+    raise AttributeError(f"{type(estimator).__name__!r} object has no attribute {name!r}")
+
+
+@numba.njit(cache=True)
+def _elo_loop(
+    home_idx: IntArray,
+    away_idx: IntArray,
+    home_goals: FloatArray,
+    away_goals: FloatArray,
+    season_idx: IntArray,
+    home_initial: FloatArray,
+    away_initial: FloatArray,
+    k: float,
+    home_advantage: float,
+    season_regression: float,
+    mean_rating: float,
+    use_mov: bool,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    n = home_idx.shape[0]
+    n_teams = 0
+    for i in range(n):
+        n_teams = max(n_teams, home_idx[i] + 1, away_idx[i] + 1)
+    rating = np.zeros(n_teams)
+    last_season = np.zeros(n_teams, dtype=np.int64)
+    seen = np.zeros(n_teams, dtype=np.bool_)
+    before = np.empty((2, n))
+    after = np.empty((2, n))
+    keep = 1.0 - season_regression
+    for i in range(n):
+        for side in range(2):
+            team = home_idx[i] if side == 0 else away_idx[i]
+            if not seen[team]:
+                seen[team] = True
+                rating[team] = home_initial[i] if side == 0 else away_initial[i]
+                last_season[team] = season_idx[i]
+            elif last_season[team] != season_idx[i]:
+                rating[team] = mean_rating + (rating[team] - mean_rating) * keep
+                last_season[team] = season_idx[i]
+            before[side, i] = rating[team]
+        diff = before[0, i] - before[1, i] + home_advantage
+        expected = 1.0 / (1.0 + 10.0 ** (-diff / 400.0))
+        gd = home_goals[i] - away_goals[i]
+        actual = 1.0 if gd > 0 else (0.0 if gd < 0 else 0.5)
+        multiplier = 1.0
+        if use_mov and gd != 0:
+            winner_diff = diff if gd > 0 else -diff
+            multiplier = math.log(abs(gd) + 1.0) / math.log(2.0) * 2.2 / (winner_diff * 0.001 + 2.2)
+        delta = k * multiplier * (actual - expected)
+        rating[home_idx[i]] += delta
+        rating[away_idx[i]] -= delta
+        after[0, i] = rating[home_idx[i]]
+        after[1, i] = rating[away_idx[i]]
+    return before[0], before[1], after[0], after[1]
+
+
+def elo_kernel(
+    home_idx: ArrayLike,
+    away_idx: ArrayLike,
+    home_goals: ArrayLike,
+    away_goals: ArrayLike,
+    season_idx: ArrayLike,
+    home_initial: ArrayLike,
+    away_initial: ArrayLike,
+    k: float,
+    home_advantage: float,
+    season_regression: float,
+    mean_rating: float,
+    use_mov: bool,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Run the Elo recurrence over finished matches in the order their results became known.
+
+    Parameters
+    ----------
+    home_idx, away_idx : array_like of int, shape (n,)
+        Team codes ``0 .. n_teams - 1``.
+    home_goals, away_goals : array_like of float, shape (n,)
+        Final score.
+    season_idx : array_like of int, shape (n,)
+        Season code; a team whose season differs from that of its previous match first regresses:
+        ``r = mean_rating + (r - mean_rating) * (1 - season_regression)``.
+    home_initial, away_initial : array_like of float, shape (n,)
+        Starting rating of the home / away team, read only on the team's first row.
+    k : float
+        Update size.
+    home_advantage : float
+        Rating points added to the home side in the expected score
+        ``E = 1 / (1 + 10 ** (-(Rh - Ra + home_advantage) / 400))``.
+    season_regression : float
+        Fraction of the distance to the mean removed at a season change.
+    mean_rating : float
+        The mean ratings regress to.
+    use_mov : bool
+        Scale updates of decisive results by ``ln(|gd| + 1) / ln(2) * 2.2 / (0.001 * d + 2.2)``,
+        ``d`` the winner's rating advantage including home advantage; draws use 1. The ``ln 2``
+        makes a one-goal win between equals count as much as a draw (as in World Football Elo),
+        and the second factor damps the autocorrelation of favourites' big wins.
+
+    Returns
+    -------
+    tuple of numpy.ndarray, each shape (n,)
+        ``(home_before, away_before, home_after, away_after)`` ratings per row; ``after`` is
+        ``before + delta`` (home) and ``before - delta`` (away) with
+        ``delta = k * multiplier * (S - E)``, ``S`` 1 / 0.5 / 0 for a home win / draw / loss.
+
+    Raises
+    ------
+    ValueError
+        If the arrays differ in length, a code is negative or a row has the same team twice.
+    """
+    hi, ai, si = (np.ascontiguousarray(x, dtype=np.int64) for x in (home_idx, away_idx, season_idx))
+    hg, ag, h0, a0 = (
+        np.ascontiguousarray(x, dtype=np.float64)
+        for x in (home_goals, away_goals, home_initial, away_initial)
+    )
+    if any(x.shape != hi.shape or x.ndim != 1 for x in (ai, si, hg, ag, h0, a0)):
+        raise ValueError("elo_kernel needs 1-D arrays of one length")
+    if hi.size and (min(hi.min(), ai.min()) < 0 or bool(np.any(hi == ai))):
+        raise ValueError("team codes must be non-negative and differ within a row")
+    result: tuple[FloatArray, FloatArray, FloatArray, FloatArray] = _elo_loop(
+        hi, ai, hg, ag, si, h0, a0, float(k), float(home_advantage),
+        float(season_regression), float(mean_rating), bool(use_mov),
+    )  # fmt: skip
+    return result
+
+
+def expected_home_score(
+    home_rating: ArrayLike, away_rating: ArrayLike, home_advantage: float
+) -> FloatArray:
+    """Expected home score ``1 / (1 + 10 ** (-(Rh - Ra + home_advantage) / 400))``, vectorised.
+
+    Parameters
+    ----------
+    home_rating, away_rating : array_like
+        Ratings before the match (broadcast together).
+    home_advantage : float
+        Rating points given to the home side.
+
+    Returns
+    -------
+    numpy.ndarray
+        Expected score in (0, 1): a win counts 1, a draw 0.5.
+    """
+    diff = np.asarray(home_rating, dtype=np.float64) - np.asarray(away_rating, dtype=np.float64)
+    result: FloatArray = 1.0 / (1.0 + 10.0 ** (-(diff + home_advantage) / 400.0))
+    return result
+
+
+def regress_to_mean(rating: ArrayLike, mean: float, fraction: float) -> FloatArray:
+    """Regress ratings: ``mean + (rating - mean) * (1 - fraction)``.
+
+    Parameters
+    ----------
+    rating : array_like
+        Ratings.
+    mean : float
+        Target of the regression.
+    fraction : float
+        Share of the distance removed, in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        Regressed ratings.
+    """
+    result: FloatArray = mean + (np.asarray(rating, dtype=np.float64) - mean) * (1.0 - fraction)
+    return result
+
+
+def _encode_results(
+    results: pd.DataFrame, extra: tuple[str, ...] = ()
+) -> tuple[NDArray[Any], IntArray, IntArray, FloatArray, FloatArray]:
+    """Validate a results frame; return (team names, home codes, away codes, goals, goals)."""
+    if not isinstance(results, pd.DataFrame):
+        raise TypeError(f"results must be a pandas DataFrame, got {type(results).__name__}")
+    missing = [c for c in (*_MATCH_COLUMNS, *extra) if c not in results.columns]
+    if missing:
+        raise ValueError(f"results is missing columns {missing}")
+    if results.empty:
+        raise ValueError("results is empty: fit needs at least one finished match")
+    columns = [*_MATCH_COLUMNS, *extra]
+    if results[columns].isna().to_numpy().any():
+        raise ValueError(f"results has missing values in {columns}; pass finished matches only")
+    codes, teams = pd.factorize(pd.concat([results["home_team"], results["away_team"]]))
+    n = len(results)
+    goals = [results[c].to_numpy(dtype=np.float64) for c in ("home_goals", "away_goals")]
+    if min(goals[0].min(), goals[1].min()) < 0:
+        raise ValueError("goals must be non-negative")
+    if bool(np.any(codes[:n] == codes[n:])):
+        raise ValueError("a team cannot play itself: home_team equals away_team in some row")
+    team_names = np.asarray(teams, dtype=object)
+    return team_names, codes[:n].astype(np.int64), codes[n:].astype(np.int64), goals[0], goals[1]
+
+
+def _last_values(
+    home_idx: IntArray, away_idx: IntArray, home: FloatArray, away: FloatArray, n_teams: int
+) -> FloatArray:
+    """Each team's value on its last row (home or away)."""
+    idx = np.column_stack([home_idx, away_idx]).ravel()[::-1]
+    values = np.column_stack([home, away]).ravel()[::-1]
+    out = np.full(n_teams, np.nan)
+    teams, first = np.unique(idx, return_index=True)
+    out[teams] = values[first]
+    return out
+
+
+class EloRatings:
+    """Elo ratings fitted on finished results, in the order the results became known.
+
+    Parameters
+    ----------
+    k : float, default 20.0
+        Update size (rating points per unit of surprise).
+    home_advantage : float, default 65.0
+        Rating points added to the home side in the expected score.
+    mean_rating : float, default 1500.0
+        Starting rating of new teams and target of the season regression.
+    promoted_penalty : float, default 100.0
+        Teams first seen in a season that is not their competition's first season in the data
+        (promoted teams) start at ``mean_rating - promoted_penalty``.
+    season_regression : float, default 1/3
+        Share of the distance to ``mean_rating`` removed when a team starts a new season.
+    use_mov : bool, default True
+        Scale updates by the margin-of-victory multiplier (see :func:`elo_kernel`).
+
+    Attributes
+    ----------
+    ratings_ : dict of str to float
+        Each team's rating after its last match (before any regression for a season not yet
+        started).
+    history_ : pandas.DataFrame
+        Aligned with the input rows: ``home_rating_before``, ``away_rating_before``,
+        ``home_rating_after``, ``away_rating_after``, ``home_expected``.
+    """
+
+    ratings_: dict[str, float]
+    history_: pd.DataFrame
+
+    def __init__(
+        self,
+        k: float = 20.0,
+        home_advantage: float = 65.0,
+        mean_rating: float = 1500.0,
+        promoted_penalty: float = 100.0,
+        season_regression: float = 1 / 3,
+        use_mov: bool = True,
+    ) -> None:
+        self.k = k
+        self.home_advantage = home_advantage
+        self.mean_rating = mean_rating
+        self.promoted_penalty = promoted_penalty
+        self.season_regression = season_regression
+        self.use_mov = use_mov
+
+    if not TYPE_CHECKING:  # hidden from mypy so that misspelt attributes stay type errors
+
+        def __getattr__(self, name: str) -> NoReturn:
+            _not_fitted(self, name)
+
+    def _check_params(self) -> None:
+        for name in ("k", "home_advantage", "mean_rating", "promoted_penalty"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be finite, got {getattr(self, name)!r}")
+        if self.k <= 0:
+            raise ValueError(f"k must be positive, got {self.k!r}")
+        if not 0.0 <= self.season_regression <= 1.0:
+            raise ValueError(f"season_regression must be in [0, 1], got {self.season_regression!r}")
+
+    def fit(self, results: pd.DataFrame) -> EloRatings:
+        """Run the ratings over ``results`` row by row, in the given order.
+
+        Parameters
+        ----------
+        results : pandas.DataFrame
+            Finished matches with ``home_team``, ``away_team``, ``home_goals``, ``away_goals``,
+            ``season`` (e.g. ``"2022-23"``) and optionally ``competition`` (missing: one
+            competition). Order the rows by ``observed_at`` first; rows are not re-sorted.
+
+        Returns
+        -------
+        EloRatings
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError
+            If a hyperparameter is out of range, a column is missing, a value is missing or
+            negative, or a row has the same team on both sides.
+        """
+        self._check_params()
+        teams, home_idx, away_idx, home_goals, away_goals = _encode_results(results, ("season",))
+        season_idx = pd.factorize(results["season"])[0].astype(np.int64)
+        competition = np.zeros(len(results), dtype=np.int64)
+        if "competition" in results.columns:  # a missing competition counts as one more
+            competition = pd.factorize(results["competition"], use_na_sentinel=False)[0]
+        # A team's first row decides its start; it is promoted if that row's season is not the
+        # first season of that row's competition.
+        first_season = pd.Series(season_idx).groupby(competition, sort=False).transform("first")
+        promoted = season_idx != first_season.to_numpy()
+        initial = np.where(promoted, self.mean_rating - self.promoted_penalty, self.mean_rating)
+        home_before, away_before, home_after, away_after = elo_kernel(
+            home_idx,
+            away_idx,
+            home_goals,
+            away_goals,
+            season_idx,
+            initial,
+            initial,
+            self.k,
+            self.home_advantage,
+            self.season_regression,
+            self.mean_rating,
+            self.use_mov,
+        )
+        self.history_ = pd.DataFrame(
+            {
+                "home_rating_before": home_before,
+                "away_rating_before": away_before,
+                "home_rating_after": home_after,
+                "away_rating_after": away_after,
+                "home_expected": expected_home_score(home_before, away_before, self.home_advantage),
+            },
+            index=results.index,
+        )
+        final = _last_values(home_idx, away_idx, home_after, away_after, len(teams))
+        self.ratings_ = {str(team): float(r) for team, r in zip(teams, final, strict=True)}
+        return self
+
+    def expected_home(self, home_team: str, away_team: str) -> float:
+        """Expected home score of a match between two fitted teams at their current ratings.
+
+        Raises
+        ------
+        NotFittedError
+            If called before :meth:`fit`.
+        KeyError
+            If a team was not in the fitted results.
+        """
+        unknown = [t for t in (home_team, away_team) if t not in self.ratings_]
+        if unknown:
+            raise KeyError(f"unknown team(s) {unknown}: not in the results passed to fit")
+        home, away = self.ratings_[home_team], self.ratings_[away_team]
+        return float(expected_home_score(home, away, self.home_advantage))

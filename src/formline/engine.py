@@ -1,0 +1,114 @@
+"""The DuckDB compute session: load what a computation needs from the store as Arrow, run SQL.
+
+The store stays the system of record; DuckDB runs in-process over Arrow copies of the rows a
+computation needs, so feature SQL is the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from formline.errors import ComputeError, StoreError
+from formline.store.db import Store
+
+_ARROW_TYPES = {
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "text": pa.string(),
+    "bool": pa.bool_(),
+}
+
+
+@dataclass(frozen=True)
+class InputQuery:
+    """A query against the store and the Arrow type kind of each column it returns
+    (``int``, ``float``, ``text``, ``bool`` or ``timestamp``; timestamps come back naive UTC)."""
+
+    sql: str
+    columns: Mapping[str, str]
+
+
+def _cast(column: pa.ChunkedArray, kind: str) -> pa.ChunkedArray:
+    if kind == "timestamp":
+        if pa.types.is_timestamp(column.type):
+            # PostgreSQL hands back timestamptz; Arrow stores UTC, so dropping the zone keeps UTC.
+            return column.cast(pa.timestamp("us"))
+        # SQLite keeps timestamps as naive UTC text (an all-NULL column arrives as int64).
+        return column.cast(pa.string()).cast(pa.timestamp("us"))
+    return column.cast(_ARROW_TYPES[kind])
+
+
+def _adbc_connect(store: Store) -> Any:
+    url = store.engine.url
+    if store.dialect == "sqlite":
+        import adbc_driver_sqlite.dbapi
+
+        return adbc_driver_sqlite.dbapi.connect(url.database or ":memory:")
+    import adbc_driver_postgresql.dbapi
+
+    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return adbc_driver_postgresql.dbapi.connect(libpq)
+
+
+def fetch_arrow(store: Store, query: InputQuery) -> pa.Table:
+    """Run ``query`` on the store and return its rows as an Arrow table typed by
+    ``query.columns``.
+
+    Reads go through ADBC, which hands back Arrow without a Python object per value.
+    """
+    import adbc_driver_manager
+
+    try:
+        with _adbc_connect(store) as conn, conn.cursor() as cursor:
+            if store.dialect == "sqlite":
+                # One batch, so the driver infers each column's type from all its rows.
+                cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "1000000000"})
+            cursor.execute(query.sql)
+            table = cursor.fetch_arrow_table()
+    except adbc_driver_manager.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"reading from the store: {first}") from exc
+    names = list(query.columns)
+    arrays = [_cast(table.column(i), kind) for i, kind in enumerate(query.columns.values())]
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def compute_session(threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory DuckDB connection, in UTC, for one computation."""
+    with translate_duckdb_errors("starting DuckDB"):
+        con = duckdb.connect(database=":memory:")
+        con.execute("SET TimeZone = 'UTC'")
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+@contextmanager
+def translate_duckdb_errors(what: str) -> Iterator[None]:
+    """Map DuckDB errors raised inside the block to :class:`ComputeError`."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ComputeError(f"{what}: {first}") from exc
+
+
+def load_inputs(
+    con: duckdb.DuckDBPyConnection, store: Store, queries: Mapping[str, InputQuery]
+) -> dict[str, int]:
+    """Fetch each query from the store into a DuckDB table of the same name. Returns row counts."""
+    counts = {}
+    for name, query in queries.items():
+        table = fetch_arrow(store, query)
+        with translate_duckdb_errors(f"loading {name} into DuckDB"):
+            con.register(f"_arrow_{name}", table)
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _arrow_{name}")
+            con.unregister(f"_arrow_{name}")
+        counts[name] = table.num_rows
+    return counts

@@ -1,0 +1,1 @@
+"""Two-sided matches (football first): sources, features and match models."""

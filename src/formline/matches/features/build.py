@@ -1,0 +1,396 @@
+"""Point-in-time match features, set-based in DuckDB.
+
+For every match (finished or scheduled) the cutoff is ``T = min(kickoff_at, as_of)`` and every
+feature uses only facts with ``observed_at < T``. Team state, head-to-head records and league
+tables are histories keyed by ``observed_at``; each match reads them with a strict ASOF join
+(``cutoff_at > observed_at``), which is what makes the rule hold by construction. Market features
+take the latest odds observed before the cutoff, so a match's own closing odds (observed at
+kickoff) never reach it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from formline.core.markets import implied_probabilities, overround
+from formline.matches.features.registry import (
+    FORM_METRICS,
+    VENUE_METRICS,
+    FeatureParams,
+    match_feature_set,
+)
+from formline.matches.features.team_state import (
+    create_results,
+    create_team_ratings,
+    create_team_state,
+)
+
+#: The columns the builder reads, per input table. Timestamps are naive UTC.
+MATCH_INPUT_COLUMNS = {
+    "match_id": "int",
+    "competition_id": "int",
+    "season": "text",
+    "kickoff_at": "timestamp",
+    "home_team_id": "int",
+    "away_team_id": "int",
+    "status": "text",
+    "home_goals": "int",
+    "away_goals": "int",
+    "home_shots": "int",
+    "away_shots": "int",
+    "home_shots_on_target": "int",
+    "away_shots_on_target": "int",
+    "home_xg": "float",
+    "away_xg": "float",
+    "observed_at": "timestamp",
+}
+ODDS_INPUT_COLUMNS = {
+    "match_id": "int",
+    "bookmaker": "text",
+    "market": "text",
+    "selection": "text",
+    "line": "float",
+    "kind": "text",
+    "price": "float",
+    "observed_at": "timestamp",
+}
+#: Bookmakers left out of market features: the best price across books is not a market.
+EXCLUDED_BOOKMAKERS = ("market_max",)
+
+
+_DUCKDB_TYPES = {"int": "BIGINT", "float": "DOUBLE", "text": "VARCHAR", "timestamp": "TIMESTAMP"}
+
+
+def create_input_tables(
+    con: duckdb.DuckDBPyConnection, matches: pd.DataFrame, odds: pd.DataFrame
+) -> None:
+    """Create the builder's input tables ``matches`` and ``odds`` from DataFrames (naive UTC
+    timestamps), typed as :data:`MATCH_INPUT_COLUMNS` and :data:`ODDS_INPUT_COLUMNS`."""
+    for name, frame, columns in (
+        ("matches", matches, MATCH_INPUT_COLUMNS),
+        ("odds", odds, ODDS_INPUT_COLUMNS),
+    ):
+        casts = ", ".join(f"CAST({c} AS {_DUCKDB_TYPES[k]}) AS {c}" for c, k in columns.items())
+        con.register(f"_input_{name}", frame[list(columns)])
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {casts} FROM _input_{name}")
+        con.unregister(f"_input_{name}")
+
+
+def _create_queries(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE queries AS
+        SELECT m.match_id, m.competition_id, m.season, m.kickoff_at, m.home_team_id,
+               m.away_team_id, least(m.kickoff_at, p.as_of) AS cutoff_at
+        FROM matches m, build_params p
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE query_teams AS
+        SELECT match_id, 'home' AS side, home_team_id AS team_id, competition_id, season,
+               kickoff_at, cutoff_at FROM queries
+        UNION ALL
+        SELECT match_id, 'away', away_team_id, competition_id, season, kickoff_at, cutoff_at
+        FROM queries
+        """
+    )
+
+
+def _create_side_features(con: duckdb.DuckDBPyConnection, params: FeatureParams) -> None:
+    """``side_features``: per (match, side), the team's state as of the cutoff."""
+    form_cols = ", ".join(f"s.form{n}_{m}" for n in params.form_windows for m, _ in FORM_METRICS)
+    venue_cols = ", ".join(f"v.venue{params.venue_window}_{m}" for m in VENUE_METRICS)
+    mean, penalty = params.elo_mean, params.elo_promoted_penalty
+    keep = 1.0 - params.elo_season_regression
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE side_features AS
+        WITH first_season AS (
+            SELECT competition_id, min(season) AS season FROM matches GROUP BY competition_id
+        )
+        SELECT q.match_id, q.side,
+               CASE
+                   WHEN s.elo_after IS NULL THEN
+                       CASE WHEN q.season = f.season THEN {mean} ELSE {mean - penalty} END
+                   WHEN s.season = q.season THEN s.elo_after
+                   ELSE {mean} + (s.elo_after - {mean}) * {keep}
+               END AS elo,
+               coalesce(s.pi_home_after, 0.0) AS pi_home,
+               coalesce(s.pi_away_after, 0.0) AS pi_away,
+               {form_cols}, coalesce(s.form_matches, 0) AS form_matches, {venue_cols},
+               date_diff('second', s.last_kickoff_at, q.kickoff_at) / 86400.0 AS rest_days,
+               len(list_filter(
+                   s.recent_kickoffs,
+                   lambda k: k >= q.kickoff_at - INTERVAL {params.congestion_days} DAY
+               )) AS recent_matches
+        FROM query_teams q
+        JOIN first_season f ON f.competition_id = q.competition_id
+        ASOF LEFT JOIN team_state s
+            ON s.team_id = q.team_id AND q.cutoff_at > s.observed_at
+        ASOF LEFT JOIN venue_state v
+            ON v.team_id = q.team_id AND v.is_home = (q.side = 'home')
+           AND q.cutoff_at > v.observed_at
+        """
+    )
+
+
+def _create_head_to_head(con: duckdb.DuckDBPyConnection, params: FeatureParams) -> None:
+    n = params.h2h_window
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE h2h_state AS
+        WITH meetings AS (
+            SELECT match_id, observed_at,
+                   least(home_team_id, away_team_id) AS team_lo,
+                   greatest(home_team_id, away_team_id) AS team_hi,
+                   CASE WHEN home_team_id < away_team_id THEN home_goals - away_goals
+                        ELSE away_goals - home_goals END AS gd_lo
+            FROM results
+        ), ordered AS (
+            SELECT *, row_number() OVER (
+                PARTITION BY team_lo, team_hi ORDER BY observed_at, match_id) AS r
+            FROM meetings
+        )
+        SELECT team_lo, team_hi, observed_at,
+               COUNT(*) OVER w AS meetings,
+               AVG(CASE WHEN gd_lo > 0 THEN 3 WHEN gd_lo = 0 THEN 1 ELSE 0 END) OVER w AS pts_lo,
+               AVG(CASE WHEN gd_lo < 0 THEN 3 WHEN gd_lo = 0 THEN 1 ELSE 0 END) OVER w AS pts_hi,
+               AVG(gd_lo) OVER w AS gd_lo
+        FROM ordered
+        WINDOW w AS (PARTITION BY team_lo, team_hi ORDER BY r
+                     ROWS BETWEEN {n - 1} PRECEDING AND CURRENT ROW)
+        QUALIFY r = max(r) OVER (PARTITION BY team_lo, team_hi, observed_at)
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE h2h_features AS
+        SELECT q.match_id,
+               coalesce(h.meetings, 0) AS h2h_meetings,
+               CASE WHEN q.home_team_id < q.away_team_id THEN h.pts_lo ELSE h.pts_hi END
+                   AS h2h_home_points,
+               CASE WHEN q.home_team_id < q.away_team_id THEN h.gd_lo ELSE -h.gd_lo END
+                   AS h2h_home_goal_diff
+        FROM queries q
+        ASOF LEFT JOIN h2h_state h
+            ON h.team_lo = least(q.home_team_id, q.away_team_id)
+           AND h.team_hi = greatest(q.home_team_id, q.away_team_id)
+           AND q.cutoff_at > h.observed_at
+        """
+    )
+
+
+def _create_league_table(con: duckdb.DuckDBPyConnection) -> None:
+    """``table_features``: each team's league position and rates in its competition-season as
+    of each distinct cutoff, ranked over every team with a fixture in that season."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE table_state AS
+        WITH rows AS (
+            SELECT competition_id, season, team_id, observed_at, match_id, gf, ga, points
+            FROM team_results
+        ), ordered AS (
+            SELECT *, row_number() OVER (
+                PARTITION BY competition_id, season, team_id ORDER BY observed_at, match_id) AS r
+            FROM rows
+        )
+        SELECT competition_id, season, team_id, observed_at,
+               r AS played,
+               SUM(points) OVER w AS points,
+               SUM(gf) OVER w AS goals_for,
+               SUM(gf - ga) OVER w AS goal_diff
+        FROM ordered
+        WINDOW w AS (PARTITION BY competition_id, season, team_id ORDER BY r
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        QUALIFY r = max(r) OVER (PARTITION BY competition_id, season, team_id, observed_at)
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE table_features AS
+        WITH season_teams AS (
+            SELECT DISTINCT competition_id, season, home_team_id AS team_id FROM matches
+            UNION
+            SELECT DISTINCT competition_id, season, away_team_id FROM matches
+        ), cutoffs AS (
+            SELECT DISTINCT competition_id, season, cutoff_at FROM queries
+        ), grid AS (
+            SELECT c.competition_id, c.season, c.cutoff_at, t.team_id
+            FROM cutoffs c JOIN season_teams t USING (competition_id, season)
+        ), standings AS (
+            SELECT g.competition_id, g.season, g.cutoff_at, g.team_id,
+                   coalesce(s.played, 0) AS played, coalesce(s.points, 0) AS points,
+                   coalesce(s.goal_diff, 0) AS goal_diff, coalesce(s.goals_for, 0) AS goals_for
+            FROM grid g
+            ASOF LEFT JOIN table_state s
+                ON s.competition_id = g.competition_id AND s.season = g.season
+               AND s.team_id = g.team_id AND g.cutoff_at > s.observed_at
+        )
+        SELECT competition_id, season, cutoff_at, team_id, played,
+               CASE WHEN played > 0 THEN rank() OVER (
+                   PARTITION BY competition_id, season, cutoff_at
+                   ORDER BY points DESC, goal_diff DESC, goals_for DESC) END AS position,
+               CASE WHEN played > 0 THEN points / played END AS points_per_game,
+               CASE WHEN played > 0 THEN goal_diff / played END AS goal_diff_per_game
+        FROM standings
+        """
+    )
+
+
+def _market_features(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """De-margined probabilities from the latest odds of each bookmaker before the cutoff."""
+    excluded = ", ".join(f"'{b}'" for b in EXCLUDED_BOOKMAKERS)
+    latest = con.execute(
+        f"""
+        WITH latest AS (
+            SELECT q.match_id, o.bookmaker, o.market, o.selection,
+                   arg_max(o.price, epoch_us(o.observed_at) * 2
+                           + CASE WHEN o.kind = 'closing' THEN 1 ELSE 0 END) AS price
+            FROM queries q
+            JOIN odds o ON o.match_id = q.match_id AND o.observed_at < q.cutoff_at
+            WHERE o.bookmaker NOT IN ({excluded})
+              AND (o.market = '1x2' OR (o.market = 'over_under' AND o.line = 2.5))
+            GROUP BY ALL
+        )
+        SELECT match_id, bookmaker, market,
+               max(price) FILTER (WHERE selection IN ('home', 'over')) AS p1,
+               max(price) FILTER (WHERE selection = 'draw') AS p2,
+               max(price) FILTER (WHERE selection IN ('away', 'under')) AS p3
+        FROM latest GROUP BY ALL ORDER BY match_id, bookmaker, market
+        """
+    ).df()
+    out = pd.DataFrame({"match_id": pd.Series(dtype="int64")})
+    one_x_two = latest[(latest["market"] == "1x2")].dropna(subset=["p1", "p2", "p3"])
+    if len(one_x_two):
+        prices = one_x_two[["p1", "p2", "p3"]].to_numpy(dtype=np.float64)
+        frame = pd.DataFrame({"match_id": one_x_two["match_id"].to_numpy()})
+        for method in ("shin", "power", "multiplicative"):
+            prefix = "market" if method == "shin" else f"market_{method}"
+            probs = implied_probabilities(prices, method=method)
+            for i, outcome in enumerate(("home", "draw", "away")):
+                frame[f"{prefix}_p_{outcome}"] = probs[:, i]
+        frame["market_margin_1x2"] = overround(prices)
+        frame = frame.dropna()
+        frame["market_bookmakers"] = 1
+        agg = {c: "mean" for c in frame.columns if c not in ("match_id", "market_bookmakers")}
+        out = frame.groupby("match_id", as_index=False).agg({**agg, "market_bookmakers": "sum"})
+    over_under = latest[latest["market"] == "over_under"].dropna(subset=["p1", "p3"])
+    if len(over_under):
+        prices = over_under[["p1", "p3"]].to_numpy(dtype=np.float64)
+        ou = pd.DataFrame(
+            {
+                "match_id": over_under["match_id"].to_numpy(),
+                "market_p_over_2_5": implied_probabilities(prices, method="shin")[:, 0],
+                "market_margin_over_under": overround(prices),
+            }
+        ).dropna()
+        out = out.merge(ou.groupby("match_id", as_index=False).mean(), on="match_id", how="outer")
+    return out
+
+
+def build_match_features(
+    con: duckdb.DuckDBPyConnection, as_of: datetime, params: FeatureParams | None = None
+) -> pd.DataFrame:
+    """Compute every registered match feature for every match in table ``matches``.
+
+    Parameters
+    ----------
+    con
+        A DuckDB connection holding tables ``matches`` and ``odds`` with
+        :data:`MATCH_INPUT_COLUMNS` and :data:`ODDS_INPUT_COLUMNS`.
+    as_of
+        Naive UTC timestamp: nothing observed at or after it is used.
+    params
+        Feature parameters; the defaults unless given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per match, ordered by ``match_id``: ``match_id``, ``cutoff_at`` and every
+        feature of the registry, in registry order.
+    """
+    params = params or FeatureParams()
+    feature_set = match_feature_set(params)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE build_params AS SELECT CAST(? AS TIMESTAMP) AS as_of", [as_of]
+    )
+    create_results(con)
+    _create_queries(con)
+    create_team_ratings(con, params)
+    create_team_state(con, params)
+    _create_side_features(con, params)
+    _create_head_to_head(con, params)
+    _create_league_table(con)
+    market_names = [spec.name for spec in feature_set if spec.uses_market]
+    market = _market_features(con).reindex(columns=["match_id", *market_names])
+    market = market.astype({"match_id": "int64", **dict.fromkeys(market_names, "float64")})
+    con.register("_market_features", market)
+
+    hfa = params.elo_home_advantage
+    side_cols = [
+        c
+        for c in con.execute("SELECT * FROM side_features LIMIT 0").df().columns
+        if c not in ("match_id", "side")
+    ]
+    form_cols = {f"form{n}_{m}" for n in params.form_windows for m, _ in FORM_METRICS}
+
+    def side_select(side: str) -> str:
+        picks = []
+        for col in side_cols:
+            if col.startswith("venue"):
+                name = f"{side}_{side}_form{col.removeprefix('venue')}"
+            elif col == "recent_matches":
+                name = f"{side}_matches_{params.congestion_days}d"
+            elif col in ("elo", "rest_days", "form_matches") or col in form_cols:
+                name = f"{side}_{col}"
+            else:
+                continue
+            picks.append(f"{side[0]}.{col} AS {name}")
+        return ", ".join(picks)
+
+    table_cols = ", ".join(
+        f"t{a}.{col} AS {side}_table_{name}"
+        for side, a in (("home", "h"), ("away", "a"))
+        for col, name in (
+            ("position", "position"),
+            ("points_per_game", "points_per_game"),
+            ("goal_diff_per_game", "goal_diff_per_game"),
+            ("played", "played"),
+        )
+    )
+    market_cols = ", ".join(f"mk.{spec.name}" for spec in feature_set if spec.uses_market)
+    frame = con.execute(
+        f"""
+        SELECT q.match_id, q.cutoff_at,
+               {side_select("home")}, {side_select("away")},
+               h.elo - a.elo AS elo_diff,
+               1.0 / (1.0 + pow(10.0, -(h.elo - a.elo + {hfa}) / 400.0)) AS elo_home_expected,
+               h.pi_home AS home_pi_home, a.pi_away AS away_pi_away,
+               sign(h.pi_home) * (pow(10.0, abs(h.pi_home) / 3.0) - 1.0)
+                 - sign(a.pi_away) * (pow(10.0, abs(a.pi_away) / 3.0) - 1.0)
+                 AS pi_expected_goal_diff,
+               x.h2h_meetings, x.h2h_home_points, x.h2h_home_goal_diff,
+               {table_cols},
+               {market_cols}
+        FROM queries q
+        JOIN side_features h ON h.match_id = q.match_id AND h.side = 'home'
+        JOIN side_features a ON a.match_id = q.match_id AND a.side = 'away'
+        JOIN h2h_features x ON x.match_id = q.match_id
+        LEFT JOIN table_features th ON th.competition_id = q.competition_id
+             AND th.season = q.season AND th.cutoff_at = q.cutoff_at
+             AND th.team_id = q.home_team_id
+        LEFT JOIN table_features ta ON ta.competition_id = q.competition_id
+             AND ta.season = q.season AND ta.cutoff_at = q.cutoff_at
+             AND ta.team_id = q.away_team_id
+        LEFT JOIN _market_features mk ON mk.match_id = q.match_id
+        ORDER BY q.match_id
+        """
+    ).df()
+    con.unregister("_market_features")
+    feature_set.check_columns(c for c in frame.columns if c not in ("match_id", "cutoff_at"))
+    return frame[["match_id", "cutoff_at", *feature_set.names]]

@@ -1,0 +1,1 @@
+"""Sources of match data. Each returns a :class:`~formline.matches.frames.SourceBatch`."""

@@ -1,0 +1,154 @@
+"""Connecting to the store, migrating it, and translating driver errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from formline.errors import StoreError
+from formline.settings import normalise_database_url, redact_url
+
+MIGRATIONS_PATH = Path(__file__).with_name("migrations")
+
+
+@contextmanager
+def translate_errors(what: str) -> Iterator[None]:
+    """Map SQLAlchemy and driver errors raised inside the block to :class:`StoreError`.
+
+    The message names the operation and the driver's first line, never the connection string.
+    """
+    try:
+        yield
+    except StoreError:
+        raise
+    except DBAPIError as exc:
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise StoreError(f"{what}: {detail}") from exc
+    except SQLAlchemyError as exc:
+        detail = str(exc).strip().splitlines()[0]
+        raise StoreError(f"{what}: {detail}") from exc
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@dataclass
+class Store:
+    """A handle on the database: the SQLAlchemy engine plus migration helpers."""
+
+    engine: Engine
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        """The URL with its password hidden."""
+        return redact_url(self.engine.url.render_as_string(hide_password=True))
+
+    @contextmanager
+    def begin(self, what: str = "store") -> Iterator[Connection]:
+        """A connection in a transaction that commits on success and rolls back on error."""
+        with translate_errors(what), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def connect(self, what: str = "store") -> Iterator[Connection]:
+        """A connection for reads."""
+        with translate_errors(what), self.engine.connect() as conn:
+            yield conn
+
+    def current_revision(self) -> str | None:
+        """The Alembic revision the database is at, or None if it was never migrated."""
+        with self.connect("reading the schema version") as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+    def head_revision(self) -> str:
+        """The newest revision this version of formline knows."""
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+        assert head is not None
+        return head
+
+    def migrate(self) -> tuple[str | None, str]:
+        """Upgrade the schema to the newest revision. Returns (before, after)."""
+        from alembic import command
+
+        before = self.current_revision()
+        with translate_errors("migrating the database"), self.engine.begin() as conn:
+            config = _alembic_config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+        return before, self.head_revision()
+
+    def ensure_migrated(self) -> None:
+        """Make sure the schema is current.
+
+        The embedded SQLite default migrates itself; a server database must be migrated on
+        purpose with ``formline db:migrate``.
+        """
+        current = self.current_revision()
+        if current == self.head_revision():
+            return
+        if self.dialect == "sqlite":
+            self.migrate()
+            return
+        state = "not migrated" if current is None else f"at revision {current}"
+        raise StoreError(f"database {self.display_url} is {state}; run `formline db:migrate` first")
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def _alembic_config() -> Config:
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_PATH))
+    return config
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for ``url`` with formline's connection settings (SQLite pragmas, pooling)."""
+    url = normalise_database_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """Open the store at ``url``; with ``migrate``, make sure its schema is current.
+
+    Raises
+    ------
+    StoreError
+        If the database cannot be reached or is not migrated (server databases).
+    """
+    store = Store(create_store_engine(url))
+    if migrate:
+        store.ensure_migrated()
+    return store

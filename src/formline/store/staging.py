@@ -1,0 +1,143 @@
+"""Bulk loading: stage a frame into a temporary table, then upsert from it in one statement.
+
+Row-by-row ORM inserts are far too slow for a million odds rows. Instead each load copies its
+rows into a temporary table (``COPY`` on PostgreSQL, ``executemany`` on SQLite) and lets the
+database join and upsert set-based, inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, text
+
+#: How SQLAlchemy's SQLite DateTime type writes timestamps; raw SQL must match it exactly,
+#: because SQLite compares timestamps as text.
+SQLITE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+_SQL_TYPES = {
+    "text": ("TEXT", "TEXT"),
+    "int": ("INTEGER", "BIGINT"),
+    "float": ("REAL", "DOUBLE PRECISION"),
+    "timestamp": ("TEXT", "TIMESTAMPTZ"),
+}
+
+
+def _column_values(series: pd.Series, kind: str, dialect: str) -> list[Any]:
+    """One column as Python values the driver accepts, with None for every missing value."""
+    missing = series.isna().to_numpy()
+    if kind == "timestamp":
+        stamps = pd.to_datetime(series)
+        if stamps.dt.tz is not None:
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        if dialect == "sqlite":
+            values = stamps.dt.strftime(SQLITE_DATETIME_FORMAT).astype(object).to_numpy()
+        else:
+            values = stamps.dt.tz_localize("UTC").astype(object).to_numpy()
+    elif kind == "int":
+        values = series.astype("Int64").astype(object).to_numpy()
+    elif kind == "float":
+        values = series.astype("float64").astype(object).to_numpy()
+    else:
+        values = series.astype("string").astype(object).to_numpy()
+    values = np.array(values, dtype=object)  # a writable copy (pandas may hand out views)
+    values[missing] = None
+    return list(values)
+
+
+def stage(
+    conn: Connection,
+    name: str,
+    columns: dict[str, str],
+    frame: pd.DataFrame,
+) -> int:
+    """Create temporary table ``name`` with ``columns`` (name -> text/int/float/timestamp) and
+    fill it with those columns of ``frame``. Returns the number of rows staged.
+
+    Timestamps in ``frame`` are naive UTC (or timezone-aware, converted to UTC).
+
+    The table lives until the end of the connection's session; it is dropped first if present.
+    """
+    dialect = conn.dialect.name
+    index = 0 if dialect == "sqlite" else 1
+    conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    column_sql = ", ".join(f'"{col}" {_SQL_TYPES[kind][index]}' for col, kind in columns.items())
+    conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({column_sql})"))
+    if frame.empty:
+        return 0
+    rows = list(
+        zip(
+            *(_column_values(frame[col], kind, dialect) for col, kind in columns.items()),
+            strict=True,
+        )
+    )
+    if not rows:
+        return 0
+    driver: Any = conn.connection.dbapi_connection
+    assert driver is not None
+    names = ", ".join(f'"{col}"' for col in columns)
+    if dialect == "postgresql":
+        with driver.cursor() as cursor, cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        placeholders = ", ".join("?" for _ in columns)
+        cursor = driver.cursor()
+        try:
+            cursor.executemany(f"INSERT INTO {name} ({names}) VALUES ({placeholders})", rows)
+        finally:
+            cursor.close()
+    return len(rows)
+
+
+def now_param(dialect: str) -> object:
+    """The current UTC time as a bound parameter for raw SQL on ``dialect``."""
+    from formline.store.types import utcnow
+
+    now = utcnow()
+    if dialect == "sqlite":
+        return now.replace(tzinfo=None).strftime(SQLITE_DATETIME_FORMAT)
+    return now
+
+
+def distinct_from(dialect: str, left: str, right: str) -> str:
+    """SQL for "left differs from right", treating NULLs as equal values."""
+    if dialect == "sqlite":
+        return f"({left} IS NOT {right})"
+    return f"({left} IS DISTINCT FROM {right})"
+
+
+def upsert_sql(
+    dialect: str,
+    table: str,
+    columns: Sequence[str],
+    select_sql: str,
+    conflict: Sequence[str],
+    update: Sequence[str],
+    touch: Sequence[str] = ("updated_at",),
+) -> str:
+    """``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` that only rewrites rows whose values changed.
+
+    Rows whose ``update`` columns are all unchanged are left alone (so loading the same data
+    twice changes nothing, not even ``updated_at``). Returns the ids of inserted or changed rows.
+    """
+    cols = ", ".join(f'"{c}"' for c in columns)
+    # SQLite needs a WHERE on INSERT ... SELECT ... ON CONFLICT to parse it unambiguously.
+    where = " WHERE true" if dialect == "sqlite" else ""
+    conflict_sql = ", ".join(f'"{c}"' for c in conflict)
+    if not update:
+        return (
+            f"INSERT INTO {table} ({cols}) {select_sql}{where} "
+            f"ON CONFLICT ({conflict_sql}) DO NOTHING RETURNING id"
+        )
+    sets = ", ".join(f'"{c}" = excluded."{c}"' for c in [*update, *touch])
+    changed = " OR ".join(
+        distinct_from(dialect, f'{table}."{c}"', f'excluded."{c}"') for c in update
+    )
+    return (
+        f"INSERT INTO {table} ({cols}) {select_sql}{where} "
+        f"ON CONFLICT ({conflict_sql}) DO UPDATE SET {sets} WHERE {changed} RETURNING id"
+    )

@@ -1,0 +1,121 @@
+"""The command line end to end, as a user runs it: exit codes, one-line errors, outputs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+DEMO_NOW = "2025-11-06"
+COMMANDS = [
+    "db:check",
+    "db:migrate",
+    "ingest:demo",
+    "ingest:football-data",
+    "features:build",
+    "features:export",
+]
+
+
+def run(
+    *args: str, home: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "FORMLINE_HOME": str(home), "COLUMNS": "200"}
+    environment.pop("DATABASE_URL", None)
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "formline", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str, tmp_path: Path) -> None:
+    result = run(command, "--help", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+
+
+def test_a_bad_as_of_is_a_usage_error_in_one_line(tmp_path: Path) -> None:
+    result = run("features:build", "--as-of", "yesterday-ish", home=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "--as-of" in lines[0] and "yesterday-ish" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_a_file_that_is_not_football_data_exits_2_naming_it(tmp_path: Path) -> None:
+    junk = tmp_path / "notes.csv"
+    junk.write_text("name,age\nann,3\n", encoding="utf-8")
+    result = run("ingest:football-data", str(junk), home=tmp_path)
+    assert result.returncode == 2
+    assert str(junk) in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_missing_path_exits_2(tmp_path: Path) -> None:
+    result = run("ingest:football-data", str(tmp_path / "nowhere"), home=tmp_path)
+    assert result.returncode == 2
+    assert "nowhere" in result.stderr
+
+
+def test_an_unsupported_database_url_exits_2(tmp_path: Path) -> None:
+    result = run("db:check", home=tmp_path, env={"DATABASE_URL": "mysql://x@localhost/db"})
+    assert result.returncode == 2
+    assert "DATABASE_URL" in result.stderr
+
+
+def test_verbose_shows_the_traceback(tmp_path: Path) -> None:
+    result = run("--verbose", "features:build", "--as-of", "nope", home=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr or "ConfigError" in result.stderr
+
+
+def test_demo_ingest_build_and_export(tmp_path: Path) -> None:
+    first = run("ingest:demo", "--now", DEMO_NOW, "--seed", "3", home=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "6840" in first.stdout
+
+    again = run("ingest:demo", "--now", DEMO_NOW, "--seed", "3", home=tmp_path)
+    assert again.returncode == 0
+    assert "already loaded" in again.stdout
+
+    build = run("features:build", "--as-of", DEMO_NOW, home=tmp_path)
+    assert build.returncode == 0, build.stderr
+    assert "6840 matches" in build.stdout
+
+    for suffix in ("csv", "parquet"):
+        out = tmp_path / f"features.{suffix}"
+        export = run("features:export", "--as-of", DEMO_NOW, "--out", str(out), home=tmp_path)
+        assert export.returncode == 0, export.stderr
+        frame = pd.read_csv(out) if suffix == "csv" else pd.read_parquet(out)
+        assert len(frame) == 6840
+        assert list(frame.columns[:5]) == [
+            "match_id",
+            "competition",
+            "kickoff_at",
+            "home_team",
+            "away_team",
+        ]
+        assert frame["match_id"].is_unique
+
+    forced = run("ingest:demo", "--now", DEMO_NOW, "--seed", "4", "--force", home=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert "6840" in forced.stdout
+
+
+def test_export_refuses_an_unknown_format(tmp_path: Path) -> None:
+    result = run(
+        "features:export", "--as-of", DEMO_NOW, "--out", str(tmp_path / "x.json"), home=tmp_path
+    )
+    assert result.returncode == 2
+    assert ".parquet or .csv" in result.stderr
