@@ -121,3 +121,72 @@ def build(matches: pd.DataFrame, odds: pd.DataFrame, as_of: datetime) -> pd.Data
         return build_match_features(con, as_of)
     finally:
         con.close()
+
+
+def frames_from_batch(
+    matches: pd.DataFrame, odds: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Builder input frames from source frames (names become ids, in order of appearance)."""
+    frame = matches.reset_index(drop=True).copy()
+    frame["match_id"] = np.arange(1, len(frame) + 1)
+    teams = {
+        name: i + 1
+        for i, name in enumerate(pd.unique(frame[["home_team", "away_team"]].to_numpy().ravel()))
+    }
+    comps = {name: i + 1 for i, name in enumerate(pd.unique(frame["competition"]))}
+    frame["home_team_id"] = frame["home_team"].map(teams)
+    frame["away_team_id"] = frame["away_team"].map(teams)
+    frame["competition_id"] = frame["competition"].map(comps)
+    key = ["competition", "season", "home_team", "away_team"]
+    priced = odds.merge(frame[[*key, "match_id"]], on=key, how="inner")
+    return frame, priced
+
+
+def match_row(
+    match_id: int,
+    home: int,
+    away: int,
+    kickoff: datetime,
+    goals: tuple[int, int] | None,
+    season: str = "2022-23",
+    competition_id: int = 1,
+) -> dict[str, object]:
+    """One builder input row; ``goals`` None means scheduled."""
+    finished = goals is not None
+    return {
+        "match_id": match_id,
+        "competition_id": competition_id,
+        "season": season,
+        "kickoff_at": kickoff,
+        "home_team_id": home,
+        "away_team_id": away,
+        "status": "finished" if finished else "scheduled",
+        "home_goals": goals[0] if goals else None,
+        "away_goals": goals[1] if goals else None,
+        "home_shots": 10 if finished else None,
+        "away_shots": 8 if finished else None,
+        "home_shots_on_target": 4 if finished else None,
+        "away_shots_on_target": 3 if finished else None,
+        "home_xg": 1.5 if finished else None,
+        "away_xg": 1.0 if finished else None,
+        "observed_at": kickoff + timedelta(hours=2) if finished else None,
+    }
+
+
+def rows_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+    """Typed builder input frame from :func:`match_row` rows."""
+    return _typed_matches(pd.DataFrame(rows))
+
+
+NO_ODDS = pd.DataFrame(
+    {
+        "match_id": pd.Series(dtype="int64"),
+        "bookmaker": pd.Series(dtype="str"),
+        "market": pd.Series(dtype="str"),
+        "selection": pd.Series(dtype="str"),
+        "line": pd.Series(dtype="float64"),
+        "kind": pd.Series(dtype="str"),
+        "price": pd.Series(dtype="float64"),
+        "observed_at": pd.Series(dtype="datetime64[us]"),
+    }
+)

@@ -1,0 +1,141 @@
+"""What each feature means, checked on worlds small enough to work out by hand, and against the
+reference rating estimators on the demo world."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from world import NO_ODDS, build, frames_from_batch, match_row, rows_frame
+
+from formline.core.ratings import EloRatings, PiRatings
+from formline.matches.features import FEATURE_SET_VERSION, MATCH_FEATURES
+from formline.matches.sources.demo import generate_demo_world
+
+DAY = timedelta(days=1)
+START = datetime(2022, 8, 6, 15, 0)
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    batch = generate_demo_world(
+        seed=11, now=datetime(2025, 11, 6), n_leagues=2, n_teams=8, n_seasons=3
+    )
+    matches, odds = frames_from_batch(batch.matches, batch.odds)
+    features = build(matches, odds, datetime(2025, 11, 6)).set_index("match_id")
+    return matches, odds, features
+
+
+def test_every_registered_feature_is_emitted_in_order(demo: tuple[pd.DataFrame, ...]) -> None:
+    features = demo[2]
+    assert list(features.columns[1:]) == MATCH_FEATURES.names
+    assert len(FEATURE_SET_VERSION) == 16
+
+
+def test_elo_and_pi_features_match_the_reference_estimators(
+    demo: tuple[pd.DataFrame, ...],
+) -> None:
+    matches, _, features = demo
+    finished = matches[matches["status"] == "finished"].sort_values(["observed_at", "match_id"])
+    results = (
+        finished.drop(columns=["competition"])
+        .rename(columns={"competition_id": "competition"})[
+            ["home_team", "away_team", "home_goals", "away_goals", "season", "competition"]
+        ]
+        .astype({"home_goals": "int64", "away_goals": "int64"})
+    )
+    elo = EloRatings().fit(results)
+    got = features.loc[finished["match_id"]]
+    np.testing.assert_allclose(got["home_elo"], elo.history_["home_rating_before"], rtol=1e-9)
+    np.testing.assert_allclose(got["away_elo"], elo.history_["away_rating_before"], rtol=1e-9)
+    np.testing.assert_allclose(got["elo_home_expected"], elo.history_["home_expected"], rtol=1e-9)
+    pi = PiRatings().fit(results)
+    np.testing.assert_allclose(
+        got["home_pi_home"], pi.history_["home_team_home_before"], atol=1e-12
+    )
+    np.testing.assert_allclose(
+        got["away_pi_away"], pi.history_["away_team_away_before"], atol=1e-12
+    )
+    # Promoted teams exist in the later seasons and start below the mean.
+    assert (got["home_elo"] == 1400.0).any()
+
+
+def test_market_probabilities_are_de_margined_and_sum_to_one(
+    demo: tuple[pd.DataFrame, ...],
+) -> None:
+    features = demo[2].dropna(subset=["market_p_home"])
+    for prefix in ("market", "market_power", "market_multiplicative"):
+        total = features[[f"{prefix}_p_{o}" for o in ("home", "draw", "away")]].sum(axis=1)
+        np.testing.assert_allclose(total, 1.0, atol=1e-9)
+    assert features["market_margin_1x2"].between(0.0, 0.1).all()
+    assert (features["market_bookmakers"] == 2).all()
+
+
+def test_form_is_a_linearly_weighted_mean_of_the_last_n_results() -> None:
+    rows = [match_row(i + 1, 1, 10 + i, START + i * 7 * DAY, (i + 1, 0)) for i in range(6)]
+    rows.append(match_row(7, 1, 20, START + 42 * DAY, None))
+    features = build(rows_frame(rows), NO_ODDS, START + 60 * DAY).set_index("match_id").loc[7]
+    # goals 2..6 with weights 1..5 over the last five; 1..6 with weights 5..10 over ten.
+    assert features["home_form5_goals_for"] == pytest.approx(70 / 15)
+    assert features["home_form10_goals_for"] == pytest.approx(175 / 45)
+    assert features["home_form5_points"] == pytest.approx(3.0)
+    assert features["home_form_matches"] == 6
+    assert features["home_home_form5_goals_for"] == pytest.approx(70 / 15)
+    assert features["home_rest_days"] == pytest.approx(7.0)
+    assert features["home_matches_14d"] == 2
+
+
+def test_head_to_head_is_seen_from_the_home_side() -> None:
+    rows = [
+        match_row(1, 1, 2, START, (2, 0)),
+        match_row(2, 2, 1, START + 14 * DAY, None),
+    ]
+    features = build(rows_frame(rows), NO_ODDS, START + 30 * DAY).set_index("match_id").loc[2]
+    assert features["h2h_meetings"] == 1
+    assert features["h2h_home_points"] == 0
+    assert features["h2h_home_goal_diff"] == -2
+
+
+def test_the_league_table_ranks_every_team_of_the_season() -> None:
+    rows = [
+        match_row(1, 1, 2, START, (3, 0)),
+        match_row(2, 3, 4, START, (1, 1)),
+        match_row(3, 1, 3, START + 7 * DAY, None),
+        match_row(4, 2, 4, START + 7 * DAY, None),
+    ]
+    features = build(rows_frame(rows), NO_ODDS, START + 10 * DAY).set_index("match_id")
+    assert features.loc[3, "home_table_position"] == 1
+    assert features.loc[3, "away_table_position"] == 2  # ties with team 4, ahead of team 2
+    assert features.loc[4, "away_table_position"] == 2
+    assert features.loc[4, "home_table_position"] == 4
+    assert features.loc[3, "home_table_points_per_game"] == 3
+    assert features.loc[4, "home_table_goal_diff_per_game"] == -3
+    assert pd.isna(features.loc[1, "home_table_position"])  # nothing played yet
+
+
+def test_season_regression_applies_from_a_teams_first_match_of_the_new_season() -> None:
+    rows = [match_row(1, 1, 2, START, (4, 0), season="2022-23")]
+    rows.append(match_row(2, 1, 3, START + 300 * DAY, None, season="2023-24"))
+    features = build(rows_frame(rows), NO_ODDS, START + 400 * DAY).set_index("match_id")
+    gain = features.loc[1, "home_elo"]  # 1500 before the first match
+    after_first = (
+        EloRatings()
+        .fit(
+            pd.DataFrame(
+                {
+                    "home_team": ["a"],
+                    "away_team": ["b"],
+                    "home_goals": [4],
+                    "away_goals": [0],
+                    "season": ["2022-23"],
+                }
+            )
+        )
+        .ratings_["a"]
+    )
+    assert gain == 1500.0
+    expected = 1500.0 + (after_first - 1500.0) * (2.0 / 3.0)
+    assert features.loc[2, "home_elo"] == pytest.approx(expected)
+    assert features.loc[2, "away_elo"] == 1400.0  # first seen after the first season: promoted
