@@ -119,3 +119,20 @@ def test_export_refuses_an_unknown_format(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert ".parquet or .csv" in result.stderr
+
+
+def test_database_url_switches_to_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    env = {"DATABASE_URL": postgres_url}
+    unmigrated = run("ingest:demo", "--now", DEMO_NOW, home=tmp_path, env=env)
+    assert unmigrated.returncode == 1
+    assert "db:migrate" in unmigrated.stderr
+    assert run("db:migrate", home=tmp_path, env=env).returncode == 0
+    check = run("db:check", home=tmp_path, env=env)
+    assert check.returncode == 0 and "postgresql" in check.stdout
+    assert "password" not in check.stdout
+    loaded = run("ingest:demo", "--now", DEMO_NOW, home=tmp_path, env=env)
+    assert loaded.returncode == 0, loaded.stderr
+    built = run("features:build", "--as-of", DEMO_NOW, home=tmp_path, env=env)
+    assert built.returncode == 0, built.stderr
+    assert "6840 matches" in built.stdout
+    assert not (tmp_path / "formline.db").exists()

@@ -170,7 +170,7 @@ def ingest_football_data(
     with RichProgress(console) as progress:
         result = run(store, paths, progress=progress)
     for line in result.rejects[:50]:
-        err_console.print(line, markup=False, highlight=False)
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
     if len(result.rejects) > 50:
         err_console.print(f"... and {len(result.rejects) - 50} more (table ingest_rejects)")
     console.print(
@@ -217,7 +217,7 @@ def main() -> None:
     except FormlineError as exc:
         if _state["verbose"]:
             err_console.print_exception()
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("aborted")
@@ -233,5 +233,7 @@ def main() -> None:
         if _state["verbose"]:
             err_console.print_exception()
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        err_console.print(f"error: {type(exc).__name__}: {first}", markup=False, highlight=False)
+        err_console.print(
+            f"error: {type(exc).__name__}: {first}", markup=False, highlight=False, soft_wrap=True
+        )
         sys.exit(1)
