@@ -10,15 +10,18 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from formline.errors import FormlineError
+from formline.errors import ConfigError, FormlineError
 from formline.settings import Settings
+
+if TYPE_CHECKING:
+    from formline.core.calibration import CalibrationMethod
 from formline.timeutil import parse_instant, utc_now_naive
 
 app = typer.Typer(
@@ -82,6 +85,12 @@ def _store(settings: Settings, migrate: bool = True) -> Any:
     from formline.store.db import open_store
 
     return open_store(settings.resolved_database_url, migrate=migrate)
+
+
+def _calibration(value: str) -> CalibrationMethod:
+    if value not in ("temperature", "isotonic", "none"):
+        raise ConfigError(f"--calibration: '{value}' is not one of temperature, isotonic, none")
+    return value  # type: ignore[return-value]
 
 
 def _as_of(value: str | None) -> datetime:
@@ -208,6 +217,373 @@ def features_export(
     with RichProgress(console) as progress:
         rows = export_features(store, instant, out, progress=progress)
     console.print(f"{rows} matches written to {out}")
+
+
+# --------------------------------------------------------------------------- models
+
+
+def _model_dir(settings: Settings) -> Path:
+    return settings.resolved_model_storage_path
+
+
+def _metrics_table(title: str, rows: list[tuple[str, dict[str, Any] | None]]) -> Table:
+    table = Table(title=title, header_style="bold")
+    table.add_column("model")
+    for col in ("matches", "RPS", "log loss", "Brier", "accuracy", "ECE"):
+        table.add_column(col, justify="right")
+    for name, metrics in rows:
+        if not metrics:
+            continue
+        table.add_row(
+            name,
+            str(int(metrics.get("n", 0))),
+            f"{metrics['rps']:.4f}",
+            f"{metrics['log_loss']:.4f}",
+            f"{metrics['brier']:.4f}",
+            f"{metrics['accuracy']:.3f}",
+            f"{metrics.get('ece', float('nan')):.3f}",
+        )
+    return table
+
+
+ModelType = Annotated[
+    str,
+    typer.Option(
+        "--model-type",
+        help="logistic, lightgbm, dixon-coles, elo, market or ensemble.",
+    ),
+]
+
+
+@app.command("model:train")
+def model_train(
+    as_of: AsOf = None,
+    lookback: Annotated[int, typer.Option("--lookback", help="Training window in days.")] = 3650,
+    model_type: ModelType = "logistic",
+    competition: Annotated[
+        str | None, typer.Option("--competition", help="Train on one competition code only.")
+    ] = None,
+    trials: Annotated[int, typer.Option("--trials", help="Optuna trials (lightgbm).")] = 0,
+    no_market: Annotated[
+        bool, typer.Option("--no-market", help="Leave out every feature derived from odds.")
+    ] = False,
+    calibration: Annotated[
+        str, typer.Option("--calibration", help="temperature, isotonic or none.")
+    ] = "temperature",
+    seed: Annotated[int, typer.Option("--seed", help="Random state.")] = 0,
+) -> None:
+    """Train a model walk-forward, register it, and deploy it only if it beats the champion."""
+    from formline.pipeline.train import TrainConfig, train_model
+
+    settings = _settings()
+    config = TrainConfig(
+        model_type=model_type,
+        as_of=_as_of(as_of),
+        lookback_days=lookback,
+        competition=competition,
+        use_market=not no_market,
+        trials=trials,
+        calibration=_calibration(calibration),
+        random_state=seed,
+        horizon_days=settings.default_horizon_days,
+    )
+    store = _store(settings)
+    with console.status(f"training {model_type} walk-forward"):
+        result = train_model(store, config, _model_dir(settings))
+    version = result.version
+    console.print(f"model {version.id}: {version.name} v{version.version} ({version.status})")
+    rows = [(version.name, result.metrics), ("elo reference", result.metrics.get("elo_reference"))]
+    console.print(_metrics_table("walk-forward validation", rows))
+    if result.market_metrics:
+        console.print(
+            _metrics_table(
+                "on the matches with closing odds",
+                [
+                    (version.name, result.metrics.get("on_market_matches")),
+                    ("closing line (Shin)", result.market_metrics),
+                ],
+            )
+        )
+    console.print(f"{result.decision}: {result.reason}")
+
+
+@app.command("model:list")
+def model_list() -> None:
+    """List model versions, newest first."""
+    from formline.store.registry import list_model_versions
+
+    table = Table(header_style="bold")
+    for col in ("id", "name", "v", "status", "as of", "train", "valid", "RPS", "log loss"):
+        table.add_column(col)
+    for v in list_model_versions(_store(_settings())):
+        metrics = v.metrics or {}
+        table.add_row(
+            str(v.id),
+            v.name,
+            str(v.version),
+            v.status,
+            f"{v.training_as_of:%Y-%m-%d %H:%M}",
+            str(v.n_train or ""),
+            str(v.n_validation or ""),
+            f"{metrics['rps']:.4f}" if "rps" in metrics else "",
+            f"{metrics['log_loss']:.4f}" if "log_loss" in metrics else "",
+        )
+    console.print(table)
+
+
+@app.command("model:show")
+def model_show(model_id: Annotated[int, typer.Argument(help="Model version id.")]) -> None:
+    """Show one model version: window, features, hyperparameters, metrics, status."""
+    import json
+
+    from formline.store.registry import get_model_version
+
+    v = get_model_version(_store(_settings()), model_id)
+    console.print(f"[bold]{v.name} v{v.version}[/] (id {v.id}) {v.status}")
+    if v.status_reason:
+        console.print(f"reason: {v.status_reason}")
+    if v.error:
+        console.print(f"error: {v.error}", markup=False)
+    console.print(
+        f"trained as of {v.training_as_of:%Y-%m-%d %H:%M}Z on {v.n_train} matches "
+        f"({v.window_start:%Y-%m-%d} to {v.window_end:%Y-%m-%d}); {v.n_validation} validated"
+    )
+    console.print(f"feature version {v.feature_version}; {len(v.feature_names)} features")
+    console.print(f"artifact {v.artifact_path} sha256 {v.artifact_sha256}")
+    console.print("hyperparameters " + json.dumps(v.hyperparameters, sort_keys=True))
+    if v.metrics:
+        console.print(
+            _metrics_table(
+                "validation",
+                [
+                    (v.name, v.metrics),
+                    ("elo reference", v.metrics.get("elo_reference")),
+                    (f"{v.name} (closing-odds matches)", v.metrics.get("on_market_matches")),
+                    ("closing line (Shin)", v.market_metrics),
+                ],
+            )
+        )
+
+
+@app.command("model:promote")
+def model_promote(
+    model_id: Annotated[int, typer.Argument(help="Model version id to deploy.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the ledger.")] = "manual",
+) -> None:
+    """Deploy a model version by hand (the ledger records it)."""
+    from formline.store.registry import deploy
+
+    v = deploy(_store(_settings()), model_id, reason=reason)
+    console.print(f"deployed {v.name} v{v.version} (id {v.id})")
+
+
+@app.command("model:rollback")
+def model_rollback(
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the ledger.")] = "rollback",
+) -> None:
+    """Re-deploy the model that was deployed before the current one."""
+    from formline.store.registry import rollback
+
+    v = rollback(_store(_settings()), reason=reason)
+    console.print(f"rolled back to {v.name} v{v.version} (id {v.id})")
+
+
+@app.command("model:backtest")
+def model_backtest(
+    start: Annotated[str, typer.Option("--start", help="First kickoff date (UTC).")],
+    end: Annotated[str, typer.Option("--end", help="End date, exclusive (UTC).")],
+    out: Annotated[Path, typer.Option("--out", help="Output CSV, one row per match.")],
+    model_type: ModelType = "logistic",
+    refit: Annotated[str, typer.Option("--refit", help="season or month.")] = "season",
+    no_market: Annotated[
+        bool, typer.Option("--no-market", help="Leave out every feature derived from odds.")
+    ] = False,
+    competition: Annotated[
+        str | None, typer.Option("--competition", help="One competition code only.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random state.")] = 0,
+) -> None:
+    """Walk-forward backtest over a period, refitting at each season or month boundary."""
+    from formline.pipeline.backtest import backtest_metrics, run_backtest, write_backtest
+    from formline.pipeline.train import TrainConfig
+
+    config = TrainConfig(
+        model_type=model_type,
+        use_market=not no_market,
+        competition=competition,
+        random_state=seed,
+        lookback_days=0,
+    )
+    store = _store(_settings())
+    with console.status(f"backtesting {model_type}"):
+        result = run_backtest(
+            store, parse_instant(start, "--start"), parse_instant(end, "--end"), config, refit
+        )
+    write_backtest(result, out)
+    metrics = backtest_metrics(result.frame)
+    console.print(
+        _metrics_table(
+            f"{result.model}: {len(result.frame)} matches, {result.refits} refits",
+            [
+                (result.model, metrics["model"]),
+                (f"{result.model} (closing-odds matches)", metrics.get("model_on_market_matches")),
+                ("closing line (Shin)", metrics.get("closing_market")),
+            ],
+        )
+    )
+    console.print(f"written to {out}")
+
+
+@app.command("model:report")
+def model_report(
+    model_id: Annotated[int, typer.Argument(help="Model version id.")],
+    out: Annotated[Path, typer.Option("--out", help="Output HTML file.")] = Path("report.html"),
+) -> None:
+    """Write a self-contained HTML report of a model's validation."""
+    from formline.pipeline.report import write_report
+
+    path = write_report(_store(_settings()), model_id, out)
+    console.print(f"report written to {path}")
+
+
+# --------------------------------------------------------------------------- predictions
+
+
+@app.command("predict:run")
+def predict_run(
+    as_of: AsOf = None,
+    horizon: Annotated[
+        int | None, typer.Option("--horizon", help="Days ahead (default DEFAULT_HORIZON_DAYS).")
+    ] = None,
+) -> None:
+    """Predict every match in (as_of, as_of + horizon] with the deployed model; publish."""
+    from formline.pipeline.predict import run_predictions
+
+    settings = _settings()
+    instant = _as_of(as_of)
+    days = horizon or settings.default_horizon_days
+    with console.status("predicting"):
+        result = run_predictions(_store(settings), instant, days)
+    if result.snapshot_id is None:
+        console.print(f"no matches to predict in ({instant:%Y-%m-%d %H:%M}, +{days} days]")
+        return
+    state = "published" if result.created else "already published (unchanged)"
+    console.print(
+        f"snapshot {result.snapshot_id} {state}: {len(result.predictions)} matches, model "
+        f"{result.model.name} v{result.model.version}, as of {instant.isoformat()}Z"
+    )
+
+
+@app.command("predict:match")
+def predict_match(match_id: Annotated[int, typer.Argument(help="Match id.")]) -> None:
+    """Print the latest published prediction of one match with its drivers."""
+    from formline.errors import ModelNotFoundError
+    from formline.store.predictions import latest_prediction_for_match
+
+    p = latest_prediction_for_match(_store(_settings()), match_id)
+    if p is None:
+        raise ModelNotFoundError(f"match {match_id}: no published prediction covers it")
+    console.print(
+        f"match {match_id} (snapshot {p['snapshot_id']}, as of {p['as_of']:%Y-%m-%d %H:%M}Z)"
+    )
+    table = Table(header_style="bold")
+    for col in ("", "home", "draw", "away", "over 2.5"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        "probability", *(f"{p[k]:.3f}" for k in ("p_home", "p_draw", "p_away", "p_over_2_5"))
+    )
+    table.add_row(
+        "fair odds",
+        *(f"{p[k]:.2f}" for k in ("fair_home", "fair_draw", "fair_away", "fair_over_2_5")),
+    )
+    console.print(table)
+    if p.get("drivers"):
+        drivers = Table(title="drivers (contribution to each outcome's score)", header_style="bold")
+        for col in ("feature", "value", "home", "draw", "away"):
+            drivers.add_column(col, justify="right" if col != "feature" else "left")
+        for d in p["drivers"]:
+            value = "" if d.get("value") is None else f"{d['value']:.3f}"
+            drivers.add_row(
+                d["feature"], value, *(f"{d[o]:+.3f}" for o in ("home", "draw", "away"))
+            )
+        console.print(drivers)
+    else:
+        console.print("this model gives no per-feature drivers")
+
+
+# --------------------------------------------------------------------------- daily
+
+
+@app.command("daily:run")
+def daily_run(
+    as_of: AsOf = None,
+    horizon: Annotated[
+        int | None, typer.Option("--horizon", help="Days ahead (default DEFAULT_HORIZON_DAYS).")
+    ] = None,
+    skip_ingest: Annotated[bool, typer.Option("--skip-ingest")] = False,
+    skip_features: Annotated[bool, typer.Option("--skip-features")] = False,
+    skip_train: Annotated[bool, typer.Option("--skip-train")] = False,
+    skip_predictions: Annotated[bool, typer.Option("--skip-predictions")] = False,
+    force_train: Annotated[
+        bool, typer.Option("--force-train", help="Train even if the champion is recent.")
+    ] = False,
+    model_types: Annotated[
+        str, typer.Option("--model-types", help="Comma-separated model types to train.")
+    ] = "logistic",
+    report: Annotated[
+        bool, typer.Option("--report", help="Write the deployed model's HTML report.")
+    ] = False,
+    triggered_by: Annotated[
+        str, typer.Option("--triggered-by", help="manual, cron or api (for job_runs).")
+    ] = "manual",
+) -> None:
+    """Ingest updates, build features, train when due, publish predictions (job_runs rows)."""
+    from formline.pipeline.daily import DailyConfig, StepOutcome, run_daily
+
+    settings = _settings()
+    config = DailyConfig(
+        as_of=_as_of(as_of),
+        horizon_days=horizon or settings.default_horizon_days,
+        ingest_paths=settings.ingest_path_list,
+        skip_ingest=skip_ingest,
+        skip_features=skip_features,
+        skip_train=skip_train,
+        skip_predictions=skip_predictions,
+        force_train=force_train,
+        retrain_days=settings.retrain_days,
+        model_types=tuple(t.strip() for t in model_types.split(",") if t.strip()),
+        triggered_by=triggered_by,
+    )
+    store = _store(settings)
+
+    def show(outcome: StepOutcome) -> None:
+        mark = {"succeeded": "[green]✓[/]", "skipped": "[yellow]-[/]"}.get(
+            outcome.status, "[red]✗[/]"
+        )
+        console.print(f"{mark} {outcome.step}: {outcome.status} {outcome.detail}", highlight=False)
+
+    with console.status("daily run"):
+        result = run_daily(store, config, _model_dir(settings), on_step=show)
+    trained = next((s.result for s in result.steps if s.step == "train" and s.result), None)
+    if trained:
+        rows: list[tuple[str, dict[str, Any] | None]] = []
+        market = None
+        for r in trained:
+            label = f"{r.version.name} v{r.version.version} ({r.decision})"
+            rows.append((label, r.metrics.get("on_market_matches") or r.metrics))
+            market = market or r.market_metrics
+        rows.append(("closing line (Shin)", market))
+        console.print(_metrics_table("each model against the market (walk-forward)", rows))
+    if report:
+        from formline.pipeline.report import write_report
+        from formline.store.registry import deployed_model
+
+        champion = deployed_model(store)
+        if champion is not None:
+            path = write_report(
+                store, champion.id, settings.formline_home / "reports" / f"model-{champion.id}.html"
+            )
+            console.print(f"report for {champion.name} v{champion.version}: {path}")
 
 
 def main() -> None:

@@ -34,6 +34,25 @@ class Settings(BaseSettings):
         default=90, ge=1, description="How far ahead predictions look by default."
     )
 
+    ingest_paths: str | None = Field(
+        default=None,
+        alias="FORMLINE_INGEST_PATHS",
+        description="football-data files or folders the daily run re-loads, separated by ':'.",
+    )
+    retrain_days: int = Field(
+        default=7,
+        ge=1,
+        alias="FORMLINE_RETRAIN_DAYS",
+        description="The daily run retrains when the deployed model is this many days old.",
+    )
+
+    @property
+    def ingest_path_list(self) -> tuple[str, ...]:
+        """``ingest_paths`` split on the path separator."""
+        if not self.ingest_paths:
+            return ()
+        return tuple(p for p in self.ingest_paths.split(":") if p.strip())
+
     @field_validator("database_url")
     @classmethod
     def _non_empty(cls, value: str | None) -> str | None:

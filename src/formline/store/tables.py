@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Float,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -181,4 +183,148 @@ feature_builds = Table(
     Column("n_written", Integer, nullable=False),
     Column("seconds", Float, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# --- Models, predictions and jobs (revision 0002) -----------------------------------------------
+
+MODEL_STATUSES = ("training", "completed", "failed", "deployed", "archived")
+PROMOTION_ACTIONS = ("deploy", "rollback", "archive", "reject")
+JOB_STATUSES = ("running", "succeeded", "failed", "skipped")
+JOB_TRIGGERS = ("manual", "cron", "api")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+_DEPLOYED = text("status = 'deployed'")
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("model_type", String(64), nullable=False),
+    # 1, 2, ... per name, allocated by formline.store.registry.create_model_version.
+    Column("version", Integer, nullable=False),
+    Column("horizon_days", Integer, nullable=False),
+    # The training filter; NULL means every competition.
+    Column("competition", String(64)),
+    Column("training_as_of", UTCDateTime(), nullable=False),
+    Column("window_start", UTCDateTime(), nullable=False),
+    Column("window_end", UTCDateTime(), nullable=False),
+    # 0 and {} until the run completes.
+    Column("n_train", Integer, nullable=False),
+    Column("n_validation", Integer, nullable=False),
+    Column("feature_version", String(32), nullable=False),
+    Column("feature_names", _Json, nullable=False),
+    Column("uses_market", Boolean(), nullable=False),
+    Column("hyperparameters", _Json, nullable=False),
+    Column("metrics", _Json, nullable=False),
+    Column("market_metrics", _Json),
+    Column("validation", _Json),
+    Column("artifact_path", Text),
+    Column("artifact_sha256", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("status_reason", Text),
+    Column("error", Text),
+    Column("random_state", BigInteger),
+    Column("train_seconds", Float),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("deployed_at", UTCDateTime()),
+    UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
+    CheckConstraint(_one_of("status", MODEL_STATUSES), name="status"),
+    # At most one deployed model at a time, across all names.
+    Index(
+        "uq_model_versions_one_deployed",
+        "status",
+        unique=True,
+        sqlite_where=_DEPLOYED,
+        postgresql_where=_DEPLOYED,
+    ),
+)
+
+# Append-only: migration 0002 adds triggers that refuse UPDATE and DELETE.
+model_promotions = Table(
+    "model_promotions",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("model_version_id", _Id, ForeignKey("model_versions.id"), nullable=False),
+    Column("previous_model_version_id", _Id, ForeignKey("model_versions.id")),
+    Column("reason", Text, nullable=False),
+    Column("metrics", _Json),
+    Column("previous_metrics", _Json),
+    Column("triggered_by", String(64)),
+    CheckConstraint(_one_of("action", PROMOTION_ACTIONS), name="action"),
+    Index("ix_model_promotions_model_version_id", "model_version_id"),
+)
+
+prediction_snapshots = Table(
+    "prediction_snapshots",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("model_version_id", _Id, ForeignKey("model_versions.id"), nullable=False),
+    Column("as_of", UTCDateTime(), nullable=False),
+    Column("horizon_days", Integer, nullable=False),
+    Column("feature_version", String(32), nullable=False),
+    Column("n_predictions", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint(
+        "model_version_id", "as_of", "horizon_days", name="uq_prediction_snapshots_natural_key"
+    ),
+)
+
+_PROBABILITIES = ("p_home", "p_draw", "p_away", "p_over_2_5")
+
+predictions = Table(
+    "predictions",
+    metadata,
+    Column(
+        "snapshot_id",
+        _Id,
+        ForeignKey("prediction_snapshots.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("match_id", _Id, ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True),
+    *[Column(p, Float, nullable=False) for p in _PROBABILITIES],
+    *[Column(f"fair_{o}", Float) for o in ("home", "draw", "away", "over_2_5", "under_2_5")],
+    # [{"feature", "value", "contribution", "outcome"}, ...]
+    Column("drivers", _Json, nullable=False),
+    CheckConstraint(
+        " AND ".join(f"{p} >= 0 AND {p} <= 1" for p in _PROBABILITIES),
+        name="probabilities_in_unit_interval",
+    ),
+    Index("ix_predictions_match_id", "match_id"),
+)
+
+# The current-snapshot pointer per publication name ("default"), flipped atomically on publish.
+publications = Table(
+    "publications",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("snapshot_id", _Id, ForeignKey("prediction_snapshots.id"), nullable=False),
+    Column("published_at", UTCDateTime(), nullable=False),
+)
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    # Groups the steps of one daily run (a UUID).
+    Column("run_id", String(36), nullable=False),
+    Column("step", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    Column("rows", Integer),
+    Column("error", Text),
+    Column("triggered_by", String(16), nullable=False),
+    Column("params", _Json),
+    CheckConstraint(_one_of("status", JOB_STATUSES), name="status"),
+    CheckConstraint(_one_of("triggered_by", JOB_TRIGGERS), name="triggered_by"),
+    Index("ix_job_runs_run_id", "run_id"),
+    Index("ix_job_runs_started_at", "started_at"),
 )

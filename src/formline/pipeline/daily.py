@@ -1,0 +1,185 @@
+"""The daily pipeline: ingest updates, build features, train when due, publish predictions.
+
+Each step is a plain function with serialisable arguments (so a task queue can run it) and
+writes a ``job_runs`` row. A failed step stops the run and records why; the prediction step
+publishes in one transaction, so a failure never leaves a partial snapshot.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from formline.store import registry
+from formline.store.db import Store
+from formline.store.jobs import finish_job, start_job
+
+
+@dataclass(frozen=True)
+class DailyConfig:
+    """What a daily run does. Everything is a plain value, so a queue can carry it."""
+
+    as_of: datetime
+    horizon_days: int = 90
+    ingest_paths: tuple[str, ...] = ()
+    skip_ingest: bool = False
+    skip_features: bool = False
+    skip_train: bool = False
+    skip_predictions: bool = False
+    force_train: bool = False
+    retrain_days: int = 7
+    model_types: tuple[str, ...] = ("logistic",)
+    use_market: bool = True
+    lookback_days: int = 3650
+    triggered_by: str = "manual"
+
+
+@dataclass
+class StepOutcome:
+    """One step's result as recorded in ``job_runs``."""
+
+    step: str
+    status: str
+    rows: int | None = None
+    detail: str = ""
+    result: Any = None
+
+
+@dataclass
+class DailyResult:
+    """Every step of one run, in order."""
+
+    run_id: str
+    steps: list[StepOutcome] = field(default_factory=list)
+
+    @property
+    def succeeded(self) -> bool:
+        """True when no step failed."""
+        return all(s.status != "failed" for s in self.steps)
+
+
+def step_ingest(store: Store, config: DailyConfig) -> StepOutcome:
+    """Re-load the configured football-data paths (upserts: unchanged rows stay as they are)."""
+    from formline.pipeline.ingest import ingest_football_data
+
+    if not config.ingest_paths:
+        return StepOutcome("ingest", "skipped", detail="no FORMLINE_INGEST_PATHS configured")
+    result = ingest_football_data(store, [Path(p) for p in config.ingest_paths])
+    report = result.report
+    return StepOutcome(
+        "ingest",
+        "succeeded",
+        rows=report.matches_new + report.matches_changed,
+        detail=f"{result.files} files; {report.matches_new} new and {report.matches_changed} "
+        f"changed matches; {len(result.rejects)} rejects",
+    )
+
+
+def step_features(store: Store, config: DailyConfig) -> StepOutcome:
+    """Build and store feature snapshots as of the run's instant."""
+    from formline.pipeline.features import build_features
+
+    build = build_features(store, config.as_of)
+    return StepOutcome(
+        "features", "succeeded", rows=build.written, detail=f"{len(build.frame)} matches"
+    )
+
+
+def training_due(store: Store, config: DailyConfig) -> tuple[bool, str]:
+    """Train when forced, when nothing is deployed, or when the champion is older than
+    ``retrain_days``."""
+    if config.force_train:
+        return True, "forced"
+    champion = registry.deployed_model(store)
+    if champion is None:
+        return True, "no deployed model"
+    age = config.as_of - champion.training_as_of.replace(tzinfo=None)
+    if age >= timedelta(days=config.retrain_days):
+        return True, f"champion trained {age.days} days before"
+    return False, f"champion trained {age.days} days before (retrain every {config.retrain_days})"
+
+
+def step_train(store: Store, config: DailyConfig, model_dir: Path) -> StepOutcome:
+    """Train each configured model type when due; champion/challenger decides deployment."""
+    from formline.pipeline.train import TrainConfig, train_model
+
+    due, why = training_due(store, config)
+    if not due:
+        return StepOutcome("train", "skipped", detail=why)
+    results = []
+    for model_type in config.model_types:
+        train_config = TrainConfig(
+            model_type=model_type,
+            as_of=config.as_of,
+            lookback_days=config.lookback_days,
+            use_market=config.use_market,
+            horizon_days=config.horizon_days,
+        )
+        results.append(train_model(store, train_config, model_dir))
+    deployed = [r.version.name for r in results if r.decision == "deployed"]
+    return StepOutcome(
+        "train",
+        "succeeded",
+        rows=len(results),
+        detail=f"{why}; trained {', '.join(config.model_types)}; deployed {deployed or 'none'}",
+        result=results,
+    )
+
+
+def step_predictions(store: Store, config: DailyConfig) -> StepOutcome:
+    """Publish the deployed model's predictions for the horizon."""
+    from formline.pipeline.predict import run_predictions
+
+    result = run_predictions(store, config.as_of, config.horizon_days)
+    if result.snapshot_id is None:
+        return StepOutcome("predictions", "succeeded", rows=0, detail="no upcoming matches")
+    return StepOutcome(
+        "predictions",
+        "succeeded",
+        rows=len(result.predictions),
+        detail=f"snapshot {result.snapshot_id} ({'new' if result.created else 'unchanged'})",
+        result=result,
+    )
+
+
+def run_daily(
+    store: Store,
+    config: DailyConfig,
+    model_dir: Path,
+    on_step: Callable[[StepOutcome], None] | None = None,
+) -> DailyResult:
+    """Run every step not skipped, in order, stopping at the first failure."""
+    run = DailyResult(run_id=str(uuid.uuid4()))
+    steps: list[tuple[str, bool, Callable[[], StepOutcome]]] = [
+        ("ingest", config.skip_ingest, lambda: step_ingest(store, config)),
+        ("features", config.skip_features, lambda: step_features(store, config)),
+        ("train", config.skip_train, lambda: step_train(store, config, model_dir)),
+        ("predictions", config.skip_predictions, lambda: step_predictions(store, config)),
+    ]
+    params = {"as_of": config.as_of.isoformat(), "horizon_days": config.horizon_days}
+    for name, skipped, call in steps:
+        job_id = start_job(
+            store, run_id=run.run_id, step=name, triggered_by=config.triggered_by, params=params
+        )
+        if skipped:
+            outcome = StepOutcome(name, "skipped", detail="skipped by option")
+        else:
+            try:
+                outcome = call()
+            except Exception as exc:
+                message = f"{type(exc).__name__}: {exc}"
+                finish_job(store, job_id, status="failed", error=message)
+                outcome = StepOutcome(name, "failed", detail=message)
+                run.steps.append(outcome)
+                if on_step:
+                    on_step(outcome)
+                raise
+        finish_job(store, job_id, status=outcome.status, rows=outcome.rows, error=None)
+        run.steps.append(outcome)
+        if on_step:
+            on_step(outcome)
+    return run

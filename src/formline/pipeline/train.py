@@ -1,0 +1,340 @@
+"""Training step: walk-forward validation, calibration, the registry and champion/challenger.
+
+``train_model`` is what ``formline model:train`` and the daily pipeline call. It never splits at
+random: rows are ordered by kickoff, validated walk-forward with a gap, calibrated on later folds,
+and compared with the market's closing line on the same matches.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from formline.core.calibration import CalibrationMethod
+from formline.core.comparison import paired_bootstrap
+from formline.core.metrics import evaluate, evaluate_binary, per_match_log_loss
+from formline.core.splits import walk_forward_splits
+from formline.errors import DataError
+from formline.matches.models import make_model, outcome_codes, over_labels
+from formline.matches.models.validation import (
+    WalkForwardResult,
+    fit_final_calibrators,
+    walk_forward_predictions,
+)
+from formline.pipeline.dataset import (
+    CLOSING_PROBABILITIES,
+    PRICE_COLUMNS,
+    MatchFrame,
+    load_match_frame,
+)
+from formline.store import registry
+from formline.store.artifacts import load_bundle, save_bundle
+from formline.store.db import Store
+
+log = logging.getLogger(__name__)
+
+BUNDLE_FORMAT = 1
+#: Keyword arguments every model type takes from the pipeline rather than its hyperparameters.
+_PIPELINE_PARAMS = ("use_market", "random_state")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What to train, on which rows, and how to validate it."""
+
+    model_type: str = "logistic"
+    as_of: datetime | None = None
+    lookback_days: int = 3650
+    competition: str | None = None
+    use_market: bool = True
+    trials: int = 0
+    n_splits: int = 5
+    gap_days: int = 7
+    calibration: CalibrationMethod = "temperature"
+    random_state: int = 0
+    horizon_days: int = 90
+    n_boot: int = 2000
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult:
+    """What training produced and what promotion decided."""
+
+    version: registry.ModelVersion
+    metrics: dict[str, Any]
+    market_metrics: dict[str, Any] | None
+    decision: str  # "deployed" or "kept"
+    reason: str
+
+
+def training_rows(frame: pd.DataFrame, as_of: datetime, config: TrainConfig) -> pd.DataFrame:
+    """Finished matches with kickoff in ``[as_of - lookback, as_of)`` (and the competition)."""
+    start = as_of - timedelta(days=config.lookback_days)
+    rows = frame[frame["finished"] & (frame["kickoff_at"] >= start) & (frame["kickoff_at"] < as_of)]
+    if config.competition:
+        rows = rows[rows["competition"] == config.competition]
+        if rows.empty:
+            raise DataError(f"--competition {config.competition}: no finished matches to train on")
+    return rows.reset_index(drop=True)
+
+
+def build_prototype(
+    model_type: str, config: TrainConfig, params: dict[str, Any], use_market: bool | None = None
+) -> Any:
+    """An unfitted model of ``model_type`` with the pipeline's and the given parameters."""
+    clean = {k: v for k, v in params.items() if k not in _PIPELINE_PARAMS}
+    market = config.use_market if use_market is None else use_market
+    return make_model(model_type, use_market=market, random_state=config.random_state, **clean)
+
+
+def _metrics(rows: pd.DataFrame, proba: np.ndarray, over: np.ndarray) -> dict[str, Any]:
+    y = rows[["home_goals", "away_goals"]]
+    metrics: dict[str, Any] = dict(evaluate(outcome_codes(y), proba))
+    metrics["over_2_5"] = evaluate_binary(over_labels(y), over)
+    return metrics
+
+
+def compare_with_market(
+    rows: pd.DataFrame, proba: np.ndarray
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The model's and the closing line's metrics on the matches that have closing odds."""
+    market = rows[CLOSING_PROBABILITIES].to_numpy(dtype=np.float64)
+    has = ~np.isnan(market).any(axis=1)
+    if has.sum() < 30:
+        return None, None
+    codes = outcome_codes(rows[["home_goals", "away_goals"]])[has]
+    model: dict[str, Any] = dict(evaluate(codes, proba[has]))
+    closing: dict[str, Any] = dict(evaluate(codes, market[has]))
+    model["gap_to_market"] = {k: model[k] - closing[k] for k in ("log_loss", "brier", "rps")}
+    return model, closing
+
+
+def _validation_frame(
+    rows: pd.DataFrame, result: WalkForwardResult, reference: WalkForwardResult
+) -> pd.DataFrame:
+    picked = rows.iloc[result.rows].reset_index(drop=True)
+    frame = picked[
+        [
+            "match_id",
+            "competition",
+            "season",
+            "kickoff_at",
+            "home_team",
+            "away_team",
+            "home_goals",
+            "away_goals",
+            "reference_bookmaker",
+            *PRICE_COLUMNS,
+            *CLOSING_PROBABILITIES,
+        ]
+    ].copy()
+    frame["fold"] = result.fold
+    for i, outcome in enumerate(("home", "draw", "away")):
+        frame[f"p_{outcome}"] = result.proba[:, i]
+        frame[f"raw_p_{outcome}"] = result.raw_proba[:, i]
+        frame[f"elo_p_{outcome}"] = reference.proba[:, i]
+    frame["p_over_2_5"] = result.over
+    for opening in ("market_p_home", "market_p_draw", "market_p_away"):
+        frame[f"opening_{opening.removeprefix('market_')}"] = picked[opening].to_numpy()
+    return frame
+
+
+def _champion_losses(
+    store: Store,
+    champion: registry.ModelVersion,
+    X: pd.DataFrame,
+    y: pd.DataFrame,
+    splits: list[Any],
+    config: TrainConfig,
+) -> WalkForwardResult:
+    """The champion's procedure (type and hyperparameters) refitted on the same folds."""
+    prototype = build_prototype(
+        champion.model_type, config, champion.hyperparameters, use_market=champion.uses_market
+    )
+    return walk_forward_predictions(prototype, X, y, splits, config.calibration)
+
+
+def decide_promotion(
+    challenger_loss: np.ndarray, incumbent_loss: np.ndarray, incumbent: str, n_boot: int, seed: int
+) -> tuple[bool, str]:
+    """Deploy only on lower log loss with a paired bootstrap interval that excludes zero."""
+    boot = paired_bootstrap(challenger_loss, incumbent_loss, n_boot=n_boot, random_state=seed)
+    summary = (
+        f"log loss {challenger_loss.mean():.4f} vs {incumbent} {incumbent_loss.mean():.4f} "
+        f"on {len(challenger_loss)} matches; difference {boot.mean_diff:+.4f} "
+        f"(95% CI {boot.low:+.4f} to {boot.high:+.4f})"
+    )
+    if boot.mean_diff < 0 and boot.high < 0:
+        return True, f"beats {incumbent}: {summary}"
+    return False, f"does not beat {incumbent}: {summary}"
+
+
+def train_model(store: Store, config: TrainConfig, model_dir: Path) -> TrainResult:
+    """Train, validate, register and (if it earns it) deploy one model.
+
+    Raises
+    ------
+    DataError
+        When there are too few finished matches to validate walk-forward.
+    """
+    as_of = config.as_of or datetime.utcnow().replace(microsecond=0)
+    match_frame: MatchFrame = load_match_frame(store, as_of)
+    rows = training_rows(match_frame.frame, as_of, config)
+    if len(rows) < 200:
+        raise DataError(
+            f"only {len(rows)} finished matches in the training window; need at least 200"
+        )
+    X = rows
+    y = rows[["home_goals", "away_goals"]]
+    splits = walk_forward_splits(
+        rows["kickoff_at"].to_numpy(), n_splits=config.n_splits, gap=timedelta(days=config.gap_days)
+    )
+    started = time.perf_counter()
+    params = dict(config.hyperparameters)
+    prototype = build_prototype(config.model_type, config, params)
+    version = registry.create_model_version(
+        store,
+        name=config.model_type if config.use_market else f"{config.model_type}-no-market",
+        model_type=config.model_type,
+        horizon_days=config.horizon_days,
+        training_as_of=as_of,
+        window_start=rows["kickoff_at"].min().to_pydatetime(),
+        window_end=rows["kickoff_at"].max().to_pydatetime(),
+        feature_version=match_frame.feature_version,
+        feature_names=list(getattr(prototype, "_feature_list", lambda: [])()),
+        uses_market=bool(getattr(prototype, "uses_market", False)),
+        hyperparameters=_json_params(prototype),
+        competition=config.competition,
+        random_state=config.random_state,
+    )
+    try:
+        if config.trials and config.model_type == "lightgbm":
+            from formline.pipeline.tuning import tune_lightgbm
+
+            params.update(
+                tune_lightgbm(store, X, y, splits, config, match_frame.feature_version, as_of)
+            )
+            prototype = build_prototype(config.model_type, config, params)
+        result = walk_forward_predictions(prototype, X, y, splits, config.calibration)
+        reference = walk_forward_predictions(
+            build_prototype("elo", config, {}), X, y, splits, config.calibration
+        )
+        scored = rows.iloc[result.rows].reset_index(drop=True)
+        metrics = _metrics(scored, result.proba, result.over)
+        metrics["raw"] = evaluate(
+            outcome_codes(scored[["home_goals", "away_goals"]]), result.raw_proba
+        )
+        on_market, market_metrics = compare_with_market(scored, result.proba)
+        if on_market is not None:
+            metrics["on_market_matches"] = on_market
+        metrics["elo_reference"] = _metrics(scored, reference.proba, reference.over)
+        final = clone_fit(prototype, X, y)
+        calibrator, over_calibrator = fit_final_calibrators(result, y, config.calibration)
+        validation = _validation_frame(rows, result, reference)
+        bundle = {
+            "format_version": BUNDLE_FORMAT,
+            "model_type": config.model_type,
+            "model": final,
+            "calibrator": calibrator,
+            "over_calibrator": over_calibrator,
+            "feature_version": match_frame.feature_version,
+            "feature_names": list(getattr(final, "feature_names_", [])),
+            "metrics": metrics,
+            "validation": validation,
+            "hyperparameters": _json_params(final),
+        }
+        path, checksum = save_bundle(model_dir, version.name, version.version, bundle)
+        version = registry.complete_model_version(
+            store,
+            version.id,
+            n_train=len(rows),
+            n_validation=len(result.rows),
+            metrics=metrics,
+            market_metrics=market_metrics,
+            validation={"match_ids": [int(m) for m in validation["match_id"]]},
+            artifact_path=str(path),
+            artifact_sha256=checksum,
+            train_seconds=time.perf_counter() - started,
+        )
+        # Promotion: the same validation matches, the champion's procedure refitted on them.
+        losses = per_match_log_loss(
+            outcome_codes(scored[["home_goals", "away_goals"]]), result.proba
+        )
+        champion = registry.deployed_model(store)
+        if champion is not None and champion.id != version.id:
+            incumbent = _champion_losses(store, champion, X, y, splits, config)
+            incumbent_loss = per_match_log_loss(
+                outcome_codes(scored[["home_goals", "away_goals"]]), incumbent.proba
+            )
+            label = f"deployed model {champion.name} v{champion.version}"
+        else:
+            incumbent_loss = per_match_log_loss(
+                outcome_codes(scored[["home_goals", "away_goals"]]), reference.proba
+            )
+            label = "the elo reference"
+        deploy, reason = decide_promotion(
+            losses, incumbent_loss, label, config.n_boot, config.random_state
+        )
+        if deploy:
+            version = registry.deploy(store, version.id, reason=reason)
+        else:
+            registry.reject(store, version.id, reason=reason)
+            version = registry.get_model_version(store, version.id)
+        return TrainResult(
+            version, metrics, market_metrics, "deployed" if deploy else "kept", reason
+        )
+    except Exception as exc:
+        registry.fail_model_version(store, version.id, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def clone_fit(prototype: Any, X: pd.DataFrame, y: pd.DataFrame) -> Any:
+    """A clone of ``prototype`` fitted on every row."""
+    from sklearn.base import clone
+
+    return clone(prototype).fit(X, y)
+
+
+def _json_params(model: Any) -> dict[str, Any]:
+    params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, tuple):
+            value = list(value)
+        if isinstance(value, (int, float, str, bool, list, type(None))):
+            out[key] = value
+    return out
+
+
+def load_deployed(store: Store) -> tuple[registry.ModelVersion, dict[str, Any]]:
+    """The deployed model version and its verified bundle.
+
+    Raises
+    ------
+    ModelNotFoundError
+        When no model is deployed.
+    SchemaMismatchError
+        When the bundle's checksum or feature version does not match the registry.
+    """
+    from formline.errors import ModelNotFoundError
+
+    version = registry.deployed_model(store)
+    if version is None:
+        raise ModelNotFoundError(
+            "no deployed model: train one with `formline model:train` (or promote one with "
+            "`formline model:promote ID`)"
+        )
+    bundle = load_bundle(
+        Path(version.artifact_path or ""),
+        expected_sha256=version.artifact_sha256 or "",
+        expected_feature_version=version.feature_version,
+    )
+    return version, bundle

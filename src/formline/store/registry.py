@@ -1,0 +1,485 @@
+"""The model registry: versioned model runs, their status, and promotion decisions.
+
+A run is created as ``training``, then completed (metrics, artifact) or failed. A completed run
+can be deployed (the champion it replaces is archived), rejected (stays completed, with the
+reason), and a deployment rolled back. Every decision appends a row to ``model_promotions``,
+which the database keeps append-only. At most one model is deployed at a time, across names.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, RowMapping, func, select, text
+
+from formline.errors import DataError, ModelNotFoundError
+from formline.store.db import Store
+from formline.store.tables import model_promotions, model_versions
+from formline.store.types import utcnow
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One row of ``model_versions``: JSON fields parsed, timestamps timezone-aware UTC.
+
+    ``n_train``, ``n_validation`` are 0 and ``metrics`` is ``{}`` until the run completes.
+    """
+
+    id: int
+    name: str
+    model_type: str
+    version: int
+    horizon_days: int
+    competition: str | None
+    training_as_of: datetime
+    window_start: datetime
+    window_end: datetime
+    n_train: int
+    n_validation: int
+    feature_version: str
+    feature_names: list[str]
+    uses_market: bool
+    hyperparameters: dict[str, Any]
+    metrics: dict[str, Any]
+    market_metrics: dict[str, Any] | None
+    validation: dict[str, Any] | None
+    artifact_path: str | None
+    artifact_sha256: str | None
+    status: str
+    status_reason: str | None
+    error: str | None
+    random_state: int | None
+    train_seconds: float | None
+    created_at: datetime
+    updated_at: datetime
+    deployed_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        """``name vN``, for messages."""
+        return f"{self.name} v{self.version}"
+
+
+_FIELDS = [f.name for f in fields(ModelVersion)]
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with NumPy scalars and arrays made plain Python, and NaN/inf made None.
+
+    JSONB refuses NaN, and the stdlib encoder refuses NumPy types; metrics and drivers carry both.
+    """
+    if value is None or isinstance(value, str | bool | int):
+        return value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, dict | Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, Sequence) and not isinstance(value, bytes):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def to_json(value: Any) -> str:
+    """JSON text of ``value`` as :func:`jsonable` would make it (fast when already plain)."""
+    try:
+        return json.dumps(value, allow_nan=False, default=_plain)
+    except ValueError:  # NaN or inf somewhere
+        return json.dumps(jsonable(value), allow_nan=False)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray | np.generic):
+        return jsonable(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def model_from_row(row: RowMapping) -> ModelVersion:
+    """A :class:`ModelVersion` from a ``model_versions`` row."""
+    return ModelVersion(**{name: row[name] for name in _FIELDS})
+
+
+def fetch_model(conn: Connection, version_id: int, *, for_update: bool = False) -> ModelVersion:
+    """Read one model version inside ``conn``'s transaction (locking it with ``for_update``).
+
+    Raises
+    ------
+    ModelNotFoundError
+        If there is no such version.
+    """
+    query = select(model_versions).where(model_versions.c.id == version_id)
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        raise ModelNotFoundError(f"model version {version_id} does not exist")
+    return model_from_row(row)
+
+
+def lock(conn: Connection, key: str) -> None:
+    """Serialise writers on ``key`` until the transaction ends (PostgreSQL advisory lock).
+
+    SQLite serialises every writer already.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+
+
+def create_model_version(
+    store: Store,
+    *,
+    name: str,
+    model_type: str,
+    horizon_days: int,
+    training_as_of: datetime,
+    window_start: datetime,
+    window_end: datetime,
+    feature_version: str,
+    feature_names: Sequence[str],
+    uses_market: bool,
+    hyperparameters: Mapping[str, Any],
+    competition: str | None = None,
+    random_state: int | None = None,
+) -> ModelVersion:
+    """Register a new training run of model ``name`` with status ``training``.
+
+    Parameters
+    ----------
+    store
+        The store.
+    name
+        The model's name (``"logistic"``); versions count 1, 2, ... per name.
+    model_type, horizon_days, training_as_of, window_start, window_end
+        What is trained, for how far ahead, as of when, on matches in which window.
+    feature_version, feature_names
+        The feature set's schema hash and its columns in model order.
+    uses_market, hyperparameters, competition, random_state
+        Whether market prices are inputs, the settings, the training filter, the seed.
+
+    Returns
+    -------
+    ModelVersion
+        The new row; its ``version`` is one more than the newest of the same name.
+    """
+    now = utcnow()
+    next_version = (
+        select(func.coalesce(func.max(model_versions.c.version), 0) + 1)
+        .where(model_versions.c.name == name)
+        .scalar_subquery()
+    )
+    with store.begin(f"registering model {name}") as conn:
+        lock(conn, f"formline.model_versions.{name}")
+        version_id = conn.execute(
+            model_versions.insert()
+            .values(
+                name=name,
+                model_type=model_type,
+                version=next_version,
+                horizon_days=int(horizon_days),
+                competition=competition,
+                training_as_of=training_as_of,
+                window_start=window_start,
+                window_end=window_end,
+                n_train=0,
+                n_validation=0,
+                feature_version=feature_version,
+                feature_names=[str(n) for n in feature_names],
+                uses_market=bool(uses_market),
+                hyperparameters=jsonable(dict(hyperparameters)),
+                metrics={},
+                status="training",
+                random_state=None if random_state is None else int(random_state),
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(model_versions.c.id)
+        ).scalar_one()
+        return fetch_model(conn, int(version_id))
+
+
+def complete_model_version(
+    store: Store,
+    version_id: int,
+    *,
+    n_train: int,
+    n_validation: int,
+    metrics: Mapping[str, Any],
+    market_metrics: Mapping[str, Any] | None,
+    validation: Mapping[str, Any] | None,
+    artifact_path: str | None,
+    artifact_sha256: str | None,
+    train_seconds: float | None,
+    status_reason: str | None = None,
+) -> ModelVersion:
+    """Record a finished training run: counts, metrics, artifact; status ``completed``.
+
+    Raises
+    ------
+    ModelNotFoundError
+        If there is no such version.
+    DataError
+        If the run is not ``training``.
+    """
+    with store.begin(f"completing model version {version_id}") as conn:
+        _require_training(fetch_model(conn, version_id, for_update=True))
+        conn.execute(
+            model_versions.update()
+            .where(model_versions.c.id == version_id)
+            .values(
+                n_train=int(n_train),
+                n_validation=int(n_validation),
+                metrics=jsonable(dict(metrics)),
+                market_metrics=None if market_metrics is None else jsonable(dict(market_metrics)),
+                validation=None if validation is None else jsonable(dict(validation)),
+                artifact_path=artifact_path,
+                artifact_sha256=artifact_sha256,
+                train_seconds=None if train_seconds is None else float(train_seconds),
+                status="completed",
+                status_reason=status_reason,
+                updated_at=utcnow(),
+            )
+        )
+        return fetch_model(conn, version_id)
+
+
+def fail_model_version(store: Store, version_id: int, error: str) -> None:
+    """Mark a training run ``failed`` and keep its error message.
+
+    Raises
+    ------
+    ModelNotFoundError
+        If there is no such version.
+    DataError
+        If the run is not ``training``.
+    """
+    with store.begin(f"failing model version {version_id}") as conn:
+        _require_training(fetch_model(conn, version_id, for_update=True))
+        conn.execute(
+            model_versions.update()
+            .where(model_versions.c.id == version_id)
+            .values(status="failed", error=error, updated_at=utcnow())
+        )
+
+
+def _require_training(model: ModelVersion) -> None:
+    if model.status != "training":
+        raise DataError(f"model version {model.id} ({model.label}) is {model.status}, not training")
+
+
+def get_model_version(store: Store, version_id: int) -> ModelVersion:
+    """One model version.
+
+    Raises
+    ------
+    ModelNotFoundError
+        ``"model version {id} does not exist"``.
+    """
+    with store.connect("reading the model registry") as conn:
+        return fetch_model(conn, version_id)
+
+
+def list_model_versions(
+    store: Store, name: str | None = None, status: str | None = None
+) -> list[ModelVersion]:
+    """Model versions, newest first, optionally only of ``name`` and/or with ``status``."""
+    query = select(model_versions).order_by(
+        model_versions.c.created_at.desc(), model_versions.c.id.desc()
+    )
+    if name is not None:
+        query = query.where(model_versions.c.name == name)
+    if status is not None:
+        query = query.where(model_versions.c.status == status)
+    with store.connect("reading the model registry") as conn:
+        return [model_from_row(row) for row in conn.execute(query).mappings()]
+
+
+def deployed_model(store: Store) -> ModelVersion | None:
+    """The deployed model (at most one across all names), or None."""
+    found = list_model_versions(store, status="deployed")
+    return found[0] if found else None
+
+
+_DEPLOY_LOCK = "formline.model_versions.deploy"
+
+
+def _current(conn: Connection) -> ModelVersion | None:
+    query = select(model_versions).where(model_versions.c.status == "deployed")
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    return None if row is None else model_from_row(row)
+
+
+def _ledger(
+    conn: Connection,
+    action: str,
+    model: ModelVersion,
+    previous: ModelVersion | None,
+    reason: str,
+    triggered_by: str | None,
+) -> None:
+    conn.execute(
+        model_promotions.insert().values(
+            at=utcnow(),
+            action=action,
+            model_version_id=model.id,
+            previous_model_version_id=None if previous is None else previous.id,
+            reason=reason,
+            metrics=model.metrics,
+            previous_metrics=None if previous is None else previous.metrics,
+            triggered_by=triggered_by,
+        )
+    )
+
+
+def _set_status(conn: Connection, model: ModelVersion, status: str) -> None:
+    now = utcnow()
+    values: dict[str, Any] = {"status": status, "updated_at": now}
+    if status == "deployed":
+        values["deployed_at"] = now
+    conn.execute(model_versions.update().where(model_versions.c.id == model.id).values(values))
+
+
+def _promote(
+    conn: Connection,
+    model: ModelVersion,
+    current: ModelVersion | None,
+    action: str,
+    reason: str,
+    triggered_by: str,
+) -> ModelVersion:
+    """Archive ``current`` (if any), deploy ``model``, and write both ledger rows."""
+    if current is not None:
+        _set_status(conn, current, "archived")
+        _ledger(
+            conn, "archive", current, None, f"replaced by {model.label}: {reason}", triggered_by
+        )
+    _set_status(conn, model, "deployed")
+    _ledger(conn, action, model, current, reason, triggered_by)
+    return fetch_model(conn, model.id)
+
+
+def deploy(
+    store: Store, version_id: int, *, reason: str, triggered_by: str = "manual"
+) -> ModelVersion:
+    """Make ``version_id`` the deployed model, archiving the one it replaces, in one transaction.
+
+    Writes an ``archive`` ledger row for the replaced model (if any) and a ``deploy`` row carrying
+    both models' metrics and ``reason``.
+
+    Raises
+    ------
+    ModelNotFoundError
+        If there is no such version.
+    DataError
+        If the version is not ``completed`` or ``archived`` (training, failed, already deployed).
+    """
+    with store.begin(f"deploying model version {version_id}") as conn:
+        lock(conn, _DEPLOY_LOCK)
+        model = fetch_model(conn, version_id, for_update=True)
+        if model.status not in ("completed", "archived"):
+            raise DataError(
+                f"model version {version_id} ({model.label}) is {model.status}; only completed "
+                "or archived models can be deployed"
+            )
+        return _promote(conn, model, _current(conn), "deploy", reason, triggered_by)
+
+
+def reject(store: Store, version_id: int, *, reason: str, triggered_by: str = "manual") -> None:
+    """Record that a completed model was not promoted, and why.
+
+    The model stays ``completed`` with ``status_reason = reason``; a ``reject`` ledger row
+    carries its metrics and the deployed model's (if any).
+
+    Raises
+    ------
+    ModelNotFoundError
+        If there is no such version.
+    DataError
+        If the version is not ``completed``.
+    """
+    with store.begin(f"rejecting model version {version_id}") as conn:
+        lock(conn, _DEPLOY_LOCK)
+        model = fetch_model(conn, version_id, for_update=True)
+        if model.status != "completed":
+            raise DataError(
+                f"model version {version_id} ({model.label}) is {model.status}; only completed "
+                "models can be rejected"
+            )
+        conn.execute(
+            model_versions.update()
+            .where(model_versions.c.id == version_id)
+            .values(status_reason=reason, updated_at=utcnow())
+        )
+        _ledger(conn, "reject", model, _current(conn), reason, triggered_by)
+
+
+def rollback(
+    store: Store, *, reason: str = "rollback", triggered_by: str = "manual"
+) -> ModelVersion:
+    """Re-deploy the model that was deployed before the current one; archive the current one.
+
+    The previous champion is the model of the newest ``deploy``/``rollback`` ledger row written
+    before the one that deployed the current model. Rolling back twice therefore returns to
+    the model rolled back from. Appends ``archive`` and ``rollback`` rows.
+
+    Raises
+    ------
+    ModelNotFoundError
+        If no model is deployed, or none was deployed before it.
+    """
+    with store.begin("rolling back the deployed model") as conn:
+        lock(conn, _DEPLOY_LOCK)
+        current = _current(conn)
+        if current is None:
+            raise ModelNotFoundError("no model is deployed; there is nothing to roll back")
+        promoted = model_promotions.c.action.in_(("deploy", "rollback"))
+        current_row = conn.execute(
+            select(func.max(model_promotions.c.id)).where(
+                promoted & (model_promotions.c.model_version_id == current.id)
+            )
+        ).scalar()
+        previous_id = conn.execute(
+            select(model_promotions.c.model_version_id)
+            .where(
+                promoted
+                & (model_promotions.c.model_version_id != current.id)
+                & (model_promotions.c.id < (current_row or 0))
+            )
+            .order_by(model_promotions.c.id.desc())
+            .limit(1)
+        ).scalar()
+        if previous_id is None:
+            raise ModelNotFoundError(
+                f"{current.label} is the first deployed model; there is nothing to roll back to"
+            )
+        previous = fetch_model(conn, int(previous_id), for_update=True)
+        return _promote(conn, previous, current, "rollback", reason, triggered_by)
+
+
+def list_promotions(store: Store, limit: int = 100) -> list[dict[str, Any]]:
+    """The promotion ledger, newest first.
+
+    Each row has the ledger's columns (``id``, ``at``, ``action``, ``model_version_id``,
+    ``previous_model_version_id``, ``reason``, ``metrics``, ``previous_metrics``,
+    ``triggered_by``) plus the model's ``name`` and ``version``.
+    """
+    query = (
+        select(model_promotions, model_versions.c.name, model_versions.c.version)
+        .join(model_versions, model_versions.c.id == model_promotions.c.model_version_id)
+        .order_by(model_promotions.c.id.desc())
+        .limit(limit)
+    )
+    with store.connect("reading the promotion ledger") as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]

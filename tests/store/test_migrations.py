@@ -1,0 +1,85 @@
+"""The migrations create exactly the tables of formline.store.tables, on both backends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from formline.errors import StoreError
+from formline.store.db import MIGRATIONS_PATH, Store
+from formline.store.tables import metadata
+
+NEW_TABLES = {
+    "model_versions",
+    "model_promotions",
+    "prediction_snapshots",
+    "predictions",
+    "publications",
+    "job_runs",
+}
+
+
+def _differences(store: Store) -> list[Any]:
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+
+def _migrate(store: Store, direction: str, revision: str) -> None:
+    with store.engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_PATH))
+        config.attributes["connection"] = conn
+        getattr(command, direction)(config, revision)
+
+
+def _tables(store: Store) -> set[str]:
+    with store.engine.connect() as conn:
+        return set(inspect(conn).get_table_names())
+
+
+def _append_only(store: Store) -> None:
+    with store.begin("writing the ledger") as conn:
+        conn.execute(
+            text(
+                "INSERT INTO model_versions (name, model_type, version, horizon_days, "
+                "training_as_of, window_start, window_end, n_train, n_validation, "
+                "feature_version, feature_names, uses_market, hyperparameters, metrics, status, "
+                "created_at, updated_at) VALUES ('m', 't', 1, 7, :t, :t, :t, 0, 0, 'v', '[]', "
+                "false, '{}', '{}', 'completed', :t, :t)"
+            ),
+            {"t": "2024-01-01 00:00:00.000000"},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO model_promotions (at, action, model_version_id, reason) "
+                "VALUES (:t, 'deploy', (SELECT max(id) FROM model_versions), 'r')"
+            ),
+            {"t": "2024-01-01 00:00:00.000000"},
+        )
+    for statement in ("UPDATE model_promotions SET reason = 'x'", "DELETE FROM model_promotions"):
+        with pytest.raises(StoreError, match="append-only"), store.begin("editing") as conn:
+            conn.execute(text(statement))
+
+
+def test_the_migrated_schema_matches_the_tables(store: Store) -> None:
+    assert store.current_revision() == "0002"
+    assert _tables(store) >= NEW_TABLES
+    assert _differences(store) == []
+
+
+def test_downgrade_and_upgrade_round_trip(store: Store) -> None:
+    _migrate(store, "downgrade", "0001")
+    assert store.current_revision() == "0001"
+    assert not NEW_TABLES & _tables(store)
+    assert _differences(store) != []  # the comparison does see missing tables
+    _migrate(store, "upgrade", "head")
+    assert store.current_revision() == "0002"
+    assert _differences(store) == []
+    _append_only(store)  # the triggers came back with the tables
