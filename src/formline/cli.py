@@ -7,6 +7,7 @@ traceback only with ``--verbose``.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -152,14 +153,28 @@ def ingest_demo(
     now: Annotated[
         str | None, typer.Option("--now", help="The demo's 'now' (default: today, UTC).")
     ] = None,
+    leagues: Annotated[int, typer.Option("--leagues", help="Number of leagues.", min=1)] = 3,
+    teams: Annotated[int, typer.Option("--teams", help="Teams per league (even).", min=4)] = 20,
+    seasons: Annotated[int, typer.Option("--seasons", help="Number of seasons.", min=2)] = 6,
 ) -> None:
-    """Load a seeded synthetic football world (3 leagues x 20 teams x 6 seasons)."""
+    """Load a seeded synthetic football world (default 3 leagues x 20 teams x 6 seasons)."""
     from formline.pipeline.ingest import ingest_demo as run
 
     demo_now = parse_instant(now, "--now") if now else None
+    if teams % 2:
+        raise ConfigError(f"--teams: {teams} is odd; a round-robin needs an even number")
     store = _store(_settings())
     with RichProgress(console) as progress:
-        result = run(store, seed=seed, now=demo_now, force=force, progress=progress)
+        result = run(
+            store,
+            seed=seed,
+            now=demo_now,
+            force=force,
+            n_leagues=leagues,
+            n_teams=teams,
+            n_seasons=seasons,
+            progress=progress,
+        )
     if result.skipped:
         console.print(result.message)
         return
@@ -588,6 +603,11 @@ def daily_run(
 
 def main() -> None:
     """Run the CLI, mapping formline errors to one-line messages and exit codes."""
+    # Numerical libraries default to a thread per core for every small matrix product; on a
+    # machine that also runs DuckDB and LightGBM that oversubscription costs far more than it
+    # gains. Users can still raise these.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     try:
         app(standalone_mode=False)
     except FormlineError as exc:

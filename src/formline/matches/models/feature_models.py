@@ -17,6 +17,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from formline.matches.features import MATCH_FEATURES
 from formline.matches.models.base import (
@@ -97,8 +98,11 @@ class LogisticMatchModel(_FeatureModel):
         """Fit both heads on ``X`` (features) and ``y`` (home_goals, away_goals)."""
         self._feature_names = self._feature_list()
         matrix = self._matrix(X)
-        self.result_model_ = self._pipeline().fit(matrix, outcome_codes(y))
-        self.over_model_ = self._pipeline().fit(matrix, over_labels(y))
+        # One BLAS thread: these matrices are small, and threaded BLAS on a busy machine is
+        # many times slower than one thread.
+        with threadpool_limits(limits=1, user_api="blas"):
+            self.result_model_ = self._pipeline().fit(matrix, outcome_codes(y))
+            self.over_model_ = self._pipeline().fit(matrix, over_labels(y))
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> FloatArray:
@@ -161,7 +165,7 @@ class LightGBMMatchModel(_FeatureModel):
         colsample_bytree: float = 0.6,
         reg_lambda: float = 5.0,
         random_state: int = 0,
-        n_jobs: int = 2,
+        n_jobs: int = 1,
     ) -> None:
         self.features = features
         self.use_market = use_market

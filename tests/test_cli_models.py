@@ -1,0 +1,101 @@
+"""The model, prediction and daily commands end to end, as a user runs them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from test_cli import run
+
+NOW = "2025-11-06"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("home")
+    args = ("--now", NOW, "--leagues", "2", "--teams", "10", "--seasons", "4", "--seed", "8")
+    loaded = run("ingest:demo", *args, home=home)
+    assert loaded.returncode == 0, loaded.stderr
+    return home
+
+
+def test_the_model_lifecycle_from_the_command_line(home: Path) -> None:
+    none = run("predict:run", "--as-of", NOW, home=home)
+    assert none.returncode == 1
+    assert "no deployed model" in none.stderr
+
+    trained = run("model:train", "--as-of", NOW, "--model-type", "logistic", home=home)
+    assert trained.returncode == 0, trained.stderr
+    assert "walk-forward validation" in trained.stdout
+    assert "closing line" in trained.stdout
+    model_id = re.search(r"model (\d+):", trained.stdout)
+    assert model_id is not None
+    listed = run("model:list", home=home)
+    assert "logistic" in listed.stdout
+
+    if "(deployed)" not in trained.stdout:
+        promoted = run("model:promote", model_id.group(1), "--reason", "cli test", home=home)
+        assert promoted.returncode == 0, promoted.stderr
+    shown = run("model:show", model_id.group(1), home=home)
+    assert shown.returncode == 0 and "deployed" in shown.stdout
+
+    predicted = run("predict:run", "--as-of", NOW, "--horizon", "30", home=home)
+    assert predicted.returncode == 0, predicted.stderr
+    snapshot = re.search(r"snapshot (\d+) published: (\d+) matches", predicted.stdout)
+    assert snapshot is not None
+    again = run("predict:run", "--as-of", NOW, "--horizon", "30", home=home)
+    assert "already published" in again.stdout
+
+    import sqlite3
+
+    with sqlite3.connect(home / "formline.db") as conn:
+        (match_id,) = conn.execute("SELECT match_id FROM predictions LIMIT 1").fetchone()
+    shown = run("predict:match", str(match_id), home=home)
+    assert shown.returncode == 0, shown.stderr
+    assert "fair odds" in shown.stdout and "drivers" in shown.stdout
+    unknown = run("predict:match", "99999999", home=home)
+    assert unknown.returncode == 1 and "no published prediction" in unknown.stderr
+
+    report = home / "report.html"
+    reported = run("model:report", model_id.group(1), "--out", str(report), home=home)
+    assert reported.returncode == 0, reported.stderr
+    assert report.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+
+    nothing = run("model:rollback", home=home)
+    assert nothing.returncode == 1
+    missing = run("model:show", "999", home=home)
+    assert missing.returncode == 1 and "999" in missing.stderr
+
+
+def test_backtest_writes_one_row_per_match(home: Path) -> None:
+    out = home / "bt.csv"
+    result = run(
+        "model:backtest",
+        "--start",
+        "2024-07-01",
+        "--end",
+        NOW,
+        "--model-type",
+        "elo",
+        "--out",
+        str(out),
+        home=home,
+    )
+    assert result.returncode == 0, result.stderr
+    frame = pd.read_csv(out)
+    assert frame["match_id"].is_unique
+    assert {"p_home", "p_draw", "p_away", "p_over_2_5", "model"} <= set(frame.columns)
+    bad = run("model:backtest", "--start", NOW, "--end", "2024-07-01", "--out", str(out), home=home)
+    assert bad.returncode == 2
+
+
+def test_daily_run_without_a_model_fails_cleanly(tmp_path: Path) -> None:
+    args = ("--now", NOW, "--leagues", "1", "--teams", "6", "--seasons", "2")
+    assert run("ingest:demo", *args, home=tmp_path).returncode == 0
+    result = run("daily:run", "--as-of", NOW, "--skip-train", home=tmp_path)
+    assert result.returncode == 1
+    assert "predictions: failed" in result.stdout
+    assert "no deployed model" in result.stderr
