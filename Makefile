@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP_WORKER := $(VENV)/.installed-worker
 STAMP_DEV := $(VENV)/.installed-dev
+DEMO_MODELS ?= elo,market,dixon-coles,logistic,lightgbm
 
 .PHONY: demo test lint typecheck check bench clean
 
@@ -19,10 +20,10 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(STAMP_WORKER)
 
-## demo: install, load the demo world and build its features on the embedded store
+## demo: install, then run the whole pipeline on a fresh demo world (embedded store)
 demo: $(STAMP_WORKER)
-	$(BIN)/formline ingest:demo
-	$(BIN)/formline features:build
+	$(BIN)/formline ingest:demo --force
+	$(BIN)/formline daily:run --force-train --model-types $(DEMO_MODELS) --report
 
 ## test: install the dev extras and run the test suite
 test: $(STAMP_DEV)

@@ -47,9 +47,12 @@ def test_every_command_in_the_table_exists() -> None:
 
 
 @pytest.mark.realdata
-def test_the_real_data_session_runs(tmp_path: Path) -> None:
+def test_the_real_data_sessions_run(tmp_path: Path) -> None:
     data = require_football_odds()
-    session = next(b for b in _shell_blocks() if any("ingest:football-data" in c for c in b))
+    # The real-data session and the model session after it, in the README's order.
+    session = [c for b in _shell_blocks() for c in b if c.startswith("formline ")]
+    assert any("ingest:football-data" in c for c in session)
+    assert any("model:train" in c for c in session)
     env = {**os.environ, "FORMLINE_HOME": str(tmp_path / "home")}
     env.pop("DATABASE_URL", None)
     for command in session:
@@ -70,3 +73,6 @@ def test_the_real_data_session_runs(tmp_path: Path) -> None:
     features = pd.read_parquet(tmp_path / "features.parquet")
     assert len(features) == 35_682
     assert features["home_team"].isin(["Man United", "Nott'm Forest"]).any()
+    backtest = pd.read_csv(tmp_path / "backtest.csv")
+    assert len(backtest) == 3_652  # two seasons of five leagues
+    assert (tmp_path / "home" / "formline.db").exists()
