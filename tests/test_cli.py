@@ -53,6 +53,13 @@ def test_a_bad_as_of_is_a_usage_error_in_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_an_unknown_option_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("features:build", "--as-off", "2024-01-01", home=tmp_path)
+    assert result.returncode == 2
+    assert "--as-off" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_file_that_is_not_football_data_exits_2_naming_it(tmp_path: Path) -> None:
     junk = tmp_path / "notes.csv"
     junk.write_text("name,age\nann,3\n", encoding="utf-8")

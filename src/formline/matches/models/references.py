@@ -57,7 +57,7 @@ class MarketMatchModel(BaseEstimator):  # type: ignore[misc]
         """(n, 3) de-margined opening probabilities (base rates where missing)."""
         if not hasattr(self, "base_rates_"):
             not_fitted(self)
-        p = X[list(MARKET_1X2)].to_numpy(dtype=np.float64)
+        p = X[list(MARKET_1X2)].to_numpy(dtype=np.float64, copy=True)
         missing = np.isnan(p).any(axis=1)
         p[missing] = self.base_rates_
         self.fallback_share_ = float(missing.mean()) if len(p) else 0.0
