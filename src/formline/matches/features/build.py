@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from formline.core.markets import implied_probabilities, overround
+from formline.matches.features.league_table import create_league_table
 from formline.matches.features.registry import (
     FORM_METRICS,
     VENUE_METRICS,
@@ -24,6 +25,7 @@ from formline.matches.features.registry import (
     match_feature_set,
 )
 from formline.matches.features.team_state import (
+    RECENT_KICKOFFS,
     create_results,
     create_team_ratings,
     create_team_state,
@@ -105,6 +107,11 @@ def _create_side_features(con: duckdb.DuckDBPyConnection, params: FeatureParams)
     """``side_features``: per (match, side), the team's state as of the cutoff."""
     form_cols = ", ".join(f"s.form{n}_{m}" for n in params.form_windows for m, _ in FORM_METRICS)
     venue_cols = ", ".join(f"v.venue{params.venue_window}_{m}" for m in VENUE_METRICS)
+    recent_sum = " + ".join(
+        f"CASE WHEN s.kickoff_{i} >= q.kickoff_at - INTERVAL {params.congestion_days} DAY "
+        "THEN 1 ELSE 0 END"
+        for i in range(RECENT_KICKOFFS)
+    )
     mean, penalty = params.elo_mean, params.elo_promoted_penalty
     keep = 1.0 - params.elo_season_regression
     con.execute(
@@ -124,10 +131,7 @@ def _create_side_features(con: duckdb.DuckDBPyConnection, params: FeatureParams)
                coalesce(s.pi_away_after, 0.0) AS pi_away,
                {form_cols}, coalesce(s.form_matches, 0) AS form_matches, {venue_cols},
                date_diff('second', s.last_kickoff_at, q.kickoff_at) / 86400.0 AS rest_days,
-               len(list_filter(
-                   s.recent_kickoffs,
-                   lambda k: k >= q.kickoff_at - INTERVAL {params.congestion_days} DAY
-               )) AS recent_matches
+               CASE WHEN s.team_id IS NOT NULL THEN {recent_sum} END AS recent_matches
         FROM query_teams q
         JOIN first_season f ON f.competition_id = q.competition_id
         ASOF LEFT JOIN team_state s
@@ -185,112 +189,62 @@ def _create_head_to_head(con: duckdb.DuckDBPyConnection, params: FeatureParams) 
     )
 
 
-def _create_league_table(con: duckdb.DuckDBPyConnection) -> None:
-    """``table_features``: each team's league position and rates in its competition-season as
-    of each distinct cutoff, ranked over every team with a fixture in that season."""
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE table_state AS
-        WITH rows AS (
-            SELECT competition_id, season, team_id, observed_at, match_id, gf, ga, points
-            FROM team_results
-        ), ordered AS (
-            SELECT *, row_number() OVER (
-                PARTITION BY competition_id, season, team_id ORDER BY observed_at, match_id) AS r
-            FROM rows
-        )
-        SELECT competition_id, season, team_id, observed_at,
-               r AS played,
-               SUM(points) OVER w AS points,
-               SUM(gf) OVER w AS goals_for,
-               SUM(gf - ga) OVER w AS goal_diff
-        FROM ordered
-        WINDOW w AS (PARTITION BY competition_id, season, team_id ORDER BY r
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-        QUALIFY r = max(r) OVER (PARTITION BY competition_id, season, team_id, observed_at)
-        """
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE table_features AS
-        WITH season_teams AS (
-            SELECT DISTINCT competition_id, season, home_team_id AS team_id FROM matches
-            UNION
-            SELECT DISTINCT competition_id, season, away_team_id FROM matches
-        ), cutoffs AS (
-            SELECT DISTINCT competition_id, season, cutoff_at FROM queries
-        ), grid AS (
-            SELECT c.competition_id, c.season, c.cutoff_at, t.team_id
-            FROM cutoffs c JOIN season_teams t USING (competition_id, season)
-        ), standings AS (
-            SELECT g.competition_id, g.season, g.cutoff_at, g.team_id,
-                   coalesce(s.played, 0) AS played, coalesce(s.points, 0) AS points,
-                   coalesce(s.goal_diff, 0) AS goal_diff, coalesce(s.goals_for, 0) AS goals_for
-            FROM grid g
-            ASOF LEFT JOIN table_state s
-                ON s.competition_id = g.competition_id AND s.season = g.season
-               AND s.team_id = g.team_id AND g.cutoff_at > s.observed_at
-        )
-        SELECT competition_id, season, cutoff_at, team_id, played,
-               CASE WHEN played > 0 THEN rank() OVER (
-                   PARTITION BY competition_id, season, cutoff_at
-                   ORDER BY points DESC, goal_diff DESC, goals_for DESC) END AS position,
-               CASE WHEN played > 0 THEN points / played END AS points_per_game,
-               CASE WHEN played > 0 THEN goal_diff / played END AS goal_diff_per_game
-        FROM standings
-        """
-    )
+def _mean_by(keys: np.ndarray, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Mean of each column per key (rows with any NaN left out), plus the row count."""
+    valid = ~np.isnan(np.column_stack(list(columns.values()))).any(axis=1)
+    ids, inverse = np.unique(keys[valid], return_inverse=True)
+    counts = np.bincount(inverse, minlength=len(ids)).astype(np.float64)
+    out = {"match_id": ids}
+    for name, column in columns.items():
+        out[name] = np.bincount(inverse, weights=column[valid], minlength=len(ids)) / counts
+    frame = pd.DataFrame(out)
+    frame["_count"] = counts
+    return frame
 
 
 def _market_features(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """De-margined probabilities from the latest odds of each bookmaker before the cutoff."""
+    """De-margined probabilities from the latest odds of each bookmaker before the cutoff,
+    averaged over bookmakers."""
     excluded = ", ".join(f"'{b}'" for b in EXCLUDED_BOOKMAKERS)
-    latest = con.execute(
+    # The latest price of each selection; at equal instants a closing price wins.
+    latest = "arg_max(o.price, epoch_us(o.observed_at) * 2 + (o.kind = 'closing')::INT)"
+    rows = con.execute(
         f"""
-        WITH latest AS (
-            SELECT q.match_id, o.bookmaker, o.market, o.selection,
-                   arg_max(o.price, epoch_us(o.observed_at) * 2
-                           + CASE WHEN o.kind = 'closing' THEN 1 ELSE 0 END) AS price
-            FROM queries q
-            JOIN odds o ON o.match_id = q.match_id AND o.observed_at < q.cutoff_at
-            WHERE o.bookmaker NOT IN ({excluded})
-              AND (o.market = '1x2' OR (o.market = 'over_under' AND o.line = 2.5))
-            GROUP BY ALL
-        )
-        SELECT match_id, bookmaker, market,
-               max(price) FILTER (WHERE selection IN ('home', 'over')) AS p1,
-               max(price) FILTER (WHERE selection = 'draw') AS p2,
-               max(price) FILTER (WHERE selection IN ('away', 'under')) AS p3
-        FROM latest GROUP BY ALL ORDER BY match_id, bookmaker, market
+        SELECT q.match_id, o.market = '1x2' AS one_x_two,
+               {latest} FILTER (WHERE o.selection IN ('home', 'over')) AS p1,
+               {latest} FILTER (WHERE o.selection = 'draw') AS p2,
+               {latest} FILTER (WHERE o.selection IN ('away', 'under')) AS p3
+        FROM queries q
+        JOIN odds o ON o.match_id = q.match_id AND o.observed_at < q.cutoff_at
+        WHERE o.bookmaker NOT IN ({excluded})
+          AND (o.market = '1x2' OR (o.market = 'over_under' AND o.line = 2.5))
+        GROUP BY q.match_id, o.bookmaker, o.market
         """
-    ).df()
-    out = pd.DataFrame({"match_id": pd.Series(dtype="int64")})
-    one_x_two = latest[(latest["market"] == "1x2")].dropna(subset=["p1", "p2", "p3"])
-    if len(one_x_two):
-        prices = one_x_two[["p1", "p2", "p3"]].to_numpy(dtype=np.float64)
-        frame = pd.DataFrame({"match_id": one_x_two["match_id"].to_numpy()})
-        for method in ("shin", "power", "multiplicative"):
-            prefix = "market" if method == "shin" else f"market_{method}"
-            probs = implied_probabilities(prices, method=method)
-            for i, outcome in enumerate(("home", "draw", "away")):
-                frame[f"{prefix}_p_{outcome}"] = probs[:, i]
-        frame["market_margin_1x2"] = overround(prices)
-        frame = frame.dropna()
-        frame["market_bookmakers"] = 1
-        agg = {c: "mean" for c in frame.columns if c not in ("match_id", "market_bookmakers")}
-        out = frame.groupby("match_id", as_index=False).agg({**agg, "market_bookmakers": "sum"})
-    over_under = latest[latest["market"] == "over_under"].dropna(subset=["p1", "p3"])
-    if len(over_under):
-        prices = over_under[["p1", "p3"]].to_numpy(dtype=np.float64)
-        ou = pd.DataFrame(
-            {
-                "match_id": over_under["match_id"].to_numpy(),
-                "market_p_over_2_5": implied_probabilities(prices, method="shin")[:, 0],
-                "market_margin_over_under": overround(prices),
-            }
-        ).dropna()
-        out = out.merge(ou.groupby("match_id", as_index=False).mean(), on="match_id", how="outer")
-    return out
+    ).fetchnumpy()
+    match_id = np.asarray(rows["match_id"], dtype=np.int64)
+    one_x_two = np.asarray(rows["one_x_two"], dtype=bool)
+    prices = {
+        k: np.ma.filled(np.ma.asarray(rows[k], dtype=np.float64), np.nan)
+        for k in ("p1", "p2", "p3")
+    }
+    triple = np.column_stack([prices["p1"], prices["p2"], prices["p3"]])[one_x_two]
+    columns: dict[str, np.ndarray] = {}
+    for method in ("shin", "power", "multiplicative"):
+        prefix = "market" if method == "shin" else f"market_{method}"
+        probs = implied_probabilities(triple, method=method)
+        for i, outcome in enumerate(("home", "draw", "away")):
+            columns[f"{prefix}_p_{outcome}"] = probs[:, i]
+    columns["market_margin_1x2"] = overround(triple)
+    out = _mean_by(match_id[one_x_two], columns).rename(columns={"_count": "market_bookmakers"})
+    pair = np.column_stack([prices["p1"], prices["p3"]])[~one_x_two]
+    over = _mean_by(
+        match_id[~one_x_two],
+        {
+            "market_p_over_2_5": implied_probabilities(pair, method="shin")[:, 0],
+            "market_margin_over_under": overround(pair),
+        },
+    ).drop(columns="_count")
+    return out.merge(over, on="match_id", how="outer")
 
 
 def build_match_features(
@@ -325,7 +279,7 @@ def build_match_features(
     create_team_state(con, params)
     _create_side_features(con, params)
     _create_head_to_head(con, params)
-    _create_league_table(con)
+    create_league_table(con)
     market_names = [spec.name for spec in feature_set if spec.uses_market]
     market = _market_features(con).reindex(columns=["match_id", *market_names])
     market = market.astype({"match_id": "int64", **dict.fromkeys(market_names, "float64")})

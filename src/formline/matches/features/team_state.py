@@ -8,6 +8,8 @@ in the order they became known (numba kernels), never per query.
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 import numpy as np
 
@@ -70,78 +72,160 @@ def _team_rows_sql() -> str:
     return " UNION ALL ".join(sides)
 
 
-def _weighted_mean(column: str, window: int, frame: str, r: str = "r") -> str:
-    """Linearly weighted mean of ``column`` over the last ``window`` rows (newest weight
-    ``window``, oldest 1), skipping NULLs, as plain window sums over the row ordinal ``r``."""
-    base = f"({r} - {window})"
-    num = f"SUM({r} * {column}) OVER {frame} - {base} * SUM({column}) OVER {frame}"
-    den = (
-        f"SUM(CASE WHEN {column} IS NOT NULL THEN {r} END) OVER {frame} "
-        f"- {base} * COUNT({column}) OVER {frame}"
-    )
-    return f"({num}) / NULLIF({den}, 0)"
+#: Results kept per team to count recent matches (no team plays more often in 14 days).
+RECENT_KICKOFFS = 7
+
+
+def _prefix_before(cumulative: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``cumulative[index]``, or 0 where ``index`` is -1 (nothing before the first row)."""
+    out = np.zeros(len(index), dtype=np.float64)
+    valid = index >= 0
+    out[valid] = cumulative[index[valid]]
+    return out
+
+
+def weighted_rolling_means(
+    values: dict[str, np.ndarray], group_start: np.ndarray, window: int
+) -> dict[str, np.ndarray]:
+    """Linearly weighted means over each row's last ``window`` rows of its group (newest weight
+    ``window``, oldest 1), skipping NaN, for rows sorted by group then time.
+
+    Running sums S (values), R (rank times value), N (non-NaN count) and Q (rank where non-NaN)
+    give the window's weighted sum as (R_t - R_{t-w}) - (r_t - w)(S_t - S_{t-w}) and its weight
+    as (Q_t - Q_{t-w}) - (r_t - w)(N_t - N_{t-w}), with r the row's rank in its group: one
+    vectorised pass, whatever the window.
+    """
+    n = len(group_start)
+    position = np.arange(n)
+    rank = (position - group_start + 1).astype(np.float64)
+    before = np.maximum(position - window, group_start - 1)  # last row outside the window
+    base = rank - window
+    out = {}
+    for name, column in values.items():
+        present = ~np.isnan(column)
+        value = np.where(present, column, 0.0)
+        sums = {
+            key: np.cumsum(series)
+            for key, series in (
+                ("s", value),
+                ("r", rank * value),
+                ("n", present.astype(np.float64)),
+                ("q", rank * present),
+            )
+        }
+        span = {key: c - _prefix_before(c, before) for key, c in sums.items()}
+        weight = span["q"] - base * span["n"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = (span["r"] - base * span["s"]) / weight
+        out[name] = np.where(weight > 0, mean, np.nan)
+    return out
+
+
+def _group_starts(keys: list[np.ndarray]) -> np.ndarray:
+    n = len(keys[0])
+    change = np.zeros(n, dtype=bool)
+    if n:
+        change[0] = True
+        for key in keys:
+            change[1:] |= key[1:] != key[:-1]
+    starts = np.flatnonzero(change)
+    return np.repeat(starts, np.diff(np.append(starts, n)))
+
+
+def _last_per_instant(group_start: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """True for the last row of each (group, observed_at): the state after every fact known
+    at that instant."""
+    n = len(observed)
+    last = np.ones(n, dtype=bool)
+    if n > 1:
+        same_group = group_start[1:] == group_start[:-1]
+        last[:-1] = ~(same_group & (observed[1:] == observed[:-1]))
+    return last
+
+
+def _numeric(column: Any) -> np.ndarray:
+    if np.ma.isMaskedArray(column):
+        return np.ma.filled(column.astype(np.float64), np.nan)
+    return np.asarray(column, dtype=np.float64)
 
 
 def create_team_state(con: duckdb.DuckDBPyConnection, params: FeatureParams) -> None:
-    """``team_state`` and ``venue_state``: one row per (team, result), deduplicated so that each
-    (team, observed_at) has one row (the last one processed).
+    """``team_state`` and ``venue_state``: one row per (team, result) in the order results
+    became known, keeping for each (team, observed_at) only the last row.
 
     Expects ``results`` and ``team_ratings`` (see :func:`create_team_ratings`).
     """
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE team_results AS
-        SELECT *,
-               CASE WHEN gf > ga THEN 3 WHEN gf = ga THEN 1 ELSE 0 END AS points,
-               row_number() OVER (PARTITION BY team_id ORDER BY observed_at, match_id) AS r,
-               row_number() OVER (
-                   PARTITION BY team_id, is_home ORDER BY observed_at, match_id
-               ) AS venue_r
-        FROM ({_team_rows_sql()})
-        """
-    )
-    longest = max(params.form_windows)
-    window_defs = [
-        f"w{n} AS (PARTITION BY team_id ORDER BY r ROWS BETWEEN {n - 1} PRECEDING AND CURRENT ROW)"
-        for n in params.form_windows
-    ]
-    form_cols = [
-        f"{_weighted_mean(_METRIC_COLUMN[metric], n, f'w{n}')} AS form{n}_{metric}"
-        for n in params.form_windows
-        for metric, _ in FORM_METRICS
-    ]
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE team_state AS
-        SELECT t.team_id, t.observed_at, t.season, t.kickoff_at AS last_kickoff_at,
-               COUNT(*) OVER w{longest} AS form_matches,
-               list(t.kickoff_at) OVER w{longest} AS recent_kickoffs,
-               {", ".join(form_cols)},
-               k.elo_after, k.pi_home_after, k.pi_away_after
-        FROM team_results t
+        SELECT t.*, k.elo_after, k.pi_home_after, k.pi_away_after,
+               CASE WHEN gf > ga THEN 3 WHEN gf = ga THEN 1 ELSE 0 END AS points
+        FROM ({_team_rows_sql()}) t
         JOIN team_ratings k ON k.match_id = t.match_id AND k.is_home = t.is_home
-        WINDOW {", ".join(window_defs)}
-        QUALIFY r = max(r) OVER (PARTITION BY t.team_id, t.observed_at)
         """
     )
-    n = params.venue_window
-    venue_frame = (
-        f"(PARTITION BY team_id, is_home ORDER BY venue_r "
-        f"ROWS BETWEEN {n - 1} PRECEDING AND CURRENT ROW)"
+    metrics = sorted({_METRIC_COLUMN[m] for m, _ in FORM_METRICS})
+    rows = con.execute(
+        "SELECT * FROM team_results ORDER BY team_id, observed_at, match_id"
+    ).fetchnumpy()
+    team = np.asarray(rows["team_id"])
+    observed = np.asarray(rows["observed_at"])
+    kickoff = np.asarray(rows["kickoff_at"])
+    start = _group_starts([team])
+    values = {m: _numeric(rows[m]) for m in metrics}
+    state: dict[str, np.ndarray] = {
+        "team_id": team,
+        "observed_at": observed,
+        "season": np.asarray(rows["season"]),
+        "last_kickoff_at": kickoff,
+        "form_matches": np.minimum(np.arange(len(team)) - start + 1, max(params.form_windows)),
+    }
+    for lag in range(RECENT_KICKOFFS):
+        shifted = np.full(len(kickoff), np.datetime64("NaT"), dtype=kickoff.dtype)
+        source = np.arange(len(kickoff)) - lag
+        ok = source >= start
+        shifted[ok] = kickoff[source[ok]]
+        state[f"kickoff_{lag}"] = shifted
+    for window in params.form_windows:
+        means = weighted_rolling_means(values, start, window)
+        for metric, _ in FORM_METRICS:
+            state[f"form{window}_{metric}"] = means[_METRIC_COLUMN[metric]]
+    for name in ("elo_after", "pi_home_after", "pi_away_after"):
+        state[name] = _numeric(rows[name])
+    keep = _last_per_instant(start, observed)
+    _register(con, "team_state", {k: v[keep] for k, v in state.items()})
+
+    venue_rows = con.execute(
+        "SELECT team_id, is_home, observed_at, "
+        + ", ".join(sorted({_METRIC_COLUMN[m] for m in VENUE_METRICS}))
+        + " FROM team_results ORDER BY team_id, is_home, observed_at, match_id"
+    ).fetchnumpy()
+    venue_team = np.asarray(venue_rows["team_id"])
+    venue_home = np.asarray(venue_rows["is_home"])
+    venue_observed = np.asarray(venue_rows["observed_at"])
+    venue_start = _group_starts([venue_team, venue_home])
+    venue_means = weighted_rolling_means(
+        {m: _numeric(venue_rows[m]) for m in sorted({_METRIC_COLUMN[m] for m in VENUE_METRICS})},
+        venue_start,
+        params.venue_window,
     )
-    venue_cols = ", ".join(
-        f"{_weighted_mean(_METRIC_COLUMN[m], n, 'wv', r='venue_r')} AS venue{n}_{m}"
-        for m in VENUE_METRICS
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE venue_state AS
-        SELECT team_id, is_home, observed_at, {venue_cols}
-        FROM team_results
-        WINDOW wv AS {venue_frame}
-        QUALIFY venue_r = max(venue_r) OVER (PARTITION BY team_id, is_home, observed_at)
-        """
-    )
+    venue: dict[str, np.ndarray] = {
+        "team_id": venue_team,
+        "is_home": venue_home,
+        "observed_at": venue_observed,
+    }
+    for metric in VENUE_METRICS:
+        venue[f"venue{params.venue_window}_{metric}"] = venue_means[_METRIC_COLUMN[metric]]
+    keep = _last_per_instant(venue_start, venue_observed)
+    _register(con, "venue_state", {k: v[keep] for k, v in venue.items()})
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, np.ndarray]) -> None:
+    import pyarrow as pa
+
+    con.register(f"_{name}", pa.table(columns))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}")
+    con.unregister(f"_{name}")
 
 
 def create_team_ratings(con: duckdb.DuckDBPyConnection, params: FeatureParams) -> None:
@@ -208,12 +292,4 @@ def create_team_ratings(con: duckdb.DuckDBPyConnection, params: FeatureParams) -
         "pi_home_after": np.concatenate([hh_after, ah_after]),
         "pi_away_after": np.concatenate([ha_after, aa_after]),
     }
-    con.register("_team_ratings", _to_arrow(ratings))
-    con.execute("CREATE OR REPLACE TEMP TABLE team_ratings AS SELECT * FROM _team_ratings")
-    con.unregister("_team_ratings")
-
-
-def _to_arrow(columns: dict[str, np.ndarray]) -> object:
-    import pyarrow as pa
-
-    return pa.table(columns)
+    _register(con, "team_ratings", ratings)
