@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from formline.errors import ComputeError, StoreError
-from formline.store.db import Store
+from formline.store.db import Store, translate_errors
 
 _ARROW_TYPES = {
     "int": pa.int64(),
@@ -44,38 +44,54 @@ def _cast(column: pa.ChunkedArray, kind: str) -> pa.ChunkedArray:
     return column.cast(_ARROW_TYPES[kind])
 
 
-def _adbc_connect(store: Store) -> Any:
-    url = store.engine.url
-    if store.dialect == "sqlite":
-        import adbc_driver_sqlite.dbapi
+def _fetch_sqlite(store: Store, sql: str) -> list[list[Any]]:
+    # Python's own sqlite3 module, never a second SQLite library in the process: two copies of
+    # SQLite in one process undo each other's file locks and can corrupt the database.
+    connection = store.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+        width = len(cursor.description or ())
+        cursor.close()
+    finally:
+        connection.close()
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
 
-        return adbc_driver_sqlite.dbapi.connect(url.database or ":memory:")
+
+def _fetch_postgresql(store: Store, sql: str) -> pa.Table:
+    import adbc_driver_manager
     import adbc_driver_postgresql.dbapi
 
-    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return adbc_driver_postgresql.dbapi.connect(libpq)
+    libpq = store.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with adbc_driver_postgresql.dbapi.connect(libpq) as conn, conn.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetch_arrow_table()
+    except adbc_driver_manager.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"reading from the store: {first}") from exc
 
 
 def fetch_arrow(store: Store, query: InputQuery) -> pa.Table:
     """Run ``query`` on the store and return its rows as an Arrow table typed by
-    ``query.columns``.
+    ``query.columns`` (timestamps naive UTC).
 
-    Reads go through ADBC, which hands back Arrow without a Python object per value.
+    PostgreSQL is read through ADBC, which hands back Arrow without a Python object per value;
+    SQLite through the standard library's driver.
     """
-    import adbc_driver_manager
-
-    try:
-        with _adbc_connect(store) as conn, conn.cursor() as cursor:
-            if store.dialect == "sqlite":
-                # One batch, so the driver infers each column's type from all its rows.
-                cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "1000000000"})
-            cursor.execute(query.sql)
-            table = cursor.fetch_arrow_table()
-    except adbc_driver_manager.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StoreError(f"reading from the store: {first}") from exc
     names = list(query.columns)
-    arrays = [_cast(table.column(i), kind) for i, kind in enumerate(query.columns.values())]
+    if store.dialect == "postgresql":
+        table = _fetch_postgresql(store, query.sql)
+        columns = [table.column(i) for i in range(table.num_columns)]
+    else:
+        with translate_errors("reading from the store"):
+            raw = _fetch_sqlite(store, query.sql)
+        columns = [pa.chunked_array([pa.array(values)]) for values in raw]
+    kinds = query.columns.values()
+    arrays = [_cast(column, kind) for column, kind in zip(columns, kinds, strict=True)]
     return pa.Table.from_arrays(arrays, names=names)
 
 

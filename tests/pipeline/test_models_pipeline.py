@@ -172,3 +172,28 @@ def test_daily_run_records_every_step_and_stops_at_a_failure(
     assert training_due(demo_store, DailyConfig(as_of=NOW, force_train=True))[0]
     assert training_due(demo_store, DailyConfig(as_of=datetime(2025, 11, 14)))[0]
     assert not training_due(demo_store, DailyConfig(as_of=datetime(2025, 11, 12)))[0]
+
+
+def test_optuna_search_keeps_its_study_in_the_store(demo_store: Store, tmp_path: Path) -> None:
+    import optuna
+
+    config = TrainConfig(
+        model_type="lightgbm",
+        as_of=NOW,
+        n_splits=3,
+        trials=2,
+        n_boot=200,
+        hyperparameters={"n_estimators": 50},
+    )
+    result = train_model(demo_store, config, tmp_path / "models")
+    url = demo_store.engine.url.render_as_string(hide_password=False)
+    summaries = optuna.get_all_study_summaries(storage=url)
+    assert len(summaries) == 1
+    assert summaries[0].study_name.startswith("lightgbm:")
+    assert summaries[0].n_trials == 2
+    tuned = {k: result.version.hyperparameters[k] for k in summaries[0].best_trial.params}
+    assert tuned == pytest.approx(summaries[0].best_trial.params)
+    # The same settings again: the study is complete, so no new trials and the same choice.
+    again = train_model(demo_store, config, tmp_path / "models")
+    assert optuna.get_all_study_summaries(storage=url)[0].n_trials == 2
+    assert again.version.hyperparameters == result.version.hyperparameters

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from formline.errors import StoreError
-from formline.store.db import MIGRATIONS_PATH, Store
+from formline.store.db import MIGRATIONS_PATH, VERSION_TABLE, Store
 from formline.store.tables import metadata
 
 NEW_TABLES = {
@@ -27,7 +27,9 @@ NEW_TABLES = {
 
 def _differences(store: Store) -> list[Any]:
     with store.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "version_table": VERSION_TABLE}
+        )
         return list(compare_metadata(context, metadata))
 
 

@@ -263,6 +263,7 @@ def train_model(store: Store, config: TrainConfig, model_dir: Path) -> TrainResu
             artifact_path=str(path),
             artifact_sha256=checksum,
             train_seconds=time.perf_counter() - started,
+            hyperparameters=bundle["hyperparameters"],
         )
         # Promotion: the same validation matches, the champion's procedure refitted on them.
         losses = per_match_log_loss(

@@ -16,6 +16,9 @@ from formline.errors import StoreError
 from formline.settings import normalise_database_url, redact_url
 
 MIGRATIONS_PATH = Path(__file__).with_name("migrations")
+#: formline's own Alembic version table. Not Alembic's default ``alembic_version``: Optuna keeps
+#: its studies in the same database and versions its own tables under that name.
+VERSION_TABLE = "formline_schema_version"
 
 
 @contextmanager
@@ -76,9 +79,9 @@ class Store:
     def current_revision(self) -> str | None:
         """The Alembic revision the database is at, or None if it was never migrated."""
         with self.connect("reading the schema version") as conn:
-            if not inspect(conn).has_table("alembic_version"):
+            if not inspect(conn).has_table(VERSION_TABLE):
                 return None
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
 
     def head_revision(self) -> str:
         """The newest revision this version of formline knows."""

@@ -221,8 +221,12 @@ def complete_model_version(
     artifact_sha256: str | None,
     train_seconds: float | None,
     status_reason: str | None = None,
+    hyperparameters: Mapping[str, Any] | None = None,
 ) -> ModelVersion:
     """Record a finished training run: counts, metrics, artifact; status ``completed``.
+
+    ``hyperparameters``, when given, replace those recorded at the start (a search may have
+    chosen them during the run).
 
     Raises
     ------
@@ -233,10 +237,14 @@ def complete_model_version(
     """
     with store.begin(f"completing model version {version_id}") as conn:
         _require_training(fetch_model(conn, version_id, for_update=True))
+        chosen = (
+            {} if hyperparameters is None else {"hyperparameters": jsonable(dict(hyperparameters))}
+        )
         conn.execute(
             model_versions.update()
             .where(model_versions.c.id == version_id)
             .values(
+                **chosen,
                 n_train=int(n_train),
                 n_validation=int(n_validation),
                 metrics=jsonable(dict(metrics)),

@@ -131,7 +131,7 @@ def _create_side_features(con: duckdb.DuckDBPyConnection, params: FeatureParams)
                coalesce(s.pi_away_after, 0.0) AS pi_away,
                {form_cols}, coalesce(s.form_matches, 0) AS form_matches, {venue_cols},
                date_diff('second', s.last_kickoff_at, q.kickoff_at) / 86400.0 AS rest_days,
-               CASE WHEN s.team_id IS NOT NULL THEN {recent_sum} END AS recent_matches
+               CASE WHEN s.team_id IS NULL THEN 0 ELSE {recent_sum} END AS recent_matches
         FROM query_teams q
         JOIN first_season f ON f.competition_id = q.competition_id
         ASOF LEFT JOIN team_state s

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
+from formline.store.db import VERSION_TABLE
 from formline.store.tables import metadata
 
 config = context.config
@@ -16,6 +17,7 @@ def _run(conn: Connection) -> None:
         connection=conn,
         target_metadata=metadata,
         render_as_batch=True,
+        version_table=VERSION_TABLE,
         compare_type=True,
     )
     with context.begin_transaction():
