@@ -49,5 +49,9 @@ class ComputeError(FormlineError):
     """The compute engine (DuckDB) failed while computing."""
 
 
+class NotFittedError(FormlineError, ValueError, AttributeError):
+    """An estimator was used before ``fit``."""
+
+
 class CacheError(FormlineError):
     """The cache backend failed."""

@@ -24,7 +24,7 @@ from sklearn.isotonic import IsotonicRegression  # type: ignore[import-untyped, 
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped, unused-ignore]
 
 from formline.core.metrics import as_outcomes, as_probabilities
-from formline.core.ratings.elo import NotFittedError
+from formline.errors import NotFittedError
 
 __all__ = [
     "CalibrationMethod",

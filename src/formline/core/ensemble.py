@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator  # type: ignore[import-untyped, unused-ig
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped, unused-ignore]
 
 from formline.core.metrics import as_outcomes, as_probabilities
-from formline.core.ratings.elo import NotFittedError
+from formline.errors import NotFittedError
 
 __all__ = ["LinearPool", "LogitPool", "fit_ensemble_weights"]
 

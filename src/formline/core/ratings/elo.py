@@ -17,16 +17,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from formline.errors import NotFittedError
+
 __all__ = ["EloRatings", "NotFittedError", "elo_kernel", "expected_home_score", "regress_to_mean"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 _MATCH_COLUMNS = ("home_team", "away_team", "home_goals", "away_goals")
-
-
-class NotFittedError(ValueError, AttributeError):
-    """A learned attribute or prediction was requested from an estimator before ``fit``."""
 
 
 def _not_fitted(estimator: object, name: str) -> NoReturn:

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from formline.errors import NotFittedError
+
 OUTCOMES = ("home", "draw", "away")
 ID_COLUMNS = ("match_id", "competition_id", "season", "kickoff_at", "home_team_id", "away_team_id")
 OVER_UNDER_LINE = 2.5
@@ -32,10 +34,6 @@ class MatchModel(Protocol):
     def predict_proba(self, X: pd.DataFrame) -> FloatArray: ...
 
     def predict_over_proba(self, X: pd.DataFrame) -> FloatArray: ...
-
-
-class NotFittedError(ValueError, AttributeError):
-    """A model was used before ``fit``."""
 
 
 def not_fitted(model: object) -> NoReturn:

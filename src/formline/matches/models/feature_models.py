@@ -55,6 +55,19 @@ class _FeatureModel(BaseEstimator):  # type: ignore[misc]
             raise ValueError(f"X lacks features the model was fitted on: {missing[:5]}")
         return X[self.feature_names_].astype("float64")
 
+    def predict_proba(self, X: pd.DataFrame) -> FloatArray:
+        """(n, 3) probabilities of home, draw, away."""
+        if not hasattr(self, "result_model_"):
+            not_fitted(self)
+        return clip_probabilities(self.result_model_.predict_proba(self._matrix(X)))
+
+    def predict_over_proba(self, X: pd.DataFrame) -> FloatArray:
+        """(n,) probability of more than 2.5 goals."""
+        if not hasattr(self, "over_model_"):
+            not_fitted(self)
+        p: FloatArray = self.over_model_.predict_proba(self._matrix(X))[:, 1]
+        return p
+
     @property
     def feature_names_(self) -> list[str]:
         names: list[str] | None = self.__dict__.get("_feature_names")
@@ -104,19 +117,6 @@ class LogisticMatchModel(_FeatureModel):
             self.result_model_ = self._pipeline().fit(matrix, outcome_codes(y))
             self.over_model_ = self._pipeline().fit(matrix, over_labels(y))
         return self
-
-    def predict_proba(self, X: pd.DataFrame) -> FloatArray:
-        """(n, 3) probabilities of home, draw, away."""
-        if not hasattr(self, "result_model_"):
-            not_fitted(self)
-        return clip_probabilities(self.result_model_.predict_proba(self._matrix(X)))
-
-    def predict_over_proba(self, X: pd.DataFrame) -> FloatArray:
-        """(n,) probability of more than 2.5 goals."""
-        if not hasattr(self, "over_model_"):
-            not_fitted(self)
-        p: FloatArray = self.over_model_.predict_proba(self._matrix(X))[:, 1]
-        return p
 
     def explain(self, X: pd.DataFrame) -> FloatArray:
         """Exact contribution of each feature to each outcome's linear score, (n, features, 3).
@@ -206,19 +206,6 @@ class LightGBMMatchModel(_FeatureModel):
         self.result_model_ = self._classifier("multiclass").fit(matrix, outcome_codes(y))
         self.over_model_ = self._classifier("binary").fit(matrix, over_labels(y))
         return self
-
-    def predict_proba(self, X: pd.DataFrame) -> FloatArray:
-        """(n, 3) probabilities of home, draw, away."""
-        if not hasattr(self, "result_model_"):
-            not_fitted(self)
-        return clip_probabilities(self.result_model_.predict_proba(self._matrix(X)))
-
-    def predict_over_proba(self, X: pd.DataFrame) -> FloatArray:
-        """(n,) probability of more than 2.5 goals."""
-        if not hasattr(self, "over_model_"):
-            not_fitted(self)
-        p: FloatArray = self.over_model_.predict_proba(self._matrix(X))[:, 1]
-        return p
 
     def explain(self, X: pd.DataFrame) -> FloatArray:
         """TreeSHAP contributions of each feature to each outcome's raw score, (n, features, 3)."""
