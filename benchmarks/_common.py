@@ -138,7 +138,7 @@ def input_frames(
 def duckdb_steps(matches: pd.DataFrame, odds: pd.DataFrame, as_of: datetime) -> dict[str, float]:
     """Seconds per step of the DuckDB builder, replaying ``build_match_features`` step by step
     (private helpers of ``formline.matches.features``; empty if they have changed)."""
-    from formline.matches.features import build, create_input_tables, team_state
+    from formline.matches.features import build, create_input_tables, league_table, team_state
 
     params = FeatureParams()
     con = compute_session()
@@ -151,10 +151,12 @@ def duckdb_steps(matches: pd.DataFrame, odds: pd.DataFrame, as_of: datetime) -> 
             "results": lambda: team_state.create_results(con),
             "queries": lambda: build._create_queries(con),
             "ratings (numba)": lambda: team_state.create_team_ratings(con, params),
-            "team and venue state (windows)": lambda: team_state.create_team_state(con, params),
+            "team and venue state (running sums)": lambda: team_state.create_team_state(
+                con, params
+            ),
             "side features (ASOF joins)": lambda: build._create_side_features(con, params),
             "head to head": lambda: build._create_head_to_head(con, params),
-            "league table": lambda: build._create_league_table(con),
+            "league table": lambda: league_table.create_league_table(con),
             "market (fetch + de-margin)": lambda: build._market_features(con),
         }
         seconds = {}

@@ -128,7 +128,7 @@ def write_backtest(result: BacktestResult, out: Path) -> None:
     frame = result.frame[BACKTEST_COLUMNS].copy()
     frame["home_goals"] = frame["home_goals"].astype("Int64")
     frame["away_goals"] = frame["away_goals"].astype("Int64")
-    frame.to_csv(tmp, index=False, float_format="%.6f")
+    frame.to_csv(tmp, index=False, float_format="%.10f")
     tmp.replace(out)
 
 
