@@ -37,6 +37,7 @@ from formline.pipeline.dataset import (
 from formline.store import registry
 from formline.store.artifacts import load_bundle, save_bundle
 from formline.store.db import Store
+from formline.timeutil import utc_now_naive
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ def train_model(store: Store, config: TrainConfig, model_dir: Path) -> TrainResu
     DataError
         When there are too few finished matches to validate walk-forward.
     """
-    as_of = config.as_of or datetime.utcnow().replace(microsecond=0)
+    as_of = config.as_of or utc_now_naive()
     match_frame: MatchFrame = load_match_frame(store, as_of)
     rows = training_rows(match_frame.frame, as_of, config)
     if len(rows) < 200:
