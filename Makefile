@@ -6,7 +6,7 @@ STAMP_WORKER := $(VENV)/.installed-worker
 STAMP_DEV := $(VENV)/.installed-dev
 DEMO_MODELS ?= elo,market,dixon-coles,logistic,lightgbm
 
-.PHONY: demo test lint typecheck check bench clean
+.PHONY: demo test lint typecheck check bench bench-models clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ check: lint typecheck test
 
 bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/features_build.py
+
+bench-models: $(STAMP_DEV)
+	$(BIN)/python benchmarks/models_backtest.py
 
 clean:
 	rm -rf $(VENV) .formline .pytest_cache .mypy_cache .ruff_cache
