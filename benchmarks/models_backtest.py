@@ -1,0 +1,439 @@
+"""Backtest every model type and the market on the shared football data, on the same matches.
+
+Top-5 leagues, test seasons 2012-13 to 2022-23 (walk-forward, refit at each season on
+everything observed before it, training from 2003-04). Each configuration goes through
+``run_backtest`` with one shared match frame; the Pinnacle closing and opening lines
+(de-margined with Shin's method) are scored beside them as pure market references. Everything is
+compared on the intersection of the matches every model predicted and that have both Pinnacle
+lines. Then ``train_model`` is timed on a demo world of about 100,000 matches. The figures go to
+the ``models_backtest`` section of ``docs/benchmarks.md``; backtest CSVs go to ``--out-dir``.
+
+Usage: ``.venv/bin/python benchmarks/models_backtest.py [--quick] [--models a,b]`` (``--help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from _common import FOOTBALL_ODDS, machine, markdown_table, sqlite_store, write_section
+from formline.core.comparison import paired_bootstrap
+from formline.core.markets import implied_probabilities
+from formline.core.metrics import evaluate, per_match_rps
+from formline.engine import InputQuery, fetch_arrow
+from formline.matches.models import outcome_codes
+from formline.pipeline.backtest import run_backtest, write_backtest
+from formline.pipeline.dataset import MatchFrame, load_match_frame
+from formline.pipeline.ingest import ingest_demo, ingest_football_data
+from formline.pipeline.train import TrainConfig, build_prototype, clone_fit, train_model
+from formline.pipeline.train import training_rows as train_rows
+from formline.store import Store, open_store
+
+AS_OF, START, END = datetime(2023, 7, 1), datetime(2012, 7, 1), datetime(2023, 7, 1)
+QUICK_START = datetime(2021, 7, 1)  # --quick: the last two test seasons
+DEMO_NOW = datetime(2025, 1, 15)
+#: label -> (model type, use market); the order of every table.
+CONFIGS: dict[str, tuple[str, bool]] = {
+    "elo": ("elo", False),
+    "dixon-coles": ("dixon-coles", False),
+    "logistic-no-market": ("logistic", False),
+    "lightgbm-no-market": ("lightgbm", False),
+    "ensemble-no-market": ("ensemble", False),
+    "market": ("market", True),
+    "logistic": ("logistic", True),
+    "lightgbm": ("lightgbm", True),
+    "ensemble": ("ensemble", True),
+}
+CLOSE, OPEN = "Pinnacle closing (Shin)", "Pinnacle opening (Shin)"
+KNOWN_CLOSE = {"n": 19981, "rps": 0.1944, "log_loss": 0.9638, "brier": 0.5722, "accuracy": 0.538}
+KNOWN_OPEN = {"n": 19958, "rps": 0.1952}
+PINNACLE = InputQuery(
+    "SELECT match_id, kind, selection, price FROM odds "
+    "WHERE bookmaker = 'pinnacle' AND market = '1x2'",
+    {"match_id": "int", "kind": "text", "selection": "text", "price": "float"},
+)
+P = ["p_home", "p_draw", "p_away"]
+
+
+class BacktestTimeout(BaseException):
+    """Raised by SIGALRM when a backtest runs past ``--max-minutes`` (not an ``Exception``, so
+    no ``except Exception`` in the library swallows it)."""
+
+
+def patch_market_model() -> str | None:
+    """Work around a bug in ``MarketMatchModel.predict_proba`` if present (under pandas 3 it
+    fills a read-only ``to_numpy()`` view in place); returns a note if it patched it."""
+    from formline.matches.models.base import clip_probabilities
+    from formline.matches.models.references import MARKET_1X2, MarketMatchModel
+
+    goals = pd.DataFrame({"home_goals": [1, 0], "away_goals": [0, 0]})
+    model = MarketMatchModel().fit(goals, goals)
+    try:
+        model.predict_proba(pd.DataFrame({c: [0.5, np.nan] for c in MARKET_1X2}))
+        return None
+    except ValueError as exc:
+        problem = str(exc)
+
+    def predict_proba(self: MarketMatchModel, X: pd.DataFrame) -> np.ndarray:
+        p = X[list(MARKET_1X2)].to_numpy(dtype=np.float64, copy=True)
+        missing = np.isnan(p).any(axis=1)
+        p[missing] = self.base_rates_
+        self.fallback_share_ = float(missing.mean()) if len(p) else 0.0
+        return clip_probabilities(p)
+
+    MarketMatchModel.predict_proba = predict_proba
+    return (
+        f"`MarketMatchModel.predict_proba` raised `ValueError: {problem}` (a read-only array from "
+        "`to_numpy()` under pandas copy-on-write); this run patched it with `copy=True`."
+    )
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise BacktestTimeout
+
+
+@dataclass
+class Run:
+    """One backtest: probabilities per match (indexed by ``match_id``) and how long it took."""
+
+    label: str
+    proba: pd.DataFrame
+    seconds: float
+    refits: int
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load averages (other jobs share the machine)."""
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def pinnacle_lines(store: Store) -> dict[str, pd.DataFrame]:
+    """Pinnacle's complete opening and closing 1X2 lines as Shin probabilities, per match."""
+    odds = fetch_arrow(store, PINNACLE).to_pandas()
+    wide = odds.pivot_table(
+        index="match_id", columns=["kind", "selection"], values="price", aggfunc="last"
+    )
+    out = {}
+    for kind, name in (("closing", CLOSE), ("opening", OPEN)):
+        prices = wide.reindex(columns=[(kind, s) for s in ("home", "draw", "away")]).dropna()
+        probs = implied_probabilities(prices.to_numpy(dtype=np.float64), method="shin")
+        out[name] = pd.DataFrame(probs, index=prices.index, columns=P).dropna()
+    return out
+
+
+def scores(codes: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    """RPS, log loss, Brier, accuracy and n."""
+    got = evaluate(codes, proba)
+    return {k: got[k] for k in ("n", "rps", "log_loss", "brier", "accuracy")}
+
+
+def check_known(test: pd.DataFrame, lines: dict[str, pd.DataFrame]) -> list[str]:
+    """The Pinnacle lines on every test match that has them, against the published answers;
+    returns lines of text (with a loud warning where they differ)."""
+    text = []
+    for name, known in ((CLOSE, KNOWN_CLOSE), (OPEN, KNOWN_OPEN)):
+        rows = test[test["match_id"].isin(lines[name].index)]
+        got = scores(outcome_codes(rows), lines[name].loc[rows["match_id"], P].to_numpy())
+        ok = all(abs(got[k] - v) <= (0 if k == "n" else 5e-4) for k, v in known.items())
+        shown = ", ".join(f"{k} {got[k]:.5g} (known {v})" for k, v in known.items())
+        text.append(f"- {name} on all test matches with it: {shown}: {'OK' if ok else 'DIFFERS'}")
+        if not ok:
+            log("!" * 70 + f"\nWARNING: {name} does not reproduce the known answer\n" + "!" * 70)
+    return text
+
+
+def backtest(store: Store, frame: MatchFrame, label: str, args: argparse.Namespace) -> Run | None:
+    """Run (or, with ``--reuse``, reload) one configuration; None if it ran out of time (a drop
+    is recorded too, and reused only with the same ``--max-minutes``)."""
+    csv, meta = args.out_dir / f"{label}.csv", args.out_dir / f"{label}.json"
+    start = QUICK_START if args.quick else START
+    info = json.loads(meta.read_text()) if args.reuse and meta.exists() else {}
+    if info.get("start") == start.isoformat() and info.get("dropped") == args.max_minutes:
+        return None
+    if info.get("start") == start.isoformat() and "seconds" in info and csv.exists():
+        got = pd.read_csv(csv).set_index("match_id")
+        teams = frame.frame.set_index("match_id").reindex(got.index)[["home_team", "away_team"]]
+        if not teams.equals(got[["home_team", "away_team"]]):
+            raise SystemExit(f"{csv}: match ids differ from this store's; run without --reuse")
+        got = got[P]  # written with 6 decimals: renormalise the rows
+        return Run(label, got.div(got.sum(axis=1), axis=0), info["seconds"], info["refits"])
+    model_type, use_market = CONFIGS[label]
+    config = TrainConfig(model_type=model_type, use_market=use_market, lookback_days=0)
+    signal.alarm(int(args.max_minutes * 60))
+    started = time.perf_counter()
+    try:
+        result = run_backtest(store, start, END, config, match_frame=frame, label=label)
+    except BacktestTimeout:
+        log(f"{label}: dropped after {args.max_minutes} minutes")
+        meta.write_text(json.dumps({"dropped": args.max_minutes, "start": start.isoformat()}))
+        return None
+    finally:
+        signal.alarm(0)
+    seconds = time.perf_counter() - started
+    write_backtest(result, csv)
+    meta.write_text(
+        json.dumps({"seconds": seconds, "refits": result.refits, "start": start.isoformat()})
+    )
+    return Run(label, result.frame.set_index("match_id")[P], seconds, result.refits)
+
+
+def compare(
+    test: pd.DataFrame, runs: list[Run], lines: dict[str, pd.DataFrame]
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], dict[str, np.ndarray], pd.DataFrame]:
+    """Scores on the common matches: overall, per season (RPS, log loss), per-match RPS."""
+    common = set(test["match_id"]) & set(lines[CLOSE].index) & set(lines[OPEN].index)
+    for run in runs:
+        common &= set(run.proba.index)
+    rows = test[test["match_id"].isin(common)].sort_values("match_id")
+    codes = outcome_codes(rows)
+    forecasts = {run.label: run.proba.loc[rows["match_id"], P].to_numpy() for run in runs}
+    for name in (CLOSE, OPEN):
+        forecasts[name] = lines[name].loc[rows["match_id"], P].to_numpy()
+    overall = pd.DataFrame([{"model": k, **scores(codes, p)} for k, p in forecasts.items()])
+    closing = overall.set_index("model").loc[CLOSE, "rps"]
+    overall["gap"] = 100 * (overall["rps"] / closing - 1)
+    per_season: dict[str, pd.DataFrame] = {}
+    seasons = rows["season"].to_numpy()
+    for metric in ("rps", "log_loss"):
+        table = {
+            season: {
+                k: scores(codes[seasons == season], p[seasons == season])[metric]
+                for k, p in forecasts.items()
+            }
+            for season in sorted(set(seasons))
+        }
+        per_season[metric] = pd.DataFrame(table).T
+    per_match = {k: per_match_rps(codes, p) for k, p in forecasts.items()}
+    return overall, per_season, per_match, rows
+
+
+def uses_odds(label: str) -> str:
+    if label in (CLOSE, OPEN):
+        return "closing (reference)" if label == CLOSE else "opening (reference)"
+    return "opening (avg. books)" if CONFIGS[label][1] else "no"
+
+
+def goals(overall: pd.DataFrame, per_match: dict[str, np.ndarray]) -> list[str]:
+    """Each goal of the issue, with numbers and whether it is met; warns on signs of leakage."""
+    by = overall.set_index("model")
+    close, opening = by.loc[CLOSE, "rps"], by.loc[OPEN, "rps"]
+    models = [m for m in by.index if m not in (CLOSE, OPEN)]
+    no_odds = [m for m in models if not CONFIGS[m][1]]
+    text = []
+    if no_odds:
+        best = min(no_odds, key=lambda m: by.loc[m, "rps"])
+        gap = by.loc[best, "gap"]
+        refs = [r for r in ("elo", "dixon-coles") if r in by.index]
+        ahead = all(by.loc[best, "rps"] < by.loc[r, "rps"] for r in refs if r != best) and (
+            best not in refs
+        )
+        refs_text = ", ".join(f"{r} {by.loc[r, 'rps']:.4f}" for r in refs)
+        text.append(
+            f"- **No odds, within 2% of the closing line and ahead of Elo and Dixon-Coles**: best "
+            f"no-odds model `{best}` RPS {by.loc[best, 'rps']:.4f}, {gap:+.2f}% vs closing "
+            f"{close:.4f} ({refs_text}): within 2% **{'met' if gap <= 2 else 'NOT met'}**, ahead "
+            f"of Elo and Dixon-Coles **{'met' if ahead else 'NOT met'}**."
+        )
+    if models:
+        best = min(models, key=lambda m: by.loc[m, "rps"])
+        boot = paired_bootstrap(per_match[best], per_match[OPEN], n_boot=2000, random_state=0)
+        text.append(
+            f"- **May use opening odds, below the opening line**: best model `{best}` RPS "
+            f"{by.loc[best, 'rps']:.4f} vs opening {opening:.4f} (difference "
+            f"{boot.mean_diff:+.5f}, 95% CI {boot.low:+.5f} to {boot.high:+.5f}): "
+            f"**{'met' if by.loc[best, 'rps'] < opening else 'NOT met'}**"
+            f"{' (not significant)' if boot.high >= 0 > boot.mean_diff else ''}; gap to the "
+            f"closing line {by.loc[best, 'gap']:+.2f}% (opening line {by.loc[OPEN, 'gap']:+.2f}%)."
+        )
+    for m in models:
+        if by.loc[m, "rps"] < close:
+            warning = f"LEAKAGE? `{m}` beats the closing line: RPS {by.loc[m, 'rps']:.4f}"
+            log("!" * 70 + "\n" + warning + "\n" + "!" * 70)
+            text.append(f"- **WARNING: {warning} < {close:.4f}; investigate before trusting it.**")
+    return text
+
+
+def time_training(folder: Path, model_types: list[str]) -> list[str]:
+    """``train_model`` timed on a demo world of ~100,000 matches, on a fresh copy of the store
+    per model type (so no champion is refitted); returns the markdown blocks."""
+    with sqlite_store(folder) as store:
+        started = time.perf_counter()
+        ingest_demo(store, n_leagues=9, n_teams=20, n_seasons=30, now=DEMO_NOW)
+        ingest = time.perf_counter() - started
+        started = time.perf_counter()
+        frame = load_match_frame(store, DEMO_NOW)
+        features = time.perf_counter() - started
+    table = []
+    for model_type in model_types:
+        config = TrainConfig(model_type=model_type, as_of=DEMO_NOW, lookback_days=100000)
+        rows = train_rows(frame.frame, DEMO_NOW, config)
+        db = folder / f"{model_type}.db"
+        shutil.copy(folder / "formline.db", db)
+        store = open_store(f"sqlite:///{db.as_posix()}")
+        log(f"timing train_model({model_type}) on {len(rows):,} matches, load {load_average()}")
+        try:
+            started = time.perf_counter()
+            train_model(store, config, folder / "models")
+            total = time.perf_counter() - started
+        finally:
+            store.dispose()
+        started = time.perf_counter()
+        clone_fit(build_prototype(model_type, config, {}), rows, rows[["home_goals", "away_goals"]])
+        fit = time.perf_counter() - started
+        table.append(
+            {
+                "model": f"{model_type} (with market features)",
+                "training matches": f"{len(rows):,}",
+                "train_model s": f"{total:.1f}",
+                "of which features (load_match_frame) s": f"{features:.1f}",
+                "one final fit s": f"{fit:.1f}",
+                "under 2 min": "yes" if total < 120 else "NO",
+            }
+        )
+        log(f"train_model({model_type}): {total:.1f} s (features {features:.1f} s, fit {fit:.1f})")
+    return [
+        "### Training time on ~100,000 matches (demo world, 9 leagues x 20 teams x 30 seasons, "
+        "SQLite)",
+        "`train_model` end to end: features, 5-fold walk-forward validation with calibration, "
+        "the Elo reference, the final fit, the bundle and the registry. *One final fit* is a "
+        "single fit of the model on every training row, features given. 2 cores shared with "
+        f"other jobs (load {load_average()}); demo ingest took {ingest:.0f} s.",
+        markdown_table(pd.DataFrame(table)),
+    ]
+
+
+def fmt(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    return frame.map(lambda v: f"{v:.{digits}f}" if isinstance(v, float) else v)
+
+
+COLUMNS = {"uses_odds": "uses odds", "rps": "RPS", "log_loss": "log loss", "brier": "Brier"}
+
+
+def render(
+    args: argparse.Namespace,
+    overall: pd.DataFrame,
+    per_season: dict[str, pd.DataFrame],
+    rows: pd.DataFrame,
+    runs: list[Run],
+    known: list[str],
+    goal_lines: list[str],
+    patched: str | None,
+) -> list[str]:
+    """The markdown blocks of the section, up to the backtest timings."""
+    shown = overall.assign(uses_odds=overall["model"].map(uses_odds))
+    shown = fmt(shown[["model", "uses_odds", "n", "rps", "log_loss", "brier", "accuracy"]])
+    shown["RPS gap to closing %"] = overall["gap"].map("{:+.2f}".format)
+    timing = pd.DataFrame(
+        [(r.label, f"{len(r.proba):,}", r.refits, f"{r.seconds:.0f}") for r in runs],
+        columns=["model", "matches predicted", "refits", "wall s"],
+    )
+    return [
+        "## Model backtest (`benchmarks/models_backtest.py`)",
+        f"Written on {machine()['date']}{' (QUICK run: two test seasons)' if args.quick else ''}"
+        f". Top-5 leagues from football-data.co.uk, test seasons {rows['season'].min()} to "
+        f"{rows['season'].max()}, walk-forward from 2003-04 (refit at each season on everything "
+        "observed before it; `lookback_days=0`), one shared match frame as of 2023-07-01. Pure "
+        "market references: Pinnacle's closing and opening 1X2 lines with Shin's margin "
+        "removal. Models that *use odds* only see the de-margined opening prices averaged over "
+        "bookmakers (`market_p_*`); never closing.",
+        "### Known answers",
+        "\n".join(known),
+        f"### Same matches: {len(rows):,} (every model predicted them; both Pinnacle lines)",
+        markdown_table(shown.rename(columns=COLUMNS)),
+        "### Goals",
+        "\n".join(goal_lines),
+        "### RPS per season",
+        markdown_table(fmt(per_season["rps"]).reset_index(names="season")),
+        "### Log loss per season",
+        markdown_table(fmt(per_season["log_loss"]).reset_index(names="season")),
+        "### Backtest wall time (one process, machine shared with other jobs)",
+        markdown_table(timing),
+        *([f"Workaround: {patched}"] if patched else []),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store-url", help="reuse a store holding the football data")
+    parser.add_argument("--models", default=",".join(CONFIGS), help="labels, comma-separated")
+    parser.add_argument("--quick", action="store_true", help="two test seasons (smoke run)")
+    parser.add_argument("--out-dir", type=Path, help="backtest CSVs (default: a temporary dir)")
+    parser.add_argument("--reuse", action="store_true", help="reload CSVs found in --out-dir")
+    parser.add_argument("--max-minutes", type=float, default=25.0, help="per backtest")
+    parser.add_argument("--train-models", default="logistic,lightgbm", help="'' to skip")
+    parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
+    args = parser.parse_args()
+    labels = [m for m in args.models.split(",") if m]
+    unknown = set(labels) - set(CONFIGS)
+    if unknown:
+        parser.error(f"unknown --models {sorted(unknown)}; choose from {', '.join(CONFIGS)}")
+    tmp = Path(tempfile.mkdtemp(prefix="models_backtest_"))
+    args.out_dir = args.out_dir or tmp / "backtests"
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    log(f"machine load {load_average()}; CSVs in {args.out_dir}")
+    patched = patch_market_model() if "market" in labels else None
+    if patched:
+        log(f"WARNING: {patched}")
+    url = args.store_url or f"sqlite:///{(tmp / 'football.db').as_posix()}"
+    store = open_store(url)
+    if not args.store_url:
+        started = time.perf_counter()
+        ingest_football_data(store, [FOOTBALL_ODDS / "seasons"])
+        log(f"ingested the football data in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    frame = load_match_frame(store, AS_OF)
+    log(f"match frame: {len(frame.frame):,} matches in {time.perf_counter() - started:.1f} s")
+    lines = pinnacle_lines(store)
+    all_rows = frame.frame[frame.frame["finished"]]
+    test = all_rows[(all_rows["kickoff_at"] >= START) & (all_rows["kickoff_at"] < END)]
+    known = check_known(test, lines)
+    test = test[test["kickoff_at"] >= (QUICK_START if args.quick else START)]
+    runs, dropped = [], []
+    for label in labels:
+        log(f"backtest {label} (load {load_average()})")
+        run = backtest(store, frame, label, args)
+        if run is None:
+            dropped.append(label)
+            continue
+        runs.append(run)
+        log(f"{label}: {len(run.proba):,} matches, {run.seconds:.0f} s, {run.refits} refits")
+    store.dispose()
+    overall, per_season, per_match, rows = compare(test, runs, lines)
+    goal_lines = goals(overall, per_match)
+    if dropped:
+        goal_lines.append(f"- Dropped after {args.max_minutes:.0f} min: {', '.join(dropped)}.")
+    body = render(args, overall, per_season, rows, runs, known, goal_lines, patched)
+    if args.train_models:
+        (tmp / "demo").mkdir()
+        body += time_training(tmp / "demo", args.train_models.split(","))
+        shutil.rmtree(tmp / "demo", ignore_errors=True)
+    if not args.store_url:
+        (tmp / "football.db").unlink(missing_ok=True)
+    env = pd.DataFrame(list(machine().items()), columns=["", "value"])
+    body += ["### Machine", markdown_table(env)]
+    text = "\n\n".join(body)
+    print(text)
+    if not args.no_docs:
+        write_section("models_backtest", text)
+        log("wrote the models_backtest section of docs/benchmarks.md")
+
+
+if __name__ == "__main__":
+    main()
