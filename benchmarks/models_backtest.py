@@ -72,34 +72,6 @@ class BacktestTimeout(BaseException):
     no ``except Exception`` in the library swallows it)."""
 
 
-def patch_market_model() -> str | None:
-    """Work around a bug in ``MarketMatchModel.predict_proba`` if present (under pandas 3 it
-    fills a read-only ``to_numpy()`` view in place); returns a note if it patched it."""
-    from formline.matches.models.base import clip_probabilities
-    from formline.matches.models.references import MARKET_1X2, MarketMatchModel
-
-    goals = pd.DataFrame({"home_goals": [1, 0], "away_goals": [0, 0]})
-    model = MarketMatchModel().fit(goals, goals)
-    try:
-        model.predict_proba(pd.DataFrame({c: [0.5, np.nan] for c in MARKET_1X2}))
-        return None
-    except ValueError as exc:
-        problem = str(exc)
-
-    def predict_proba(self: MarketMatchModel, X: pd.DataFrame) -> np.ndarray:
-        p = X[list(MARKET_1X2)].to_numpy(dtype=np.float64, copy=True)
-        missing = np.isnan(p).any(axis=1)
-        p[missing] = self.base_rates_
-        self.fallback_share_ = float(missing.mean()) if len(p) else 0.0
-        return clip_probabilities(p)
-
-    MarketMatchModel.predict_proba = predict_proba
-    return (
-        f"`MarketMatchModel.predict_proba` raised `ValueError: {problem}` (a read-only array from "
-        "`to_numpy()` under pandas copy-on-write); this run patched it with `copy=True`."
-    )
-
-
 def _on_alarm(signum: int, frame: Any) -> None:
     raise BacktestTimeout
 
@@ -333,7 +305,6 @@ def render(
     runs: list[Run],
     known: list[str],
     goal_lines: list[str],
-    patched: str | None,
 ) -> list[str]:
     """The markdown blocks of the section, up to the backtest timings."""
     shown = overall.assign(uses_odds=overall["model"].map(uses_odds))
@@ -364,7 +335,6 @@ def render(
         markdown_table(fmt(per_season["log_loss"]).reset_index(names="season")),
         "### Backtest wall time (one process, machine shared with other jobs)",
         markdown_table(timing),
-        *([f"Workaround: {patched}"] if patched else []),
     ]
 
 
@@ -388,9 +358,6 @@ def main() -> None:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGALRM, _on_alarm)
     log(f"machine load {load_average()}; CSVs in {args.out_dir}")
-    patched = patch_market_model() if "market" in labels else None
-    if patched:
-        log(f"WARNING: {patched}")
     url = args.store_url or f"sqlite:///{(tmp / 'football.db').as_posix()}"
     store = open_store(url)
     if not args.store_url:
@@ -419,13 +386,15 @@ def main() -> None:
     goal_lines = goals(overall, per_match)
     if dropped:
         goal_lines.append(f"- Dropped after {args.max_minutes:.0f} min: {', '.join(dropped)}.")
-    body = render(args, overall, per_season, rows, runs, known, goal_lines, patched)
+    body = render(args, overall, per_season, rows, runs, known, goal_lines)
     if args.train_models:
         (tmp / "demo").mkdir()
         body += time_training(tmp / "demo", args.train_models.split(","))
         shutil.rmtree(tmp / "demo", ignore_errors=True)
-    if not args.store_url:
-        (tmp / "football.db").unlink(missing_ok=True)
+    for leftover in ("football.db", "football.db-shm", "football.db-wal"):
+        (tmp / leftover).unlink(missing_ok=True)
+    if not any(tmp.iterdir()):
+        tmp.rmdir()
     env = pd.DataFrame(list(machine().items()), columns=["", "value"])
     body += ["### Machine", markdown_table(env)]
     text = "\n\n".join(body)
