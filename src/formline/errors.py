@@ -55,3 +55,7 @@ class NotFittedError(FormlineError, ValueError, AttributeError):
 
 class CacheError(FormlineError):
     """The cache backend failed."""
+
+
+class NotFoundError(FormlineError):
+    """A requested record (match, competition, prediction) does not exist."""

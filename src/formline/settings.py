@@ -46,6 +46,84 @@ class Settings(BaseSettings):
         description="The daily run retrains when the deployed model is this many days old.",
     )
 
+    # --- the read API (`formline serve`) and its cache -------------------------------------------
+    api_cache_enabled: bool = Field(
+        default=True, description="Cache API responses (in-process, or in Redis with REDIS_URL)."
+    )
+    api_cache_ttl_predictions: int = Field(
+        default=3600,
+        ge=0,
+        le=86_400,
+        description="Seconds a /predictions response is cached. Keys carry the snapshot id, so "
+        "a publish makes old entries unreachable at once; 0 disables caching of this kind.",
+    )
+    api_cache_ttl_matches: int = Field(
+        default=60, ge=0, le=86_400, description="Seconds /matches and /competitions are cached."
+    )
+    api_cache_ttl_models: int = Field(
+        default=300, ge=0, le=86_400, description="Seconds /models responses are cached."
+    )
+    api_cache_ttl_performance: int = Field(
+        default=600, ge=0, le=86_400, description="Seconds /performance responses are cached."
+    )
+    api_cache_ttl_value_bets: int = Field(
+        default=60, ge=0, le=86_400, description="Seconds /value-bets responses are cached."
+    )
+    api_cache_max_mb: int = Field(
+        default=64,
+        ge=1,
+        le=65_536,
+        description="Megabytes of response bodies the in-process cache holds (LRU beyond).",
+    )
+    api_pointer_ttl_seconds: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=60.0,
+        description="How long an API worker reuses the published-snapshot pointer it read: the "
+        "bound on how stale a response can be after a publish.",
+    )
+    api_client_max_age: int = Field(
+        default=10, ge=0, le=3600, description="max-age of the Cache-Control header sent."
+    )
+    api_retry_after_seconds: int = Field(
+        default=5, ge=1, le=3600, description="Retry-After sent with 503 when the store is down."
+    )
+    api_cors_origins: str = Field(
+        default="",
+        description="Comma-separated origins allowed by CORS (https://app.example.com); "
+        "empty allows none, '*' allows any (without credentials).",
+    )
+    snapshot_retention_days: int = Field(
+        default=90,
+        ge=1,
+        description="db:cleanup and daily:run prune prediction snapshots older than this, except "
+        "the current one and those the deployed model's evaluation needs.",
+    )
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        """``api_cors_origins`` split on commas."""
+        return tuple(o.strip() for o in self.api_cors_origins.split(",") if o.strip())
+
+    @field_validator("api_cors_origins")
+    @classmethod
+    def _valid_origins(cls, value: str) -> str:
+        for origin in (o.strip() for o in value.split(",")):
+            if origin and origin != "*" and not origin.startswith(("http://", "https://")):
+                raise ValueError(
+                    f"API_CORS_ORIGINS: '{origin}' is not an origin such as https://example.com"
+                )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _valid_redis_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
+        return value
+
     @property
     def ingest_path_list(self) -> tuple[str, ...]:
         """``ingest_paths`` split on the path separator."""

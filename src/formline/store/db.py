@@ -6,14 +6,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from formline.errors import StoreError
 from formline.settings import normalise_database_url, redact_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_PATH = Path(__file__).with_name("migrations")
 #: formline's own Alembic version table. Not Alembic's default ``alembic_version``: Optuna keeps
@@ -123,6 +126,9 @@ class Store:
 
 
 def _alembic_config() -> Config:
+    # Imported here: Alembic (with Mako and Pygments) is only needed to migrate, and the read
+    # API, which never migrates, should not pay for it in every worker.
+    from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_PATH))

@@ -1,0 +1,168 @@
+"""The read API: ``create_app(settings)`` builds it; ``formline serve`` runs it with uvicorn.
+
+It reads the store and nothing else (no model, no NumPy), through connections that refuse
+writes, and answers from a cache keyed by the published snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from formline import __version__
+from formline.api.context import ApiContext
+from formline.api.errors import install_error_handlers
+from formline.api.metrics import ApiMetrics, MetricsMiddleware
+from formline.api.routes import (
+    competitions,
+    health,
+    matches,
+    metrics,
+    models,
+    performance,
+    predictions,
+    value_bets,
+)
+from formline.api.warm import warm_predictions
+from formline.cache.factory import build_cache
+from formline.settings import Settings
+from formline.store.readonly import open_read_only_store
+from formline.store.reads import Pointer
+
+logger = logging.getLogger("formline.api")
+
+DESCRIPTION = """Pre-computed match probabilities, read from formline's store.
+
+The API never computes a prediction and never writes: it serves the snapshot the worker
+published last (`formline predict:run`), from a cache keyed by that snapshot. Every read carries
+an `ETag` (send it back in `If-None-Match` for a `304`) and a `Cache-Control` header.
+"""
+
+
+def _ttls(settings: Settings) -> dict[str, int]:
+    return {
+        "predictions": settings.api_cache_ttl_predictions,
+        "prediction": settings.api_cache_ttl_predictions,
+        "history": settings.api_cache_ttl_predictions,
+        "matches": settings.api_cache_ttl_matches,
+        "competitions": settings.api_cache_ttl_matches,
+        "models": settings.api_cache_ttl_models,
+        "performance": settings.api_cache_ttl_performance,
+        "value_bets": settings.api_cache_ttl_value_bets,
+    }
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the read API for the store and cache that ``settings`` name.
+
+    Nothing connects here: a store or cache that is down makes ``/health`` report it and reads
+    answer 503 (store) or come from the store (cache), never a failure to start.
+
+    Parameters
+    ----------
+    settings
+        Where the store is (``DATABASE_URL``), the cache (``REDIS_URL``), TTLs, CORS origins.
+
+    Returns
+    -------
+    FastAPI
+        The application; its :class:`ApiContext` is ``app.state.context``.
+
+    Raises
+    ------
+    ConfigError
+        If ``DATABASE_URL`` names an unsupported database.
+    """
+    store = open_read_only_store(settings.resolved_database_url)
+    api_metrics = ApiMetrics()
+    cache = (
+        build_cache(
+            settings.redis_url,
+            max_bytes=settings.api_cache_max_mb * 1024 * 1024,
+            on_error=lambda _: api_metrics.cache_errors.inc(),
+        )
+        if settings.api_cache_enabled
+        else None
+    )
+    context = ApiContext(
+        store=store,
+        cache=cache,
+        metrics=api_metrics,
+        ttls=_ttls(settings),
+        pointer_ttl=settings.api_pointer_ttl_seconds,
+        client_max_age=settings.api_client_max_age,
+        retry_after=settings.api_retry_after_seconds,
+    )
+
+    def pointer_moved(pointer: Pointer | None) -> None:
+        if pointer is None or context.cache is None:
+            return
+        context.spawn(_warm(context, pointer))
+
+    context.on_pointer_change = pointer_moved
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        for task in list(context.background):
+            task.cancel()
+        if context.cache is not None:
+            await context.cache.close()
+        store.dispose()
+
+    app = FastAPI(
+        title="formline",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    for module in (
+        health,
+        competitions,
+        matches,
+        predictions,
+        models,
+        performance,
+        value_bets,
+        metrics,
+    ):
+        app.include_router(module.router)
+    install_error_handlers(app, settings.api_retry_after_seconds)
+    origins = list(settings.cors_origin_list)
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "HEAD", "OPTIONS"],
+            allow_headers=["If-None-Match"],
+            expose_headers=["ETag", "Retry-After"],
+            allow_credentials=False,
+        )
+    app.add_middleware(MetricsMiddleware, metrics=api_metrics)
+    return app
+
+
+async def _warm(context: ApiContext, pointer: Pointer) -> None:
+    if context.cache is None:
+        return
+    try:
+        result = await warm_predictions(context.store, context.cache, context.ttls, pointer)
+    except Exception as exc:  # a failed warm only costs misses; never take the worker down
+        logger.warning("warming the cache for snapshot %s failed: %s", pointer.snapshot_id, exc)
+        return
+    logger.info(
+        "cache warmed for snapshot %s: %d written, %d present",
+        result.snapshot_id,
+        result.written,
+        result.present,
+    )
+
+
+def app_from_environment() -> FastAPI:
+    """The app for the settings in the environment: uvicorn's factory in ``formline serve``."""
+    return create_app(Settings())

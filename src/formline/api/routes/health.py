@@ -1,0 +1,104 @@
+"""``/health``: liveness and readiness."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+import anyio.to_thread
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import inspect, text
+
+from formline import __version__
+from formline.api.deps import Context
+from formline.api.errors import STORE_UNAVAILABLE
+from formline.api.schemas import CacheHealth, HealthPublic, SnapshotHealth, StoreHealth
+from formline.api.serving import render, respond
+from formline.cache.degrading import DegradingCache
+from formline.errors import CacheError, StoreError
+from formline.store.db import VERSION_TABLE, Store
+from formline.store.reads import Pointer, current_pointer
+
+router = APIRouter(tags=["health"])
+
+
+def read_store_state(store: Store) -> tuple[str | None, Pointer | None]:
+    """The schema revision and the current pointer, read now (no memo).
+
+    Raises
+    ------
+    StoreError
+        If the store cannot be read.
+    """
+    with store.connect("checking the store") as conn:
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return None, None
+        revision = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+        return revision, current_pointer(conn)
+
+
+async def _cache_health(ctx: Context) -> CacheHealth:
+    cache = ctx.cache
+    if cache is None:
+        return CacheHealth(backend="disabled", healthy=True)
+    backend: Literal["memory", "redis"] = "redis" if cache.backend == "redis" else "memory"
+    if not isinstance(cache, DegradingCache):
+        return CacheHealth(backend=backend, healthy=True)
+    try:
+        await cache.ping()
+    except CacheError:
+        return CacheHealth(backend=backend, healthy=False, error="cache backend unreachable")
+    return CacheHealth(backend=backend, healthy=True)
+
+
+@router.get(
+    "/health",
+    response_model=HealthPublic,
+    responses={503: {"model": HealthPublic, "description": "The store does not answer."}},
+    summary="Liveness and readiness",
+)
+async def health(request: Request, ctx: Context) -> Response:
+    """200 when the store answers (status ``ok``, or ``degraded`` when the cache backend fails
+    and answers come from the store); 503 with ``Retry-After`` when the store does not. Also the
+    current snapshot and its age."""
+    dialect = ctx.store.dialect
+    try:
+        revision, pointer = await anyio.to_thread.run_sync(read_store_state, ctx.store)
+        store = StoreHealth(reachable=True, dialect=dialect, schema_revision=revision)
+    except StoreError:
+        revision, pointer = None, None
+        store = StoreHealth(reachable=False, dialect=dialect, error=STORE_UNAVAILABLE)
+    if store.reachable and revision is None:
+        store = StoreHealth(
+            reachable=True, dialect=dialect, error="the store is not migrated: run the worker"
+        )
+    cache = await _cache_health(ctx)
+    ready = store.reachable and revision is not None
+    snapshot = None
+    if pointer is not None:
+        age = (datetime.now(UTC) - pointer.published_at).total_seconds()
+        snapshot = SnapshotHealth(
+            id=pointer.snapshot_id,
+            model_version_id=pointer.model_version_id,
+            as_of=pointer.as_of,
+            published_at=pointer.published_at,
+            n_predictions=pointer.n_predictions,
+            age_seconds=round(age, 3),
+        )
+    status: Literal["ok", "degraded", "unavailable"] = (
+        "unavailable" if not ready else "ok" if cache.healthy else "degraded"
+    )
+    body = HealthPublic(
+        status=status,
+        live=True,
+        ready=ready,
+        version=__version__,
+        store=store,
+        snapshot=snapshot,
+        cache=cache,
+    )
+    response = respond(request, render(body), 0, status_code=200 if ready else 503)
+    response.headers["Cache-Control"] = "no-store"
+    if not ready:
+        response.headers["Retry-After"] = str(ctx.retry_after)
+    return response

@@ -1,0 +1,256 @@
+"""Read queries over prediction snapshots for the API: a snapshot's rows, a match's history, the
+predictions that evaluate a model, and the latest odds to compare them with.
+
+Plain SQLAlchemy Core returning dicts (no pandas, no NumPy). Each query is one statement, so it
+sees one consistent state of the database even while a publish commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, func, select
+
+from formline.store.reads import MATCH_COLUMNS, with_match_joins
+from formline.store.tables import (
+    competitions,
+    matches,
+    odds,
+    prediction_snapshots,
+    predictions,
+)
+
+PROBABILITIES = ("p_home", "p_draw", "p_away", "p_over_2_5")
+FAIR_ODDS = ("fair_home", "fair_draw", "fair_away", "fair_over_2_5", "fair_under_2_5")
+OUTCOMES = ("home", "draw", "away")
+
+_SNAPSHOT_COLUMNS = (
+    predictions.c.snapshot_id,
+    prediction_snapshots.c.model_version_id,
+    prediction_snapshots.c.as_of,
+    prediction_snapshots.c.horizon_days,
+    prediction_snapshots.c.created_at.label("snapshot_created_at"),
+)
+_PREDICTION_COLUMNS = tuple(predictions.c[c] for c in (*PROBABILITIES, *FAIR_ODDS))
+
+
+def _prediction_rows(*, drivers: bool) -> Select[Any]:
+    """predictions joined to their snapshot, match, competition and teams."""
+    columns = [
+        *_SNAPSHOT_COLUMNS,
+        *MATCH_COLUMNS,
+        *_PREDICTION_COLUMNS,
+        *([predictions.c.drivers] if drivers else []),
+    ]
+    query = (
+        select(*columns)
+        .select_from(predictions)
+        .join(prediction_snapshots, prediction_snapshots.c.id == predictions.c.snapshot_id)
+        .join(matches, matches.c.id == predictions.c.match_id)
+    )
+    return with_match_joins(query)
+
+
+def snapshot_predictions(
+    conn: Connection,
+    snapshot_id: int,
+    *,
+    competition_ids: Sequence[int] | None = None,
+    kickoff_from: datetime | None = None,
+    kickoff_before: datetime | None = None,
+    match_id: int | None = None,
+    drivers: bool = False,
+) -> list[dict[str, Any]]:
+    """The predictions of one snapshot, by kickoff then match id, with their match's details.
+
+    Parameters
+    ----------
+    conn
+        An open connection.
+    snapshot_id
+        The snapshot.
+    competition_ids, kickoff_from, kickoff_before, match_id
+        Optional filters: competitions, kickoffs in ``[kickoff_from, kickoff_before)``, a match.
+    drivers
+        Include each prediction's ``drivers`` (parsed JSON).
+
+    Returns
+    -------
+    list of dict
+        Keys: ``snapshot_id``, ``model_version_id``, ``as_of``, ``horizon_days``,
+        ``snapshot_created_at``, the match columns (``id``, ``competition``, ``kickoff_at``,
+        ``home_team`` ...), the probabilities and fair odds, and ``drivers`` if asked for.
+    """
+    query = _prediction_rows(drivers=drivers).where(predictions.c.snapshot_id == snapshot_id)
+    if competition_ids is not None:
+        query = query.where(matches.c.competition_id.in_(list(competition_ids)))
+    if kickoff_from is not None:
+        query = query.where(matches.c.kickoff_at >= kickoff_from)
+    if kickoff_before is not None:
+        query = query.where(matches.c.kickoff_at < kickoff_before)
+    if match_id is not None:
+        query = query.where(predictions.c.match_id == match_id)
+    query = query.order_by(matches.c.kickoff_at, matches.c.id)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def match_prediction_history(conn: Connection, match_id: int) -> list[dict[str, Any]]:
+    """Every stored prediction of one match with drivers, newest snapshot (``as_of``) first."""
+    query = (
+        _prediction_rows(drivers=True)
+        .where(predictions.c.match_id == match_id)
+        .order_by(prediction_snapshots.c.as_of.desc(), prediction_snapshots.c.id.desc())
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def latest_match_prediction(conn: Connection, match_id: int) -> dict[str, Any] | None:
+    """The newest stored prediction of one match (by snapshot ``as_of``), with drivers."""
+    query = (
+        _prediction_rows(drivers=True)
+        .where(predictions.c.match_id == match_id)
+        .order_by(prediction_snapshots.c.as_of.desc(), prediction_snapshots.c.id.desc())
+        .limit(1)
+    )
+    row = conn.execute(query).mappings().first()
+    return None if row is None else dict(row)
+
+
+def pre_kickoff_ranked(model_version_id: int) -> Select[Any]:
+    """Each prediction of one model made before its match's kickoff, ranked per match.
+
+    ``rank`` is 1 for the latest such prediction of the match (the snapshot with the greatest
+    ``as_of`` strictly before kickoff; the higher id breaks ties). This is the prediction that
+    evaluates the model on that match, and the one retention must keep.
+    """
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=predictions.c.match_id,
+            order_by=(prediction_snapshots.c.as_of.desc(), prediction_snapshots.c.id.desc()),
+        )
+        .label("rank")
+    )
+    return (
+        select(
+            predictions.c.snapshot_id,
+            predictions.c.match_id,
+            prediction_snapshots.c.as_of,
+            predictions.c.p_home,
+            predictions.c.p_draw,
+            predictions.c.p_away,
+            rank,
+        )
+        .select_from(predictions)
+        .join(prediction_snapshots, prediction_snapshots.c.id == predictions.c.snapshot_id)
+        .join(matches, matches.c.id == predictions.c.match_id)
+        .where(
+            (prediction_snapshots.c.model_version_id == model_version_id)
+            & (prediction_snapshots.c.as_of < matches.c.kickoff_at)
+        )
+    )
+
+
+def settled_predictions(
+    conn: Connection, model_version_id: int, *, settled_from: datetime, as_of: datetime
+) -> list[dict[str, Any]]:
+    """The latest pre-kickoff prediction of each match the model predicted that was settled by
+    ``as_of`` with kickoff in ``[settled_from, as_of]``, with the result.
+
+    A match is settled when it is finished with both scores and its result was observed at or
+    before ``as_of``. Keys: ``match_id``, ``competition``, ``kickoff_at``, ``home_goals``,
+    ``away_goals``, ``p_home``, ``p_draw``, ``p_away``, ``snapshot_id``, ``predicted_as_of``.
+    """
+    ranked = pre_kickoff_ranked(model_version_id).subquery()
+    query = (
+        select(
+            ranked.c.match_id,
+            competitions.c.code.label("competition"),
+            matches.c.kickoff_at,
+            matches.c.home_goals,
+            matches.c.away_goals,
+            ranked.c.p_home,
+            ranked.c.p_draw,
+            ranked.c.p_away,
+            ranked.c.snapshot_id,
+            ranked.c.as_of.label("predicted_as_of"),
+        )
+        .select_from(ranked)
+        .join(matches, matches.c.id == ranked.c.match_id)
+        .join(competitions, competitions.c.id == matches.c.competition_id)
+        .where(
+            (ranked.c.rank == 1)
+            & (matches.c.status == "finished")
+            & matches.c.home_goals.is_not(None)
+            & matches.c.away_goals.is_not(None)
+            & (matches.c.observed_at <= as_of)
+            & (matches.c.kickoff_at >= settled_from)
+            & (matches.c.kickoff_at <= as_of)
+        )
+        .order_by(matches.c.kickoff_at, ranked.c.match_id)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def latest_odds_for_snapshot(
+    conn: Connection,
+    snapshot_id: int,
+    *,
+    as_of: datetime,
+    competition_ids: Sequence[int] | None = None,
+) -> list[dict[str, Any]]:
+    """The latest 1X2 price per (match, bookmaker, selection) observed at or before ``as_of``,
+    for the matches of one snapshot that kick off after ``as_of``.
+
+    Keys: ``match_id``, ``bookmaker``, ``selection`` (home, draw, away), ``kind`` (opening or
+    closing), ``price``, ``observed_at``.
+    """
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(odds.c.match_id, odds.c.bookmaker, odds.c.selection),
+            order_by=(odds.c.observed_at.desc(), odds.c.id.desc()),
+        )
+        .label("rank")
+    )
+    in_snapshot = and_(
+        predictions.c.match_id == odds.c.match_id, predictions.c.snapshot_id == snapshot_id
+    )
+    query = (
+        select(
+            odds.c.match_id,
+            odds.c.bookmaker,
+            odds.c.selection,
+            odds.c.kind,
+            odds.c.price,
+            odds.c.observed_at,
+            rank,
+        )
+        .select_from(odds)
+        .join(predictions, in_snapshot)
+        .join(matches, matches.c.id == odds.c.match_id)
+        .where(
+            (odds.c.market == "1x2")
+            & odds.c.selection.in_(OUTCOMES)
+            & (odds.c.observed_at <= as_of)
+            & (matches.c.kickoff_at > as_of)
+        )
+    )
+    if competition_ids is not None:
+        query = query.where(matches.c.competition_id.in_(list(competition_ids)))
+    ranked = query.subquery()
+    latest = (
+        select(
+            ranked.c.match_id,
+            ranked.c.bookmaker,
+            ranked.c.selection,
+            ranked.c.kind,
+            ranked.c.price,
+            ranked.c.observed_at,
+        )
+        .where(ranked.c.rank == 1)
+        .order_by(ranked.c.match_id, ranked.c.bookmaker, ranked.c.selection)
+    )
+    return [dict(r) for r in conn.execute(latest).mappings()]

@@ -1,0 +1,107 @@
+"""Retention: prune old prediction snapshots, never one that is still needed.
+
+A snapshot created before the cutoff is deleted (its predictions with it, by the foreign key's
+``ON DELETE CASCADE``, in the same transaction) unless
+
+* a publication points at it (the snapshot the API serves), or
+* it holds the deployed model's latest pre-kickoff prediction of some match: the prediction
+  ``/performance`` scores that match with (see
+  :func:`formline.store.prediction_reads.pre_kickoff_ranked`).
+
+So the deployed model's track record stays computable however long retention is, while the many
+intermediate snapshots of a daily schedule go.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, func, select
+
+from formline.store.db import Store
+from formline.store.prediction_reads import pre_kickoff_ranked
+from formline.store.reads import deployed_model_id
+from formline.store.tables import prediction_snapshots, predictions, publications
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What a prune deleted (or, in a dry run, would delete), and what it kept."""
+
+    cutoff: datetime
+    snapshots_deleted: int
+    predictions_deleted: int
+    kept_current: int
+    kept_for_evaluation: int
+    dry_run: bool
+
+
+def _candidates(conn: Connection, cutoff: datetime) -> tuple[set[int], set[int], set[int]]:
+    """(deletable, kept as current, kept for evaluation) snapshot ids created before cutoff."""
+    old = {
+        int(i)
+        for i in conn.execute(
+            select(prediction_snapshots.c.id).where(prediction_snapshots.c.created_at < cutoff)
+        ).scalars()
+    }
+    current = {int(i) for i in conn.execute(select(publications.c.snapshot_id)).scalars()}
+    needed: set[int] = set()
+    model_id = deployed_model_id(conn)
+    if model_id is not None:
+        ranked = pre_kickoff_ranked(model_id).subquery()
+        query = select(ranked.c.snapshot_id).where(ranked.c.rank == 1).distinct()
+        needed = {int(i) for i in conn.execute(query).scalars()}
+    kept_current = old & current
+    kept_needed = (old & needed) - current
+    return old - current - needed, kept_current, kept_needed
+
+
+def prune_snapshots(store: Store, *, cutoff: datetime, dry_run: bool = False) -> PruneResult:
+    """Delete the prediction snapshots created before ``cutoff`` that nothing needs.
+
+    Parameters
+    ----------
+    store
+        The store.
+    cutoff
+        Snapshots whose ``created_at`` is before this instant are candidates.
+    dry_run
+        Count what would go, delete nothing.
+
+    Returns
+    -------
+    PruneResult
+        Counts of deleted snapshots and predictions, and of old snapshots kept (current, or
+        needed to evaluate the deployed model).
+
+    Raises
+    ------
+    StoreError
+        If the database refuses; then nothing is deleted.
+    """
+    with store.begin("pruning prediction snapshots") as conn:
+        doomed, kept_current, kept_needed = _candidates(conn, cutoff)
+        ids = sorted(doomed)
+        n_predictions = 0
+        for start in range(0, len(ids), 500):  # bounded IN lists on every backend
+            chunk = ids[start : start + 500]
+            n_predictions += int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(predictions)
+                    .where(predictions.c.snapshot_id.in_(chunk))
+                ).scalar_one()
+            )
+            if not dry_run:
+                conn.execute(
+                    delete(prediction_snapshots).where(prediction_snapshots.c.id.in_(chunk))
+                )
+    return PruneResult(
+        cutoff=cutoff,
+        snapshots_deleted=len(ids),
+        predictions_deleted=n_predictions,
+        kept_current=len(kept_current),
+        kept_for_evaluation=len(kept_needed),
+        dry_run=dry_run,
+    )
