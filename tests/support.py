@@ -48,3 +48,33 @@ def require_football_odds() -> Path:
     if not (FOOTBALL_ODDS / "seasons").is_dir():
         pytest.skip(f"shared data not found at {FOOTBALL_ODDS}")
     return FOOTBALL_ODDS
+
+
+REDIS_URL = os.environ.get("FORMLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _redis_available() -> str | None:
+    """None if the test Redis answers, else why not."""
+    try:
+        import redis
+    except ImportError:
+        return "redis-py is not installed"
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+        client.ping()
+        client.close()
+        return None
+    except Exception as exc:  # any failure means: no server here
+        return f"Redis at {REDIS_URL} is not reachable ({type(exc).__name__})"
+
+
+_REDIS_PROBLEM = _redis_available()
+
+
+def require_redis() -> str:
+    """The test Redis URL; skip (locally) or fail (under CI=true) when it is missing."""
+    if _REDIS_PROBLEM is not None:
+        if IN_CI:
+            pytest.fail(f"CI=true but {_REDIS_PROBLEM}")
+        pytest.skip(_REDIS_PROBLEM)
+    return REDIS_URL

@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     api_cache_ttl_value_bets: int = Field(
         default=60, ge=0, le=86_400, description="Seconds /value-bets responses are cached."
     )
+    api_cache_key_prefix: str = Field(
+        default="formline",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:\-]+$",
+        description="Prefix of Redis keys (with formline's version after it), to share a Redis.",
+    )
     api_cache_max_mb: int = Field(
         default=64,
         ge=1,

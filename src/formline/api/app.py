@@ -83,6 +83,7 @@ def create_app(settings: Settings) -> FastAPI:
         build_cache(
             settings.redis_url,
             max_bytes=settings.api_cache_max_mb * 1024 * 1024,
+            prefix=settings.api_cache_key_prefix,
             on_error=lambda _: api_metrics.cache_errors.inc(),
         )
         if settings.api_cache_enabled

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
 
 from formline.errors import StoreError
 from formline.settings import normalise_database_url
@@ -65,6 +66,7 @@ def open_read_only_store(url: str, *, pool_size: int = 8) -> Store:
         engine = create_engine(
             "sqlite://",
             creator=_sqlite_connector(Path(database)),
+            poolclass=QueuePool,
             pool_size=pool_size,
             max_overflow=pool_size,
         )

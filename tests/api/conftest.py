@@ -1,0 +1,91 @@
+"""API fixtures: one seeded world per backend and test worker, and clients of the real app."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from api_world import World, build_world
+from fastapi.testclient import TestClient
+
+from formline.api import create_app
+from formline.settings import Settings
+from formline.store.db import Store, open_store
+from support import POSTGRES_URL, require_postgres
+
+
+@pytest.fixture(scope="session")
+def sqlite_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, World]:
+    """A SQLite store file holding the API test world (built once per test worker)."""
+    path = tmp_path_factory.mktemp("api-world") / "formline.db"
+    store = open_store(f"sqlite:///{path.as_posix()}")
+    try:
+        world = build_world(store)
+    finally:
+        store.dispose()
+    return f"sqlite:///{path.as_posix()}", world
+
+
+@pytest.fixture(scope="session")
+def postgres_world() -> Iterator[tuple[str, World]]:
+    """A PostgreSQL schema holding the API test world (built once per test worker)."""
+    require_postgres()
+    import psycopg
+
+    schema = f"api_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    store = open_store(url, migrate=False)
+    try:
+        store.migrate()
+        world = build_world(store)
+        yield url, world
+    finally:
+        store.dispose()
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest) -> tuple[str, World]:
+    """The seeded world's URL and ids, on each backend (read-only: tests must not write)."""
+    fixture = "sqlite_world" if request.param == "sqlite" else "postgres_world"
+    found: tuple[str, World] = request.getfixturevalue(fixture)
+    return found
+
+
+def settings_for(url: str, **overrides: object) -> Settings:
+    """Settings for the API on ``url``: in-process cache, no Redis, no .env file."""
+    values: dict[str, object] = {"database_url": url, "redis_url": None, **overrides}
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def api(world: tuple[str, World]) -> Iterator[TestClient]:
+    """A client of the real app on the seeded world."""
+    with TestClient(create_app(settings_for(world[0]))) as client:
+        yield client
+
+
+@pytest.fixture
+def writable_world(
+    tmp_path: Path, sqlite_world: tuple[str, World]
+) -> Iterator[Callable[[], Store]]:
+    """A private copy of the SQLite world that a test may change: returns a store on it."""
+    source = Path(sqlite_world[0].removeprefix("sqlite:///"))
+    target = tmp_path / "formline.db"
+    shutil.copy(source, target)
+    stores: list[Store] = []
+
+    def opened() -> Store:
+        store = open_store(f"sqlite:///{target.as_posix()}")
+        stores.append(store)
+        return store
+
+    yield opened
+    for store in stores:
+        store.dispose()
