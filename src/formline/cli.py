@@ -79,7 +79,16 @@ class RichProgress:
 
 
 def _settings() -> Settings:
-    return Settings()
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        # Name the setting and the problem, never the value: it may be a URL with a password.
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from None
 
 
 def _store(settings: Settings, migrate: bool = True) -> Any:
@@ -487,6 +496,35 @@ def predict_run(
         f"snapshot {result.snapshot_id} {state}: {len(result.predictions)} matches, model "
         f"{result.model.name} v{result.model.version}, as of {instant.isoformat()}Z"
     )
+    _warm_api_cache(settings)
+
+
+def _cache_target(settings: Settings) -> Any:
+    from formline.pipeline.warm import CacheTarget
+
+    if not settings.redis_url or not settings.api_cache_enabled:
+        return None
+    return CacheTarget(
+        redis_url=settings.redis_url,
+        key_prefix=settings.api_cache_key_prefix,
+        ttl_predictions=settings.api_cache_ttl_predictions,
+    )
+
+
+def _warm_api_cache(settings: Settings) -> None:
+    """Warm the API's Redis after a publish; a Redis that does not answer is only a warning."""
+    from formline.errors import CacheError
+    from formline.pipeline.warm import warm_api_cache
+
+    target = _cache_target(settings)
+    if target is None:
+        return
+    try:
+        warmed = warm_api_cache(_store(settings), target)
+    except CacheError as exc:
+        err_console.print(f"warning: API cache not warmed: {exc}", markup=False, highlight=False)
+        return
+    console.print(f"API cache warmed: {warmed.written} responses ({warmed.present} already there)")
 
 
 @app.command("predict:match")
@@ -551,8 +589,12 @@ def daily_run(
     triggered_by: Annotated[
         str, typer.Option("--triggered-by", help="manual, cron or api (for job_runs).")
     ] = "manual",
+    skip_cleanup: Annotated[
+        bool, typer.Option("--skip-cleanup", help="Keep every prediction snapshot this time.")
+    ] = False,
 ) -> None:
-    """Ingest updates, build features, train when due, publish predictions (job_runs rows)."""
+    """Ingest updates, build features, train when due, publish predictions, warm the API's
+    Redis, prune old snapshots (job_runs rows)."""
     from formline.pipeline.daily import DailyConfig, StepOutcome, run_daily
 
     settings = _settings()
@@ -568,6 +610,8 @@ def daily_run(
         retrain_days=settings.retrain_days,
         model_types=tuple(t.strip() for t in model_types.split(",") if t.strip()),
         triggered_by=triggered_by,
+        retention_days=None if skip_cleanup else settings.snapshot_retention_days,
+        cache=_cache_target(settings),
     )
     store = _store(settings)
 
@@ -599,6 +643,81 @@ def daily_run(
                 store, champion.id, settings.formline_home / "reports" / f"model-{champion.id}.html"
             )
             console.print(f"report for {champion.name} v{champion.version}: {path}")
+
+
+# --------------------------------------------------------------------------- api and retention
+
+
+@app.command("db:cleanup")
+def db_cleanup(
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days",
+            min=1,
+            help="Prune snapshots older than N days (default SNAPSHOT_RETENTION_DAYS).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be deleted; delete nothing.")
+    ] = False,
+) -> None:
+    """Prune old prediction snapshots, never the current one or those the deployed model's
+    evaluation needs."""
+    from datetime import UTC, timedelta
+
+    from formline.store.retention import prune_snapshots
+
+    settings = _settings()
+    keep = days or settings.snapshot_retention_days
+    cutoff = datetime.now(UTC) - timedelta(days=keep)
+    result = prune_snapshots(_store(settings), cutoff=cutoff, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    console.print(
+        f"{verb} {result.snapshots_deleted} snapshots ({result.predictions_deleted} predictions) "
+        f"created before {cutoff:%Y-%m-%d %H:%M}Z; kept {result.kept_current} current and "
+        f"{result.kept_for_evaluation} needed to evaluate the deployed model"
+    )
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Log every request (costs throughput).")
+    ] = False,
+) -> None:
+    """Serve the read-only prediction API (FastAPI under uvicorn); reads the store only."""
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise ConfigError(
+            f"formline serve needs the api extra (pip install 'formline[api]'): {exc}"
+        ) from exc
+    settings = _settings()  # bad settings fail here, once, not in every worker
+    settings.resolved_database_url  # noqa: B018 (validates the URL's scheme)
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its metrics here so /metrics sums them, whichever worker answers.
+        import atexit
+        import shutil
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="formline-metrics-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    logging.getLogger("formline").setLevel(logging.INFO)
+    uvicorn.run(
+        "formline.api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        ws="none",  # the API has no websocket route; not loading one saves memory
+        log_level="debug" if _state["verbose"] else "info",
+    )
 
 
 def main() -> None:

@@ -293,7 +293,9 @@ def test_value_bets_compare_current_predictions_with_the_latest_odds(
     assert api.get("/value-bets", params={"min_edge": "lots"}).status_code == 422
 
 
-def test_every_read_has_an_etag_and_cache_control(api: TestClient, world: tuple[str, World]) -> None:
+def test_every_read_has_an_etag_and_cache_control(
+    api: TestClient, world: tuple[str, World]
+) -> None:
     match_id = world[1].current_match_ids[0]
     paths = [
         "/health",

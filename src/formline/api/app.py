@@ -122,11 +122,12 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.context = context
+    # Routes are matched in order: the hot ones first.
     for module in (
+        predictions,
+        matches,
         health,
         competitions,
-        matches,
-        predictions,
         models,
         performance,
         value_bets,

@@ -16,7 +16,7 @@ MAX_ID = 2**63 - 1
 EARLIEST, LATEST = datetime(1900, 1, 1), datetime(2200, 1, 1)
 
 
-def get_context(request: Request) -> ApiContext:
+async def get_context(request: Request) -> ApiContext:
     """The process's :class:`ApiContext`, built by ``create_app``."""
     context: ApiContext = request.app.state.context
     return context

@@ -75,6 +75,9 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        # Labelled children, looked up once per label set: .labels() costs a lock and a hash.
+        self._timers: dict[tuple[str, str], Any] = {}
+        self._counters: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -96,5 +99,15 @@ class MetricsMiddleware:
             # Unmatched paths share one label: a scanner must not grow the label set.
             template = getattr(route, "path", None) or "unmatched"
             method = str(scope.get("method", ""))
-            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
-            self.metrics.requests.labels(method, template, str(status)).inc()
+            timer = self._timers.get((method, template))
+            if timer is None:
+                timer = self._timers[method, template] = self.metrics.latency.labels(
+                    method, template
+                )
+            timer.observe(time.perf_counter() - started)
+            counter = self._counters.get((method, template, status))
+            if counter is None:
+                counter = self._counters[method, template, status] = self.metrics.requests.labels(
+                    method, template, str(status)
+                )
+            counter.inc()

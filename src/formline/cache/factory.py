@@ -8,7 +8,6 @@ from formline import __version__
 from formline.cache.base import Cache
 from formline.cache.degrading import DegradingCache
 from formline.cache.memory import MemoryCache
-from formline.cache.redis_cache import RedisCache
 from formline.errors import CacheError
 
 
@@ -41,6 +40,8 @@ def build_cache(
         Called with each Redis failure.
     """
     if redis_url:
+        from formline.cache.redis_cache import RedisCache
+
         redis = RedisCache(redis_url, prefix=redis_key_prefix(prefix))
         return DegradingCache(redis, on_error=on_error)
     return MemoryCache(max_bytes)

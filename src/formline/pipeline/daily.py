@@ -14,9 +14,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from formline.errors import CacheError
+from formline.pipeline.warm import CacheTarget
 from formline.store import registry
 from formline.store.db import Store
 from formline.store.jobs import finish_job, start_job
+from formline.store.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,10 @@ class DailyConfig:
     use_market: bool = True
     lookback_days: int = 3650
     triggered_by: str = "manual"
+    #: Prune snapshots created more than this many days ago (None: no cleanup step).
+    retention_days: int | None = None
+    #: The API's Redis, warmed after a publish (None: the step is skipped).
+    cache: CacheTarget | None = None
 
 
 @dataclass
@@ -146,6 +153,54 @@ def step_predictions(store: Store, config: DailyConfig) -> StepOutcome:
     )
 
 
+def step_warm_cache(store: Store, config: DailyConfig) -> StepOutcome:
+    """Warm the API's Redis with the new snapshot's hot responses.
+
+    A Redis that does not answer skips the step (with the reason) instead of failing the run: the
+    API answers from the store and fills the cache on its first requests.
+    """
+    from formline.pipeline.warm import warm_api_cache
+
+    if config.cache is None:
+        return StepOutcome(
+            "warm_cache", "skipped", detail="no REDIS_URL: API processes warm their own caches"
+        )
+    try:
+        warmed = warm_api_cache(store, config.cache)
+    except CacheError as exc:
+        return StepOutcome("warm_cache", "skipped", detail=f"Redis did not answer: {exc}")
+    if warmed.snapshot_id is None:
+        return StepOutcome("warm_cache", "skipped", rows=0, detail="nothing published yet")
+    return StepOutcome(
+        "warm_cache",
+        "succeeded",
+        rows=warmed.written,
+        detail=f"snapshot {warmed.snapshot_id}: {warmed.written} responses cached, "
+        f"{warmed.present} already there",
+    )
+
+
+def step_cleanup(store: Store, config: DailyConfig) -> StepOutcome:
+    """Prune prediction snapshots older than the retention (see formline.store.retention)."""
+    from formline.store.retention import prune_snapshots
+
+    if config.retention_days is None:
+        return StepOutcome("cleanup", "skipped", detail="no retention configured")
+    # Snapshots record when they were written (wall clock), so the cutoff is on that clock too,
+    # whatever as_of the run replays.
+    cutoff = utcnow() - timedelta(days=config.retention_days)
+    pruned = prune_snapshots(store, cutoff=cutoff)
+    return StepOutcome(
+        "cleanup",
+        "succeeded",
+        rows=pruned.snapshots_deleted,
+        detail=f"{pruned.snapshots_deleted} snapshots ({pruned.predictions_deleted} predictions) "
+        f"created before {cutoff:%Y-%m-%d} deleted; kept {pruned.kept_current} current and "
+        f"{pruned.kept_for_evaluation} needed to evaluate the deployed model",
+        result=pruned,
+    )
+
+
 def run_daily(
     store: Store,
     config: DailyConfig,
@@ -159,6 +214,8 @@ def run_daily(
         ("features", config.skip_features, lambda: step_features(store, config)),
         ("train", config.skip_train, lambda: step_train(store, config, model_dir)),
         ("predictions", config.skip_predictions, lambda: step_predictions(store, config)),
+        ("warm_cache", config.skip_predictions, lambda: step_warm_cache(store, config)),
+        ("cleanup", False, lambda: step_cleanup(store, config)),
     ]
     params = {"as_of": config.as_of.isoformat(), "horizon_days": config.horizon_days}
     for name, skipped, call in steps:
