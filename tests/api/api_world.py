@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from formline.pipeline.ingest import ingest_demo
+from formline.settings import Settings
 from formline.store import registry
 from formline.store.db import Store
 from formline.store.predictions import publish_snapshot
@@ -141,3 +142,9 @@ def build_world(store: Store) -> World:
 def utc(stamp: datetime) -> datetime:
     """``stamp`` as aware UTC."""
     return stamp.replace(tzinfo=UTC)
+
+
+def settings_for(url: str, **overrides: object) -> Settings:
+    """Settings for the API on ``url``: in-process cache, no Redis, no .env file."""
+    values: dict[str, object] = {"database_url": url, "redis_url": None, **overrides}
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -8,11 +8,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from api_world import World, build_world
+from api_world import World, build_world, settings_for
 from fastapi.testclient import TestClient
 
 from formline.api import create_app
-from formline.settings import Settings
 from formline.store.db import Store, open_store
 from support import POSTGRES_URL, require_postgres
 
@@ -56,12 +55,6 @@ def world(request: pytest.FixtureRequest) -> tuple[str, World]:
     fixture = "sqlite_world" if request.param == "sqlite" else "postgres_world"
     found: tuple[str, World] = request.getfixturevalue(fixture)
     return found
-
-
-def settings_for(url: str, **overrides: object) -> Settings:
-    """Settings for the API on ``url``: in-process cache, no Redis, no .env file."""
-    values: dict[str, object] = {"database_url": url, "redis_url": None, **overrides}
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture

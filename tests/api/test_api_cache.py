@@ -9,8 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from api_world import NOW, World, publish
-from conftest import settings_for
+from api_world import NOW, World, publish, settings_for
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, update
 

@@ -10,8 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from api_world import World
-from conftest import settings_for
+from api_world import World, settings_for
 from fastapi.testclient import TestClient
 
 from formline import __version__

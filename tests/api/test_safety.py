@@ -8,8 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from api_world import World
-from conftest import settings_for
+from api_world import World, settings_for
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -32,7 +31,7 @@ def test_every_route_is_a_read(api: TestClient) -> None:
 def test_the_api_store_refuses_writes(world: tuple[str, World]) -> None:
     store = open_read_only_store(world[0])
     try:
-        with pytest.raises(StoreError, match="read-only|readonly"), store.begin() as conn:
+        with pytest.raises(StoreError, match=r"read-only|readonly"), store.begin() as conn:
             conn.execute(text("UPDATE matches SET home_goals = 9 WHERE id = 1"))
         with store.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM matches")).scalar() == 720

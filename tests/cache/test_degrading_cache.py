@@ -8,7 +8,7 @@ import asyncio
 import logging
 
 import pytest
-from conftest import RedisServer
+from redis_server import RedisServer
 
 from formline.cache.degrading import DegradingCache
 from formline.cache.redis_cache import RedisCache
