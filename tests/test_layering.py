@@ -73,6 +73,47 @@ def test_sources_do_not_touch_the_store() -> None:
     assert _offending(sources, ("sqlalchemy", "duckdb", "formline.store", "formline.engine")) == []
 
 
+ML_LIBRARIES = (
+    "numpy",
+    "pandas",
+    "sklearn",
+    "scipy",
+    "lightgbm",
+    "duckdb",
+    "pyarrow",
+    "numba",
+    "joblib",
+    "optuna",
+)
+#: Store modules that use pandas or NumPy (the worker's side of the store).
+WORKER_STORE = tuple(
+    f"formline.store.{name}"
+    for name in ("predictions", "registry", "matches", "staging", "features", "artifacts", "jobs")
+)
+
+
+def test_the_api_and_the_cache_import_no_ml_library_and_no_worker_code() -> None:
+    served = [
+        *sorted((SRC / "api").rglob("*.py")),
+        *sorted((SRC / "cache").rglob("*.py")),
+        *(
+            SRC / "store" / f"{name}.py"
+            for name in ("reads", "prediction_reads", "readonly", "db", "tables", "types")
+        ),
+    ]
+    assert len(served) > 10
+    banned = (
+        *ML_LIBRARIES,
+        *WORKER_STORE,
+        "formline.pipeline",
+        "formline.matches",
+        "formline.core",
+        "formline.engine",
+        "formline.cli",
+    )
+    assert _offending(served, banned) == []
+
+
 def test_the_layering_test_can_fail(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("import duckdb\nfrom formline.store.db import Store\n", encoding="utf-8")

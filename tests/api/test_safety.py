@@ -95,7 +95,7 @@ def test_bad_parameters_are_422_with_a_clear_message(api: TestClient) -> None:
         "/predictions?competition=E0%3BDROP": "competition",
         "/predictions?date=2025-13-01": "date",
         "/performance?window_days=4000": "window_days",
-        "/performance?as_of=3000-01-01": "as_of",
+        "/performance?as_of=yesterday": "as_of",
         "/value-bets?min_edge=nan": "min_edge",
     }
     for path, parameter in cases.items():

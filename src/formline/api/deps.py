@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 
 from formline.api.context import ApiContext
-from formline.api.errors import bad_parameter
 
 #: The largest id the store can hold (BIGINT): larger ones are a 422, not a driver error.
 MAX_ID = 2**63 - 1
-#: Instants outside these years are refused with a 422 (window arithmetic must not overflow).
-EARLIEST, LATEST = datetime(1900, 1, 1), datetime(2200, 1, 1)
 
 
 async def get_context(request: Request) -> ApiContext:
@@ -56,14 +53,26 @@ def day_end(day: date) -> datetime | None:
     return datetime.fromordinal(day.toordinal() + 1).replace(tzinfo=UTC)
 
 
-def utc_instant(value: datetime | None, name: str) -> datetime | None:
-    """``value`` as an aware UTC datetime (naive means UTC), or a 422 if out of range."""
+def utc_instant(value: datetime | None) -> datetime | None:
+    """``value`` as an aware UTC datetime (naive means UTC).
+
+    An instant whose UTC form falls outside the calendar (0001-01-01T00:00+05:00) is taken as
+    the earliest or latest representable one, so no input can overflow later arithmetic.
+    """
     if value is None:
         return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
     try:
-        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.astimezone(UTC)
     except OverflowError:
-        aware = EARLIEST.replace(tzinfo=UTC) - (LATEST - EARLIEST)  # out of range: refused below
-    if not EARLIEST.replace(tzinfo=UTC) <= aware < LATEST.replace(tzinfo=UTC):
-        bad_parameter(("query", name), f"{name} must be between 1900 and 2200", value.isoformat())
-    return aware
+        edge = datetime.min if value.year == 1 else datetime.max
+        return edge.replace(tzinfo=UTC)
+
+
+def days_before(instant: datetime, days: int) -> datetime:
+    """``instant - days``, or the earliest representable instant if that is before year 1."""
+    try:
+        return instant - timedelta(days=days)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=instant.tzinfo)

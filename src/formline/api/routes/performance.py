@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
 
-from formline.api.deps import MAX_ID, CompetitionCode, Context, utc_instant
-from formline.api.errors import bad_parameter
+from formline.api.deps import MAX_ID, CompetitionCode, Context, days_before, utc_instant
 from formline.api.schemas import (
     CompetitionPerformancePublic,
     ErrorPublic,
@@ -31,7 +31,7 @@ MAX_WINDOWS = 6
 
 
 def _scores(rows: list[dict[str, Any]], window: int, as_of: datetime) -> ScoresPublic:
-    since = as_of - timedelta(days=window)
+    since = days_before(as_of, window)
     result = score(
         (outcome(r["home_goals"], r["away_goals"]), r["p_home"], r["p_draw"], r["p_away"])
         for r in rows
@@ -80,7 +80,7 @@ def build_performance(
             chosen = pointer.model_version_id
         rows: list[dict[str, Any]] = []
         if chosen is not None:
-            since = as_of - timedelta(days=max(windows))
+            since = days_before(as_of, max(windows))
             rows = settled_predictions(conn, chosen, settled_from=since, as_of=as_of)
     if competition is not None:
         rows = [r for r in rows if r["competition"] == competition]
@@ -120,21 +120,18 @@ async def performance(
         datetime | None, Query(description="Score as of this instant, UTC (default: now).")
     ] = None,
     window_days: Annotated[
-        list[int] | None,
-        Query(description="Rolling windows in days (repeat the parameter; default 30, 90, 365)."),
+        list[Annotated[int, Field(ge=1, le=MAX_WINDOW_DAYS)]] | None,
+        Query(
+            max_length=MAX_WINDOWS,
+            description="Rolling windows in days (repeat the parameter; default 30, 90, 365).",
+        ),
     ] = None,
     competition: CompetitionCode = None,
 ) -> Response:
     """Log loss, Brier, RPS and accuracy of the model's latest pre-kickoff published prediction
     of each settled match, per competition and overall, over rolling windows."""
-    instant = utc_instant(as_of, "as_of")
+    instant = utc_instant(as_of)
     windows = tuple(sorted(set(window_days))) if window_days else DEFAULT_WINDOWS
-    if len(windows) > MAX_WINDOWS or not all(1 <= w <= MAX_WINDOW_DAYS for w in windows):
-        bad_parameter(
-            ("query", "window_days"),
-            f"give 1 to {MAX_WINDOWS} windows of 1 to {MAX_WINDOW_DAYS} days",
-            window_days,
-        )
     params = {
         "model_id": model_id,
         "as_of": instant,

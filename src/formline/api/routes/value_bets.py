@@ -125,7 +125,7 @@ async def value_bets_list(
 ) -> Response:
     """For each upcoming match of the current snapshot, bookmaker and outcome: the latest 1X2
     price observed before ``as_of``, kept when ``probability * price - 1 >= min_edge``."""
-    instant = utc_instant(as_of, "as_of")
+    instant = utc_instant(as_of)
     params = {"min_edge": min_edge, "competition": competition, "as_of": instant, "limit": limit}
 
     def build(pointer: Pointer | None) -> ValueBetsPublic:
