@@ -6,7 +6,7 @@ STAMP_WORKER := $(VENV)/.installed-worker
 STAMP_DEV := $(VENV)/.installed-dev
 DEMO_MODELS ?= elo,market,dixon-coles,logistic,lightgbm
 
-.PHONY: demo test lint typecheck check bench bench-models clean
+.PHONY: demo test lint typecheck check bench bench-models bench-api clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench: $(STAMP_DEV)
 
 bench-models: $(STAMP_DEV)
 	$(BIN)/python benchmarks/models_backtest.py
+
+## bench-api: the read API under wrk (apt-get install wrk), SQLite and PostgreSQL + Redis
+bench-api: $(STAMP_DEV)
+	$(BIN)/python benchmarks/api_serve.py
 
 clean:
 	rm -rf $(VENV) .formline .pytest_cache .mypy_cache .ruff_cache
