@@ -76,6 +76,13 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9_.:\-]+$",
         description="Prefix of Redis keys (with formline's version after it), to share a Redis.",
     )
+    api_cache_local_ttl_seconds: float = Field(
+        default=5.0,
+        ge=0.0,
+        le=3600.0,
+        description="With Redis, seconds an entry read from Redis is also kept in the API "
+        "process's memory (0: read Redis every time).",
+    )
     api_cache_max_mb: int = Field(
         default=64,
         ge=1,

@@ -85,6 +85,7 @@ def create_app(settings: Settings) -> FastAPI:
             settings.redis_url,
             max_bytes=settings.api_cache_max_mb * 1024 * 1024,
             prefix=settings.api_cache_key_prefix,
+            local_ttl=settings.api_cache_local_ttl_seconds,
             on_error=lambda _: api_metrics.cache_errors.inc(),
         )
         if settings.api_cache_enabled
@@ -156,8 +157,8 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 async def _warm(context: ApiContext, pointer: Pointer) -> None:
-    if context.cache is None:
-        return
+    if context.cache is None or not getattr(context.cache, "healthy", True):
+        return  # with Redis down, warming would only build bodies it cannot store
     try:
         result = await warm_predictions(context.store, context.cache, context.ttls, pointer)
     except Exception as exc:  # a failed warm only costs misses; never take the worker down

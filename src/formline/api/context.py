@@ -13,7 +13,6 @@ import anyio.to_thread
 
 from formline.api.metrics import ApiMetrics
 from formline.cache.base import Cache
-from formline.cache.degrading import DegradingCache
 from formline.store.db import Store
 from formline.store.reads import Pointer, current_pointer
 
@@ -111,7 +110,7 @@ class ApiContext:
     """One API process's shared state (``app.state.context``)."""
 
     store: Store
-    cache: Cache | DegradingCache | None
+    cache: Cache | None
     metrics: ApiMetrics
     ttls: dict[str, int]
     pointer_ttl: float
@@ -129,7 +128,7 @@ class ApiContext:
         if self.on_pointer_change is not None:
             self.on_pointer_change(pointer)
 
-    def cache_for(self, kind: str) -> Cache | DegradingCache | None:
+    def cache_for(self, kind: str) -> Cache | None:
         """The cache to use for ``kind``: None when caching is off or its TTL is 0."""
         return self.cache if self.cache is not None and self.ttls.get(kind, 0) > 0 else None
 

@@ -22,7 +22,6 @@ from formline.api.routes.predictions import (
 )
 from formline.api.serving import render
 from formline.cache.base import Cache, cache_key
-from formline.cache.degrading import DegradingCache
 from formline.store.db import Store
 from formline.store.prediction_reads import snapshot_predictions
 from formline.store.reads import Pointer, current_pointer
@@ -63,7 +62,7 @@ def _builder(store: Store, pointer: Pointer, kind: str, params: dict[str, object
 
 async def warm_predictions(
     store: Store,
-    cache: Cache | DegradingCache,
+    cache: Cache,
     ttls: dict[str, int],
     pointer: Pointer | None = None,
     *,

@@ -8,6 +8,7 @@ from formline import __version__
 from formline.cache.base import Cache
 from formline.cache.degrading import DegradingCache
 from formline.cache.memory import MemoryCache
+from formline.cache.tiered import TieredCache
 from formline.errors import CacheError
 
 
@@ -21,9 +22,11 @@ def build_cache(
     *,
     max_bytes: int = 64 * 1024 * 1024,
     prefix: str = "formline",
+    local_ttl: float = 5.0,
     on_error: Callable[[CacheError], None] | None = None,
-) -> Cache | DegradingCache:
-    """The API's cache: Redis (wrapped to degrade to misses) with a URL, else in-process.
+) -> Cache:
+    """The API's cache: in-process without Redis; with Redis, Redis (degrading to misses when it
+    fails) behind a small in-process tier.
 
     Redis keys are prefixed with ``<prefix>:<version>:`` so that two versions of formline
     sharing a Redis (during a rolling deploy) never read each other's bodies.
@@ -31,17 +34,24 @@ def build_cache(
     Parameters
     ----------
     redis_url
-        ``REDIS_URL``, or None for the in-process cache.
+        ``REDIS_URL``, or None for the in-process cache only.
     max_bytes
-        Size bound of the in-process cache.
+        Size bound of the in-process cache (or tier).
     prefix
         First part of every Redis key.
+    local_ttl
+        Seconds an entry read from Redis is kept in process (0: no in-process tier).
     on_error
         Called with each Redis failure.
     """
-    if redis_url:
-        from formline.cache.redis_cache import RedisCache
+    local = MemoryCache(max_bytes)
+    if not redis_url:
+        return local
+    from formline.cache.redis_cache import RedisCache
 
-        redis = RedisCache(redis_url, prefix=redis_key_prefix(prefix))
-        return DegradingCache(redis, on_error=on_error)
-    return MemoryCache(max_bytes)
+    remote = DegradingCache(
+        RedisCache(redis_url, prefix=redis_key_prefix(prefix)), on_error=on_error
+    )
+    if local_ttl <= 0:
+        return remote
+    return TieredCache(local, remote, local_ttl)

@@ -14,7 +14,6 @@ from formline.api.deps import Context
 from formline.api.errors import STORE_UNAVAILABLE
 from formline.api.schemas import CacheHealth, HealthPublic, SnapshotHealth, StoreHealth
 from formline.api.serving import render, respond
-from formline.cache.degrading import DegradingCache
 from formline.errors import CacheError, StoreError
 from formline.store.db import VERSION_TABLE, Store
 from formline.store.reads import Pointer, current_pointer
@@ -42,8 +41,6 @@ async def _cache_health(ctx: Context) -> CacheHealth:
     if cache is None:
         return CacheHealth(backend="disabled", healthy=True)
     backend: Literal["memory", "redis"] = "redis" if cache.backend == "redis" else "memory"
-    if not isinstance(cache, DegradingCache):
-        return CacheHealth(backend=backend, healthy=True)
     try:
         await cache.ping()
     except CacheError:
