@@ -17,6 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from formline import __version__
 from formline.api.context import ApiContext
 from formline.api.errors import install_error_handlers
+from formline.api.hot import HotPath
 from formline.api.metrics import ApiMetrics, MetricsMiddleware
 from formline.api.routes import (
     competitions,
@@ -142,6 +143,10 @@ def create_app(settings: Settings) -> FastAPI:
     ):
         app.include_router(module.router)
     install_error_handlers(app, settings.api_retry_after_seconds)
+    if context.cache is not None:
+        # Innermost: CORS and metrics wrap what it answers too. A quarter of the cache budget.
+        hot_bytes = settings.api_cache_max_mb * 1024 * 1024 // 4
+        app.add_middleware(HotPath, context=context, max_bytes=hot_bytes)
     origins = list(settings.cors_origin_list)
     if origins:
         app.add_middleware(

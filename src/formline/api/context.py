@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, MutableMapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio.to_thread
 
@@ -100,6 +101,11 @@ class PointerMemo:
             self._task = task
         return await asyncio.shield(task)
 
+    def peek(self) -> tuple[bool, Pointer | None]:
+        """(whether the memo is fresh, its pointer), without reading the store."""
+        fresh = self._read_at is not None and self._clock() - self._read_at < self._ttl
+        return fresh, self._value
+
     def invalidate(self) -> None:
         """Forget the memo: the next request reads the pointer again."""
         self._read_at = None
@@ -120,6 +126,8 @@ class ApiContext:
     inflight: dict[str, asyncio.Task[object]] = field(default_factory=dict)
     background: set[asyncio.Task[object]] = field(default_factory=set)
     on_pointer_change: Callable[[Pointer | None], None] | None = None
+    #: Called with (request scope, snapshot id, kind, body) after a cached read is answered.
+    on_answered: Callable[[MutableMapping[str, Any], int | None, str, Any], None] | None = None
 
     def __post_init__(self) -> None:
         self.pointer = PointerMemo(self.store, self.pointer_ttl, self._pointer_changed)
@@ -136,8 +144,8 @@ class ApiContext:
         """The ``Cache-Control`` max-age for ``kind``: at most its cache TTL."""
         return min(self.client_max_age, self.ttls.get(kind, 0))
 
-    def spawn(self, coroutine: object) -> None:
+    def spawn(self, coroutine: Coroutine[Any, Any, object]) -> None:
         """Run a coroutine in the background on the current loop, keeping a reference to it."""
-        task: asyncio.Task[object] = asyncio.get_running_loop().create_task(coroutine)  # type: ignore[arg-type]
+        task = asyncio.get_running_loop().create_task(coroutine)
         self.background.add(task)
         task.add_done_callback(self.background.discard)

@@ -72,7 +72,7 @@ def respond(request: Request, rendered: Rendered, max_age: int, status_code: int
 Builder = Callable[[Pointer | None], BaseModel]
 
 
-async def _compute(ctx: ApiContext, key: str, build: Builder, pointer: Pointer | None) -> Rendered:
+async def _compute(build: Builder, pointer: Pointer | None) -> Rendered:
     def run() -> Rendered:
         return render(build(pointer))
 
@@ -86,7 +86,7 @@ async def _single_flight(
     loop = asyncio.get_running_loop()
     task = ctx.inflight.get(key)
     if task is None or task.done() or task.get_loop() is not loop:
-        task = loop.create_task(_compute(ctx, key, build, pointer))
+        task = loop.create_task(_compute(build, pointer))
         ctx.inflight[key] = task
         task.add_done_callback(lambda _: ctx.inflight.pop(key, None))
     result = await asyncio.shield(task)
@@ -116,19 +116,27 @@ async def rendered_for(
     StoreError
         If the store cannot be read; NotFoundError and friends from ``build``.
     """
+    rendered, _ = await _rendered_and_snapshot(ctx, kind, params, build)
+    return rendered
+
+
+async def _rendered_and_snapshot(
+    ctx: ApiContext, kind: str, params: Mapping[str, object], build: Builder
+) -> tuple[Rendered, int | None]:
     for attempt in (1, 2):
         pointer = await ctx.pointer.get()
-        key = cache_key(kind, None if pointer is None else pointer.snapshot_id, params)
+        snapshot_id = None if pointer is None else pointer.snapshot_id
+        key = cache_key(kind, snapshot_id, params)
         cache = ctx.cache_for(kind)
         if cache is not None:
             raw = await cache.get(key)
             if raw is not None:
                 ctx.metrics.cache_hits.labels(kind).inc()
-                return Rendered.unpack(raw)
+                return Rendered.unpack(raw), snapshot_id
             ctx.metrics.cache_misses.labels(kind).inc()
         try:
             if cache is None:
-                return await _compute(ctx, key, build, pointer)
+                return await _compute(build, pointer), snapshot_id
             rendered = await _single_flight(ctx, key, build, pointer)
         except SnapshotGone:
             if attempt == 2:
@@ -136,7 +144,7 @@ async def rendered_for(
             ctx.pointer.invalidate()
             continue
         await cache.set(key, rendered.pack(), ctx.ttls[kind])
-        return rendered
+        return rendered, snapshot_id
     raise AssertionError("unreachable")
 
 
@@ -148,5 +156,7 @@ async def cached_read(
     build: Builder,
 ) -> Response:
     """Answer a read with a cached or freshly built body, ETag and Cache-Control."""
-    rendered = await rendered_for(ctx, kind, params, build)
+    rendered, snapshot_id = await _rendered_and_snapshot(ctx, kind, params, build)
+    if ctx.on_answered is not None and ctx.cache_for(kind) is not None:
+        ctx.on_answered(request.scope, snapshot_id, kind, rendered)
     return respond(request, rendered, ctx.max_age(kind))

@@ -1,0 +1,137 @@
+"""The hot path: a repeated read of the current snapshot answered before routing.
+
+Most traffic is the same few requests (``/predictions``, one match's prediction) against the
+same snapshot. Routing, parameter validation and dependency injection cost more than the cache
+lookup itself, so once a request has been answered through the API proper, its exact path and
+query string are remembered with the body it got, keyed by the snapshot id it was answered under.
+The same request under the same snapshot is then answered here, at the ASGI level.
+
+It only serves what the full path already served (so validation and errors are never skipped),
+only for kinds whose content is fixed by the snapshot id (``predictions`` and ``prediction``),
+and only while the process's pointer memo is fresh: when the memo is due, the request takes the
+full path, which reads the pointer again. The staleness bound is therefore the same as the
+cache's (``API_POINTER_TTL_SECONDS``), and a publish makes every entry unreachable at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from cachetools import TLRUCache
+
+from formline.api.context import ApiContext
+from formline.api.metrics import ASGIApp, Receive, Scope, Send
+from formline.api.serving import JSON, Rendered, etag_matches
+
+#: Kinds whose body is fixed by the snapshot id (and the request), safe to remember as is.
+HOT_KINDS = frozenset({"predictions", "prediction"})
+
+
+@dataclass(frozen=True)
+class _Entry:
+    kind: str
+    route: Any
+    etag: bytes
+    body: bytes
+    headers: list[tuple[bytes, bytes]]
+    not_modified: list[tuple[bytes, bytes]]
+    ttl: float
+
+
+def _expires_at(_key: object, entry: _Entry, now: float) -> float:
+    return now + entry.ttl
+
+
+def _size(entry: _Entry) -> int:
+    return len(entry.body) + 256
+
+
+class HotPath:
+    """ASGI middleware answering remembered reads of the current snapshot.
+
+    Parameters
+    ----------
+    app
+        The application behind it.
+    context
+        The process's shared state (pointer memo, metrics, TTLs).
+    max_bytes
+        Bytes of bodies remembered at most (least recently used go first).
+    """
+
+    def __init__(self, app: ASGIApp, context: ApiContext, max_bytes: int) -> None:
+        self.app = app
+        self.context = context
+        self._entries: TLRUCache[tuple[int, str, bytes], _Entry] = TLRUCache(
+            maxsize=max_bytes, ttu=_expires_at, timer=time.monotonic, getsizeof=_size
+        )
+        self._lock = threading.Lock()
+        context.on_answered = self.remember
+
+    def remember(
+        self, scope: MutableMapping[str, Any], snapshot_id: int | None, kind: str, rendered: Any
+    ) -> None:
+        """Remember the answer the full path gave to one request (called by ``cached_read``)."""
+        if kind not in HOT_KINDS or snapshot_id is None or scope.get("method") != "GET":
+            return
+        assert isinstance(rendered, Rendered)
+        max_age = self.context.max_age(kind)
+        cache_control = f"public, max-age={max_age}".encode() if max_age > 0 else b"no-cache"
+        etag = rendered.etag.encode("ascii")
+        common = [(b"etag", etag), (b"cache-control", cache_control)]
+        entry = _Entry(
+            kind=kind,
+            route=scope.get("route"),
+            etag=etag,
+            body=rendered.body,
+            headers=[
+                (b"content-length", str(len(rendered.body)).encode()),
+                (b"content-type", JSON.encode()),
+                *common,
+            ],
+            not_modified=common,
+            ttl=float(self.context.ttls.get(kind, 0)),
+        )
+        if entry.ttl <= 0 or _size(entry) > self._entries.maxsize:
+            return
+        key = (snapshot_id, str(scope["path"]), bytes(scope.get("query_string", b"")))
+        with self._lock:
+            self._entries[key] = entry
+
+    def _lookup(self, scope: Scope) -> _Entry | None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return None
+        fresh, pointer = self.context.pointer.peek()
+        if not fresh or pointer is None:
+            return None
+        key = (pointer.snapshot_id, str(scope["path"]), bytes(scope.get("query_string", b"")))
+        with self._lock:
+            return self._entries.get(key)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        entry = self._lookup(scope)
+        if entry is None:
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = entry.route  # for the metrics' route label
+        self.context.metrics.cache_hits.labels(entry.kind).inc()
+        if_none_match = _header(scope, b"if-none-match")
+        if if_none_match is not None and etag_matches(if_none_match, entry.etag.decode()):
+            await send(
+                {"type": "http.response.start", "status": 304, "headers": entry.not_modified}
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
+        await send({"type": "http.response.body", "body": entry.body})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
