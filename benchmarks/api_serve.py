@@ -116,6 +116,14 @@ def _rss_mb(pid: int) -> float:
     return int(found.group(1)) / 1024 if found else float("nan")
 
 
+def _pss_mb(pid: int) -> float:
+    """Proportional set size: shared pages (libraries, the interpreter) split between the
+    processes that map them."""
+    rollup = Path(f"/proc/{pid}/smaps_rollup")
+    found = re.search(r"^Pss:\s+(\d+) kB", rollup.read_text(), re.M) if rollup.exists() else None
+    return int(found.group(1)) / 1024 if found else float("nan")
+
+
 def _busy_cores(seconds: float = 1.0) -> float:
     """Cores kept busy by other processes, sampled while this benchmark's server is idle."""
 
@@ -207,6 +215,7 @@ def measure(
             time.sleep(2)  # idle: started, answered /health, nothing else
             if cached:
                 memory["idle"] = max(_rss_mb(pid) for pid in workers)
+                memory["idle pss"] = max(_pss_mb(pid) for pid in workers)
             snapshot = json.loads(_get(f"{base}/predictions"))
             match_ids = [p["match_id"] for p in snapshot["data"]]
             paths = {
@@ -263,11 +272,20 @@ def _section(
             f"{r.requests_per_s:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests:,} | "
             f"{r.errors} | {r.busy_cores:.2f} |"
         )
-    lines += ["", "Resident memory of one API worker (the larger of the two), MB:", ""]
-    lines += ["| store | idle (started, /health answered) | after the cached runs |",
-              "|---|---|---|"]  # fmt: skip
+    lines += [
+        "",
+        "Memory of one API worker (the larger of the two), MB. RSS counts every page the worker "
+        "maps, shared libraries included; PSS splits shared pages between the processes "
+        "that map them (here the two workers and their parent).",
+        "",
+        "| store | RSS idle (started, /health answered) | PSS idle | RSS after the cached runs |",
+        "|---|---|---|---|",
+    ]
     for store, values in memory.items():
-        lines.append(f"| {store} | {values['idle']:.1f} | {values['after load']:.1f} |")
+        lines.append(
+            f"| {store} | {values['idle']:.1f} | {values['idle pss']:.1f} | "
+            f"{values['after load']:.1f} |"
+        )
     example = next(iter(memory.values()))
     lines += [
         "",

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from formline.errors import ConfigError, FormlineError
-from formline.settings import Settings
+from formline.settings import Settings, normalise_database_url
 
 if TYPE_CHECKING:
     from formline.core.calibration import CalibrationMethod
@@ -690,34 +690,25 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the read-only prediction API (FastAPI under uvicorn); reads the store only."""
-    try:
-        import uvicorn
-    except ImportError as exc:
-        raise ConfigError(
-            f"formline serve needs the api extra (pip install 'formline[api]'): {exc}"
-        ) from exc
-    settings = _settings()  # bad settings fail here, once, not in every worker
-    settings.resolved_database_url  # noqa: B018 (validates the URL's scheme)
-    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Each worker writes its metrics here so /metrics sums them, whichever worker answers.
-        import atexit
-        import shutil
-        import tempfile
+    import importlib.util
 
-        folder = tempfile.mkdtemp(prefix="formline-metrics-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
-    logging.getLogger("formline").setLevel(logging.INFO)
-    uvicorn.run(
-        "formline.api.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        ws="none",  # the API has no websocket route; not loading one saves memory
-        log_level="debug" if _state["verbose"] else "info",
-    )
+    missing = [m for m in ("fastapi", "uvicorn") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ConfigError(
+            f"formline serve needs the api extra (pip install 'formline[api]'): "
+            f"{', '.join(missing)} not installed"
+        )
+    settings = _settings()  # bad settings fail here, once, not in every worker
+    normalise_database_url(settings.resolved_database_url)
+    argv = ["--host", host, "--port", str(port), "--workers", str(workers)]
+    argv += ["--log-level", "debug" if _state["verbose"] else "info"]
+    if access_log:
+        argv.append("--access-log")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Replace this process with the API's own entry point: its workers then load the API only,
+    # not this command line (Typer, Rich), which is several MB per worker.
+    os.execv(sys.executable, [sys.executable, "-m", "formline.api", *argv])
 
 
 def main() -> None:

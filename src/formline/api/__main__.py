@@ -1,0 +1,48 @@
+"""``python -m formline.api``: run the read API under uvicorn (what ``formline serve`` execs).
+
+A module of its own so that uvicorn's worker processes, which re-import the main module when
+they start, load only the API and not the command line (Typer, Rich).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import logging
+import os
+import shutil
+import tempfile
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the serve options and run uvicorn with the app factory."""
+    parser = argparse.ArgumentParser(prog="python -m formline.api", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--access-log", action="store_true")
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args(argv)
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its metrics here so /metrics sums them, whichever worker answers.
+        folder = tempfile.mkdtemp(prefix="formline-metrics-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    logging.getLogger("formline").setLevel(logging.INFO)
+
+    import uvicorn
+
+    uvicorn.run(
+        "formline.api.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=args.access_log,
+        log_level=args.log_level,
+        ws="none",  # the API has no websocket route; not loading one saves memory
+    )
+
+
+if __name__ == "__main__":
+    main()
