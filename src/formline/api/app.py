@@ -58,7 +58,7 @@ def _ttls(settings: Settings) -> dict[str, int]:
     }
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     """Build the read API for the store and cache that ``settings`` name.
 
     Nothing connects here: a store or cache that is down makes ``/health`` report it and reads
@@ -68,6 +68,11 @@ def create_app(settings: Settings) -> FastAPI:
     ----------
     settings
         Where the store is (``DATABASE_URL``), the cache (``REDIS_URL``), TTLs, CORS origins.
+    freeze_gc
+        At start-up, move every object alive into the garbage collector's permanent
+        generation (``gc.freeze``), so that full collections stay short and do not show up as
+        latency spikes. For a server process, which builds one app and keeps it; not for a
+        process that builds many apps (tests), whose frozen cycles would never be freed.
 
     Returns
     -------
@@ -111,11 +116,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # Everything built so far (modules, routes, schemas) lives as long as the process: move
-        # it out of the collector's sight, so that full collections stay short and do not show
-        # up as latency spikes.
-        gc.collect()
-        gc.freeze()
+        if freeze_gc:
+            gc.collect()
+            gc.freeze()
         yield
         for task in list(context.background):
             task.cancel()
@@ -179,4 +182,4 @@ async def _warm(context: ApiContext, pointer: Pointer) -> None:
 
 def app_from_environment() -> FastAPI:
     """The app for the settings in the environment: uvicorn's factory in ``formline serve``."""
-    return create_app(Settings())
+    return create_app(Settings(), freeze_gc=True)
