@@ -128,3 +128,72 @@ def test_db_cleanup_keeps_what_is_needed(world_file: Path, tmp_path: Path) -> No
     done = _run("db:cleanup", "--days", "30", env=_env(database))
     assert done.returncode == 0 and "deleted 0 snapshots" in done.stdout
     assert _run("db:cleanup", "--days", "0", env=_env(database)).returncode == 2
+
+
+@pytest.mark.slow
+def test_the_worker_and_the_api_as_separate_processes(tmp_path: Path) -> None:
+    """The deployment story end to end: the worker publishes and warms Redis, a separately
+    started API answers the new snapshot's reads from Redis without computing them."""
+    import uuid
+
+    import redis
+
+    from support import require_redis
+
+    redis_url = require_redis()
+    prefix = f"formline-test-{uuid.uuid4().hex[:12]}"
+    env = _env(
+        tmp_path / "formline.db",
+        REDIS_URL=redis_url,
+        API_CACHE_KEY_PREFIX=prefix,
+        FORMLINE_HOME=str(tmp_path / "home"),
+    )
+    try:
+        steps = [
+            ("ingest:demo", "--now", "2025-11-06", "--leagues", "2", "--teams", "10",
+             "--seasons", "4"),
+            ("model:train", "--as-of", "2025-11-06", "--model-type", "elo"),
+        ]  # fmt: skip
+        for step in steps:
+            done = _run(*step, env=env)
+            assert done.returncode == 0, done.stderr
+        if "(deployed)" not in done.stdout:  # the Elo model may tie its own reference
+            model_id = done.stdout.split("model ", 1)[1].split(":", 1)[0]
+            assert _run("model:promote", model_id, env=env).returncode == 0
+        published = _run("predict:run", "--as-of", "2025-11-06", "--horizon", "30", env=env)
+        assert published.returncode == 0, published.stderr
+        assert "API cache warmed:" in published.stdout
+        port = _free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "formline", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    _get(f"{base}/health")
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline and server.poll() is None
+                    time.sleep(0.2)
+            status, body = _get(f"{base}/predictions")
+            listed = json.loads(body)
+            assert status == 200 and listed["count"] > 0
+            for prediction in listed["data"]:
+                assert _get(f"{base}/predictions/matches/{prediction['match_id']}")[0] == 200
+            metrics = _get(f"{base}/metrics")[1].decode()
+            assert 'formline_api_cache_hits_total{kind="prediction"}' in metrics
+            assert 'formline_api_cache_misses_total{kind="prediction"}' not in metrics
+            assert 'formline_api_cache_misses_total{kind="predictions"}' not in metrics
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=30)
+    finally:
+        client = redis.Redis.from_url(redis_url)
+        keys = list(client.scan_iter(f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
