@@ -80,14 +80,17 @@ class LogisticMatchModel(_FeatureModel):
     """Standardised multinomial logistic regression (1X2) plus a logistic over/under head.
 
     Missing feature values are imputed with the training median, with a missing-value indicator
-    per feature that has any.
+    per feature that has any. The default ``C`` (inverse L2 strength) is strong shrinkage: with
+    about a hundred correlated features, walk-forward cross-validation inside the training
+    seasons of every real-data backtest refit (2003-04 to 2021-22) chose 0.0003 from
+    0.00003-0.003 each time.
     """
 
     def __init__(
         self,
         features: Sequence[str] | None = None,
         use_market: bool = True,
-        C: float = 0.05,
+        C: float = 0.0003,
         max_iter: int = 2000,
     ) -> None:
         self.features = features
