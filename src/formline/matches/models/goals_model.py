@@ -16,10 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import PoissonRegressor
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from formline.matches.models.base import FloatArray, clip_probabilities, not_fitted
@@ -54,16 +52,7 @@ class GoalsMatchModel(_FeatureModel):
         self.max_iter = max_iter
 
     def _pipeline(self) -> Pipeline:
-        return Pipeline(
-            [
-                (
-                    "impute",
-                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-                ),
-                ("scale", StandardScaler()),
-                ("model", PoissonRegressor(alpha=self.alpha, max_iter=self.max_iter)),
-            ]
-        )
+        return self._linear_pipeline(PoissonRegressor(alpha=self.alpha, max_iter=self.max_iter))
 
     def fit(self, X: pd.DataFrame, y: pd.DataFrame) -> GoalsMatchModel:
         """Fit the two goal regressions on ``X`` (features) and ``y`` (home_goals, away_goals)."""
@@ -119,26 +108,15 @@ class GoalsMatchModel(_FeatureModel):
         """(n,) probability of more than 2.5 goals."""
         return grid_over(self.predict_scores(X))
 
-    def _terms(self, model: Pipeline, X: pd.DataFrame) -> FloatArray:
-        """Each feature's exact term in one side's log expected goals, (n, features)."""
-        steps = model.named_steps
-        scaled = steps["scale"].transform(steps["impute"].transform(self._matrix(X)))
-        terms = scaled * steps["model"].coef_[None, :]
-        n_features = len(self.feature_names_)
-        out: FloatArray = terms[:, :n_features].copy()
-        indicator = steps["impute"].indicator_
-        if indicator is not None:
-            for j, feature_index in enumerate(indicator.features_):
-                out[:, feature_index] += terms[:, n_features + j]
-        return out
-
     def explain(self, X: pd.DataFrame) -> FloatArray:
         """Each feature's exact term in ``log(lambda_home / lambda_away)``, signed per outcome:
         ``+term`` for a home win, ``0`` for the draw, ``-term`` for an away win; (n, features, 3).
         """
         if not hasattr(self, "home_model_"):
             not_fitted(self)
-        ratio = self._terms(self.home_model_, X) - self._terms(self.away_model_, X)
+        ratio = (self._linear_terms(self.home_model_, X) - self._linear_terms(self.away_model_, X))[
+            :, :, 0
+        ]
         return np.stack([ratio, np.zeros_like(ratio), -ratio], axis=2)
 
     def feature_importances(self) -> pd.Series:
