@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-import numpy as np
 import pytest
+from registry_fixtures import create_version, trained_version
 from sqlalchemy import delete, update
 
 from formline.errors import DataError, ModelNotFoundError, StoreError
 from formline.store.db import Store
 from formline.store.promotions import deploy, list_promotions, reject, rollback
 from formline.store.registry import (
-    ModelVersion,
-    complete_model_version,
-    create_model_version,
     deployed_model,
     get_model_version,
     list_model_versions,
@@ -22,43 +17,9 @@ from formline.store.registry import (
 from formline.store.tables import model_promotions, model_versions
 
 
-def _create(store: Store, name: str = "logistic") -> ModelVersion:
-    return create_model_version(
-        store,
-        name=name,
-        model_type="logistic_regression",
-        horizon_days=7,
-        training_as_of=datetime(2024, 1, 1),
-        window_start=datetime(2020, 1, 1),
-        window_end=datetime(2023, 12, 31),
-        feature_version="abc123",
-        feature_names=["elo_diff", "form_home"],
-        uses_market=False,
-        hyperparameters={"C": 1.0},
-        competition="E0",
-        random_state=7,
-    )
-
-
-def _trained(store: Store, log_loss: float, name: str = "logistic") -> ModelVersion:
-    model = _create(store, name)
-    return complete_model_version(
-        store,
-        model.id,
-        n_train=1000,
-        n_validation=200,
-        metrics={"log_loss": np.float64(log_loss), "ece": float("nan")},
-        market_metrics={"log_loss": 0.98},
-        validation={"match_ids": [1, 2], "losses": np.array([0.9, 1.1])},
-        artifact_path=f"/models/{name}-v{model.version}.joblib",
-        artifact_sha256="0" * 64,
-        train_seconds=1.5,
-    )
-
-
 def test_deploy_archives_the_champion_and_writes_the_ledger(store: Store) -> None:
     assert deployed_model(store) is None
-    old, new = _trained(store, 1.0), _trained(store, 0.9)
+    old, new = trained_version(store, 1.0), trained_version(store, 0.9)
     deploy(store, old.id, reason="first model")
     promoted = deploy(store, new.id, reason="better log loss", triggered_by="cron")
     assert promoted.status == "deployed" and promoted.deployed_at is not None
@@ -79,10 +40,10 @@ def test_deploy_archives_the_champion_and_writes_the_ledger(store: Store) -> Non
 
 
 def test_only_completed_or_archived_models_deploy(store: Store) -> None:
-    training = _create(store)
+    training = create_version(store)
     with pytest.raises(DataError, match="only completed or archived"):
         deploy(store, training.id, reason="too early")
-    done = _trained(store, 1.0)
+    done = trained_version(store, 1.0)
     deploy(store, done.id, reason="ok")
     with pytest.raises(DataError, match="is deployed"):
         deploy(store, done.id, reason="again")
@@ -91,7 +52,7 @@ def test_only_completed_or_archived_models_deploy(store: Store) -> None:
 
 
 def test_the_database_allows_one_deployed_model(store: Store) -> None:
-    a, b = _trained(store, 1.0), _trained(store, 0.9, name="poisson")
+    a, b = trained_version(store, 1.0), trained_version(store, 0.9, name="poisson")
     deploy(store, a.id, reason="ok")
     with pytest.raises(StoreError), store.begin("bypassing the registry") as conn:
         conn.execute(
@@ -100,7 +61,7 @@ def test_the_database_allows_one_deployed_model(store: Store) -> None:
 
 
 def test_reject_keeps_the_model_completed(store: Store) -> None:
-    champion, challenger = _trained(store, 0.9), _trained(store, 1.1)
+    champion, challenger = trained_version(store, 0.9), trained_version(store, 1.1)
     deploy(store, champion.id, reason="first")
     reject(store, challenger.id, reason="worse than the champion", triggered_by="cron")
     kept = get_model_version(store, challenger.id)
@@ -115,7 +76,7 @@ def test_reject_keeps_the_model_completed(store: Store) -> None:
 
 
 def test_rollback_restores_the_previous_champion(store: Store) -> None:
-    first, second = _trained(store, 1.0), _trained(store, 0.9)
+    first, second = trained_version(store, 1.0), trained_version(store, 0.9)
     with pytest.raises(ModelNotFoundError, match="no model is deployed"):
         rollback(store)
     deploy(store, first.id, reason="first")
@@ -134,7 +95,7 @@ def test_rollback_restores_the_previous_champion(store: Store) -> None:
 
 
 def test_the_ledger_is_append_only(store: Store) -> None:
-    deploy(store, _trained(store, 1.0).id, reason="first")
+    deploy(store, trained_version(store, 1.0).id, reason="first")
     with pytest.raises(StoreError, match="append-only"), store.begin("editing the ledger") as conn:
         conn.execute(update(model_promotions).values(reason="rewritten"))
     with pytest.raises(StoreError, match="append-only"), store.begin("editing the ledger") as conn:

@@ -4,58 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import numpy as np
 import pytest
+from registry_fixtures import create_version, trained_version
 
 from formline.errors import DataError, ModelNotFoundError
 from formline.store.db import Store
 from formline.store.registry import (
-    ModelVersion,
-    complete_model_version,
-    create_model_version,
     fail_model_version,
     get_model_version,
     list_model_versions,
 )
 
 
-def _create(store: Store, name: str = "logistic") -> ModelVersion:
-    return create_model_version(
-        store,
-        name=name,
-        model_type="logistic_regression",
-        horizon_days=7,
-        training_as_of=datetime(2024, 1, 1),
-        window_start=datetime(2020, 1, 1),
-        window_end=datetime(2023, 12, 31),
-        feature_version="abc123",
-        feature_names=["elo_diff", "form_home"],
-        uses_market=False,
-        hyperparameters={"C": 1.0},
-        competition="E0",
-        random_state=7,
-    )
-
-
-def _trained(store: Store, log_loss: float, name: str = "logistic") -> ModelVersion:
-    model = _create(store, name)
-    return complete_model_version(
-        store,
-        model.id,
-        n_train=1000,
-        n_validation=200,
-        metrics={"log_loss": np.float64(log_loss), "ece": float("nan")},
-        market_metrics={"log_loss": 0.98},
-        validation={"match_ids": [1, 2], "losses": np.array([0.9, 1.1])},
-        artifact_path=f"/models/{name}-v{model.version}.joblib",
-        artifact_sha256="0" * 64,
-        train_seconds=1.5,
-    )
-
-
 def test_versions_count_per_name(store: Store) -> None:
-    first, second = _create(store), _create(store)
-    other = _create(store, "poisson")
+    first, second = create_version(store), create_version(store)
+    other = create_version(store, "poisson")
     assert (first.version, second.version, other.version) == (1, 2, 1)
     assert first.status == "training"
     assert first.training_as_of == datetime(2024, 1, 1, tzinfo=UTC)
@@ -67,12 +30,12 @@ def test_versions_count_per_name(store: Store) -> None:
 
 
 def test_complete_and_fail(store: Store) -> None:
-    done = _trained(store, 0.95)
+    done = trained_version(store, 0.95)
     assert done.status == "completed"
     assert done.metrics == {"log_loss": 0.95, "ece": None}  # NumPy made plain, NaN made null
     assert done.validation == {"match_ids": [1, 2], "losses": [0.9, 1.1]}
     assert (done.n_train, done.train_seconds) == (1000, 1.5)
-    broken = _create(store)
+    broken = create_version(store)
     fail_model_version(store, broken.id, "ValueError: singular matrix")
     failed = get_model_version(store, broken.id)
     assert (failed.status, failed.error) == ("failed", "ValueError: singular matrix")
