@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from formline.core.ratings.elo import _last_values, _not_fitted
+from formline.core.ratings.elo import _last_values, _not_fitted, _require_teams
 
 __all__ = ["MarginRatings", "margin_kernel"]
 
@@ -278,9 +278,7 @@ class MarginRatings:
         KeyError
             If a team or the competition was not in the fitted results.
         """
-        unknown = [t for t in (home_team, away_team) if t not in self.ratings_]
-        if unknown:
-            raise KeyError(f"unknown team(s) {unknown}: not in the results passed to fit")
+        _require_teams(self.ratings_, home_team, away_team)
         if competition not in self.home_advantage_:
             raise KeyError(f"unknown competition {competition!r}")
         return (
