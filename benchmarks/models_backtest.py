@@ -49,10 +49,12 @@ CONFIGS: dict[str, tuple[str, bool]] = {
     "elo": ("elo", False),
     "dixon-coles": ("dixon-coles", False),
     "logistic-no-market": ("logistic", False),
+    "goals-no-market": ("goals", False),
     "lightgbm-no-market": ("lightgbm", False),
     "ensemble-no-market": ("ensemble", False),
     "market": ("market", True),
     "logistic": ("logistic", True),
+    "goals": ("goals", True),
     "lightgbm": ("lightgbm", True),
     "ensemble": ("ensemble", True),
 }
@@ -241,6 +243,82 @@ def goals(overall: pd.DataFrame, per_match: dict[str, np.ndarray]) -> list[str]:
     return text
 
 
+def _benter_fit(market: np.ndarray, model: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Benter's second stage: ``p_i ~ market_i^a * model_i^b * exp(c_i)`` (c_home = 0), fitted by
+    maximum likelihood; returns (a, b, c_draw, c_away)."""
+    from scipy.optimize import minimize
+
+    log_m, log_f = np.log(market), np.log(model)
+    rows = np.arange(len(codes))
+
+    def loss(theta: np.ndarray) -> float:
+        score = theta[0] * log_m + theta[1] * log_f + np.array([0.0, theta[2], theta[3]])
+        score -= score.max(axis=1, keepdims=True)
+        log_p = score - np.log(np.exp(score).sum(axis=1, keepdims=True))
+        return float(-log_p[rows, codes].mean())
+
+    return np.asarray(minimize(loss, np.array([1.0, 0.0, 0.0, 0.0]), method="BFGS").x)
+
+
+def _benter_predict(theta: np.ndarray, market: np.ndarray, model: np.ndarray) -> np.ndarray:
+    score = theta[0] * np.log(market) + theta[1] * np.log(model) + np.array([0, *theta[2:]])
+    p = np.exp(score - score.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def benter_stage(rows: pd.DataFrame, runs: list[Run], lines: dict[str, pd.DataFrame]) -> list[str]:
+    """Does the best no-odds model add anything to the opening market? Benter's two-stage
+    combination, refitted each season on the backtest predictions of the seasons before it (so
+    the first test season only trains), scored beside the market on the same matches."""
+    by_label = {r.label: r for r in runs}
+    no_odds = [r.label for r in runs if not CONFIGS[r.label][1]]
+    if "market" not in by_label or not no_odds:
+        return []
+    codes = outcome_codes(rows)
+    ids = rows["match_id"]
+    market = np.clip(by_label["market"].proba.loc[ids, P].to_numpy(), 1e-6, 1.0)
+    per_model = {
+        label: per_match_rps(codes, by_label[label].proba.loc[ids, P].to_numpy())
+        for label in no_odds
+    }
+    fundamental = min(no_odds, key=lambda label: per_model[label].mean())
+    model = np.clip(by_label[fundamental].proba.loc[ids, P].to_numpy(), 1e-6, 1.0)
+    seasons = rows["season"].to_numpy()
+    combined = np.full_like(market, np.nan)
+    coefficients = []
+    for season in sorted(set(seasons))[1:]:
+        train, test = seasons < season, seasons == season
+        theta = _benter_fit(market[train], model[train], codes[train])
+        combined[test] = _benter_predict(theta, market[test], model[test])
+        coefficients.append(f"{season}: a {theta[0]:.3f}, b {theta[1]:.3f}")
+    scored = ~np.isnan(combined).any(axis=1)
+    forecasts = {
+        "market + model (Benter stage)": combined[scored],
+        "market": market[scored],
+        fundamental: model[scored],
+        OPEN: lines[OPEN].loc[ids[scored], P].to_numpy(),
+        CLOSE: lines[CLOSE].loc[ids[scored], P].to_numpy(),
+    }
+    table = pd.DataFrame(
+        [{"forecast": k, **scores(codes[scored], p)} for k, p in forecasts.items()]
+    )
+    boot = paired_bootstrap(
+        per_match_rps(codes[scored], combined[scored]),
+        per_match_rps(codes[scored], market[scored]),
+        n_boot=2000,
+        random_state=0,
+    )
+    return [
+        "### Does a no-odds model add to the opening market? (Benter's two-stage fit)",
+        f"`p ~ market^a x {fundamental}^b x exp(c_outcome)`, fitted by maximum likelihood on "
+        "the backtest predictions of every earlier test season and applied to the next one "
+        f"({int(scored.sum()):,} matches from {sorted(set(seasons))[1]}). Stage minus market, "
+        f"RPS: {boot.mean_diff:+.5f} (95% CI {boot.low:+.5f} to {boot.high:+.5f}). Fitted "
+        f"weights: {'; '.join(coefficients)}.",
+        markdown_table(fmt(table[["forecast", "n", "rps", "log_loss", "brier", "accuracy"]])),
+    ]
+
+
 def time_training(folder: Path, model_types: list[str]) -> list[str]:
     """``train_model`` timed on a demo world of ~100,000 matches, on a fresh copy of the store
     per model type (so no champion is refitted); returns the markdown blocks."""
@@ -345,7 +423,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="two test seasons (smoke run)")
     parser.add_argument("--out-dir", type=Path, help="backtest CSVs (default: a temporary dir)")
     parser.add_argument("--reuse", action="store_true", help="reload CSVs found in --out-dir")
-    parser.add_argument("--max-minutes", type=float, default=25.0, help="per backtest")
+    parser.add_argument("--max-minutes", type=float, default=60.0, help="per backtest")
     parser.add_argument("--train-models", default="logistic,lightgbm", help="'' to skip")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     args = parser.parse_args()
@@ -387,6 +465,7 @@ def main() -> None:
     if dropped:
         goal_lines.append(f"- Dropped after {args.max_minutes:.0f} min: {', '.join(dropped)}.")
     body = render(args, overall, per_season, rows, runs, known, goal_lines)
+    body += benter_stage(rows, runs, lines)
     if args.train_models:
         (tmp / "demo").mkdir()
         body += time_training(tmp / "demo", args.train_models.split(","))

@@ -24,6 +24,8 @@ import pandas as pd
 from formline.core.ratings.pi import pi_expected_goal_difference
 from formline.matches.features.registry import (
     FORM_METRICS,
+    LONG_FORM_METRICS,
+    MARGIN_STATS,
     VENUE_METRICS,
     FeatureParams,
     match_feature_set,
@@ -40,6 +42,13 @@ _PERSPECTIVE = {
     "sot_against": ("away_shots_on_target", "home_shots_on_target"),
     "xg_for": ("home_xg", "away_xg"),
     "xg_against": ("away_xg", "home_xg"),
+    "corners_for": ("home_corners", "away_corners"),
+    "corners_against": ("away_corners", "home_corners"),
+}
+_MARGIN_COLUMNS = {
+    "goals": ("home_goals", "away_goals"),
+    "sot": ("home_shots_on_target", "away_shots_on_target"),
+    "shots": ("home_shots", "away_shots"),
 }
 
 
@@ -105,6 +114,48 @@ def ratings_loop(
         out[(match_id, True)] = (elo[home], pi_home[home], pi_away[home])
         out[(match_id, False)] = (elo[away], pi_home[away], pi_away[away])
     return out
+
+
+def margin_loop(
+    results: pd.DataFrame, p: FeatureParams
+) -> tuple[dict[tuple[int, bool], list[float]], pd.DataFrame]:
+    """Margin ratings after every result, in a plain Python loop over ``results`` (in the order
+    the results became known). Returns ``{(match_id, is_home): [rating per stat]}`` and one row
+    per result with its competition's home advantages after it."""
+    rating: dict[tuple[str, int], float] = {}
+    advantage: dict[tuple[str, int], float] = {}
+    season_of: dict[int, str] = {}
+    keep = 1.0 - p.margin_season_regression
+    out: dict[tuple[int, bool], list[float]] = {}
+    competition_rows = []
+    stats = list(MARGIN_STATS)
+    rows = results[["match_id", "competition_id", "season", "home_team_id", "away_team_id"]]
+    values = {
+        stat: (results[h].astype(float) - results[a].astype(float)).to_numpy()
+        for stat, (h, a) in _MARGIN_COLUMNS.items()
+    }
+    observed = results["observed_at"].to_numpy()
+    for i, (match_id, comp, season, home, away) in enumerate(rows.itertuples(False, None)):
+        for team in (home, away):
+            if team in season_of and season_of[team] != season:
+                for stat in stats:
+                    rating[(stat, team)] = rating.get((stat, team), 0.0) * keep
+            season_of[team] = season
+        after = {"competition_id": comp, "observed_at": observed[i]}
+        for stat in stats:
+            margin = values[stat][i]
+            h, a = rating.get((stat, home), 0.0), rating.get((stat, away), 0.0)
+            c = advantage.get((stat, comp), 0.0)
+            if not math.isnan(margin):
+                error = margin - (h - a + c)
+                rating[(stat, home)] = h + p.margin_k(stat) * error
+                rating[(stat, away)] = a - p.margin_k(stat) * error
+                advantage[(stat, comp)] = c + p.margin_home_k * error
+            after[f"{stat}_home_advantage"] = advantage.get((stat, comp), 0.0)
+        competition_rows.append(after)
+        out[(match_id, True)] = [rating.get((stat, home), 0.0) for stat in stats]
+        out[(match_id, False)] = [rating.get((stat, away), 0.0) for stat in stats]
+    return out, pd.DataFrame(competition_rows)
 
 
 def team_rows(results: pd.DataFrame) -> pd.DataFrame:
@@ -209,14 +260,27 @@ def reference_features(
     rows = team_rows(results)
     keys = zip(rows["match_id"], rows["is_home"], strict=True)
     rows[["elo_after", "pi_home_after", "pi_away_after"]] = [ratings[k] for k in keys]
+    margins, competition_state = margin_loop(results, p)
+    margin_cols = [f"{stat}_rating_after" for stat in MARGIN_STATS]
+    keys = zip(rows["match_id"], rows["is_home"], strict=True)
+    rows[margin_cols] = [margins[k] for k in keys]
+    competition_state = competition_state.drop_duplicates(
+        ["competition_id", "observed_at"], keep="last"
+    )
     lap("ratings")
 
     # Form: weighted rolling means per team (and per team and venue).
     metric_cols = [metric for metric, _ in FORM_METRICS]
     state = rows[["team_id", "observed_at", "season"]].copy()
-    state[["elo_after", "pi_home_after", "pi_away_after"]] = rows[
-        ["elo_after", "pi_home_after", "pi_away_after"]
+    state[["elo_after", "pi_home_after", "pi_away_after", *margin_cols]] = rows[
+        ["elo_after", "pi_home_after", "pi_away_after", *margin_cols]
     ]
+    long_cols = [metric for metric, _ in LONG_FORM_METRICS]
+    long_form = rows.groupby("team_id", sort=False)[long_cols].transform(
+        lambda x: x.ewm(halflife=p.long_form_half_life, ignore_na=True).mean()
+    )
+    for metric in long_cols:
+        state[f"ewm_{metric}"] = long_form[metric]
     for n in p.form_windows:
         rolled = rolling_form(rows, ["team_id"], n, metric_cols)
         for metric in metric_cols:
@@ -292,11 +356,26 @@ def reference_features(
             out[f"{side}_{side}_form{p.venue_window}_{metric}"] = s[f"venue_{metric}"]
         out[f"{side}_rest_days"] = s["rest_days"]
         out[f"{side}_matches_{p.congestion_days}d"] = s["recent_matches"]
+        for metric in long_cols:
+            out[f"{side}_ewm_{metric}"] = s[f"ewm_{metric}"]
+        margin_keep = 1.0 - p.margin_season_regression
+        for stat in MARGIN_STATS:
+            after = s[f"{stat}_rating_after"]
+            regressed = np.where(s["state_season"] == s["season"], after, after * margin_keep)
+            out[f"_{side}_{stat}_rating"] = np.where(after.isna(), 0.0, regressed)
     out["elo_diff"] = out["home_elo"] - out["away_elo"]
     out["elo_home_expected"] = 1.0 / (
         1.0 + 10.0 ** (-(out["elo_diff"] + p.elo_home_advantage) / 400.0)
     )
     out["home_pi_home"], out["away_pi_away"] = out.pop("home_pi"), out.pop("away_pi")
+    q = m[["match_id", "competition_id", "cutoff_at"]].sort_values("cutoff_at")
+    advantage = merge_asof(q, competition_state, ["competition_id"]).set_index("match_id")
+    for stat in MARGIN_STATS:
+        diff = out.pop(f"_home_{stat}_rating") - out.pop(f"_away_{stat}_rating")
+        home = advantage[f"{stat}_home_advantage"].reindex(out["match_id"]).fillna(0.0)
+        out[f"{stat}_rating_diff"] = diff
+        out[f"{stat}_home_advantage"] = home.to_numpy()
+        out[f"{stat}_expected_margin"] = diff + home.to_numpy()
     out["pi_expected_goal_diff"] = pi_expected_goal_difference(
         out["home_pi_home"], out["away_pi_away"]
     )

@@ -395,7 +395,7 @@ def model_promote(
     reason: Annotated[str, typer.Option("--reason", help="Why, for the ledger.")] = "manual",
 ) -> None:
     """Deploy a model version by hand (the ledger records it)."""
-    from formline.store.registry import deploy
+    from formline.store.promotions import deploy
 
     v = deploy(_store(_settings()), model_id, reason=reason)
     console.print(f"deployed {v.name} v{v.version} (id {v.id})")
@@ -406,7 +406,7 @@ def model_rollback(
     reason: Annotated[str, typer.Option("--reason", help="Why, for the ledger.")] = "rollback",
 ) -> None:
     """Re-deploy the model that was deployed before the current one."""
-    from formline.store.registry import rollback
+    from formline.store.promotions import rollback
 
     v = rollback(_store(_settings()), reason=reason)
     console.print(f"rolled back to {v.name} v{v.version} (id {v.id})")

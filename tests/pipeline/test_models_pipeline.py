@@ -16,7 +16,7 @@ from formline.pipeline.daily import DailyConfig, run_daily, training_due
 from formline.pipeline.ingest import ingest_demo
 from formline.pipeline.predict import run_predictions
 from formline.pipeline.train import TrainConfig, train_model
-from formline.store import registry
+from formline.store import promotions
 from formline.store.db import Store, open_store
 from formline.store.jobs import list_job_runs
 from formline.store.predictions import current_snapshot, read_snapshot_predictions
@@ -79,7 +79,7 @@ def test_predictions_publish_once_and_replay_reproduces(demo_store: Store, tmp_p
         demo_store, TrainConfig(model_type="logistic", as_of=NOW, n_splits=4), tmp_path / "m"
     )
     if result.decision != "deployed":
-        registry.deploy(demo_store, result.version.id, reason="test: deploy by hand")
+        promotions.deploy(demo_store, result.version.id, reason="test: deploy by hand")
     published = run_predictions(demo_store, NOW, 40)
     assert published.created and published.snapshot_id is not None
     frame = read_snapshot_predictions(demo_store, published.snapshot_id)
@@ -160,7 +160,7 @@ def test_daily_run_records_every_step_and_stops_at_a_failure(
         demo_store, TrainConfig(model_type="logistic", as_of=NOW, n_splits=4), tmp_path / "m"
     )
     if trained.decision != "deployed":
-        registry.deploy(demo_store, trained.version.id, reason="test: deploy by hand")
+        promotions.deploy(demo_store, trained.version.id, reason="test: deploy by hand")
     full = run_daily(
         demo_store, DailyConfig(as_of=NOW, horizon_days=30, triggered_by="cron"), tmp_path / "m"
     )

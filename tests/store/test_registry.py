@@ -1,68 +1,24 @@
-"""The model registry on SQLite and PostgreSQL: versions, deploy, reject, rollback, the ledger."""
+"""The model registry on SQLite and PostgreSQL: versions, completion, failure."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import numpy as np
 import pytest
-from sqlalchemy import delete, update
+from registry_fixtures import create_version, trained_version
 
-from formline.errors import DataError, ModelNotFoundError, StoreError
+from formline.errors import DataError, ModelNotFoundError
 from formline.store.db import Store
 from formline.store.registry import (
-    ModelVersion,
-    complete_model_version,
-    create_model_version,
-    deploy,
-    deployed_model,
     fail_model_version,
     get_model_version,
     list_model_versions,
-    list_promotions,
-    reject,
-    rollback,
 )
-from formline.store.tables import model_promotions, model_versions
-
-
-def _create(store: Store, name: str = "logistic") -> ModelVersion:
-    return create_model_version(
-        store,
-        name=name,
-        model_type="logistic_regression",
-        horizon_days=7,
-        training_as_of=datetime(2024, 1, 1),
-        window_start=datetime(2020, 1, 1),
-        window_end=datetime(2023, 12, 31),
-        feature_version="abc123",
-        feature_names=["elo_diff", "form_home"],
-        uses_market=False,
-        hyperparameters={"C": 1.0},
-        competition="E0",
-        random_state=7,
-    )
-
-
-def _trained(store: Store, log_loss: float, name: str = "logistic") -> ModelVersion:
-    model = _create(store, name)
-    return complete_model_version(
-        store,
-        model.id,
-        n_train=1000,
-        n_validation=200,
-        metrics={"log_loss": np.float64(log_loss), "ece": float("nan")},
-        market_metrics={"log_loss": 0.98},
-        validation={"match_ids": [1, 2], "losses": np.array([0.9, 1.1])},
-        artifact_path=f"/models/{name}-v{model.version}.joblib",
-        artifact_sha256="0" * 64,
-        train_seconds=1.5,
-    )
 
 
 def test_versions_count_per_name(store: Store) -> None:
-    first, second = _create(store), _create(store)
-    other = _create(store, "poisson")
+    first, second = create_version(store), create_version(store)
+    other = create_version(store, "poisson")
     assert (first.version, second.version, other.version) == (1, 2, 1)
     assert first.status == "training"
     assert first.training_as_of == datetime(2024, 1, 1, tzinfo=UTC)
@@ -74,12 +30,12 @@ def test_versions_count_per_name(store: Store) -> None:
 
 
 def test_complete_and_fail(store: Store) -> None:
-    done = _trained(store, 0.95)
+    done = trained_version(store, 0.95)
     assert done.status == "completed"
     assert done.metrics == {"log_loss": 0.95, "ece": None}  # NumPy made plain, NaN made null
     assert done.validation == {"match_ids": [1, 2], "losses": [0.9, 1.1]}
     assert (done.n_train, done.train_seconds) == (1000, 1.5)
-    broken = _create(store)
+    broken = create_version(store)
     fail_model_version(store, broken.id, "ValueError: singular matrix")
     failed = get_model_version(store, broken.id)
     assert (failed.status, failed.error) == ("failed", "ValueError: singular matrix")
@@ -88,89 +44,3 @@ def test_complete_and_fail(store: Store) -> None:
         fail_model_version(store, done.id, "late")
     with pytest.raises(ModelNotFoundError, match="model version 999 does not exist"):
         get_model_version(store, 999)
-
-
-def test_deploy_archives_the_champion_and_writes_the_ledger(store: Store) -> None:
-    assert deployed_model(store) is None
-    old, new = _trained(store, 1.0), _trained(store, 0.9)
-    deploy(store, old.id, reason="first model")
-    promoted = deploy(store, new.id, reason="better log loss", triggered_by="cron")
-    assert promoted.status == "deployed" and promoted.deployed_at is not None
-    assert get_model_version(store, old.id).status == "archived"
-    assert deployed_model(store) == promoted
-    assert len(list_model_versions(store, status="deployed")) == 1
-    ledger = list_promotions(store)
-    assert [r["action"] for r in ledger] == ["deploy", "archive", "deploy"]
-    latest = ledger[0]
-    assert latest["model_version_id"] == new.id
-    assert latest["previous_model_version_id"] == old.id
-    assert latest["metrics"]["log_loss"] == 0.9
-    assert latest["previous_metrics"]["log_loss"] == 1.0
-    assert (latest["reason"], latest["triggered_by"]) == ("better log loss", "cron")
-    assert (latest["name"], latest["version"]) == ("logistic", 2)
-    assert latest["at"].tzinfo is not None
-    assert ledger[1]["model_version_id"] == old.id
-
-
-def test_only_completed_or_archived_models_deploy(store: Store) -> None:
-    training = _create(store)
-    with pytest.raises(DataError, match="only completed or archived"):
-        deploy(store, training.id, reason="too early")
-    done = _trained(store, 1.0)
-    deploy(store, done.id, reason="ok")
-    with pytest.raises(DataError, match="is deployed"):
-        deploy(store, done.id, reason="again")
-    with pytest.raises(ModelNotFoundError):
-        deploy(store, 999, reason="missing")
-
-
-def test_the_database_allows_one_deployed_model(store: Store) -> None:
-    a, b = _trained(store, 1.0), _trained(store, 0.9, name="poisson")
-    deploy(store, a.id, reason="ok")
-    with pytest.raises(StoreError), store.begin("bypassing the registry") as conn:
-        conn.execute(
-            update(model_versions).where(model_versions.c.id == b.id).values(status="deployed")
-        )
-
-
-def test_reject_keeps_the_model_completed(store: Store) -> None:
-    champion, challenger = _trained(store, 0.9), _trained(store, 1.1)
-    deploy(store, champion.id, reason="first")
-    reject(store, challenger.id, reason="worse than the champion", triggered_by="cron")
-    kept = get_model_version(store, challenger.id)
-    assert (kept.status, kept.status_reason) == ("completed", "worse than the champion")
-    row = list_promotions(store, limit=1)[0]
-    assert row["action"] == "reject"
-    assert row["previous_model_version_id"] == champion.id
-    assert (row["metrics"]["log_loss"], row["previous_metrics"]["log_loss"]) == (1.1, 0.9)
-    assert deployed_model(store) == get_model_version(store, champion.id)
-    with pytest.raises(DataError, match="only completed"):
-        reject(store, champion.id, reason="deployed ones cannot be rejected")
-
-
-def test_rollback_restores_the_previous_champion(store: Store) -> None:
-    first, second = _trained(store, 1.0), _trained(store, 0.9)
-    with pytest.raises(ModelNotFoundError, match="no model is deployed"):
-        rollback(store)
-    deploy(store, first.id, reason="first")
-    with pytest.raises(ModelNotFoundError, match="nothing to roll back to"):
-        rollback(store)
-    deploy(store, second.id, reason="second")
-    restored = rollback(store, reason="bad live calibration")
-    assert restored.id == first.id and restored.status == "deployed"
-    assert get_model_version(store, second.id).status == "archived"
-    ledger = list_promotions(store)
-    assert [r["action"] for r in ledger[:2]] == ["rollback", "archive"]
-    assert ledger[0]["previous_model_version_id"] == second.id
-    assert ledger[0]["reason"] == "bad live calibration"
-    # Rolling back again returns to the model rolled back from.
-    assert rollback(store).id == second.id
-
-
-def test_the_ledger_is_append_only(store: Store) -> None:
-    deploy(store, _trained(store, 1.0).id, reason="first")
-    with pytest.raises(StoreError, match="append-only"), store.begin("editing the ledger") as conn:
-        conn.execute(update(model_promotions).values(reason="rewritten"))
-    with pytest.raises(StoreError, match="append-only"), store.begin("editing the ledger") as conn:
-        conn.execute(delete(model_promotions))
-    assert list_promotions(store)[0]["reason"] == "first"

@@ -34,7 +34,7 @@ from formline.pipeline.dataset import (
     MatchFrame,
     load_match_frame,
 )
-from formline.store import registry
+from formline.store import promotions, registry
 from formline.store.artifacts import load_bundle, save_bundle
 from formline.store.db import Store
 from formline.timeutil import utc_now_naive
@@ -286,9 +286,9 @@ def train_model(store: Store, config: TrainConfig, model_dir: Path) -> TrainResu
             losses, incumbent_loss, label, config.n_boot, config.random_state
         )
         if deploy:
-            version = registry.deploy(store, version.id, reason=reason)
+            version = promotions.deploy(store, version.id, reason=reason)
         else:
-            registry.reject(store, version.id, reason=reason)
+            promotions.reject(store, version.id, reason=reason)
             version = registry.get_model_version(store, version.id)
         return TrainResult(
             version, metrics, market_metrics, "deployed" if deploy else "kept", reason

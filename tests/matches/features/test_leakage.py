@@ -20,6 +20,8 @@ RESULT_VALUES = [
     "away_shots_on_target",
     "home_xg",
     "away_xg",
+    "home_corners",
+    "away_corners",
 ]
 
 
@@ -119,6 +121,8 @@ def _two_match_world(observed_offset: timedelta) -> tuple[pd.DataFrame, pd.DataF
             "away_shots_on_target": pd.array([1, None], dtype="Int64"),
             "home_xg": pd.array([2.1, None], dtype="Float64"),
             "away_xg": pd.array([0.4, None], dtype="Float64"),
+            "home_corners": pd.array([7, None], dtype="Int64"),
+            "away_corners": pd.array([2, None], dtype="Int64"),
             "observed_at": pd.to_datetime([observed, None]).astype("datetime64[us]"),
         }
     )

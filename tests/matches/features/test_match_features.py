@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from world import NO_ODDS, build, frames_from_batch, match_row, rows_frame
 
-from formline.core.ratings import EloRatings, PiRatings
+from formline.core.ratings import EloRatings, MarginRatings, PiRatings
 from formline.matches.features import FEATURE_SET_VERSION, MATCH_FEATURES
 from formline.matches.sources.demo import generate_demo_world
 
@@ -60,6 +60,97 @@ def test_elo_and_pi_features_match_the_reference_estimators(
     )
     # Promoted teams exist in the later seasons and start below the mean.
     assert (got["home_elo"] == 1400.0).any()
+
+
+@pytest.mark.parametrize(
+    ("stat", "home_column", "away_column", "k"),
+    [
+        ("goals", "home_goals", "away_goals", 0.01),
+        ("sot", "home_shots_on_target", "away_shots_on_target", 0.01),
+        ("shots", "home_shots", "away_shots", 0.02),
+    ],
+)
+def test_margin_rating_features_match_the_reference_estimator(
+    demo: tuple[pd.DataFrame, ...], stat: str, home_column: str, away_column: str, k: float
+) -> None:
+    matches, _, features = demo
+    finished = matches[matches["status"] == "finished"].sort_values(["observed_at", "match_id"])
+    results = finished.drop(columns=["competition"]).rename(
+        columns={"competition_id": "competition"}
+    )
+    results = results.astype({home_column: "float64", away_column: "float64"})
+    ratings = MarginRatings(home_column, away_column, k=k).fit(results)
+    got = features.loc[finished["match_id"]]
+    history = ratings.history_
+    np.testing.assert_allclose(
+        got[f"{stat}_rating_diff"],
+        history["home_rating_before"] - history["away_rating_before"],
+        atol=1e-9,
+    )
+    # The competition's home advantage moves with every match, so a match reads it as of its
+    # cutoff: after the last result observed strictly before kickoff (not after the matches
+    # played at the same instant, which the estimator's row order puts "before" it).
+    after = pd.DataFrame(
+        {
+            "competition": results["competition"].to_numpy(),
+            "observed_at": results["observed_at"].to_numpy(),
+            "advantage": history["home_advantage_after"].to_numpy(),
+        }
+    ).sort_values("observed_at", kind="stable")
+    queries = pd.DataFrame(
+        {
+            "match_id": finished["match_id"].to_numpy(),
+            "competition": results["competition"].to_numpy(),
+            "kickoff_at": finished["kickoff_at"].to_numpy(),
+        }
+    ).sort_values("kickoff_at", kind="stable")
+    known = pd.merge_asof(
+        queries,
+        after.drop_duplicates(["competition", "observed_at"], keep="last"),
+        left_on="kickoff_at",
+        right_on="observed_at",
+        by="competition",
+        allow_exact_matches=False,
+    ).set_index("match_id")
+    want = known.loc[finished["match_id"], "advantage"].fillna(0.0).to_numpy()
+    np.testing.assert_allclose(got[f"{stat}_home_advantage"], want, atol=1e-9)
+    np.testing.assert_allclose(
+        got[f"{stat}_expected_margin"],
+        history["home_rating_before"] - history["away_rating_before"] + want,
+        atol=1e-9,
+    )
+    assert got[f"{stat}_home_advantage"].iloc[-1] > 0  # the demo world has a home advantage
+
+
+def test_long_form_is_an_exponentially_weighted_mean_of_every_earlier_result(
+    demo: tuple[pd.DataFrame, ...],
+) -> None:
+    matches, _, features = demo
+    finished = matches[matches["status"] == "finished"]
+    sides = []
+    for side, other in (("home", "away"), ("away", "home")):
+        sides.append(
+            pd.DataFrame(
+                {
+                    "match_id": finished["match_id"],
+                    "side": side,
+                    "team": finished[f"{side}_team_id"],
+                    "observed_at": finished["observed_at"],
+                    "sot_against": finished[f"{other}_shots_on_target"].astype("float64"),
+                }
+            )
+        )
+    long = pd.concat(sides).sort_values(["team", "observed_at", "match_id"])
+    # The mean of the results before this one (each match reads the state before its cutoff).
+    prior = long.groupby("team")["sot_against"].shift(1)
+    long["want"] = prior.groupby(long["team"]).transform(
+        lambda s: s.ewm(halflife=20.0, ignore_na=True).mean()
+    )
+    for side in ("home", "away"):
+        rows = long[long["side"] == side].set_index("match_id")
+        got = features.loc[rows.index, f"{side}_ewm_sot_against"]
+        np.testing.assert_allclose(got, rows["want"], atol=1e-9)
+    assert features["home_ewm_sot_against"].notna().sum() > 100
 
 
 def test_market_probabilities_are_de_margined_and_sum_to_one(

@@ -55,6 +55,8 @@ def small_world(
                         "away_shots_on_target": int(rng.integers(0, 8)) if finished else None,
                         "home_xg": float(rng.uniform(0.2, 3)) if finished else None,
                         "away_xg": float(rng.uniform(0.2, 3)) if finished else None,
+                        "home_corners": int(rng.integers(0, 12)) if finished else None,
+                        "away_corners": int(rng.integers(0, 12)) if finished else None,
                         "observed_at": kickoff + timedelta(hours=2) if finished else None,
                     }
                 )
@@ -101,6 +103,8 @@ def _typed_matches(frame: pd.DataFrame) -> pd.DataFrame:
         "away_shots",
         "home_shots_on_target",
         "away_shots_on_target",
+        "home_corners",
+        "away_corners",
     ):
         frame[col] = frame[col].astype("Int64")
     for col in ("home_xg", "away_xg"):
@@ -169,6 +173,8 @@ def match_row(
         "away_shots_on_target": 3 if finished else None,
         "home_xg": 1.5 if finished else None,
         "away_xg": 1.0 if finished else None,
+        "home_corners": 6 if finished else None,
+        "away_corners": 4 if finished else None,
         "observed_at": kickoff + timedelta(hours=2) if finished else None,
     }
 

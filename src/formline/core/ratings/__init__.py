@@ -12,14 +12,17 @@ from formline.core.ratings.elo import (
     expected_home_score,
     regress_to_mean,
 )
+from formline.core.ratings.margin import MarginRatings, margin_kernel
 from formline.core.ratings.pi import PiRatings, pi_expected_goal_difference, pi_kernel
 
 __all__ = [
     "EloRatings",
+    "MarginRatings",
     "NotFittedError",
     "PiRatings",
     "elo_kernel",
     "expected_home_score",
+    "margin_kernel",
     "pi_expected_goal_difference",
     "pi_kernel",
     "regress_to_mean",

@@ -10,6 +10,7 @@ frame. Both take results in the order they became known (by ``observed_at``): th
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import numba
@@ -224,6 +225,13 @@ def _encode_results(
     return team_names, codes[:n].astype(np.int64), codes[n:].astype(np.int64), goals[0], goals[1]
 
 
+def _require_teams(ratings: Mapping[str, object], *teams: str) -> None:
+    """Raise KeyError naming the teams that ``fit`` never saw."""
+    unknown = [t for t in teams if t not in ratings]
+    if unknown:
+        raise KeyError(f"unknown team(s) {unknown}: not in the results passed to fit")
+
+
 def _last_values(
     home_idx: IntArray, away_idx: IntArray, home: FloatArray, away: FloatArray, n_teams: int
 ) -> FloatArray:
@@ -368,8 +376,6 @@ class EloRatings:
         KeyError
             If a team was not in the fitted results.
         """
-        unknown = [t for t in (home_team, away_team) if t not in self.ratings_]
-        if unknown:
-            raise KeyError(f"unknown team(s) {unknown}: not in the results passed to fit")
+        _require_teams(self.ratings_, home_team, away_team)
         home, away = self.ratings_[home_team], self.ratings_[away_team]
         return float(expected_home_score(home, away, self.home_advantage))

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from formline.core.ratings.elo import _encode_results, _last_values, _not_fitted
+from formline.core.ratings.elo import _encode_results, _last_values, _not_fitted, _require_teams
 
 __all__ = ["PiRatings", "pi_expected_goal_difference", "pi_kernel"]
 
@@ -264,9 +264,7 @@ class PiRatings:
         KeyError
             If a team was not in the fitted results.
         """
-        unknown = [t for t in (home_team, away_team) if t not in self.ratings_]
-        if unknown:
-            raise KeyError(f"unknown team(s) {unknown}: not in the results passed to fit")
+        _require_teams(self.ratings_, home_team, away_team)
         home_rating = self.ratings_[home_team][0]
         away_rating = self.ratings_[away_team][1]
         return float(pi_expected_goal_difference(home_rating, away_rating, self.c, self.b))

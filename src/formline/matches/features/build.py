@@ -20,6 +20,8 @@ from formline.core.markets import implied_probabilities, overround
 from formline.matches.features.league_table import create_league_table
 from formline.matches.features.registry import (
     FORM_METRICS,
+    LONG_FORM_METRICS,
+    MARGIN_STATS,
     VENUE_METRICS,
     FeatureParams,
     match_feature_set,
@@ -48,6 +50,8 @@ MATCH_INPUT_COLUMNS = {
     "away_shots_on_target": "int",
     "home_xg": "float",
     "away_xg": "float",
+    "home_corners": "int",
+    "away_corners": "int",
     "observed_at": "timestamp",
 }
 ODDS_INPUT_COLUMNS = {
@@ -114,6 +118,14 @@ def _create_side_features(con: duckdb.DuckDBPyConnection, params: FeatureParams)
     )
     mean, penalty = params.elo_mean, params.elo_promoted_penalty
     keep = 1.0 - params.elo_season_regression
+    long_cols = ", ".join(f"s.ewm_{m}" for m, _ in LONG_FORM_METRICS)
+    margin_keep = 1.0 - params.margin_season_regression
+    margin_cols = ", ".join(
+        f"CASE WHEN s.{stat}_rating_after IS NULL THEN 0.0 "
+        f"WHEN s.season = q.season THEN s.{stat}_rating_after "
+        f"ELSE s.{stat}_rating_after * {margin_keep} END AS {stat}_rating"
+        for stat in MARGIN_STATS
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE side_features AS
@@ -130,6 +142,7 @@ def _create_side_features(con: duckdb.DuckDBPyConnection, params: FeatureParams)
                coalesce(s.pi_home_after, 0.0) AS pi_home,
                coalesce(s.pi_away_after, 0.0) AS pi_away,
                {form_cols}, coalesce(s.form_matches, 0) AS form_matches, {venue_cols},
+               {long_cols}, {margin_cols},
                date_diff('second', s.last_kickoff_at, q.kickoff_at) / 86400.0 AS rest_days,
                CASE WHEN s.team_id IS NULL THEN 0 ELSE {recent_sum} END AS recent_matches
         FROM query_teams q
@@ -300,7 +313,7 @@ def build_match_features(
                 name = f"{side}_{side}_form{col.removeprefix('venue')}"
             elif col == "recent_matches":
                 name = f"{side}_matches_{params.congestion_days}d"
-            elif col in ("elo", "rest_days", "form_matches") or col in form_cols:
+            elif col in ("elo", "rest_days", "form_matches", *form_cols) or col.startswith("ewm_"):
                 name = f"{side}_{col}"
             else:
                 continue
@@ -318,6 +331,13 @@ def build_match_features(
         )
     )
     market_cols = ", ".join(f"mk.{spec.name}" for spec in feature_set if spec.uses_market)
+    margin_cols = ", ".join(
+        f"h.{stat}_rating - a.{stat}_rating AS {stat}_rating_diff, "
+        f"coalesce(cs.{stat}_home_advantage, 0.0) AS {stat}_home_advantage, "
+        f"h.{stat}_rating - a.{stat}_rating + coalesce(cs.{stat}_home_advantage, 0.0) "
+        f"AS {stat}_expected_margin"
+        for stat in MARGIN_STATS
+    )
     frame = con.execute(
         f"""
         SELECT q.match_id, q.cutoff_at,
@@ -329,6 +349,7 @@ def build_match_features(
                  - sign(a.pi_away) * (pow(10.0, abs(a.pi_away) / 3.0) - 1.0)
                  AS pi_expected_goal_diff,
                x.h2h_meetings, x.h2h_home_points, x.h2h_home_goal_diff,
+               {margin_cols},
                {table_cols},
                {market_cols}
         FROM queries q
@@ -342,6 +363,8 @@ def build_match_features(
              AND ta.season = q.season AND ta.cutoff_at = q.cutoff_at
              AND ta.team_id = q.away_team_id
         LEFT JOIN _market_features mk ON mk.match_id = q.match_id
+        ASOF LEFT JOIN competition_state cs
+            ON cs.competition_id = q.competition_id AND q.cutoff_at > cs.observed_at
         ORDER BY q.match_id
         """
     ).df()

@@ -24,6 +24,21 @@ FORM_METRICS = (
     ("xg_against", "expected goals against"),
 )
 VENUE_METRICS = ("points", "goals_for", "goals_against", "sot_for", "sot_against")
+#: Metrics with a long-memory, exponentially weighted mean over all of a team's earlier results.
+LONG_FORM_METRICS = (
+    ("goals_for", "goals scored"),
+    ("goals_against", "goals conceded"),
+    ("shots_for", "shots taken"),
+    ("shots_against", "shots conceded"),
+    ("sot_for", "shots on target taken"),
+    ("sot_against", "shots on target conceded"),
+    ("corners_for", "corners won"),
+    ("corners_against", "corners conceded"),
+    ("xg_for", "expected goals for"),
+    ("xg_against", "expected goals against"),
+)
+#: Statistics rated as margins (see ``formline.core.ratings.margin``): name -> what.
+MARGIN_STATS = {"goals": "goals", "sot": "shots on target", "shots": "shots"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,17 @@ class FeatureParams:
     venue_window: int = 5
     h2h_window: int = 5
     congestion_days: int = 14
+    long_form_half_life: float = 20.0
+    margin_k_goals: float = 0.01
+    margin_k_sot: float = 0.01
+    margin_k_shots: float = 0.02
+    margin_home_k: float = 0.002
+    margin_season_regression: float = 0.2
+
+    def margin_k(self, stat: str) -> float:
+        """The update share of the margin rating of ``stat`` (a key of :data:`MARGIN_STATS`)."""
+        value: float = getattr(self, f"margin_k_{stat}")
+        return value
 
 
 def _specs(params: FeatureParams) -> list[FeatureSpec]:
@@ -78,6 +104,35 @@ def _specs(params: FeatureParams) -> list[FeatureSpec]:
                 group="form",
             )
         )
+    for side in SIDES:
+        for metric, what in LONG_FORM_METRICS:
+            specs.append(
+                FeatureSpec(
+                    f"{side}_ewm_{metric}",
+                    f"{side} team: {what} per match, exponentially weighted over all its earlier "
+                    f"results (half-life {params.long_form_half_life:g} matches, across seasons)",
+                    group="long_form",
+                )
+            )
+    for stat, what in MARGIN_STATS.items():
+        specs += [
+            FeatureSpec(
+                f"{stat}_rating_diff",
+                f"home minus away margin rating in {what} (opponent-adjusted, online least "
+                "squares)",
+                group="margin",
+            ),
+            FeatureSpec(
+                f"{stat}_home_advantage",
+                f"the competition's current home advantage in {what} per match",
+                group="margin",
+            ),
+            FeatureSpec(
+                f"{stat}_expected_margin",
+                f"expected home-minus-away {what}: rating difference plus home advantage",
+                group="margin",
+            ),
+        ]
     for side in SIDES:
         for metric in VENUE_METRICS:
             label = dict(FORM_METRICS)[metric]

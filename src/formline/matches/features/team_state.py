@@ -8,14 +8,23 @@ in the order they became known (numba kernels), never per query.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import duckdb
+import numba
 import numpy as np
 
 from formline.core.ratings.elo import elo_kernel
+from formline.core.ratings.margin import margin_kernel
 from formline.core.ratings.pi import pi_kernel
-from formline.matches.features.registry import FORM_METRICS, VENUE_METRICS, FeatureParams
+from formline.matches.features.registry import (
+    FORM_METRICS,
+    LONG_FORM_METRICS,
+    MARGIN_STATS,
+    VENUE_METRICS,
+    FeatureParams,
+)
 
 # The value columns of a team-perspective result row, from the home side's point of view.
 _PERSPECTIVE = {
@@ -27,6 +36,14 @@ _PERSPECTIVE = {
     "sot_against": ("away_shots_on_target", "home_shots_on_target"),
     "xg_for": ("home_xg", "away_xg"),
     "xg_against": ("away_xg", "home_xg"),
+    "corners_for": ("home_corners", "away_corners"),
+    "corners_against": ("away_corners", "home_corners"),
+}
+#: Margin-rated statistic -> (home column, away column) of ``results``.
+_MARGIN_COLUMNS = {
+    "goals": ("home_goals", "away_goals"),
+    "sot": ("home_shots_on_target", "away_shots_on_target"),
+    "shots": ("home_shots", "away_shots"),
 }
 # Feature metric name -> column of the team-perspective rows.
 _METRIC_COLUMN = {
@@ -39,6 +56,8 @@ _METRIC_COLUMN = {
     "sot_against": "sot_against",
     "xg_for": "xg_for",
     "xg_against": "xg_against",
+    "corners_for": "corners_for",
+    "corners_against": "corners_against",
 }
 
 
@@ -121,6 +140,39 @@ def weighted_rolling_means(
     return out
 
 
+@numba.njit(cache=True)
+def _exponential_loop(values: np.ndarray, group_start: np.ndarray, decay: float) -> np.ndarray:
+    n = values.shape[0]
+    out = np.empty(n)
+    total = 0.0
+    weight = 0.0
+    for i in range(n):
+        if group_start[i] == i:
+            total = 0.0
+            weight = 0.0
+        value = values[i]
+        if not math.isnan(value):
+            total = decay * total + value
+            weight = decay * weight + 1.0
+        out[i] = total / weight if weight > 0.0 else math.nan
+    return out
+
+
+def exponential_means(
+    values: dict[str, np.ndarray], group_start: np.ndarray, half_life: float
+) -> dict[str, np.ndarray]:
+    """Exponentially weighted means over each row and every earlier row of its group, for rows
+    sorted by group then time: weight ``0.5 ** (age / half_life)`` with age counted in non-NaN
+    rows, NaN rows skipped (pandas' ``ewm(halflife=..., ignore_na=True).mean()``).
+    """
+    decay = 0.5 ** (1.0 / half_life)
+    starts = np.ascontiguousarray(group_start, dtype=np.int64)
+    return {
+        name: _exponential_loop(np.ascontiguousarray(column, dtype=np.float64), starts, decay)
+        for name, column in values.items()
+    }
+
+
 def _group_starts(keys: list[np.ndarray]) -> np.ndarray:
     n = len(keys[0])
     change = np.zeros(n, dtype=bool)
@@ -158,13 +210,13 @@ def create_team_state(con: duckdb.DuckDBPyConnection, params: FeatureParams) -> 
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE team_results AS
-        SELECT t.*, k.elo_after, k.pi_home_after, k.pi_away_after,
+        SELECT t.*, k.* EXCLUDE (match_id, is_home),
                CASE WHEN gf > ga THEN 3 WHEN gf = ga THEN 1 ELSE 0 END AS points
         FROM ({_team_rows_sql()}) t
         JOIN team_ratings k ON k.match_id = t.match_id AND k.is_home = t.is_home
         """
     )
-    metrics = sorted({_METRIC_COLUMN[m] for m, _ in FORM_METRICS})
+    metrics = sorted({_METRIC_COLUMN[m] for m, _ in (*FORM_METRICS, *LONG_FORM_METRICS)})
     rows = con.execute(
         "SELECT * FROM team_results ORDER BY team_id, observed_at, match_id"
     ).fetchnumpy()
@@ -190,7 +242,11 @@ def create_team_state(con: duckdb.DuckDBPyConnection, params: FeatureParams) -> 
         means = weighted_rolling_means(values, start, window)
         for metric, _ in FORM_METRICS:
             state[f"form{window}_{metric}"] = means[_METRIC_COLUMN[metric]]
-    for name in ("elo_after", "pi_home_after", "pi_away_after"):
+    long_means = exponential_means(values, start, params.long_form_half_life)
+    for metric, _ in LONG_FORM_METRICS:
+        state[f"ewm_{metric}"] = long_means[_METRIC_COLUMN[metric]]
+    ratings = ["elo_after", "pi_home_after", "pi_away_after"]
+    for name in [*ratings, *(f"{stat}_rating_after" for stat in MARGIN_STATS)]:
         state[name] = _numeric(rows[name])
     keep = _last_per_instant(start, observed)
     _register(con, "team_state", {k: v[keep] for k, v in state.items()})
@@ -229,7 +285,9 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, np.n
 
 
 def create_team_ratings(con: duckdb.DuckDBPyConnection, params: FeatureParams) -> None:
-    """``team_ratings``: Elo and pi-ratings of both teams after each result in ``results``.
+    """``team_ratings``: Elo, pi- and margin ratings of both teams after each result in
+    ``results``; ``competition_state``: each competition's margin home advantages after each
+    result (the last per ``observed_at``).
 
     The recurrences run over results in the order they became known (``observed_at``, then
     ``match_id`` to break ties). A team's first Elo rating is the mean, or the mean less the
@@ -240,7 +298,9 @@ def create_team_ratings(con: duckdb.DuckDBPyConnection, params: FeatureParams) -
         WITH first_season AS (
             SELECT competition_id, min(season) AS season FROM matches GROUP BY competition_id
         )
-        SELECT r.match_id, r.home_team_id, r.away_team_id, r.home_goals, r.away_goals,
+        SELECT r.match_id, r.observed_at, r.home_team_id, r.away_team_id, r.home_goals,
+               r.away_goals, r.home_shots_on_target, r.away_shots_on_target, r.home_shots,
+               r.away_shots, r.competition_id,
                dense_rank() OVER (ORDER BY r.season) AS season_idx,
                (r.season <> f.season) AS promoted_possible
         FROM results r JOIN first_season f USING (competition_id)
@@ -292,4 +352,32 @@ def create_team_ratings(con: duckdb.DuckDBPyConnection, params: FeatureParams) -
         "pi_home_after": np.concatenate([hh_after, ah_after]),
         "pi_away_after": np.concatenate([ha_after, aa_after]),
     }
+    competitions, competition_idx = np.unique(
+        np.asarray(rows["competition_id"], dtype=np.int64), return_inverse=True
+    )
+    competition_state: dict[str, np.ndarray] = {
+        "competition_id": np.asarray(rows["competition_id"], dtype=np.int64),
+        "observed_at": np.asarray(rows["observed_at"]),
+    }
+    for stat, (home_column, away_column) in _MARGIN_COLUMNS.items():
+        out = margin_kernel(
+            home_idx,
+            away_idx,
+            competition_idx,
+            np.asarray(rows["season_idx"], dtype=np.int64),
+            _numeric(rows[home_column]) - _numeric(rows[away_column]),
+            len(teams),
+            len(competitions),
+            params.margin_k(stat),
+            params.margin_home_k,
+            params.margin_season_regression,
+        )
+        ratings[f"{stat}_rating_after"] = np.concatenate([out[3], out[4]])
+        competition_state[f"{stat}_home_advantage"] = out[5]
     _register(con, "team_ratings", ratings)
+    # The home advantage after every result, read per competition as of each cutoff.
+    order = np.lexsort([match_id, competition_state["observed_at"], competition_idx])
+    ordered = {k: v[order] for k, v in competition_state.items()}
+    start = _group_starts([ordered["competition_id"]])
+    keep = _last_per_instant(start, ordered["observed_at"])
+    _register(con, "competition_state", {k: v[keep] for k, v in ordered.items()})

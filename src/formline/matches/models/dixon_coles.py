@@ -71,6 +71,21 @@ def dixon_coles_grid(
     return result
 
 
+def grid_outcomes(grid: FloatArray) -> FloatArray:
+    """(n, 3) probabilities of home win, draw and away win from scoreline grids."""
+    draw = np.trace(grid, axis1=1, axis2=2)
+    home = np.tril(grid, -1).sum(axis=(1, 2))
+    result: FloatArray = np.column_stack([home, draw, np.triu(grid, 1).sum(axis=(1, 2))])
+    return result
+
+
+def grid_over(grid: FloatArray, line: float = 2.5) -> FloatArray:
+    """(n,) probability that the total goals exceed ``line`` (strictly; a push is not over)."""
+    goals = np.arange(grid.shape[1])
+    result: FloatArray = grid[:, goals[:, None] + goals[None, :] > line].sum(axis=1)
+    return result
+
+
 class _FitData(NamedTuple):
     """What the objective needs; weights are normalised to sum to 1."""
 
@@ -378,14 +393,8 @@ class DixonColes(BaseEstimator):  # type: ignore[misc, unused-ignore]
 
     def predict_proba(self, X: pd.DataFrame) -> FloatArray:
         """(n, 3) probabilities of home win, draw and away win."""
-        grid = self.predict_score_grid(X)
-        draw = np.trace(grid, axis1=1, axis2=2)
-        home = np.tril(grid, -1).sum(axis=(1, 2))
-        return np.column_stack([home, draw, np.triu(grid, 1).sum(axis=(1, 2))])
+        return grid_outcomes(self.predict_score_grid(X))
 
     def predict_over_proba(self, X: pd.DataFrame, line: float = 2.5) -> FloatArray:
         """(n,) probability that the total goals exceed ``line`` (strictly; a push is not over)."""
-        grid = self.predict_score_grid(X)
-        goals = np.arange(self.max_goals + 1)
-        result: FloatArray = grid[:, goals[:, None] + goals[None, :] > line].sum(axis=1)
-        return result
+        return grid_over(self.predict_score_grid(X), line)

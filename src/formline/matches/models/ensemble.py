@@ -2,6 +2,11 @@
 
 The members' out-of-fold predictions come from walk-forward splits of the training rows (never
 random), the pool is fitted on them, and the members are then refitted on every row.
+
+:func:`pooled_fold_predictions` serves walk-forward validation of an ensemble without nesting:
+each member is fitted once per outer fold, and fold ``k`` is pooled with weights fitted on the
+members' predictions of folds ``1..k-1`` only, so every pooled validation probability is out of
+sample (the way calibration is fitted on earlier folds).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, clone
 
 from formline.core.ensemble import fit_ensemble_weights
@@ -24,15 +30,35 @@ from formline.matches.models.base import (
     over_labels,
 )
 
+Splits = list[tuple[NDArray[np.int64], NDArray[np.int64]]]
+
+
+def _weights(
+    proba: list[FloatArray], over: list[FloatArray], y: pd.DataFrame
+) -> tuple[FloatArray, FloatArray]:
+    """Pool weights for 1X2 and over/under from aligned member predictions of the rows of ``y``."""
+    weights = fit_ensemble_weights(proba, outcome_codes(y))
+    over_weights = fit_ensemble_weights([np.column_stack([1 - p, p]) for p in over], over_labels(y))
+    return weights, over_weights
+
+
+def _pool(members: list[FloatArray], weights: FloatArray) -> FloatArray:
+    pooled: FloatArray = np.einsum("m,m...->...", weights, np.stack(members))
+    return pooled
+
 
 class EnsembleMatchModel(BaseEstimator):  # type: ignore[misc]
-    """A linear pool of member models, weighted to minimise out-of-fold log loss."""
+    """A linear pool of member models, weighted to minimise out-of-fold log loss.
+
+    The default members are three views of the same features: the multinomial logistic model
+    (the result), the goals model (the score) and LightGBM (interactions).
+    """
 
     def __init__(
         self,
-        members: Sequence[str] = ("logistic", "lightgbm", "dixon-coles"),
+        members: Sequence[str] = ("logistic", "goals", "lightgbm"),
         use_market: bool = True,
-        n_splits: int = 4,
+        n_splits: int = 3,
         gap_days: int = 7,
         random_state: int = 0,
     ) -> None:
@@ -45,9 +71,10 @@ class EnsembleMatchModel(BaseEstimator):  # type: ignore[misc]
     @property
     def uses_market(self) -> bool:
         """Whether any member reads odds."""
-        return any(bool(getattr(m, "uses_market", False)) for m in self._prototypes())
+        return any(bool(getattr(m, "uses_market", False)) for m in self.member_prototypes())
 
-    def _prototypes(self) -> list[Any]:
+    def member_prototypes(self) -> list[Any]:
+        """Fresh, unfitted members."""
         from formline.matches.models.factory import make_model
 
         return [
@@ -55,11 +82,17 @@ class EnsembleMatchModel(BaseEstimator):  # type: ignore[misc]
             for name in self.members
         ]
 
+    def _feature_list(self) -> list[str]:
+        names: list[str] = []
+        for member in self.member_prototypes():
+            for name in getattr(member, "_feature_list", list)():
+                if name not in names:
+                    names.append(name)
+        return names
+
     def fit(self, X: pd.DataFrame, y: pd.DataFrame) -> EnsembleMatchModel:
         """Fit the weights on walk-forward out-of-fold predictions, then refit the members."""
-        prototypes = self._prototypes()
-        codes = outcome_codes(y)
-        overs = over_labels(y)
+        prototypes = self.member_prototypes()
         splits = walk_forward_splits(
             X["kickoff_at"].to_numpy(), n_splits=self.n_splits, gap=timedelta(days=self.gap_days)
         )
@@ -71,10 +104,8 @@ class EnsembleMatchModel(BaseEstimator):  # type: ignore[misc]
                 member = clone(prototype).fit(X.iloc[train], y.iloc[train])
                 oof[i][val] = member.predict_proba(X.iloc[val])
                 oof_over[i][val] = member.predict_over_proba(X.iloc[val])
-        self.weights_ = fit_ensemble_weights([p[validated] for p in oof], codes[validated])
-        self.over_weights_ = fit_ensemble_weights(
-            [np.column_stack([1 - p[validated], p[validated]]) for p in oof_over],
-            overs[validated],
+        self.weights_, self.over_weights_ = _weights(
+            [p[validated] for p in oof], [p[validated] for p in oof_over], y.iloc[validated]
         )
         self.members_ = [clone(p).fit(X, y) for p in prototypes]
         self.n_validated_ = len(validated)
@@ -84,22 +115,79 @@ class EnsembleMatchModel(BaseEstimator):  # type: ignore[misc]
         """(n, 3) pooled probabilities of home, draw, away."""
         if not hasattr(self, "members_"):
             not_fitted(self)
-        pooled = sum(
-            w * m.predict_proba(X) for w, m in zip(self.weights_, self.members_, strict=True)
-        )
-        return clip_probabilities(np.asarray(pooled, dtype=np.float64))
+        return clip_probabilities(_pool([m.predict_proba(X) for m in self.members_], self.weights_))
 
     def predict_over_proba(self, X: pd.DataFrame) -> FloatArray:
         """(n,) pooled probability of more than 2.5 goals."""
         if not hasattr(self, "members_"):
             not_fitted(self)
-        pooled = sum(
-            w * m.predict_over_proba(X)
-            for w, m in zip(self.over_weights_, self.members_, strict=True)
-        )
-        return np.asarray(pooled, dtype=np.float64)
+        return _pool([m.predict_over_proba(X) for m in self.members_], self.over_weights_)
+
+    @property
+    def feature_names_(self) -> list[str]:
+        """Every feature some member reads, in first-seen order."""
+        if not hasattr(self, "members_"):
+            not_fitted(self)
+        names: list[str] = []
+        for member in self.members_:
+            for name in getattr(member, "feature_names_", []):
+                if name not in names:
+                    names.append(name)
+        return names
 
     def explain(self, X: pd.DataFrame) -> FloatArray | None:
-        """Weighted contributions of the members that can explain themselves, on the union of
-        their features; None when no member can."""
-        return None
+        """The members' contributions, each scaled by its pool weight and summed per feature,
+        (n, features, 3) over :attr:`feature_names_`; None when no weighted member explains.
+
+        Members explain on their own raw scale (logistic terms, goal-rate terms, TreeSHAP), so
+        the sum ranks the features that drive this prediction; it is not an exact decomposition
+        of the pooled probabilities.
+        """
+        names = self.feature_names_
+        position = {name: j for j, name in enumerate(names)}
+        total = np.zeros((len(X), len(names), 3))
+        explained = False
+        for weight, member in zip(self.weights_, self.members_, strict=True):
+            explain = getattr(member, "explain", None)
+            if weight <= 0 or not callable(explain):
+                continue
+            contributions = explain(X)
+            if contributions is None:
+                continue
+            columns = [position[n] for n in member.feature_names_]
+            total[:, columns, :] += weight * contributions
+            explained = True
+        return total if explained else None
+
+
+def pooled_fold_predictions(
+    prototype: EnsembleMatchModel, X: pd.DataFrame, y: pd.DataFrame, splits: Splits
+) -> tuple[list[FloatArray], list[FloatArray]]:
+    """Per outer fold, the ensemble's raw 1X2 and over/under predictions of its validation rows.
+
+    Each member is fitted once per fold. Fold 1 is pooled with equal weights (it only feeds the
+    calibrators of later folds); fold ``k > 1`` with weights fitted on the members' predictions
+    of folds ``1..k-1``.
+    """
+    prototypes = prototype.member_prototypes()
+    member_proba: list[list[FloatArray]] = []
+    member_over: list[list[FloatArray]] = []
+    for train, val in splits:
+        fitted = [clone(p).fit(X.iloc[train], y.iloc[train]) for p in prototypes]
+        member_proba.append([m.predict_proba(X.iloc[val]) for m in fitted])
+        member_over.append([m.predict_over_proba(X.iloc[val]) for m in fitted])
+    equal = np.full(len(prototypes), 1.0 / len(prototypes))
+    proba, over = [], []
+    for k in range(len(splits)):
+        if k == 0:
+            weights, over_weights = equal, equal
+        else:
+            earlier = np.concatenate([v for _, v in splits[:k]])
+            weights, over_weights = _weights(
+                [np.concatenate([fold[i] for fold in member_proba[:k]]) for i in range(len(equal))],
+                [np.concatenate([fold[i] for fold in member_over[:k]]) for i in range(len(equal))],
+                y.iloc[earlier],
+            )
+        proba.append(clip_probabilities(_pool(member_proba[k], weights)))
+        over.append(_pool(member_over[k], over_weights))
+    return proba, over

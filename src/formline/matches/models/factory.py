@@ -6,7 +6,7 @@ from typing import Any
 
 from formline.errors import ConfigError
 
-MODEL_TYPES = ("logistic", "lightgbm", "dixon-coles", "elo", "market", "ensemble")
+MODEL_TYPES = ("logistic", "goals", "lightgbm", "dixon-coles", "elo", "market", "ensemble")
 
 
 def make_model(
@@ -23,6 +23,10 @@ def make_model(
         from formline.matches.models.feature_models import LogisticMatchModel
 
         return LogisticMatchModel(use_market=use_market, **params)
+    if model_type == "goals":
+        from formline.matches.models.goals_model import GoalsMatchModel
+
+        return GoalsMatchModel(use_market=use_market, **params)
     if model_type == "lightgbm":
         from formline.matches.models.feature_models import LightGBMMatchModel
 

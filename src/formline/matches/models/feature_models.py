@@ -75,19 +75,52 @@ class _FeatureModel(BaseEstimator):  # type: ignore[misc]
             not_fitted(self)
         return names
 
+    @staticmethod
+    def _linear_pipeline(estimator: Any) -> Pipeline:
+        """Median imputation with missing-value indicators, standardisation, ``estimator``."""
+        return Pipeline(
+            [
+                (
+                    "impute",
+                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+                ),
+                ("scale", StandardScaler()),
+                ("model", estimator),
+            ]
+        )
+
+    def _linear_terms(self, pipeline: Pipeline, X: pd.DataFrame) -> FloatArray:
+        """Each feature's exact term ``coef * standardised value`` in the fitted linear
+        ``pipeline``'s score, (n, features, outputs); a missing-value indicator's term is added
+        to its feature's."""
+        steps = pipeline.named_steps
+        scaled = steps["scale"].transform(steps["impute"].transform(self._matrix(X)))
+        coef = np.atleast_2d(steps["model"].coef_)  # (outputs, columns)
+        terms = scaled[:, :, None] * coef.T[None, :, :]
+        n_features = len(self.feature_names_)
+        contributions: FloatArray = terms[:, :n_features, :].copy()
+        indicator = steps["impute"].indicator_
+        if indicator is not None:
+            for j, feature_index in enumerate(indicator.features_):
+                contributions[:, feature_index, :] += terms[:, n_features + j, :]
+        return contributions
+
 
 class LogisticMatchModel(_FeatureModel):
     """Standardised multinomial logistic regression (1X2) plus a logistic over/under head.
 
     Missing feature values are imputed with the training median, with a missing-value indicator
-    per feature that has any.
+    per feature that has any. The default ``C`` (inverse L2 strength) is strong shrinkage: with
+    about a hundred correlated features, walk-forward cross-validation inside the training
+    seasons of every real-data backtest refit (2003-04 to 2021-22) chose 0.0003 from
+    0.00003-0.003 each time.
     """
 
     def __init__(
         self,
         features: Sequence[str] | None = None,
         use_market: bool = True,
-        C: float = 0.05,
+        C: float = 0.0003,
         max_iter: int = 2000,
     ) -> None:
         self.features = features
@@ -96,16 +129,7 @@ class LogisticMatchModel(_FeatureModel):
         self.max_iter = max_iter
 
     def _pipeline(self) -> Pipeline:
-        return Pipeline(
-            [
-                (
-                    "impute",
-                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-                ),
-                ("scale", StandardScaler()),
-                ("model", LogisticRegression(C=self.C, max_iter=self.max_iter)),
-            ]
-        )
+        return self._linear_pipeline(LogisticRegression(C=self.C, max_iter=self.max_iter))
 
     def fit(self, X: pd.DataFrame, y: pd.DataFrame) -> LogisticMatchModel:
         """Fit both heads on ``X`` (features) and ``y`` (home_goals, away_goals)."""
@@ -127,17 +151,7 @@ class LogisticMatchModel(_FeatureModel):
         """
         if not hasattr(self, "result_model_"):
             not_fitted(self)
-        steps = self.result_model_.named_steps
-        imputed = steps["impute"].transform(self._matrix(X))
-        scaled = steps["scale"].transform(imputed)
-        coef = steps["model"].coef_  # (3, columns)
-        terms = scaled[:, :, None] * coef.T[None, :, :]
-        n_features = len(self.feature_names_)
-        contributions = terms[:, :n_features, :].copy()
-        indicator = steps["impute"].indicator_
-        if indicator is not None:
-            for j, feature_index in enumerate(indicator.features_):
-                contributions[:, feature_index, :] += terms[:, n_features + j, :]
+        contributions = self._linear_terms(self.result_model_, X)
         centred: FloatArray = contributions - contributions.mean(axis=2, keepdims=True)
         return centred
 

@@ -4,7 +4,9 @@ For splits ``1..K`` (expanding window ordered by kickoff, with a gap), the model
 each training window and predicts the following block. Fold ``k``'s predictions are then
 calibrated by a calibrator fitted on the raw predictions of folds ``1..k-1`` only, so every
 calibrated probability is out of sample twice over. Fold 1 has no earlier fold to calibrate on;
-it is used to calibrate, not to score.
+it is used to calibrate, not to score. An ensemble is validated the same way without nested
+refits: its members are fitted once per fold and fold ``k`` is pooled with weights fitted on
+folds ``1..k-1`` (see :func:`~formline.matches.models.ensemble.pooled_fold_predictions`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sklearn.base import clone
 
 from formline.core.calibration import CalibrationMethod, PlattScaling, make_calibrator
 from formline.matches.models.base import FloatArray, outcome_codes, over_labels
+from formline.matches.models.ensemble import EnsembleMatchModel, pooled_fold_predictions
 
 
 @dataclass
@@ -46,11 +49,18 @@ def walk_forward_predictions(
     """Refit a clone of ``prototype`` on every split and collect calibrated predictions."""
     if len(splits) < 2:
         raise ValueError("walk-forward validation needs at least two folds")
-    raw, raw_over, rows, folds = [], [], [], []
+    raw: list[FloatArray] = []
+    raw_over: list[FloatArray] = []
+    rows: list[NDArray[np.int64]] = []
+    folds: list[NDArray[np.int64]] = []
+    if isinstance(prototype, EnsembleMatchModel):
+        # Members once per fold, pooled with weights from earlier folds: no nested refits.
+        raw, raw_over = pooled_fold_predictions(prototype, X, y, splits)
     for k, (train, val) in enumerate(splits):
-        model = clone(prototype).fit(X.iloc[train], y.iloc[train])
-        raw.append(model.predict_proba(X.iloc[val]))
-        raw_over.append(model.predict_over_proba(X.iloc[val]))
+        if not isinstance(prototype, EnsembleMatchModel):
+            model = clone(prototype).fit(X.iloc[train], y.iloc[train])
+            raw.append(model.predict_proba(X.iloc[val]))
+            raw_over.append(model.predict_over_proba(X.iloc[val]))
         rows.append(np.asarray(val, dtype=np.int64))
         folds.append(np.full(len(val), k + 1, dtype=np.int64))
     codes = outcome_codes(y)

@@ -27,16 +27,8 @@ Conventions
 
 from __future__ import annotations
 
-import codecs
-import contextlib
-import csv
-import gzip
-import io
-import json
 import re
-import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,7 +38,15 @@ import numpy.typing as npt
 import pandas as pd
 
 from formline.errors import SourceError
-from formline.matches.frames import REJECT_COLUMNS, SPORT_FOOTBALL, SourceBatch, empty_frame
+from formline.matches.frames import SPORT_FOOTBALL, SourceBatch
+from formline.matches.sources.text_table import (
+    RejectLog,
+    TextTable,
+    floats,
+    integers,
+    parts,
+    strings,
+)
 
 SOURCE = "football-data"
 
@@ -77,7 +77,6 @@ _UK = ZoneInfo("Europe/London")
 _REQUIRED = ("Div", "Date", "HomeTeam", "AwayTeam")
 _OLD_NAMES = {"HT": "HomeTeam", "AT": "AwayTeam"}
 _DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})")
-_PADDING = ('"', " ,", ", ", " \n", "\n ", " \r", "\t", "\xa0")  # signs of cells to strip
 _TIME = re.compile(r"(\d{1,2})[:.](\d{2})")
 _SEASON = re.compile(r"(\d{4})[-/](?:\d\d)?(\d\d)")
 _STATS = {"S": "shots", "ST": "shots_on_target", "F": "fouls", "C": "corners"}
@@ -145,8 +144,10 @@ def read_football_data(path: Path) -> SourceBatch:
     SourceError
         If the file cannot be read or is not a football-data.co.uk CSV at all.
     """
-    table = _Table.read(path)
-    rejects = _Rejects(table, path, np.zeros(len(table.lines), dtype=bool))
+    table = TextTable.read(
+        path, what="a football-data.co.uk CSV", required=_REQUIRED, renames=_OLD_NAMES
+    )
+    rejects = RejectLog(table, path, SOURCE, np.zeros(len(table.lines), dtype=bool))
     for pos, reason in table.ragged:
         rejects.add(np.arange(len(table.lines)) == pos, "", reason, fatal=True)
     matches = _matches(table, rejects, path)
@@ -173,135 +174,12 @@ def describe_reject(row: Mapping[str, Any] | pd.Series[Any]) -> str:
     return f"{where}: {column}: {row['reason']}" if column else f"{where}: {row['reason']}"
 
 
-@dataclass
-class _Table:
-    """A CSV file as stripped text cells, with each record's physical line number."""
-
-    header: list[str]
-    cells: Texts  # (rows, columns)
-    raw: list[list[str]]  # the records as read, for the rejects' ``raw``
-    lines: npt.NDArray[np.int64]
-    ragged: list[tuple[int, str]] = field(default_factory=list)
-
-    def text(self, name: str) -> Texts:
-        """A column's cells ("" everywhere if the file has no such column)."""
-        if name in self.header:
-            return self.cells[:, self.header.index(name)]
-        return np.full(len(self.lines), "", dtype=object)
-
-    @classmethod
-    def read(cls, path: Path) -> _Table:
-        def fail(detail: str) -> SourceError:
-            return SourceError(f"{path}: not a football-data.co.uk CSV ({detail})")
-
-        try:
-            data = path.read_bytes()
-            if data[:2] == b"\x1f\x8b":
-                data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise SourceError(f"{path}: cannot read: {exc}") from exc
-        if b"\x00" in data:
-            raise fail("binary data")
-        data = data.removeprefix(codecs.BOM_UTF8)
-        for encoding in ("utf-8", "cp1252", "latin-1"):  # latin-1 decodes any bytes
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        reader = csv.reader(io.StringIO(text, newline=""))
-        header = [name.strip() or f"Unnamed: {i}" for i, name in enumerate(next(reader, []))]
-        if "HomeTeam" not in header and "AwayTeam" not in header:
-            header = [_OLD_NAMES.get(name, name) for name in header]
-        missing = [name for name in _REQUIRED if name not in header]
-        if missing:
-            raise fail(f"missing columns: {', '.join(missing)}")
-        width, start = len(header), reader.line_num + 1
-        cells: list[list[str]] = []
-        raw: list[list[str]] = []
-        lines: list[int] = []
-        ragged: list[tuple[int, str]] = []
-        padded = any(sign in text for sign in _PADDING) or text[:1] == " " or text[-1:] == " "
-        for record in reader:
-            row = [cell.strip() for cell in record] if padded else record
-            if any(row):  # blank rows and rows of bare commas are padding, not data
-                if len(row) > width and any(row[width:]):
-                    ragged.append((len(raw), f"row has {len(row)} fields, the header {width}"))
-                cells.append((row + [""] * width)[:width])
-                raw.append(record)
-                lines.append(start)
-            start = reader.line_num + 1
-        array = np.array(cells, dtype=object).reshape(len(cells), width)
-        return cls(header, array, raw, np.array(lines, dtype=np.int64), ragged)
-
-
-@dataclass
-class _Rejects:
-    """Collects ``(row, column, reason)``; fatal ones mark the row as dropped."""
-
-    table: _Table
-    path: Path
-    dropped: Bools
-    parts: list[pd.DataFrame] = field(default_factory=list)
-
-    def add(self, mask: Bools, column: str, template: str, *values: Any, fatal: bool) -> None:
-        """Reject the rows in ``mask``; ``template`` is formatted with their ``values``."""
-        positions = np.flatnonzero(mask)
-        if positions.size == 0:
-            return
-        args = zip(*(np.asarray(v, dtype=object)[positions] for v in values), strict=True)
-        reasons = [template.format(*a) for a in args] if values else [template] * positions.size
-        self.parts.append(pd.DataFrame({"pos": positions, "column": column, "reason": reasons}))
-        if fatal:
-            self.dropped |= mask
-
-    def frame(self) -> pd.DataFrame:
-        if not self.parts:
-            return empty_frame(REJECT_COLUMNS)
-        out = pd.concat(self.parts, ignore_index=True).sort_values("pos", kind="stable")
-        out = out.drop_duplicates(["pos", "column"])  # one reject per cell, its first reason
-        positions = out["pos"].to_numpy()
-        out["source"], out["source_file"] = SOURCE, str(self.path)
-        out["source_line"] = self.table.lines[positions]
-        pairs = [zip(self.table.header, self.table.raw[p], strict=False) for p in positions]
-        out["raw"] = [
-            json.dumps({k: v for k, v in p if v.strip()}, ensure_ascii=False) for p in pairs
-        ]
-        return out
-
-
-def _strings(values: Any) -> pd.Series[str]:
-    return pd.Series(values, dtype="string")
-
-
-def _integers(values: Floats) -> pd.arrays.IntegerArray:
-    missing = np.isnan(values)
-    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
-
-
-def _floats(text: Texts) -> Floats:
-    """Parse text cells as floats; empty or unparseable cells become NaN."""
-    filled = np.where(text == "", "nan", text)
-    with contextlib.suppress(ValueError):  # some cell is not a number: take the slower path
-        if "_" not in "".join(filled.ravel()):  # float() would read "1_5" as 15
-            return filled.astype(float)
-    parsed = pd.to_numeric(pd.Series(filled.ravel()), errors="coerce")
-    return parsed.to_numpy(dtype=float).reshape(text.shape)
-
-
-def _parts(text: Texts, pattern: re.Pattern[str], width: int) -> Floats:
-    """The numeric groups of ``pattern`` in each cell, as a (rows, width) matrix; NaN if none."""
-    nan = (np.nan,) * width
-    found = [m.groups() if (m := pattern.fullmatch(t)) else nan for t in text]
-    return np.array(found, dtype=float).reshape(len(text), width)
-
-
 def _counts(
-    table: _Table, names: list[str], noun: str, rejects: _Rejects, *, fatal: bool
+    table: TextTable, names: list[str], noun: str, rejects: RejectLog, *, fatal: bool
 ) -> Floats:
     """Parse columns of non-negative integers ("2" or "2.0"); a bad cell is NaN and a reject."""
     text = np.column_stack([table.text(name) for name in names])
-    num = _floats(text)
+    num = floats(text)
     bad = (text != "") & ~(np.isfinite(num) & (num >= 0) & (num == np.floor(num)))
     for j in np.flatnonzero(bad.any(axis=0)):
         negative = bad[:, j] & (num[:, j] < 0)
@@ -312,10 +190,10 @@ def _counts(
     return np.where(bad, np.nan, num)
 
 
-def _kickoffs(table: _Table, rejects: _Rejects) -> tuple[Dates, pd.Series[pd.Timestamp]]:
+def _kickoffs(table: TextTable, rejects: RejectLog) -> tuple[Dates, pd.Series[pd.Timestamp]]:
     """The calendar date and the naive-UTC kick-off of each row (NaT when unusable)."""
     text = table.text("Date")
-    day, month, year = _parts(text, _DATE, 3).T
+    day, month, year = parts(text, _DATE, 3).T
     year = np.where(year < 100, np.where(year < 69, 2000 + year, 1900 + year), year)
     valid = (month >= 1) & (month <= 12) & (day >= 1)
     start = np.where(valid, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
@@ -326,7 +204,7 @@ def _kickoffs(table: _Table, rejects: _Rejects) -> tuple[Dates, pd.Series[pd.Tim
     rejects.add(empty, "Date", "missing date", fatal=True)
     rejects.add(~valid & ~empty, "Date", "unparseable date '{}'", text, fatal=True)
     text = table.text("Time")
-    hour, minute = _parts(text, _TIME, 2).T
+    hour, minute = parts(text, _TIME, 2).T
     bad = (text != "") & ~((hour < 24) & (minute < 60))
     rejects.add(bad, "Time", "unparseable time '{}'", text, fatal=True)
     minutes = np.where(text == "", 15 * 60, np.where(bad, 0, hour * 60 + minute))
@@ -336,11 +214,11 @@ def _kickoffs(table: _Table, rejects: _Rejects) -> tuple[Dates, pd.Series[pd.Tim
     return date, utc.dt.tz_convert("UTC").dt.tz_localize(None)
 
 
-def _seasons(table: _Table, date: Dates, rejects: _Rejects) -> Texts:
+def _seasons(table: TextTable, date: Dates, rejects: RejectLog) -> Texts:
     """The ``Season`` column if there is one, else one season from the file's first date."""
     if "Season" in table.header:
         text = table.text("Season")
-        years = _parts(text, _SEASON, 2)
+        years = parts(text, _SEASON, 2)
         bad = np.isnan(years[:, 0]) | ((years[:, 0] + 1) % 100 != years[:, 1])
         rejects.add(bad, "Season", "unparseable season '{}'", text, fatal=True)
         return np.array([f"{y:.0f}-{(y + 1) % 100:02.0f}" for y in years[:, 0]], dtype=object)
@@ -350,7 +228,7 @@ def _seasons(table: _Table, date: Dates, rejects: _Rejects) -> Texts:
     return np.full(len(date), f"{start}-{(start + 1) % 100:02d}", dtype=object)
 
 
-def _matches(table: _Table, rejects: _Rejects, path: Path) -> pd.DataFrame:
+def _matches(table: TextTable, rejects: RejectLog, path: Path) -> pd.DataFrame:
     """One row per CSV row (fatal problems are recorded in ``rejects.dropped``)."""
     div, home, away = table.text("Div"), table.text("HomeTeam"), table.text("AwayTeam")
     rejects.add(div == "", "Div", "missing Div", fatal=True)
@@ -386,8 +264,8 @@ def _matches(table: _Table, rejects: _Rejects, path: Path) -> pd.DataFrame:
     }
     return pd.DataFrame(
         {
-            **{key: _strings(values) for key, values in texts.items()},
-            **{key: _integers(values) for key, values in numbers.items()},
+            **{key: strings(values) for key, values in texts.items()},
+            **{key: integers(values) for key, values in numbers.items()},
             "kickoff_at": kickoff,
             "observed_at": kickoff.where(finished) + pd.Timedelta(hours=2),
             "source_line": table.lines,
@@ -396,7 +274,7 @@ def _matches(table: _Table, rejects: _Rejects, path: Path) -> pd.DataFrame:
 
 
 def _score(
-    table: _Table, names: tuple[str, str, str], what: str, rejects: _Rejects, *, fatal: bool
+    table: TextTable, names: tuple[str, str, str], what: str, rejects: RejectLog, *, fatal: bool
 ) -> Floats:
     """Parse a (home, away) goals pair: both or neither must be given and the result letter
     (H/D/A) must agree with them. An unusable pair becomes NaN."""
@@ -419,7 +297,7 @@ def _score(
     return goals
 
 
-def _duplicates(matches: pd.DataFrame, table: _Table, rejects: _Rejects) -> Bools:
+def _duplicates(matches: pd.DataFrame, table: TextTable, rejects: RejectLog) -> Bools:
     """Reject a later row for the same match (the natural key) in one file."""
     columns = ["competition", "season", "home_team", "away_team"]
     keys = zip(*(matches[c].to_numpy(dtype=object) for c in columns), strict=True)
@@ -453,7 +331,7 @@ def _price_spec(name: str, header: list[str]) -> tuple[Any, ...] | None:
     return name, _BOOKS[book], market, selection, kind, line, sources
 
 
-def _odds(table: _Table, matches: pd.DataFrame, keep: Bools, rejects: _Rejects) -> pd.DataFrame:
+def _odds(table: TextTable, matches: pd.DataFrame, keep: Bools, rejects: RejectLog) -> pd.DataFrame:
     """Melt the wide price columns of the kept rows into one row per price."""
     specs = [spec for name in table.header if (spec := _price_spec(name, table.header))]
     if not specs:
@@ -465,7 +343,7 @@ def _odds(table: _Table, matches: pd.DataFrame, keep: Bools, rejects: _Rejects) 
     text = np.column_stack([table.text(name)[rows] for name in names])
     r, c = np.nonzero(text != "")  # the melt: one entry per non-empty price cell
     at = rows[r]
-    price, line = _floats(text[r, c]), fixed.astype(float)[c]
+    price, line = floats(text[r, c]), fixed.astype(float)[c]
     for source in dict.fromkeys(sources[sources != ""]):
         uses = (sources == source)[c]
         line[uses] = _lines(table, source.split(","), at[uses], rejects)
@@ -490,7 +368,7 @@ def _odds(table: _Table, matches: pd.DataFrame, keep: Bools, rejects: _Rejects) 
     return pd.DataFrame(
         {
             **{name: matches[name].array.take(pos) for name in columns},
-            **{name: _strings(values).array.take(c) for name, values in labels.items()},
+            **{name: strings(values).array.take(c) for name, values in labels.items()},
             "line": line[ok],
             "price": price[ok],
             "captured_at": captured,
@@ -499,13 +377,15 @@ def _odds(table: _Table, matches: pd.DataFrame, keep: Bools, rejects: _Rejects) 
     )
 
 
-def _lines(table: _Table, names: list[str], at: npt.NDArray[np.intp], rejects: _Rejects) -> Floats:
+def _lines(
+    table: TextTable, names: list[str], at: npt.NDArray[np.intp], rejects: RejectLog
+) -> Floats:
     """The handicap line at rows ``at``, from the first non-empty of ``names``; reject bad ones."""
     text, origin = table.text(names[0]), np.full(len(table.lines), names[0], dtype=object)
     for name in names[1:]:
         fallback = (text == "") & (table.text(name) != "")
         text, origin = np.where(fallback, table.text(name), text), np.where(fallback, name, origin)
-    line = _floats(text)
+    line = floats(text)
     mask = np.zeros(len(text), dtype=bool)
     mask[at] = True
     mask &= ~np.isfinite(line)
