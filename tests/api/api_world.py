@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from formline.pipeline.ingest import ingest_demo
 from formline.settings import Settings
-from formline.store import registry
+from formline.store import promotions, registry
 from formline.store.db import Store
 from formline.store.predictions import publish_snapshot
 from formline.store.tables import matches
@@ -100,7 +100,7 @@ def register_model(store: Store, name: str = "logistic") -> int:
         artifact_sha256=None,
         train_seconds=1.5,
     )
-    registry.deploy(store, model.id, reason="test world")
+    promotions.deploy(store, model.id, reason="test world")
     return model.id
 
 

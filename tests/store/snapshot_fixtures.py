@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from formline.matches.frames import SourceBatch
-from formline.store import registry
+from formline.store import promotions, registry
 from formline.store.db import Store
 from formline.store.matches import upsert_batch
 from formline.store.tables import matches
@@ -75,7 +75,7 @@ def add_model(store: Store, name: str, *, deploy: bool) -> int:
         train_seconds=None,
     )
     if deploy:
-        registry.deploy(store, model.id, reason="test")
+        promotions.deploy(store, model.id, reason="test")
     return model.id
 
 
