@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import logging
+import copy
 import os
 import shutil
 import tempfile
@@ -28,9 +28,16 @@ def main(argv: list[str] | None = None) -> None:
         folder = tempfile.mkdtemp(prefix="formline-metrics-")
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
-    logging.getLogger("formline").setLevel(logging.INFO)
-
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    # formline's own messages (cache warmed, Redis or the store down) go where uvicorn's go.
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    log_config["loggers"]["formline"] = {
+        "handlers": ["default"],
+        "level": args.log_level.upper(),
+        "propagate": False,
+    }
 
     uvicorn.run(
         "formline.api.app:app_from_environment",
@@ -40,6 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         workers=args.workers,
         access_log=args.access_log,
         log_level=args.log_level,
+        log_config=log_config,
         ws="none",  # the API has no websocket route; not loading one saves memory
     )
 
