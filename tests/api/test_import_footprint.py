@@ -26,7 +26,7 @@ SCRIPT = textwrap.dedent(
 
     sys.meta_path.insert(0, Refuse())
 
-    import httpx
+    import httpx2 as httpx
     from formline.api import create_app
     from formline.settings import Settings
 
@@ -70,7 +70,7 @@ def test_the_api_serves_without_the_numerical_stack(sqlite_world: tuple[str, Wor
 
 def test_the_refusing_importer_works() -> None:
     """Control: the same importer does stop a banned import."""
-    probe = "import sys\n" + SCRIPT.split("import httpx")[0].split("import asyncio, json, sys")[1]
+    probe = "import sys\n" + SCRIPT.split("import httpx2")[0].split("import asyncio, json, sys")[1]
     probe += "\ntry:\n    import numpy\nexcept ImportError as e:\n    print('refused', e)\n"
     result = subprocess.run(
         [sys.executable, "-c", probe, "unused", ",".join(BANNED)],
