@@ -97,7 +97,7 @@ def test_estimator_contract() -> None:
     X, y = _world(500)
     model = make_model("goals", use_market=False)
     assert isinstance(model, GoalsMatchModel)
-    assert model.get_params()["alpha"] == 1.0
+    assert model.get_params()["alpha"] == 0.3
     with pytest.raises(NotFittedError, match="GoalsMatchModel is not fitted yet"):
         model.predict_proba(X)
     small = GoalsMatchModel(features=FEATURES)
