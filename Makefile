@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP_WORKER := $(VENV)/.installed-worker
 STAMP_DEV := $(VENV)/.installed-dev
-DEMO_MODELS ?= elo,market,dixon-coles,logistic,lightgbm
+DEMO_MODELS ?= elo,market,dixon-coles,logistic,goals,lightgbm,ensemble
 
 .PHONY: demo test lint typecheck check bench bench-models bench-api clean
 
