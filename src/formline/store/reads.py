@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
 
+from formline.errors import NotFoundError
 from formline.store.tables import (
     competitions,
     matches,
@@ -131,6 +132,22 @@ def competition_ids(conn: Connection, code: str) -> list[int]:
     """The ids of the competitions with ``code`` (one per sport); empty if none."""
     query = select(competitions.c.id).where(competitions.c.code == code)
     return [int(i) for i in conn.execute(query).scalars()]
+
+
+def competition_filter(conn: Connection, code: str | None) -> tuple[int, ...] | None:
+    """The ids a ``competition=`` parameter selects: None (no filter) when ``code`` is None.
+
+    Raises
+    ------
+    NotFoundError
+        If no competition has ``code``.
+    """
+    if code is None:
+        return None
+    ids = tuple(competition_ids(conn, code))
+    if not ids:
+        raise NotFoundError(f"competition {code} does not exist")
+    return ids
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from formline.api.schemas import ErrorPublic, MatchesPublic, MatchPublic, MatchS
 from formline.api.serving import cached_read
 from formline.errors import NotFoundError
 from formline.store.db import Store
-from formline.store.reads import MatchFilter, competition_ids, get_match, list_matches
+from formline.store.reads import MatchFilter, competition_filter, get_match, list_matches
 
 router = APIRouter(tags=["matches"])
 
@@ -58,11 +58,7 @@ def build_matches(
         If ``competition`` names no competition.
     """
     with store.connect("reading matches") as conn:
-        ids = None
-        if competition is not None:
-            ids = tuple(competition_ids(conn, competition))
-            if not ids:
-                raise NotFoundError(f"competition {competition} does not exist")
+        ids = competition_filter(conn, competition)
         where = MatchFilter(
             competition_ids=ids,
             kickoff_from=None if date_from is None else day_start(date_from),

@@ -18,10 +18,10 @@ from formline.api.schemas import (
 )
 from formline.api.scoring import outcome, score
 from formline.api.serving import cached_read
-from formline.errors import ModelNotFoundError, NotFoundError
+from formline.errors import ModelNotFoundError
 from formline.store.db import Store
 from formline.store.prediction_reads import settled_predictions
-from formline.store.reads import Pointer, competition_ids, deployed_model_id, get_model
+from formline.store.reads import Pointer, competition_filter, deployed_model_id, get_model
 
 router = APIRouter(tags=["performance"])
 
@@ -71,8 +71,7 @@ def build_performance(
         If ``competition`` names no competition.
     """
     with store.connect("reading performance") as conn:
-        if competition is not None and not competition_ids(conn, competition):
-            raise NotFoundError(f"competition {competition} does not exist")
+        competition_filter(conn, competition)
         if model_id is not None and get_model(conn, model_id) is None:
             raise ModelNotFoundError(f"model version {model_id} does not exist")
         chosen = model_id or deployed_model_id(conn)

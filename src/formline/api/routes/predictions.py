@@ -27,7 +27,7 @@ from formline.store.prediction_reads import (
     match_prediction_history,
     snapshot_predictions,
 )
-from formline.store.reads import Pointer, competition_ids, get_match, snapshot_exists
+from formline.store.reads import Pointer, competition_filter, get_match, snapshot_exists
 
 router = APIRouter(tags=["predictions"])
 
@@ -121,11 +121,7 @@ def build_predictions(
         If the snapshot was pruned since the pointer was read.
     """
     with store.connect("reading predictions") as conn:
-        ids = None
-        if competition is not None:
-            ids = competition_ids(conn, competition)
-            if not ids:
-                raise NotFoundError(f"competition {competition} does not exist")
+        ids = competition_filter(conn, competition)
         if pointer is None:
             return PredictionsPublic(count=0, snapshot=None, data=[])
         rows = snapshot_predictions(

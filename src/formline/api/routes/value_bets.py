@@ -11,10 +11,9 @@ from formline.api.deps import CompetitionCode, Context, utc_instant
 from formline.api.routes.predictions import snapshot_public
 from formline.api.schemas import ErrorPublic, ValueBetPublic, ValueBetsPublic
 from formline.api.serving import SnapshotGone, cached_read
-from formline.errors import NotFoundError
 from formline.store.db import Store
 from formline.store.prediction_reads import latest_odds_for_snapshot, snapshot_predictions
-from formline.store.reads import Pointer, competition_ids, snapshot_exists
+from formline.store.reads import Pointer, competition_filter, snapshot_exists
 
 router = APIRouter(tags=["value bets"])
 
@@ -79,11 +78,7 @@ def build_value_bets(
         If ``competition`` names no competition.
     """
     with store.connect("reading value bets") as conn:
-        ids = None
-        if competition is not None:
-            ids = competition_ids(conn, competition)
-            if not ids:
-                raise NotFoundError(f"competition {competition} does not exist")
+        ids = competition_filter(conn, competition)
         if pointer is None:
             return ValueBetsPublic(count=0, snapshot=None, as_of=as_of, min_edge=min_edge, data=[])
         rows = snapshot_predictions(
