@@ -41,8 +41,10 @@ check: lint typecheck test
 bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/features_build.py
 
+## bench-models: every model against the market on the real data, then where the gap is
 bench-models: $(STAMP_DEV)
-	$(BIN)/python benchmarks/models_backtest.py
+	$(BIN)/python benchmarks/models_backtest.py --out-dir .formline/backtests
+	$(BIN)/python benchmarks/gap_analysis.py --out-dir .formline/backtests
 
 ## bench-api: the read API under wrk (apt-get install wrk), SQLite and PostgreSQL + Redis
 bench-api: $(STAMP_DEV)
