@@ -4,7 +4,7 @@ Reads one backtest of ``models_backtest.py`` (the CSV in its ``--out-dir``; run 
 and scores it beside Pinnacle's closing line (Shin) on the same test matches:
 
 1. the RPS gap by how far the league season has gone (share of the competition's matches of that
-   season played before the match), by competition and by month;
+   season played before the match) and by competition;
 2. home-win and draw rates per season: observed, closing line, model;
 3. two second stages fitted walk-forward on the model's own out-of-sample predictions of the
    earlier test seasons (like Benter's stage, the first test season only trains):
@@ -197,10 +197,12 @@ def main() -> None:
     model = run.proba.loc[rows["match_id"], P].to_numpy()
     close = lines[CLOSE].loc[rows["match_id"], P].to_numpy()
     gap = per_match_rps(codes, model) - per_match_rps(codes, close)
-    progress = season_progress(finished.set_index("match_id").loc[rows["match_id"]])
+    progress = pd.Series(season_progress(finished), index=finished["match_id"])
+    progress = progress.loc[rows["match_id"]].to_numpy()
     log(f"{args.model}: {len(rows):,} matches, mean RPS gap {gap.mean():+.5f}")
 
-    phase = pd.Series(pd.cut(progress, PHASES, include_lowest=True)).astype(str)
+    labels = [f"{a:.0%} to {b:.0%}" for a, b in itertools.pairwise(PHASES)]
+    phase = pd.Series(pd.cut(progress, PHASES, labels=labels, include_lowest=True))
     rates = []
     for season in sorted(set(seasons)):
         at = seasons == season
