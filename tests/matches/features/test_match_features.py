@@ -230,3 +230,27 @@ def test_season_regression_applies_from_a_teams_first_match_of_the_new_season() 
     expected = 1500.0 + (after_first - 1500.0) * (2.0 / 3.0)
     assert features.loc[2, "home_elo"] == pytest.approx(expected)
     assert features.loc[2, "away_elo"] == 1400.0  # first seen after the first season: promoted
+
+
+def test_features_do_not_depend_on_the_order_of_the_input_rows(
+    demo: tuple[pd.DataFrame, ...],
+) -> None:
+    # Averages over three or more bookmakers are sums whose float result depends on the order
+    # of the terms: the same facts in another row order must still give bit-identical features
+    # (a rebuild at the same as_of then rewrites nothing, and training reproduces exactly).
+    matches, odds, _ = demo
+    book = odds[odds["bookmaker"] == odds["bookmaker"].iloc[0]]
+    third = book.assign(bookmaker="third", price=book["price"] * 1.013)
+    fourth = book.assign(bookmaker="fourth", price=book["price"] * 0.977)
+    odds = pd.concat([odds, third, fourth], ignore_index=True)
+    as_of = datetime(2025, 11, 6)
+    first = build(matches, odds, as_of).sort_values("match_id", ignore_index=True)
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        shuffled = build(
+            matches.sample(frac=1.0, random_state=rng).reset_index(drop=True),
+            odds.sample(frac=1.0, random_state=rng).reset_index(drop=True),
+            as_of,
+        ).sort_values("match_id", ignore_index=True)
+        pd.testing.assert_frame_equal(shuffled, first, check_exact=True)
+    assert first["market_bookmakers"].max() == 4

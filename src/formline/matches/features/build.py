@@ -217,7 +217,8 @@ def _mean_by(keys: np.ndarray, columns: dict[str, np.ndarray]) -> pd.DataFrame:
 
 def _market_features(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """De-margined probabilities from the latest odds of each bookmaker before the cutoff,
-    averaged over bookmakers."""
+    averaged over bookmakers (summed in bookmaker order, so the floats do not depend on the
+    order in which the engine hands back the groups)."""
     excluded = ", ".join(f"'{b}'" for b in EXCLUDED_BOOKMAKERS)
     # The latest price of each selection; at equal instants a closing price wins.
     latest = "arg_max(o.price, epoch_us(o.observed_at) * 2 + (o.kind = 'closing')::INT)"
@@ -232,6 +233,7 @@ def _market_features(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         WHERE o.bookmaker NOT IN ({excluded})
           AND (o.market = '1x2' OR (o.market = 'over_under' AND o.line = 2.5))
         GROUP BY q.match_id, o.bookmaker, o.market
+        ORDER BY q.match_id, o.bookmaker, o.market
         """
     ).fetchnumpy()
     match_id = np.asarray(rows["match_id"], dtype=np.int64)
