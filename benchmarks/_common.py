@@ -227,6 +227,18 @@ def write_section(name: str, body: str, path: Path = DOCS) -> None:
     path.write_text(text)
 
 
+def publish(section: str, blocks: list[str], write_docs: bool = True) -> str:
+    """Join ``blocks`` and a table of :func:`machine` into one markdown section, print it and
+    (unless ``write_docs`` is false) write it as ``section`` of ``docs/benchmarks.md``."""
+    env = pd.DataFrame(list(machine().items()), columns=["", "value"])
+    text = "\n\n".join([*blocks, "### Machine", markdown_table(env)])
+    print(text)
+    if write_docs:
+        write_section(section, text)
+        print(f"wrote the {section} section of {DOCS.relative_to(REPO_ROOT)}")
+    return text
+
+
 def markdown_table(frame: pd.DataFrame) -> str:
     """A GitHub-flavoured markdown table of ``frame`` (no index)."""
 

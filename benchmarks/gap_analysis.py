@@ -31,7 +31,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
 
-from _common import FOOTBALL_ODDS, machine, markdown_table, write_section
+from _common import FOOTBALL_ODDS, markdown_table, publish
 from formline.core.comparison import paired_bootstrap
 from formline.core.markets import implied_probabilities
 from formline.core.metrics import evaluate, per_match_rps
@@ -284,14 +284,8 @@ def main() -> None:
         "their log-odds refitted each season on the seasons before it (walk-forward), on the "
         "test matches priced by all three books, from the second season.",
         markdown_table(opening),
-        "### Machine",
-        markdown_table(pd.DataFrame(list(machine().items()), columns=["", "value"])),
     ]
-    text = "\n\n".join(body)
-    print(text)
-    if not args.no_docs:
-        write_section("gap_analysis", text)
-        log("wrote the gap_analysis section of docs/benchmarks.md")
+    publish("gap_analysis", body, write_docs=not args.no_docs)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from _common import FOOTBALL_ODDS, machine, markdown_table, sqlite_store, write_section
+from _common import FOOTBALL_ODDS, machine, markdown_table, publish, sqlite_store
 from formline.core.comparison import paired_bootstrap
 from formline.core.markets import implied_probabilities
 from formline.core.metrics import evaluate, per_match_rps
@@ -474,13 +474,7 @@ def main() -> None:
         (tmp / leftover).unlink(missing_ok=True)
     if not any(tmp.iterdir()):
         tmp.rmdir()
-    env = pd.DataFrame(list(machine().items()), columns=["", "value"])
-    body += ["### Machine", markdown_table(env)]
-    text = "\n\n".join(body)
-    print(text)
-    if not args.no_docs:
-        write_section("models_backtest", text)
-        log("wrote the models_backtest section of docs/benchmarks.md")
+    publish("models_backtest", body, write_docs=not args.no_docs)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from _common import FOOTBALL_ODDS, machine, markdown_table, write_section
+from _common import FOOTBALL_ODDS, machine, markdown_table, publish
 from formline.core.metrics import evaluate
 from formline.core.splits import walk_forward_splits
 from formline.matches.models import make_model, outcome_codes
@@ -87,21 +87,15 @@ def main() -> None:
             markdown_table(pd.DataFrame(table)),
             f"Chosen per window: {', '.join(chosen)}.",
         ]
-    text = "\n\n".join(
-        [
-            "## Regularisation chosen inside the training windows (`benchmarks/regularisation.py`)",
-            f"Written on {machine()['date']}. For each test season of the model backtest, the "
-            "training rows are everything observed before it; 4 walk-forward folds *inside* "
-            "those rows (7-day gap) score each penalty by 1X2 log loss of the features without "
-            "odds. No test-season result is used.",
-            *blocks,
-            "### Machine",
-            markdown_table(pd.DataFrame(list(machine().items()), columns=["", "value"])),
-        ]
-    )
-    print(text)
-    if not args.no_docs:
-        write_section("regularisation", text)
+    blocks = [
+        "## Regularisation chosen inside the training windows (`benchmarks/regularisation.py`)",
+        f"Written on {machine()['date']}. For each test season of the model backtest, the "
+        "training rows are everything observed before it; 4 walk-forward folds *inside* "
+        "those rows (7-day gap) score each penalty by 1X2 log loss of the features without "
+        "odds. No test-season result is used.",
+        *blocks,
+    ]
+    publish("regularisation", blocks, write_docs=not args.no_docs)
 
 
 if __name__ == "__main__":
