@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from test_cli import run
+from test_commands import run
 
 NOW = "2025-11-06"
 

@@ -1,0 +1,97 @@
+"""``daily:run``: the whole pipeline, one ``job_runs`` row a step."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from formline.cli.app import (
+    AsOf,
+    app,
+    as_of_or_now,
+    console,
+    load_settings,
+    metrics_table,
+    model_dir,
+    open_configured_store,
+)
+from formline.cli.predictions import cache_target
+
+
+@app.command("daily:run")
+def daily_run(
+    as_of: AsOf = None,
+    horizon: Annotated[
+        int | None, typer.Option("--horizon", help="Days ahead (default DEFAULT_HORIZON_DAYS).")
+    ] = None,
+    skip_ingest: Annotated[bool, typer.Option("--skip-ingest")] = False,
+    skip_features: Annotated[bool, typer.Option("--skip-features")] = False,
+    skip_train: Annotated[bool, typer.Option("--skip-train")] = False,
+    skip_predictions: Annotated[bool, typer.Option("--skip-predictions")] = False,
+    force_train: Annotated[
+        bool, typer.Option("--force-train", help="Train even if the champion is recent.")
+    ] = False,
+    model_types: Annotated[
+        str, typer.Option("--model-types", help="Comma-separated model types to train.")
+    ] = "logistic",
+    report: Annotated[
+        bool, typer.Option("--report", help="Write the deployed model's HTML report.")
+    ] = False,
+    triggered_by: Annotated[
+        str, typer.Option("--triggered-by", help="manual, cron or api (for job_runs).")
+    ] = "manual",
+    skip_cleanup: Annotated[
+        bool, typer.Option("--skip-cleanup", help="Keep every prediction snapshot this time.")
+    ] = False,
+) -> None:
+    """Ingest updates, build features, train when due, publish predictions, warm the API's
+    Redis, prune old snapshots (job_runs rows)."""
+    from formline.pipeline.daily import DailyConfig, StepOutcome, run_daily
+
+    settings = load_settings()
+    config = DailyConfig(
+        as_of=as_of_or_now(as_of),
+        horizon_days=horizon or settings.default_horizon_days,
+        ingest_paths=settings.ingest_path_list,
+        skip_ingest=skip_ingest,
+        skip_features=skip_features,
+        skip_train=skip_train,
+        skip_predictions=skip_predictions,
+        force_train=force_train,
+        retrain_days=settings.retrain_days,
+        model_types=tuple(t.strip() for t in model_types.split(",") if t.strip()),
+        triggered_by=triggered_by,
+        retention_days=None if skip_cleanup else settings.snapshot_retention_days,
+        cache=cache_target(settings),
+    )
+    store = open_configured_store(settings)
+
+    def show(outcome: StepOutcome) -> None:
+        mark = {"succeeded": "[green]✓[/]", "skipped": "[yellow]-[/]"}.get(
+            outcome.status, "[red]✗[/]"
+        )
+        console.print(f"{mark} {outcome.step}: {outcome.status} {outcome.detail}", highlight=False)
+
+    with console.status("daily run"):
+        result = run_daily(store, config, model_dir(settings), on_step=show)
+    trained = next((s.result for s in result.steps if s.step == "train" and s.result), None)
+    if trained:
+        rows: list[tuple[str, dict[str, Any] | None]] = []
+        market = None
+        for r in trained:
+            label = f"{r.version.name} v{r.version.version} ({r.decision})"
+            rows.append((label, r.metrics.get("on_market_matches") or r.metrics))
+            market = market or r.market_metrics
+        rows.append(("closing line (Shin)", market))
+        console.print(metrics_table("each model against the market (walk-forward)", rows))
+    if report:
+        from formline.pipeline.report import write_report
+        from formline.store.registry import deployed_model
+
+        champion = deployed_model(store)
+        if champion is not None:
+            path = write_report(
+                store, champion.id, settings.formline_home / "reports" / f"model-{champion.id}.html"
+            )
+            console.print(f"report for {champion.name} v{champion.version}: {path}")

@@ -1,0 +1,181 @@
+"""Store, ingestion and feature commands: ``db:*``, ``ingest:*``, ``features:*``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from formline.cli.app import (
+    AsOf,
+    RichProgress,
+    app,
+    as_of_or_now,
+    console,
+    err_console,
+    load_settings,
+    open_configured_store,
+)
+from formline.errors import ConfigError, FormlineError
+from formline.timeutil import parse_instant
+
+
+@app.command("db:check")
+def db_check() -> None:
+    """Check that the store is reachable and its schema is current."""
+    settings = load_settings()
+    store = open_configured_store(settings, migrate=False)
+    current = store.current_revision()
+    head = store.head_revision()
+    console.print(f"store: {store.display_url} ({store.dialect})")
+    console.print(f"schema: {current or 'not migrated'} (newest: {head})")
+    if current != head:
+        if store.dialect == "sqlite":
+            console.print("the embedded store migrates itself on first use")
+        else:
+            raise FormlineError("schema is not current: run `formline db:migrate`")
+
+
+@app.command("db:migrate")
+def db_migrate() -> None:
+    """Create or upgrade the store's schema to the newest revision."""
+    store = open_configured_store(load_settings(), migrate=False)
+    before, after = store.migrate()
+    if before == after:
+        console.print(f"schema already at {after}")
+    else:
+        console.print(f"schema migrated: {before or 'empty'} -> {after}")
+
+
+def print_ingest_report(result: Any) -> None:
+    report = result.report
+    table = Table(show_header=True, header_style="bold")
+    for col in ("", "new", "changed"):
+        table.add_column(col, justify="right" if col else "left")
+    table.add_row("matches", str(report.matches_new), str(report.matches_changed))
+    table.add_row("odds", str(report.odds_new), str(report.odds_changed))
+    table.add_row("teams", str(report.teams_new), "")
+    console.print(table)
+
+
+@app.command("ingest:demo")
+def ingest_demo(
+    force: Annotated[bool, typer.Option("--force", help="Reload the demo data.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic world.")] = 42,
+    now: Annotated[
+        str | None, typer.Option("--now", help="The demo's 'now' (default: today, UTC).")
+    ] = None,
+    leagues: Annotated[int, typer.Option("--leagues", help="Number of leagues.", min=1)] = 3,
+    teams: Annotated[int, typer.Option("--teams", help="Teams per league (even).", min=4)] = 20,
+    seasons: Annotated[int, typer.Option("--seasons", help="Number of seasons.", min=2)] = 6,
+) -> None:
+    """Load a seeded synthetic football world (default 3 leagues x 20 teams x 6 seasons)."""
+    from formline.pipeline.ingest import ingest_demo as run
+
+    demo_now = parse_instant(now, "--now") if now else None
+    if teams % 2:
+        raise ConfigError(f"--teams: {teams} is odd; a round-robin needs an even number")
+    store = open_configured_store(load_settings())
+    with RichProgress(console) as progress:
+        result = run(
+            store,
+            seed=seed,
+            now=demo_now,
+            force=force,
+            n_leagues=leagues,
+            n_teams=teams,
+            n_seasons=seasons,
+            progress=progress,
+        )
+    if result.skipped:
+        console.print(result.message)
+        return
+    print_ingest_report(result)
+
+
+@app.command("ingest:football-data")
+def ingest_football_data(
+    paths: Annotated[
+        list[Path], typer.Argument(help="football-data.co.uk CSV files or folders of them.")
+    ],
+) -> None:
+    """Load football-data.co.uk CSV files; bad rows are reported and kept as rejects."""
+    from formline.pipeline.ingest import ingest_football_data as run
+
+    store = open_configured_store(load_settings())
+    with RichProgress(console) as progress:
+        result = run(store, paths, progress=progress)
+    for line in result.rejects[:50]:
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if len(result.rejects) > 50:
+        err_console.print(f"... and {len(result.rejects) - 50} more (table ingest_rejects)")
+    console.print(
+        f"{result.files} files, {result.rows} matches read, {len(result.rejects)} rejects kept"
+    )
+    print_ingest_report(result)
+
+
+@app.command("features:build")
+def features_build(as_of: AsOf = None) -> None:
+    """Compute point-in-time features as of a time and store them as snapshots."""
+    from formline.pipeline.features import build_features
+
+    instant = as_of_or_now(as_of)
+    store = open_configured_store(load_settings())
+    with RichProgress(console) as progress:
+        build = build_features(store, instant, progress=progress)
+    console.print(
+        f"{len(build.frame)} matches, {len(build.feature_names)} features as of "
+        f"{instant.isoformat()}Z (feature version {build.feature_version}); "
+        f"{build.written} snapshot rows written or changed in {build.seconds:.1f}s"
+    )
+
+
+@app.command("features:export")
+def features_export(
+    as_of: Annotated[str, typer.Option("--as-of", help="ISO date or timestamp, UTC.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file, .parquet or .csv.")],
+) -> None:
+    """Write one row per match with every feature as of a time to a Parquet or CSV file."""
+    from formline.pipeline.features import export_features
+
+    instant = parse_instant(as_of)
+    store = open_configured_store(load_settings())
+    with RichProgress(console) as progress:
+        rows = export_features(store, instant, out, progress=progress)
+    console.print(f"{rows} matches written to {out}")
+
+
+@app.command("db:cleanup")
+def db_cleanup(
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days",
+            min=1,
+            help="Prune snapshots older than N days (default SNAPSHOT_RETENTION_DAYS).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be deleted; delete nothing.")
+    ] = False,
+) -> None:
+    """Prune old prediction snapshots, never the current one or those the deployed model's
+    evaluation needs."""
+    from datetime import UTC, timedelta
+
+    from formline.store.retention import prune_snapshots
+
+    settings = load_settings()
+    keep = days or settings.snapshot_retention_days
+    cutoff = datetime.now(UTC) - timedelta(days=keep)
+    result = prune_snapshots(open_configured_store(settings), cutoff=cutoff, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    console.print(
+        f"{verb} {result.snapshots_deleted} snapshots ({result.predictions_deleted} predictions) "
+        f"created before {cutoff:%Y-%m-%d %H:%M}Z; kept {result.kept_current} current and "
+        f"{result.kept_for_evaluation} needed to evaluate the deployed model"
+    )

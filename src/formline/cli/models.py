@@ -1,0 +1,215 @@
+"""Model commands: ``model:train``, ``model:list``, ``model:show``, ``model:promote``,
+``model:rollback``, ``model:backtest``, ``model:report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from formline.cli.app import (
+    AsOf,
+    ModelType,
+    app,
+    as_of_or_now,
+    calibration_method,
+    console,
+    load_settings,
+    metrics_table,
+    model_dir,
+    open_configured_store,
+)
+from formline.timeutil import parse_instant
+
+
+@app.command("model:train")
+def model_train(
+    as_of: AsOf = None,
+    lookback: Annotated[int, typer.Option("--lookback", help="Training window in days.")] = 3650,
+    model_type: ModelType = "logistic",
+    competition: Annotated[
+        str | None, typer.Option("--competition", help="Train on one competition code only.")
+    ] = None,
+    trials: Annotated[int, typer.Option("--trials", help="Optuna trials (lightgbm).")] = 0,
+    no_market: Annotated[
+        bool, typer.Option("--no-market", help="Leave out every feature derived from odds.")
+    ] = False,
+    calibration: Annotated[
+        str, typer.Option("--calibration", help="temperature, isotonic or none.")
+    ] = "temperature",
+    seed: Annotated[int, typer.Option("--seed", help="Random state.")] = 0,
+) -> None:
+    """Train a model walk-forward, register it, and deploy it only if it beats the champion."""
+    from formline.pipeline.train import TrainConfig, train_model
+
+    settings = load_settings()
+    config = TrainConfig(
+        model_type=model_type,
+        as_of=as_of_or_now(as_of),
+        lookback_days=lookback,
+        competition=competition,
+        use_market=not no_market,
+        trials=trials,
+        calibration=calibration_method(calibration),
+        random_state=seed,
+        horizon_days=settings.default_horizon_days,
+    )
+    store = open_configured_store(settings)
+    with console.status(f"training {model_type} walk-forward"):
+        result = train_model(store, config, model_dir(settings))
+    version = result.version
+    console.print(f"model {version.id}: {version.name} v{version.version} ({version.status})")
+    rows = [(version.name, result.metrics), ("elo reference", result.metrics.get("elo_reference"))]
+    console.print(metrics_table("walk-forward validation", rows))
+    if result.market_metrics:
+        console.print(
+            metrics_table(
+                "on the matches with closing odds",
+                [
+                    (version.name, result.metrics.get("on_market_matches")),
+                    ("closing line (Shin)", result.market_metrics),
+                ],
+            )
+        )
+    console.print(f"{result.decision}: {result.reason}")
+
+
+@app.command("model:list")
+def model_list() -> None:
+    """List model versions, newest first."""
+    from formline.store.registry import list_model_versions
+
+    table = Table(header_style="bold")
+    for col in ("id", "name", "v", "status", "as of", "train", "valid", "RPS", "log loss"):
+        table.add_column(col)
+    for v in list_model_versions(open_configured_store(load_settings())):
+        metrics = v.metrics or {}
+        table.add_row(
+            str(v.id),
+            v.name,
+            str(v.version),
+            v.status,
+            f"{v.training_as_of:%Y-%m-%d %H:%M}",
+            str(v.n_train or ""),
+            str(v.n_validation or ""),
+            f"{metrics['rps']:.4f}" if "rps" in metrics else "",
+            f"{metrics['log_loss']:.4f}" if "log_loss" in metrics else "",
+        )
+    console.print(table)
+
+
+@app.command("model:show")
+def model_show(model_id: Annotated[int, typer.Argument(help="Model version id.")]) -> None:
+    """Show one model version: window, features, hyperparameters, metrics, status."""
+    import json
+
+    from formline.store.registry import get_model_version
+
+    v = get_model_version(open_configured_store(load_settings()), model_id)
+    console.print(f"[bold]{v.name} v{v.version}[/] (id {v.id}) {v.status}")
+    if v.status_reason:
+        console.print(f"reason: {v.status_reason}")
+    if v.error:
+        console.print(f"error: {v.error}", markup=False)
+    console.print(
+        f"trained as of {v.training_as_of:%Y-%m-%d %H:%M}Z on {v.n_train} matches "
+        f"({v.window_start:%Y-%m-%d} to {v.window_end:%Y-%m-%d}); {v.n_validation} validated"
+    )
+    console.print(f"feature version {v.feature_version}; {len(v.feature_names)} features")
+    console.print(f"artifact {v.artifact_path} sha256 {v.artifact_sha256}")
+    console.print("hyperparameters " + json.dumps(v.hyperparameters, sort_keys=True))
+    if v.metrics:
+        console.print(
+            metrics_table(
+                "validation",
+                [
+                    (v.name, v.metrics),
+                    ("elo reference", v.metrics.get("elo_reference")),
+                    (f"{v.name} (closing-odds matches)", v.metrics.get("on_market_matches")),
+                    ("closing line (Shin)", v.market_metrics),
+                ],
+            )
+        )
+
+
+@app.command("model:promote")
+def model_promote(
+    model_id: Annotated[int, typer.Argument(help="Model version id to deploy.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the ledger.")] = "manual",
+) -> None:
+    """Deploy a model version by hand (the ledger records it)."""
+    from formline.store.promotions import deploy
+
+    v = deploy(open_configured_store(load_settings()), model_id, reason=reason)
+    console.print(f"deployed {v.name} v{v.version} (id {v.id})")
+
+
+@app.command("model:rollback")
+def model_rollback(
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the ledger.")] = "rollback",
+) -> None:
+    """Re-deploy the model that was deployed before the current one."""
+    from formline.store.promotions import rollback
+
+    v = rollback(open_configured_store(load_settings()), reason=reason)
+    console.print(f"rolled back to {v.name} v{v.version} (id {v.id})")
+
+
+@app.command("model:backtest")
+def model_backtest(
+    start: Annotated[str, typer.Option("--start", help="First kickoff date (UTC).")],
+    end: Annotated[str, typer.Option("--end", help="End date, exclusive (UTC).")],
+    out: Annotated[Path, typer.Option("--out", help="Output CSV, one row per match.")],
+    model_type: ModelType = "logistic",
+    refit: Annotated[str, typer.Option("--refit", help="season or month.")] = "season",
+    no_market: Annotated[
+        bool, typer.Option("--no-market", help="Leave out every feature derived from odds.")
+    ] = False,
+    competition: Annotated[
+        str | None, typer.Option("--competition", help="One competition code only.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random state.")] = 0,
+) -> None:
+    """Walk-forward backtest over a period, refitting at each season or month boundary."""
+    from formline.pipeline.backtest import backtest_metrics, run_backtest, write_backtest
+    from formline.pipeline.train import TrainConfig
+
+    config = TrainConfig(
+        model_type=model_type,
+        use_market=not no_market,
+        competition=competition,
+        random_state=seed,
+        lookback_days=0,
+    )
+    store = open_configured_store(load_settings())
+    with console.status(f"backtesting {model_type}"):
+        result = run_backtest(
+            store, parse_instant(start, "--start"), parse_instant(end, "--end"), config, refit
+        )
+    write_backtest(result, out)
+    metrics = backtest_metrics(result.frame)
+    console.print(
+        metrics_table(
+            f"{result.model}: {len(result.frame)} matches, {result.refits} refits",
+            [
+                (result.model, metrics["model"]),
+                (f"{result.model} (closing-odds matches)", metrics.get("model_on_market_matches")),
+                ("closing line (Shin)", metrics.get("closing_market")),
+            ],
+        )
+    )
+    console.print(f"written to {out}")
+
+
+@app.command("model:report")
+def model_report(
+    model_id: Annotated[int, typer.Argument(help="Model version id.")],
+    out: Annotated[Path, typer.Option("--out", help="Output HTML file.")] = Path("report.html"),
+) -> None:
+    """Write a self-contained HTML report of a model's validation."""
+    from formline.pipeline.report import write_report
+
+    path = write_report(open_configured_store(load_settings()), model_id, out)
+    console.print(f"report written to {path}")

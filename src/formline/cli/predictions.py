@@ -1,0 +1,111 @@
+"""Prediction commands: ``predict:run`` (publish, then warm the API's Redis) and
+``predict:match``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from formline.cli.app import (
+    AsOf,
+    app,
+    as_of_or_now,
+    console,
+    err_console,
+    load_settings,
+    open_configured_store,
+)
+from formline.settings import Settings
+
+
+@app.command("predict:run")
+def predict_run(
+    as_of: AsOf = None,
+    horizon: Annotated[
+        int | None, typer.Option("--horizon", help="Days ahead (default DEFAULT_HORIZON_DAYS).")
+    ] = None,
+) -> None:
+    """Predict every match in (as_of, as_of + horizon] with the deployed model; publish."""
+    from formline.pipeline.predict import run_predictions
+
+    settings = load_settings()
+    instant = as_of_or_now(as_of)
+    days = horizon or settings.default_horizon_days
+    with console.status("predicting"):
+        result = run_predictions(open_configured_store(settings), instant, days)
+    if result.snapshot_id is None:
+        console.print(f"no matches to predict in ({instant:%Y-%m-%d %H:%M}, +{days} days]")
+        return
+    state = "published" if result.created else "already published (unchanged)"
+    console.print(
+        f"snapshot {result.snapshot_id} {state}: {len(result.predictions)} matches, model "
+        f"{result.model.name} v{result.model.version}, as of {instant.isoformat()}Z"
+    )
+    warm_api_cache(settings)
+
+
+def cache_target(settings: Settings) -> Any:
+    from formline.pipeline.warm import CacheTarget
+
+    if not settings.redis_url or not settings.api_cache_enabled:
+        return None
+    return CacheTarget(
+        redis_url=settings.redis_url,
+        key_prefix=settings.api_cache_key_prefix,
+        ttl_predictions=settings.api_cache_ttl_predictions,
+    )
+
+
+def warm_api_cache(settings: Settings) -> None:
+    """Warm the API's Redis after a publish; a Redis that does not answer is only a warning."""
+    from formline.errors import CacheError
+    from formline.pipeline.warm import warm_api_cache
+
+    target = cache_target(settings)
+    if target is None:
+        return
+    try:
+        warmed = warm_api_cache(open_configured_store(settings), target)
+    except CacheError as exc:
+        err_console.print(f"warning: API cache not warmed: {exc}", markup=False, highlight=False)
+        return
+    console.print(f"API cache warmed: {warmed.written} responses ({warmed.present} already there)")
+
+
+@app.command("predict:match")
+def predict_match(match_id: Annotated[int, typer.Argument(help="Match id.")]) -> None:
+    """Print the latest published prediction of one match with its drivers."""
+    from formline.errors import ModelNotFoundError
+    from formline.store.predictions import latest_prediction_for_match
+
+    p = latest_prediction_for_match(open_configured_store(load_settings()), match_id)
+    if p is None:
+        raise ModelNotFoundError(f"match {match_id}: no published prediction covers it")
+    console.print(
+        f"match {match_id} (snapshot {p['snapshot_id']}, as of {p['as_of']:%Y-%m-%d %H:%M}Z)"
+    )
+    table = Table(header_style="bold")
+    for col in ("", "home", "draw", "away", "over 2.5"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        "probability", *(f"{p[k]:.3f}" for k in ("p_home", "p_draw", "p_away", "p_over_2_5"))
+    )
+    table.add_row(
+        "fair odds",
+        *(f"{p[k]:.2f}" for k in ("fair_home", "fair_draw", "fair_away", "fair_over_2_5")),
+    )
+    console.print(table)
+    if p.get("drivers"):
+        drivers = Table(title="drivers (contribution to each outcome's score)", header_style="bold")
+        for col in ("feature", "value", "home", "draw", "away"):
+            drivers.add_column(col, justify="right" if col != "feature" else "left")
+        for d in p["drivers"]:
+            value = "" if d.get("value") is None else f"{d['value']:.3f}"
+            drivers.add_row(
+                d["feature"], value, *(f"{d[o]:+.3f}" for o in ("home", "draw", "away"))
+            )
+        console.print(drivers)
+    else:
+        console.print("this model gives no per-feature drivers")
