@@ -82,7 +82,8 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     Raises
     ------
     ConfigError
-        If ``DATABASE_URL`` names an unsupported database.
+        If ``DATABASE_URL`` names an unsupported database, or ``REDIS_URL`` is not one the
+        cache's Redis client supports.
     """
     store = open_read_only_store(settings.resolved_database_url)
     api_metrics = ApiMetrics()
