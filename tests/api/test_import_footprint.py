@@ -169,3 +169,28 @@ def test_an_api_worker_on_postgresql_and_redis_loads_only_what_it_serves_with(
         if any(module == name or module.startswith(name + ".") for name in NEVER_LOADED)
     ]
     assert loaded == []
+
+
+def test_the_supervisor_of_the_workers_does_not_load_the_app() -> None:
+    """``python -m formline.api --workers N`` runs a process that only starts and watches the
+    workers: importing its entry point loads neither the app nor what the app is built on."""
+    probe = (
+        "import json, sys, formline.api.__main__, uvicorn.supervisors.multiprocess\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    modules = json.loads(result.stdout)
+    assert "uvicorn" in modules  # control: the probe did import the supervisor's code
+    app_side = (
+        "fastapi",
+        "starlette",
+        "sqlalchemy",
+        "pydantic",
+        "formline.api.app",
+        "formline.store",
+    )
+    loaded = [m for m in modules if any(m == a or m.startswith(a + ".") for a in app_side)]
+    assert loaded == []
