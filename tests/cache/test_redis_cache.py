@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from formline.cache.redis_cache import RedisCache
-from formline.errors import CacheError, ConfigError
+from formline.errors import CacheError
 
 
 def test_values_round_trip_with_their_ttl(redis_url: str, key_prefix: str) -> None:
@@ -51,8 +51,3 @@ def test_an_unreachable_redis_raises_cache_error_without_the_password() -> None:
             asyncio.run(operation)
         assert "hunter2" not in str(raised.value)
         assert str(raised.value).startswith("redis ")
-
-
-def test_a_url_the_client_cannot_use_fails_when_the_cache_is_built_not_at_first_use() -> None:
-    with pytest.raises(ConfigError, match="unsupported parameter health_check_interval"):
-        RedisCache("redis://:hunter2@127.0.0.1:6379/0?health_check_interval=30")
