@@ -82,8 +82,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     Raises
     ------
     ConfigError
-        If ``DATABASE_URL`` names an unsupported database, or ``REDIS_URL`` is not one the
-        cache's Redis client supports.
+        If ``DATABASE_URL`` names an unsupported database.
     """
     store = open_read_only_store(settings.resolved_database_url)
     api_metrics = ApiMetrics()

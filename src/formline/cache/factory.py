@@ -44,11 +44,6 @@ def build_cache(
         Seconds an entry read from Redis is kept in process (0: no in-process tier).
     on_error
         Called with each Redis failure.
-
-    Raises
-    ------
-    ConfigError
-        If ``redis_url`` is not a URL the Redis client supports.
     """
     local = MemoryCache(max_bytes)
     if not redis_url:
