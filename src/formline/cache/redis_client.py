@@ -2,10 +2,9 @@
 and AUTH and SELECT to open a connection), in RESP2 over pooled connections.
 
 Why not redis-py: loading its asyncio client loads the whole package, cluster and sentinel
-clients, OpenTelemetry instrumentation and a method per Redis command included: about 6 MB of
-every API worker's resident memory, for four commands (an idle worker on PostgreSQL and Redis
-went from 85 to 79 MB without it, against a goal of 80). The protocol for those commands is a
-request of bulk strings and one reply, which this module speaks.
+clients, OpenTelemetry instrumentation and a method per Redis command included, about 6 MB of
+every API worker's memory (docs/benchmarks.md, "Read API") for four commands. The protocol for
+those is a request of bulk strings and one reply, which this module speaks.
 
 URLs are redis-py's: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://`` for TLS,
 ``unix://[[user]:password@]/path/to/socket[?db=N]``; the query may carry ``db``, and for TLS
