@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,25 +44,3 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def start_redis(tmp_path: Path) -> Iterator[Callable[..., RedisServer]]:
-    """Starts Redis servers of this test's own with the options given (stopped afterwards)."""
-    if shutil.which("redis-server") is None:
-        if IN_CI:
-            pytest.fail("CI=true but redis-server is not installed")
-        pytest.skip("redis-server is not installed")
-    servers: list[RedisServer] = []
-
-    def start(*options: str, password: str | None = None) -> RedisServer:
-        folder = tmp_path / f"redis-{len(servers)}"
-        folder.mkdir()
-        server = RedisServer(folder, *options, password=password)
-        servers.append(server)
-        server.start()
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()

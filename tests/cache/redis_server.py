@@ -13,13 +13,11 @@ import redis
 class RedisServer:
     """A redis-server of the test's own on a free loopback port, started and stopped at will."""
 
-    def __init__(self, folder: Path, *options: str, password: str | None = None) -> None:
+    def __init__(self, folder: Path) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.folder = folder
-        self.options = [*options, *(["--requirepass", password] if password else [])]
-        self.password = password
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -29,24 +27,18 @@ class RedisServer:
     def start(self) -> None:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder), *self.options],
+             "--appendonly", "no", "--dir", str(self.folder)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
-                self.client().ping()
+                redis.Redis(port=self.port, socket_connect_timeout=0.2).ping()
                 return
             except redis.ConnectionError:
                 time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
-
-    def client(self, db: int = 0) -> redis.Redis:
-        """A redis-py client of this server (an independent check of what formline wrote)."""
-        return redis.Redis(
-            port=self.port, db=db, password=self.password, socket_connect_timeout=0.2
-        )
 
     def stop(self) -> None:
         if self.process is not None:

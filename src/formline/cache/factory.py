@@ -8,7 +8,6 @@ from formline import __version__
 from formline.cache.base import Cache
 from formline.cache.degrading import DegradingCache
 from formline.cache.memory import MemoryCache
-from formline.cache.redis_cache import RedisCache
 from formline.cache.tiered import TieredCache
 from formline.errors import CacheError
 
@@ -48,6 +47,8 @@ def build_cache(
     local = MemoryCache(max_bytes)
     if not redis_url:
         return local
+    from formline.cache.redis_cache import RedisCache
+
     remote = DegradingCache(
         RedisCache(redis_url, prefix=redis_key_prefix(prefix)), on_error=on_error
     )

@@ -37,7 +37,7 @@ def warm_api_cache(store: Store, target: CacheTarget) -> WarmOutcome:
     Raises
     ------
     ConfigError
-        If the ``api`` extra (FastAPI) is not installed.
+        If the ``api`` extra (FastAPI, redis-py) is not installed.
     CacheError
         If Redis fails.
     StoreError
