@@ -1,7 +1,7 @@
 """Installed on its own, the API must not need the numerical stack: it serves requests with
 pandas, NumPy, scikit-learn, LightGBM, DuckDB (and friends) unimportable. And an API worker
-loads nothing it does not serve with: no migrations, no ORM, no command line, no redis-py, and
-on PostgreSQL no sqlite3 (each costs every worker process memory, docs/benchmarks.md)."""
+loads nothing it does not serve with: no migrations, no ORM, no command line, and on PostgreSQL
+no sqlite3 (each costs every worker process memory, docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -99,7 +99,6 @@ NEVER_LOADED = (
     "formline.cli",
     "formline.pipeline",
     "formline.engine",
-    "redis",
     "sqlite3",
 )
 
