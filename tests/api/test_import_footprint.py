@@ -1,5 +1,7 @@
 """Installed on its own, the API must not need the numerical stack: it serves requests with
-pandas, NumPy, scikit-learn, LightGBM, DuckDB (and friends) unimportable."""
+pandas, NumPy, scikit-learn, LightGBM, DuckDB (and friends) unimportable. And an API worker
+loads nothing it does not serve with: no migrations, no ORM, no command line, and on PostgreSQL
+no sqlite3 (each costs every worker process memory, docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,12 @@ import json
 import subprocess
 import sys
 import textwrap
+import uuid
 
+import redis
 from api_world import World
+
+from support import require_redis
 
 BANNED = ("pandas", "numpy", "sklearn", "scipy", "lightgbm", "duckdb", "pyarrow", "numba")
 
@@ -80,3 +86,110 @@ def test_the_refusing_importer_works() -> None:
         check=False,
     )
     assert "refused numpy is not installed" in result.stdout, result.stderr
+
+
+#: Installed (the dev extra has them all) but never loaded by an API worker.
+NEVER_LOADED = (
+    "alembic",
+    "mako",
+    "sqlalchemy.orm",
+    "typer",
+    "rich",
+    "click",
+    "formline.cli",
+    "formline.pipeline",
+    "formline.engine",
+    "sqlite3",
+)
+
+WORKER_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, json, sys
+
+    import httpx2 as httpx
+    from formline.api import create_app
+    from formline.settings import Settings
+
+    database_url, redis_url, prefix = sys.argv[1:4]
+    settings = Settings(
+        _env_file=None, database_url=database_url, redis_url=redis_url,
+        api_cache_key_prefix=prefix,
+    )
+    app = create_app(settings)
+
+    async def main():
+        transport = httpx.ASGITransport(app=app)
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+                health = (await client.get("/health")).json()
+                listed = (await client.get("/predictions")).json()
+                first = listed["data"][0]["match_id"]
+                one = await client.get(f"/predictions/matches/{first}")
+                again = await client.get("/predictions")  # from the cache
+        return health, listed["count"], one.status_code, again.status_code
+
+    health, count, one, again = asyncio.run(main())
+    print(json.dumps({"health": health, "count": count, "statuses": [one, again],
+                      "modules": sorted(sys.modules)}))
+    """
+)
+
+
+def test_an_api_worker_on_postgresql_and_redis_loads_only_what_it_serves_with(
+    postgres_world: tuple[str, World],
+) -> None:
+    url, world = postgres_world
+    redis_url = require_redis()
+    prefix = f"formline-test-{uuid.uuid4().hex[:12]}"
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", WORKER_SCRIPT, url, redis_url, prefix],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        client = redis.Redis.from_url(redis_url)
+        keys = list(client.scan_iter(f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    # It did serve, from PostgreSQL and through Redis.
+    assert report["health"]["store"]["dialect"] == "postgresql"
+    assert report["health"]["cache"] == {"backend": "redis", "healthy": True, "error": None}
+    assert report["count"] == len(world.current_match_ids) > 0
+    assert report["statuses"] == [200, 200]
+    loaded = [
+        module
+        for module in report["modules"]
+        if any(module == name or module.startswith(name + ".") for name in NEVER_LOADED)
+    ]
+    assert loaded == []
+
+
+def test_the_supervisor_of_the_workers_does_not_load_the_app() -> None:
+    """``python -m formline.api --workers N`` runs a process that only starts and watches the
+    workers: importing its entry point loads neither the app nor what the app is built on."""
+    probe = (
+        "import json, sys, formline.api.__main__, uvicorn.supervisors.multiprocess\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    modules = json.loads(result.stdout)
+    assert "uvicorn" in modules  # control: the probe did import the supervisor's code
+    app_side = (
+        "fastapi",
+        "starlette",
+        "sqlalchemy",
+        "pydantic",
+        "formline.api.app",
+        "formline.store",
+    )
+    loaded = [m for m in modules if any(m == a or m.startswith(a + ".") for a in app_side)]
+    assert loaded == []

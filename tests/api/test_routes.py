@@ -93,6 +93,20 @@ def test_predictions_are_the_current_snapshot(api: TestClient, world: tuple[str,
     assert kickoffs == sorted(kickoffs)
 
 
+def test_a_listed_prediction_is_the_match_prediction_without_its_drivers(
+    api: TestClient,
+) -> None:
+    """The list reads fewer columns and takes the snapshot's fields from the pointer: what it
+    shows must still be, field for field, what the full read of the match shows."""
+    listed = api.get("/predictions").json()["data"]
+    assert listed
+    for item in listed:
+        detail = api.get(f"/predictions/matches/{item['match_id']}").json()
+        assert detail.pop("current") is True
+        detail.pop("drivers")
+        assert item == detail
+
+
 def test_predictions_filter_by_competition_and_day(api: TestClient) -> None:
     everything = api.get("/predictions").json()["data"]
     demo2 = api.get("/predictions", params={"competition": "DEMO2"}).json()

@@ -23,7 +23,7 @@ from formline.api.routes.predictions import (
 from formline.api.serving import render
 from formline.cache.base import Cache, cache_key
 from formline.store.db import Store
-from formline.store.prediction_reads import snapshot_predictions
+from formline.store.prediction_reads import snapshot_prediction_list
 from formline.store.reads import Pointer, current_pointer
 
 logger = logging.getLogger("formline.api")
@@ -42,12 +42,12 @@ def _hot_requests(store: Store, pointer: Pointer) -> list[tuple[str, dict[str, o
     """(kind, params) of the responses to warm: the whole list, each competition's list, and
     each match's prediction."""
     with store.connect("listing the snapshot to warm") as conn:
-        rows = snapshot_predictions(conn, pointer.snapshot_id)
+        rows = snapshot_prediction_list(conn, pointer.snapshot_id)
     competitions = sorted({row["competition"] for row in rows})
     return [
         ("predictions", list_params()),
         *(("predictions", list_params(code)) for code in competitions),
-        *(("prediction", {"match_id": row["id"]}) for row in rows),
+        *(("prediction", {"match_id": row["match_id"]}) for row in rows),
     ]
 
 

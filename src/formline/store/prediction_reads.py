@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, select
 
-from formline.store.reads import MATCH_COLUMNS, with_match_joins
+from formline.store.reads import MATCH_COLUMNS, away_team, home_team, with_match_joins
 from formline.store.tables import (
     competitions,
     matches,
@@ -94,6 +94,64 @@ def snapshot_predictions(
         query = query.where(predictions.c.match_id == match_id)
     query = query.order_by(matches.c.kickoff_at, matches.c.id)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+#: One snapshot's predictions as the list shows them: only what it shows, no snapshot columns
+#: (the caller knows the snapshot), labelled as the list's fields.
+_LIST_QUERY = with_match_joins(
+    select(
+        matches.c.id.label("match_id"),
+        competitions.c.code.label("competition"),
+        matches.c.kickoff_at,
+        matches.c.status,
+        home_team.c.name.label("home_team"),
+        away_team.c.name.label("away_team"),
+        *_PREDICTION_COLUMNS,
+    )
+    .select_from(predictions)
+    .join(matches, matches.c.id == predictions.c.match_id)
+)
+
+
+def snapshot_prediction_list(
+    conn: Connection,
+    snapshot_id: int,
+    *,
+    competition_ids: Sequence[int] | None = None,
+    kickoff_from: datetime | None = None,
+    kickoff_before: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The predictions of one snapshot as a list shows them, by kickoff then match id.
+
+    The rows of :func:`snapshot_predictions` without what the caller already knows or the list
+    does not show (the snapshot's columns, the match's scores and ids), which is most of the
+    cost of reading a whole snapshot.
+
+    Parameters
+    ----------
+    conn
+        An open connection.
+    snapshot_id
+        The snapshot.
+    competition_ids, kickoff_from, kickoff_before
+        Optional filters: competitions, kickoffs in ``[kickoff_from, kickoff_before)``.
+
+    Returns
+    -------
+    list of dict
+        Keys: ``match_id``, ``competition`` (its code), ``kickoff_at``, ``status``,
+        ``home_team``, ``away_team`` (names), the probabilities and the fair odds.
+    """
+    query = _LIST_QUERY.where(predictions.c.snapshot_id == snapshot_id)
+    if competition_ids is not None:
+        query = query.where(matches.c.competition_id.in_(list(competition_ids)))
+    if kickoff_from is not None:
+        query = query.where(matches.c.kickoff_at >= kickoff_from)
+    if kickoff_before is not None:
+        query = query.where(matches.c.kickoff_at < kickoff_before)
+    result = conn.execute(query.order_by(matches.c.kickoff_at, matches.c.id))
+    keys = tuple(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 def match_prediction_history(conn: Connection, match_id: int) -> list[dict[str, Any]]:

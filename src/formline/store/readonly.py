@@ -9,9 +9,8 @@ a store that is missing or not migrated is reported as unavailable.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
@@ -21,10 +20,16 @@ from formline.errors import StoreError
 from formline.settings import normalise_database_url
 from formline.store.db import Store
 
+if TYPE_CHECKING:
+    import sqlite3
+
 _READ_ONLY_OPTION = "-c default_transaction_read_only=on"
 
 
 def _sqlite_connector(path: Path) -> Any:
+    # Imported here: an API worker on PostgreSQL has no use for sqlite3 (and its library).
+    import sqlite3
+
     uri = f"{path.resolve().as_uri()}?mode=rw"
 
     def connect() -> sqlite3.Connection:

@@ -13,7 +13,6 @@ from formline.api.schemas import (
     ErrorPublic,
     PredictionDetailPublic,
     PredictionHistoryPublic,
-    PredictionPublic,
     PredictionsPublic,
     SnapshotPublic,
 )
@@ -25,6 +24,7 @@ from formline.store.prediction_reads import (
     PROBABILITIES,
     latest_match_prediction,
     match_prediction_history,
+    snapshot_prediction_list,
     snapshot_predictions,
 )
 from formline.store.reads import Pointer, competition_filter, get_match, snapshot_exists
@@ -124,7 +124,7 @@ def build_predictions(
         ids = competition_filter(conn, competition)
         if pointer is None:
             return PredictionsPublic(count=0, snapshot=None, data=[])
-        rows = snapshot_predictions(
+        rows = snapshot_prediction_list(
             conn,
             pointer.snapshot_id,
             competition_ids=ids,
@@ -133,8 +133,18 @@ def build_predictions(
         )
         if not rows and not snapshot_exists(conn, pointer.snapshot_id):
             raise SnapshotGone(f"snapshot {pointer.snapshot_id} was pruned")
-    data = [PredictionPublic(**_prediction_fields(row)) for row in rows]
-    return PredictionsPublic(count=len(data), snapshot=snapshot_public(pointer), data=data)
+    # The snapshot's own fields are the pointer's (the rows are that snapshot's). One
+    # validation of the whole list, in pydantic's core, instead of one model built per row.
+    shared = {
+        "snapshot_id": pointer.snapshot_id,
+        "model_version_id": pointer.model_version_id,
+        "as_of": pointer.as_of,
+    }
+    for row in rows:
+        row.update(shared)
+    return PredictionsPublic.model_validate(
+        {"count": len(rows), "snapshot": snapshot_public(pointer), "data": rows}
+    )
 
 
 def build_match_prediction(
