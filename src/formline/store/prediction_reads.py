@@ -53,6 +53,24 @@ def _prediction_rows(*, drivers: bool) -> Select[Any]:
     return with_match_joins(query)
 
 
+def _in_snapshot(
+    query: Select[Any],
+    snapshot_id: int,
+    competition_ids: Sequence[int] | None,
+    kickoff_from: datetime | None,
+    kickoff_before: datetime | None,
+) -> Select[Any]:
+    """``query`` narrowed to one snapshot and the optional competition and kickoff filters."""
+    query = query.where(predictions.c.snapshot_id == snapshot_id)
+    if competition_ids is not None:
+        query = query.where(matches.c.competition_id.in_(list(competition_ids)))
+    if kickoff_from is not None:
+        query = query.where(matches.c.kickoff_at >= kickoff_from)
+    if kickoff_before is not None:
+        query = query.where(matches.c.kickoff_at < kickoff_before)
+    return query
+
+
 def snapshot_predictions(
     conn: Connection,
     snapshot_id: int,
@@ -83,13 +101,8 @@ def snapshot_predictions(
         ``snapshot_created_at``, the match columns (``id``, ``competition``, ``kickoff_at``,
         ``home_team`` ...), the probabilities and fair odds, and ``drivers`` if asked for.
     """
-    query = _prediction_rows(drivers=drivers).where(predictions.c.snapshot_id == snapshot_id)
-    if competition_ids is not None:
-        query = query.where(matches.c.competition_id.in_(list(competition_ids)))
-    if kickoff_from is not None:
-        query = query.where(matches.c.kickoff_at >= kickoff_from)
-    if kickoff_before is not None:
-        query = query.where(matches.c.kickoff_at < kickoff_before)
+    rows = _prediction_rows(drivers=drivers)
+    query = _in_snapshot(rows, snapshot_id, competition_ids, kickoff_from, kickoff_before)
     if match_id is not None:
         query = query.where(predictions.c.match_id == match_id)
     query = query.order_by(matches.c.kickoff_at, matches.c.id)
@@ -142,13 +155,7 @@ def snapshot_prediction_list(
         Keys: ``match_id``, ``competition`` (its code), ``kickoff_at``, ``status``,
         ``home_team``, ``away_team`` (names), the probabilities and the fair odds.
     """
-    query = _LIST_QUERY.where(predictions.c.snapshot_id == snapshot_id)
-    if competition_ids is not None:
-        query = query.where(matches.c.competition_id.in_(list(competition_ids)))
-    if kickoff_from is not None:
-        query = query.where(matches.c.kickoff_at >= kickoff_from)
-    if kickoff_before is not None:
-        query = query.where(matches.c.kickoff_at < kickoff_before)
+    query = _in_snapshot(_LIST_QUERY, snapshot_id, competition_ids, kickoff_from, kickoff_before)
     result = conn.execute(query.order_by(matches.c.kickoff_at, matches.c.id))
     keys = tuple(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result.all()]
