@@ -1,4 +1,4 @@
-"""Where does the best no-odds model lose to the closing line, and do two obvious repairs help?
+"""Where does the best no-odds model lose to the closing line, and do obvious repairs help?
 
 Reads one backtest of ``models_backtest.py`` (the CSV in its ``--out-dir``; run here if missing)
 and scores it beside Pinnacle's closing line (Shin) on the same test matches:
@@ -6,11 +6,11 @@ and scores it beside Pinnacle's closing line (Shin) on the same test matches:
 1. the RPS gap by how far the league season has gone (share of the competition's matches of that
    season played before the match) and by competition;
 2. home-win and draw rates per season: observed, closing line, model;
-3. two second stages fitted walk-forward on the model's own out-of-sample predictions of the
+3. second stages fitted walk-forward on the model's own out-of-sample predictions of the
    earlier test seasons (like Benter's stage, the first test season only trains):
-   *drift* re-fits outcome intercepts on the previous season alone (home advantage drifts down),
-   *stakes* adds season progress and "nothing left to play for" terms, from the league table as
-   it stood before the match day;
+   plain recalibration; *drift* re-fits outcome intercepts on the previous season alone (home
+   advantage drifts down); *stakes* adds season progress and "nothing left to play for" terms,
+   from the league table as it stood before the match day;
 4. whether the opening prices of the books in the data (Pinnacle, Bet365, the market average)
    combine into a line sharper than Pinnacle's opening one.
 
@@ -221,12 +221,12 @@ def main() -> None:
     logits = np.log(np.clip(model, 1e-9, 1.0))
     base = np.column_stack([logits[:, 0] - logits[:, 1], logits[:, 2] - logits[:, 1]])
     flags = stakes(rows, finished).to_numpy()
-    late = progress[:, None]
+    gone = progress[:, None]
     stages = {
         "recalibrated only (same terms)": walk_forward(base, codes, seasons),
         "drift: intercepts from the previous season": drift(model, codes, seasons),
         "stakes: + progress, progress x logits, dead-rubber flags": walk_forward(
-            np.column_stack([base, base * late, late, flags]), codes, seasons
+            np.column_stack([base, base * gone, gone, flags]), codes, seasons
         ),
     }
     scored = seasons > sorted(set(seasons))[0]
