@@ -28,6 +28,21 @@ def test_every_route_is_a_read(api: TestClient) -> None:
     assert api.delete("/models/1").status_code == 405
 
 
+def test_head_answers_as_get_without_the_body(api: TestClient, world: tuple[str, World]) -> None:
+    health = api.head("/health")  # its body carries the snapshot's age: no stable ETag
+    assert health.status_code == 200 and health.content == b""
+    assert int(health.headers["content-length"]) > 0
+    match_id = world[1].current_match_ids[0]
+    for path in ("/predictions", f"/predictions/matches/{match_id}", "/models"):
+        got, head = api.get(path), api.head(path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.content == b"", path
+        assert head.headers["etag"] == got.headers["etag"], path
+        assert head.headers["content-length"] == str(len(got.content)), path
+    assert api.head("/matches/999999").status_code == 404
+    assert api.head("/matches?status=nonsense").status_code == 422
+
+
 def test_the_api_store_refuses_writes(world: tuple[str, World]) -> None:
     store = open_read_only_store(world[0])
     try:

@@ -17,6 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from formline import __version__
 from formline.api.context import ApiContext
 from formline.api.errors import install_error_handlers
+from formline.api.head import HeadAsGet
 from formline.api.hot import HotPath
 from formline.api.metrics import ApiMetrics, MetricsMiddleware
 from formline.api.routes import (
@@ -161,6 +162,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
             allow_credentials=False,
         )
     app.add_middleware(MetricsMiddleware, metrics=api_metrics)
+    app.add_middleware(HeadAsGet)  # outermost: everything inside sees a GET
     return app
 
 
