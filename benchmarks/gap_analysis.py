@@ -33,20 +33,13 @@ from sklearn.linear_model import LogisticRegression
 
 from _common import FOOTBALL_ODDS, markdown_table, publish
 from formline.core.comparison import paired_bootstrap
-from formline.core.markets import implied_probabilities
 from formline.core.metrics import evaluate, per_match_rps
-from formline.engine import InputQuery, fetch_arrow
 from formline.matches.models import outcome_codes
 from formline.pipeline.dataset import load_match_frame
 from formline.pipeline.ingest import ingest_football_data
-from formline.store import Store, open_store
-from models_backtest import AS_OF, CLOSE, END, START, P, backtest, log, pinnacle_lines
+from formline.store import open_store
+from models_backtest import AS_OF, CLOSE, END, START, P, backtest, book_lines, log
 
-OPENING = InputQuery(
-    "SELECT match_id, bookmaker, selection, price FROM odds "
-    "WHERE kind = 'opening' AND market = '1x2'",
-    {"match_id": "int", "bookmaker": "text", "selection": "text", "price": "float"},
-)
 BOOKS = ("pinnacle", "bet365", "market_avg")
 PHASES = [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0]
 #: League places that still matter: the title, the top four and the relegation places.
@@ -94,19 +87,6 @@ def stakes(rows: pd.DataFrame, finished: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(out, orient="index").loc[rows["match_id"]]
 
 
-def opening_lines(store: Store, ids: pd.Series) -> dict[str, np.ndarray]:
-    """Each bookmaker's opening 1X2 line (Shin) on ``ids``; NaN rows where a book has none."""
-    odds = fetch_arrow(store, OPENING).to_pandas()
-    wide = odds.pivot_table(
-        index="match_id", columns=["bookmaker", "selection"], values="price", aggfunc="last"
-    )
-    out = {}
-    for book in BOOKS:
-        prices = wide.reindex(columns=[(book, s) for s in ("home", "draw", "away")]).reindex(ids)
-        out[book] = implied_probabilities(prices.to_numpy(dtype=np.float64), method="shin")
-    return out
-
-
 def walk_forward(terms: np.ndarray, codes: np.ndarray, seasons: np.ndarray) -> np.ndarray:
     """A multinomial logistic second stage refitted each season on the seasons before it (NaN
     rows for the first season)."""
@@ -139,12 +119,9 @@ def drift(model: np.ndarray, codes: np.ndarray, seasons: np.ndarray) -> np.ndarr
     return out
 
 
-def opening_comparison(
-    rows: pd.DataFrame, ids: pd.Series, books: dict[str, np.ndarray]
-) -> pd.DataFrame:
+def opening_comparison(rows: pd.DataFrame, books: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """RPS of each book's opening line, their mean and a walk-forward stage on all of them."""
-    at = pd.Index(ids).get_indexer(rows["match_id"])
-    lines = {book: p[at] for book, p in books.items()}
+    lines = {book: p.reindex(rows["match_id"]).to_numpy() for book, p in books.items()}
     priced = np.all([~np.isnan(p).any(axis=1) for p in lines.values()], axis=0)
     codes, seasons = outcome_codes(rows)[priced], rows["season"].to_numpy()[priced]
     lines = {book: p[priced] for book, p in lines.items()}
@@ -183,19 +160,20 @@ def main() -> None:
     if not args.store_url:
         ingest_football_data(store, [FOOTBALL_ODDS / "seasons"])
     frame = load_match_frame(store, AS_OF)
-    lines = pinnacle_lines(store)
+    found = book_lines(store, [("pinnacle", "closing"), *((book, "opening") for book in BOOKS)])
+    close_line = found["pinnacle", "closing"]
+    books = {book: found[book, "opening"] for book in BOOKS}
     options = argparse.Namespace(out_dir=args.out_dir, quick=False, reuse=True, max_minutes=120)
     run = backtest(store, frame, args.model, options)
-    books = opening_lines(store, frame.frame["match_id"])
     store.dispose()
     if run is None:
         raise SystemExit(f"{args.model}: the backtest was dropped")
     finished = frame.frame[frame.frame["finished"]].sort_values(["kickoff_at", "match_id"])
     rows = finished[(finished["kickoff_at"] >= START) & (finished["kickoff_at"] < END)]
-    rows = rows[rows["match_id"].isin(run.proba.index) & rows["match_id"].isin(lines[CLOSE].index)]
+    rows = rows[rows["match_id"].isin(run.proba.index) & rows["match_id"].isin(close_line.index)]
     codes, seasons = outcome_codes(rows), rows["season"].to_numpy()
     model = run.proba.loc[rows["match_id"], P].to_numpy()
-    close = lines[CLOSE].loc[rows["match_id"], P].to_numpy()
+    close = close_line.loc[rows["match_id"], P].to_numpy()
     gap = per_match_rps(codes, model) - per_match_rps(codes, close)
     progress = pd.Series(season_progress(finished), index=finished["match_id"])
     progress = progress.loc[rows["match_id"]].to_numpy()
@@ -257,7 +235,7 @@ def main() -> None:
         }
     )
     dead = flags[:, 0].mean(), flags[:, 1].mean()
-    opening = opening_comparison(rows, frame.frame["match_id"], books)
+    opening = opening_comparison(rows, books)
     body = [
         "## Where the no-odds model loses to the closing line (`benchmarks/gap_analysis.py`)",
         f"`{args.model}` from the models backtest against {CLOSE} on the same {len(rows):,} test "

@@ -61,11 +61,6 @@ CONFIGS: dict[str, tuple[str, bool]] = {
 CLOSE, OPEN = "Pinnacle closing (Shin)", "Pinnacle opening (Shin)"
 KNOWN_CLOSE = {"n": 19981, "rps": 0.1944, "log_loss": 0.9638, "brier": 0.5722, "accuracy": 0.538}
 KNOWN_OPEN = {"n": 19958, "rps": 0.1952}
-PINNACLE = InputQuery(
-    "SELECT match_id, kind, selection, price FROM odds "
-    "WHERE bookmaker = 'pinnacle' AND market = '1x2'",
-    {"match_id": "int", "kind": "text", "selection": "text", "price": "float"},
-)
 P = ["p_home", "p_draw", "p_away"]
 
 
@@ -97,18 +92,44 @@ def load_average() -> str:
     return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def pinnacle_lines(store: Store) -> dict[str, pd.DataFrame]:
-    """Pinnacle's complete opening and closing 1X2 lines as Shin probabilities, per match."""
-    odds = fetch_arrow(store, PINNACLE).to_pandas()
-    wide = odds.pivot_table(
-        index="match_id", columns=["kind", "selection"], values="price", aggfunc="last"
+def book_lines(store: Store, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], pd.DataFrame]:
+    """Complete 1X2 lines as Shin probabilities (columns ``P``, indexed by ``match_id``), one
+    frame per ``(bookmaker, kind)`` asked for, e.g. ``("pinnacle", "closing")``."""
+    books = ", ".join(sorted({f"'{book}'" for book, _ in wanted}))
+    query = InputQuery(
+        "SELECT match_id, bookmaker, kind, selection, price FROM odds "
+        f"WHERE market = '1x2' AND bookmaker IN ({books})",
+        {
+            "match_id": "int",
+            "bookmaker": "text",
+            "kind": "text",
+            "selection": "text",
+            "price": "float",
+        },
+    )
+    wide = (
+        fetch_arrow(store, query)
+        .to_pandas()
+        .pivot_table(
+            index="match_id",
+            columns=["bookmaker", "kind", "selection"],
+            values="price",
+            aggfunc="last",
+        )
     )
     out = {}
-    for kind, name in (("closing", CLOSE), ("opening", OPEN)):
-        prices = wide.reindex(columns=[(kind, s) for s in ("home", "draw", "away")]).dropna()
+    for book, kind in wanted:
+        columns = [(book, kind, s) for s in ("home", "draw", "away")]
+        prices = wide.reindex(columns=columns).dropna()
         probs = implied_probabilities(prices.to_numpy(dtype=np.float64), method="shin")
-        out[name] = pd.DataFrame(probs, index=prices.index, columns=P).dropna()
+        out[book, kind] = pd.DataFrame(probs, index=prices.index, columns=P).dropna()
     return out
+
+
+def pinnacle_lines(store: Store) -> dict[str, pd.DataFrame]:
+    """Pinnacle's complete opening and closing 1X2 lines as Shin probabilities, per match."""
+    lines = book_lines(store, [("pinnacle", "closing"), ("pinnacle", "opening")])
+    return {CLOSE: lines["pinnacle", "closing"], OPEN: lines["pinnacle", "opening"]}
 
 
 def scores(codes: np.ndarray, proba: np.ndarray) -> dict[str, float]:
