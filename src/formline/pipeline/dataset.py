@@ -83,14 +83,20 @@ def reference_prices(odds: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_match_frame(
-    store: Store, as_of: datetime, params: FeatureParams | None = None
+    store: Store,
+    as_of: datetime,
+    params: FeatureParams | None = None,
+    queries: pd.DataFrame | None = None,
 ) -> MatchFrame:
     """Every match in the store with its features as of ``as_of`` and reference prices.
 
     Results are blanked for matches whose result was not observed before ``as_of``, so a frame
-    as of a past instant shows exactly what was known then.
+    as of a past instant shows exactly what was known then. With ``queries`` (``match_id``,
+    ``cutoff_at``) the frame has one row per distinct query instead, each with the features as
+    of its own cutoff (results are still those known at ``as_of``: they are targets, never
+    features).
     """
-    build = compute_features(store, as_of, params)
+    build = compute_features(store, as_of, params, queries=queries)
     info = fetch_arrow(store, _MATCH_INFO).to_pandas()
     unknown = info["result_observed_at"].isna() | (info["result_observed_at"] >= as_of)
     info.loc[unknown, ["home_goals", "away_goals"]] = np.nan
@@ -101,5 +107,7 @@ def load_match_frame(
     )
     closing = frame[PRICE_COLUMNS[3:]].to_numpy(dtype=np.float64)
     frame[CLOSING_PROBABILITIES] = implied_probabilities(closing, method="shin")
-    frame = frame.sort_values(["kickoff_at", "match_id"], kind="stable").reset_index(drop=True)
+    frame = frame.sort_values(["kickoff_at", "match_id", "cutoff_at"], kind="stable").reset_index(
+        drop=True
+    )
     return MatchFrame(frame, as_of, build.feature_version, build.feature_names)

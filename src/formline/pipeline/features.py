@@ -74,8 +74,13 @@ def compute_features(
     as_of: datetime,
     params: FeatureParams | None = None,
     progress: Progress | None = None,
+    queries: pd.DataFrame | None = None,
 ) -> FeatureBuild:
-    """Compute every match feature as of ``as_of`` (naive UTC) without writing anything."""
+    """Compute every match feature as of ``as_of`` (naive UTC) without writing anything.
+
+    With ``queries`` (``match_id``, ``cutoff_at``), each given match is computed as of each of
+    its cutoffs instead (see :func:`~formline.matches.features.build_match_features`).
+    """
     progress = progress or NoProgress()
     feature_set = match_feature_set(params)
     started = time.perf_counter()
@@ -86,7 +91,7 @@ def compute_features(
         progress.finish("loading facts")
         progress.start("computing features", None)
         with translate_duckdb_errors("computing features"):
-            frame = build_match_features(con, as_of, params)
+            frame = build_match_features(con, as_of, params, queries)
         progress.finish("computing features")
     finally:
         con.close()

@@ -114,15 +114,20 @@ def _typed_matches(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def build(matches: pd.DataFrame, odds: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
-    """Features as of ``as_of`` from in-memory frames."""
+def build(
+    matches: pd.DataFrame,
+    odds: pd.DataFrame,
+    as_of: datetime,
+    queries: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Features as of ``as_of`` (or for the given (match, cutoff) ``queries``) from frames."""
     from formline.engine import compute_session
     from formline.matches.features import build_match_features, create_input_tables
 
     con = compute_session(threads=1)
     try:
         create_input_tables(con, matches, odds)
-        return build_match_features(con, as_of)
+        return build_match_features(con, as_of, queries=queries)
     finally:
         con.close()
 

@@ -86,29 +86,44 @@ def create_input_tables(
         con.unregister(f"_input_{name}")
 
 
-def _create_queries(con: duckdb.DuckDBPyConnection) -> None:
+def _create_queries(con: duckdb.DuckDBPyConnection, explicit: bool) -> None:
+    """``queries``: one row per (match, cutoff) to compute, with a ``query_id``.
+
+    Without explicit queries every match is asked once, as of the build's ``as_of``; with them
+    (table ``query_cutoffs``: match_id, cutoff_at) each given pair is asked. Either way the
+    cutoff is at most the kickoff.
+    """
+    asked = (
+        "SELECT DISTINCT c.match_id, least(m.kickoff_at, c.cutoff_at) AS cutoff_at "
+        "FROM query_cutoffs c JOIN matches m ON m.match_id = c.match_id"
+        if explicit
+        else "SELECT m.match_id, least(m.kickoff_at, p.as_of) AS cutoff_at "
+        "FROM matches m, build_params p"
+    )
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE queries AS
-        SELECT m.match_id, m.competition_id, m.season, m.kickoff_at, m.home_team_id,
-               m.away_team_id, least(m.kickoff_at, p.as_of) AS cutoff_at
-        FROM matches m, build_params p
+        SELECT row_number() OVER (ORDER BY a.match_id, a.cutoff_at) AS query_id,
+               m.match_id, m.competition_id, m.season, m.kickoff_at, m.home_team_id,
+               m.away_team_id, a.cutoff_at
+        FROM ({asked}) a JOIN matches m ON m.match_id = a.match_id
         """
     )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE query_teams AS
-        SELECT match_id, 'home' AS side, home_team_id AS team_id, competition_id, season,
-               kickoff_at, cutoff_at FROM queries
+        SELECT query_id, match_id, 'home' AS side, home_team_id AS team_id, competition_id,
+               season, kickoff_at, cutoff_at FROM queries
         UNION ALL
-        SELECT match_id, 'away', away_team_id, competition_id, season, kickoff_at, cutoff_at
+        SELECT query_id, match_id, 'away', away_team_id, competition_id, season, kickoff_at,
+               cutoff_at
         FROM queries
         """
     )
 
 
 def _create_side_features(con: duckdb.DuckDBPyConnection, params: FeatureParams) -> None:
-    """``side_features``: per (match, side), the team's state as of the cutoff."""
+    """``side_features``: per (query, side), the team's state as of the query's cutoff."""
     form_cols = ", ".join(f"s.form{n}_{m}" for n in params.form_windows for m, _ in FORM_METRICS)
     venue_cols = ", ".join(f"v.venue{params.venue_window}_{m}" for m in VENUE_METRICS)
     recent_sum = " + ".join(
@@ -132,7 +147,7 @@ def _create_side_features(con: duckdb.DuckDBPyConnection, params: FeatureParams)
         WITH first_season AS (
             SELECT competition_id, min(season) AS season FROM matches GROUP BY competition_id
         )
-        SELECT q.match_id, q.side,
+        SELECT q.query_id, q.side,
                CASE
                    WHEN s.elo_after IS NULL THEN
                        CASE WHEN q.season = f.season THEN {mean} ELSE {mean - penalty} END
@@ -187,7 +202,7 @@ def _create_head_to_head(con: duckdb.DuckDBPyConnection, params: FeatureParams) 
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE h2h_features AS
-        SELECT q.match_id,
+        SELECT q.query_id,
                coalesce(h.meetings, 0) AS h2h_meetings,
                CASE WHEN q.home_team_id < q.away_team_id THEN h.pts_lo ELSE h.pts_hi END
                    AS h2h_home_points,
@@ -207,7 +222,7 @@ def _mean_by(keys: np.ndarray, columns: dict[str, np.ndarray]) -> pd.DataFrame:
     valid = ~np.isnan(np.column_stack(list(columns.values()))).any(axis=1)
     ids, inverse = np.unique(keys[valid], return_inverse=True)
     counts = np.bincount(inverse, minlength=len(ids)).astype(np.float64)
-    out = {"match_id": ids}
+    out = {"query_id": ids}
     for name, column in columns.items():
         out[name] = np.bincount(inverse, weights=column[valid], minlength=len(ids)) / counts
     frame = pd.DataFrame(out)
@@ -224,7 +239,7 @@ def _market_features(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     latest = "arg_max(o.price, epoch_us(o.observed_at) * 2 + (o.kind = 'closing')::INT)"
     rows = con.execute(
         f"""
-        SELECT q.match_id, o.market = '1x2' AS one_x_two,
+        SELECT q.query_id, o.market = '1x2' AS one_x_two,
                {latest} FILTER (WHERE o.selection IN ('home', 'over')) AS p1,
                {latest} FILTER (WHERE o.selection = 'draw') AS p2,
                {latest} FILTER (WHERE o.selection IN ('away', 'under')) AS p3
@@ -232,11 +247,11 @@ def _market_features(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         JOIN odds o ON o.match_id = q.match_id AND o.observed_at < q.cutoff_at
         WHERE o.bookmaker NOT IN ({excluded})
           AND (o.market = '1x2' OR (o.market = 'over_under' AND o.line = 2.5))
-        GROUP BY q.match_id, o.bookmaker, o.market
-        ORDER BY q.match_id, o.bookmaker, o.market
+        GROUP BY q.query_id, o.bookmaker, o.market
+        ORDER BY q.query_id, o.bookmaker, o.market
         """
     ).fetchnumpy()
-    match_id = np.asarray(rows["match_id"], dtype=np.int64)
+    query_id = np.asarray(rows["query_id"], dtype=np.int64)
     one_x_two = np.asarray(rows["one_x_two"], dtype=bool)
     prices = {
         k: np.ma.filled(np.ma.asarray(rows[k], dtype=np.float64), np.nan)
@@ -250,22 +265,26 @@ def _market_features(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         for i, outcome in enumerate(("home", "draw", "away")):
             columns[f"{prefix}_p_{outcome}"] = probs[:, i]
     columns["market_margin_1x2"] = overround(triple)
-    out = _mean_by(match_id[one_x_two], columns).rename(columns={"_count": "market_bookmakers"})
+    out = _mean_by(query_id[one_x_two], columns).rename(columns={"_count": "market_bookmakers"})
     pair = np.column_stack([prices["p1"], prices["p3"]])[~one_x_two]
     over = _mean_by(
-        match_id[~one_x_two],
+        query_id[~one_x_two],
         {
             "market_p_over_2_5": implied_probabilities(pair, method="shin")[:, 0],
             "market_margin_over_under": overround(pair),
         },
     ).drop(columns="_count")
-    return out.merge(over, on="match_id", how="outer")
+    return out.merge(over, on="query_id", how="outer")
 
 
 def build_match_features(
-    con: duckdb.DuckDBPyConnection, as_of: datetime, params: FeatureParams | None = None
+    con: duckdb.DuckDBPyConnection,
+    as_of: datetime,
+    params: FeatureParams | None = None,
+    queries: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Compute every registered match feature for every match in table ``matches``.
+    """Compute every registered match feature for every match in table ``matches``, or for
+    the (match, cutoff) pairs of ``queries``.
 
     Parameters
     ----------
@@ -276,35 +295,52 @@ def build_match_features(
         Naive UTC timestamp: nothing observed at or after it is used.
     params
         Feature parameters; the defaults unless given.
+    queries
+        Optional ``match_id`` and ``cutoff_at`` (naive UTC) columns: compute each match as of
+        each of its given cutoffs (capped at its kickoff and at ``as_of``) instead of every match
+        as of ``as_of``. A match may be asked at several cutoffs; repeated pairs are asked once.
 
     Returns
     -------
     pandas.DataFrame
-        One row per match, ordered by ``match_id``: ``match_id``, ``cutoff_at`` and every
-        feature of the registry, in registry order.
+        One row per match (or per distinct query), ordered by ``match_id`` then ``cutoff_at``:
+        ``match_id``, ``cutoff_at`` and every feature of the registry, in registry order.
     """
     params = params or FeatureParams()
     feature_set = match_feature_set(params)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE build_params AS SELECT CAST(? AS TIMESTAMP) AS as_of", [as_of]
     )
+    if queries is not None:
+        asked = pd.DataFrame(
+            {
+                "match_id": queries["match_id"].to_numpy(dtype=np.int64),
+                "cutoff_at": pd.to_datetime(queries["cutoff_at"]).to_numpy(dtype="datetime64[us]"),
+            }
+        )
+        con.register("_query_cutoffs", asked)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE query_cutoffs AS SELECT match_id, "
+            "least(cutoff_at, p.as_of) AS cutoff_at FROM _query_cutoffs, build_params p"
+        )
+        con.unregister("_query_cutoffs")
     create_results(con)
-    _create_queries(con)
+    _create_queries(con, explicit=queries is not None)
     create_team_ratings(con, params)
     create_team_state(con, params)
     _create_side_features(con, params)
     _create_head_to_head(con, params)
     create_league_table(con)
     market_names = [spec.name for spec in feature_set if spec.uses_market]
-    market = _market_features(con).reindex(columns=["match_id", *market_names])
-    market = market.astype({"match_id": "int64", **dict.fromkeys(market_names, "float64")})
+    market = _market_features(con).reindex(columns=["query_id", *market_names])
+    market = market.astype({"query_id": "int64", **dict.fromkeys(market_names, "float64")})
     con.register("_market_features", market)
 
     hfa = params.elo_home_advantage
     side_cols = [
         c
         for c in con.execute("SELECT * FROM side_features LIMIT 0").df().columns
-        if c not in ("match_id", "side")
+        if c not in ("query_id", "side")
     ]
     form_cols = {f"form{n}_{m}" for n in params.form_windows for m, _ in FORM_METRICS}
 
@@ -355,19 +391,19 @@ def build_match_features(
                {table_cols},
                {market_cols}
         FROM queries q
-        JOIN side_features h ON h.match_id = q.match_id AND h.side = 'home'
-        JOIN side_features a ON a.match_id = q.match_id AND a.side = 'away'
-        JOIN h2h_features x ON x.match_id = q.match_id
+        JOIN side_features h ON h.query_id = q.query_id AND h.side = 'home'
+        JOIN side_features a ON a.query_id = q.query_id AND a.side = 'away'
+        JOIN h2h_features x ON x.query_id = q.query_id
         LEFT JOIN table_features th ON th.competition_id = q.competition_id
              AND th.season = q.season AND th.cutoff_at = q.cutoff_at
              AND th.team_id = q.home_team_id
         LEFT JOIN table_features ta ON ta.competition_id = q.competition_id
              AND ta.season = q.season AND ta.cutoff_at = q.cutoff_at
              AND ta.team_id = q.away_team_id
-        LEFT JOIN _market_features mk ON mk.match_id = q.match_id
+        LEFT JOIN _market_features mk ON mk.query_id = q.query_id
         ASOF LEFT JOIN competition_state cs
             ON cs.competition_id = q.competition_id AND q.cutoff_at > cs.observed_at
-        ORDER BY q.match_id
+        ORDER BY q.query_id
         """
     ).df()
     con.unregister("_market_features")

@@ -95,11 +95,21 @@ def _team_rows_sql() -> str:
 RECENT_KICKOFFS = 7
 
 
-def _prefix_before(cumulative: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """``cumulative[index]``, or 0 where ``index`` is -1 (nothing before the first row)."""
-    out = np.zeros(len(index), dtype=np.float64)
-    valid = index >= 0
-    out[valid] = cumulative[index[valid]]
+@numba.njit(cache=True)
+def _weighted_window_loop(values: np.ndarray, group_start: np.ndarray, window: int) -> np.ndarray:
+    n = values.shape[0]
+    out = np.empty(n, dtype=np.float64)
+    for t in range(n):
+        total = 0.0
+        weight = 0.0
+        first = max(group_start[t], t - window + 1)
+        for i in range(first, t + 1):
+            value = values[i]
+            if not np.isnan(value):
+                w = float(window - (t - i))
+                total += w * value
+                weight += w
+        out[t] = total / weight if weight > 0 else np.nan
     return out
 
 
@@ -109,35 +119,16 @@ def weighted_rolling_means(
     """Linearly weighted means over each row's last ``window`` rows of its group (newest weight
     ``window``, oldest 1), skipping NaN, for rows sorted by group then time.
 
-    Running sums S (values), R (rank times value), N (non-NaN count) and Q (rank where non-NaN)
-    give the window's weighted sum as (R_t - R_{t-w}) - (r_t - w)(S_t - S_{t-w}) and its weight
-    as (Q_t - Q_{t-w}) - (r_t - w)(N_t - N_{t-w}), with r the row's rank in its group: one
-    vectorised pass, whatever the window.
+    Each row's mean is summed from its own window only (never as a difference of running sums
+    over the whole array), so a team's value is bit for bit the same whatever other rows, or
+    later results, the build holds: a match's features as of a cutoff do not depend on the
+    build's ``as_of``.
     """
-    n = len(group_start)
-    position = np.arange(n)
-    rank = (position - group_start + 1).astype(np.float64)
-    before = np.maximum(position - window, group_start - 1)  # last row outside the window
-    base = rank - window
-    out = {}
-    for name, column in values.items():
-        present = ~np.isnan(column)
-        value = np.where(present, column, 0.0)
-        sums = {
-            key: np.cumsum(series)
-            for key, series in (
-                ("s", value),
-                ("r", rank * value),
-                ("n", present.astype(np.float64)),
-                ("q", rank * present),
-            )
-        }
-        span = {key: c - _prefix_before(c, before) for key, c in sums.items()}
-        weight = span["q"] - base * span["n"]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = (span["r"] - base * span["s"]) / weight
-        out[name] = np.where(weight > 0, mean, np.nan)
-    return out
+    starts = np.ascontiguousarray(group_start, dtype=np.int64)
+    return {
+        name: _weighted_window_loop(np.ascontiguousarray(column, dtype=np.float64), starts, window)
+        for name, column in values.items()
+    }
 
 
 @numba.njit(cache=True)
