@@ -53,15 +53,16 @@ def _append_only(store: Store) -> None:
                 "INSERT INTO model_versions (name, model_type, version, horizon_days, "
                 "training_as_of, window_start, window_end, n_train, n_validation, "
                 "feature_version, feature_names, uses_market, hyperparameters, metrics, status, "
-                "created_at, updated_at) VALUES ('m', 't', 1, 7, :t, :t, :t, 0, 0, 'v', '[]', "
-                "false, '{}', '{}', 'completed', :t, :t)"
+                "created_at, updated_at, information) VALUES ('m', 't', 1, 7, :t, :t, :t, 0, 0, "
+                "'v', '[]', false, '{}', '{}', 'completed', :t, :t, 'no_market')"
             ),
             {"t": "2024-01-01 00:00:00.000000"},
         )
         conn.execute(
             text(
-                "INSERT INTO model_promotions (at, action, model_version_id, reason) "
-                "VALUES (:t, 'deploy', (SELECT max(id) FROM model_versions), 'r')"
+                "INSERT INTO model_promotions (at, action, model_version_id, reason, "
+                "information, effective_at) VALUES (:t, 'deploy', "
+                "(SELECT max(id) FROM model_versions), 'r', 'no_market', :t)"
             ),
             {"t": "2024-01-01 00:00:00.000000"},
         )
@@ -71,7 +72,7 @@ def _append_only(store: Store) -> None:
 
 
 def test_the_migrated_schema_matches_the_tables(store: Store) -> None:
-    assert store.current_revision() == "0002"
+    assert store.current_revision() == store.head_revision()
     assert _tables(store) >= NEW_TABLES
     assert _differences(store) == []
 
@@ -82,6 +83,6 @@ def test_downgrade_and_upgrade_round_trip(store: Store) -> None:
     assert not NEW_TABLES & _tables(store)
     assert _differences(store) != []  # the comparison does see missing tables
     _migrate(store, "upgrade", "head")
-    assert store.current_revision() == "0002"
+    assert store.current_revision() == store.head_revision()
     assert _differences(store) == []
     _append_only(store)  # the triggers came back with the tables
