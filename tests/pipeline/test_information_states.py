@@ -68,9 +68,7 @@ def test_a_model_that_needs_prices_never_predicts_a_match_without_them(
     )
 
 
-def test_each_match_gets_the_champion_for_what_was_known(
-    demo_store: Store, tmp_path: Path
-) -> None:
+def test_each_match_gets_the_champion_for_what_was_known(demo_store: Store, tmp_path: Path) -> None:
     with_prices = _champion(demo_store, tmp_path, "logistic", NOW, market=True)
     without = _champion(demo_store, tmp_path, "logistic", NOW, market=False)
     result = run_predictions(demo_store, NOW, 60)

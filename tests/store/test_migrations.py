@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from formline.errors import StoreError
-from formline.store.db import MIGRATIONS_PATH, VERSION_TABLE, Store
+from formline.store.db import VERSION_TABLE, Store
 from formline.store.tables import metadata
 
 NEW_TABLES = {
@@ -34,11 +32,7 @@ def _differences(store: Store) -> list[Any]:
 
 
 def _migrate(store: Store, direction: str, revision: str) -> None:
-    with store.engine.begin() as conn:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS_PATH))
-        config.attributes["connection"] = conn
-        getattr(command, direction)(config, revision)
+    store.run_migration(direction, revision)
 
 
 def _tables(store: Store) -> set[str]:

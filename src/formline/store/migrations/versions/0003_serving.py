@@ -73,17 +73,22 @@ def _backfill_ledger(conn: sa.Connection) -> None:
     # compared parsed.
     newest: Any = None
     last_assert: dict[int, int] = {}
-    for row in rows:
+    for index, row in enumerate(rows):
         model = models[int(row.model_version_id)]
         trained = model.training_as_of
         revokes = None
         if row.action in ("deploy", "rollback"):
-            if newest is None or _instant(trained) > _instant(newest):
-                newest = trained
+            newest = _later(newest, trained)
             effective = newest
             last_assert[int(row.model_version_id)] = int(row.id)
         elif row.action == "archive":
-            effective = newest if newest is not None else trained
+            # Written just before the deploy (or rollback) that replaced the model: it stops
+            # being champion when its replacement starts.
+            effective = _later(newest, trained)
+            following = rows[index + 1] if index + 1 < len(rows) else None
+            if following is not None and following.action in ("deploy", "rollback"):
+                replacement = models[int(following.model_version_id)]
+                effective = _later(effective, replacement.training_as_of)
             revokes = last_assert.get(int(row.model_version_id))
         else:
             effective = trained
@@ -102,6 +107,13 @@ def _backfill_ledger(conn: sa.Connection) -> None:
                 "id": int(row.id),
             },
         )
+
+
+def _later(a: Any, b: Any) -> Any:
+    """The later of two driver timestamps (``a`` may be None), as the driver returned it."""
+    if a is None or _instant(b) > _instant(a):
+        return b
+    return a
 
 
 def _instant(value: Any) -> Any:
