@@ -129,6 +129,17 @@ def model_show(model_id: Annotated[int, typer.Argument(help="Model version id.")
     console.print(f"feature version {v.feature_version}; {len(v.feature_names)} features")
     console.print(f"artifact {v.artifact_path} sha256 {v.artifact_sha256}")
     console.print("hyperparameters " + json.dumps(v.hyperparameters, sort_keys=True))
+    by_lead = (v.metrics or {}).get("by_lead") or {}
+    if by_lead:
+        console.print(
+            metrics_table(
+                "validation by lead (the matches as known N days before kickoff)",
+                [
+                    (f"{lead} ({scores.get('n')} matches)", scores)
+                    for lead, scores in by_lead.items()
+                ],
+            )
+        )
     if v.metrics:
         console.print(
             metrics_table(

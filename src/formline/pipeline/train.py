@@ -35,6 +35,7 @@ from formline.pipeline.dataset import (
     MatchFrame,
     load_match_frame,
 )
+from formline.pipeline.leads import VALIDATION_LEADS, frames_at_leads, scores_by_lead
 from formline.store import promotions, registry
 from formline.store.artifacts import load_bundle, save_bundle
 from formline.store.db import Store
@@ -70,6 +71,8 @@ class TrainConfig:
     horizon_days: int = 90
     n_boot: int = 2000
     hyperparameters: dict[str, Any] = field(default_factory=dict)
+    #: Leads (days before kickoff) at which validation also scores the validated matches.
+    validation_leads: tuple[float, ...] = VALIDATION_LEADS
 
 
 @dataclass
@@ -251,9 +254,12 @@ def train_model(store: Store, config: TrainConfig, model_dir: Path) -> TrainResu
                 tune_lightgbm(store, X, y, splits, config, match_frame.feature_version, as_of)
             )
             prototype = build_prototype(config.model_type, config, params)
-        result = walk_forward_predictions(prototype, X, y, splits, config.calibration)
+        lead_frames = frames_at_leads(store, as_of, rows, config.validation_leads)
+        result = walk_forward_predictions(
+            prototype, X, y, splits, config.calibration, extra=lead_frames
+        )
         reference = walk_forward_predictions(
-            build_prototype("elo", config, {}), X, y, splits, config.calibration
+            build_prototype("elo", config, {}), X, y, splits, config.calibration, extra=lead_frames
         )
         scored = rows.iloc[result.rows].reset_index(drop=True)
         metrics = _metrics(scored, result.proba, result.over)
@@ -264,6 +270,12 @@ def train_model(store: Store, config: TrainConfig, model_dir: Path) -> TrainResu
         if on_market is not None:
             metrics["on_market_matches"] = on_market
         metrics["elo_reference"] = _metrics(scored, reference.proba, reference.over)
+        metrics["by_lead"] = scores_by_lead(
+            rows, information, lead_frames, result.rows, result.proba, result.extra_proba
+        )
+        metrics["elo_reference"]["by_lead"] = scores_by_lead(
+            rows, "no_market", lead_frames, reference.rows, reference.proba, reference.extra_proba
+        )
         final = clone_fit(prototype, X, y)
         calibrator, over_calibrator = fit_final_calibrators(result, y, config.calibration)
         validation = _validation_frame(rows, result, reference)
