@@ -142,11 +142,12 @@ def training_due(store: Store, config: DailyConfig) -> tuple[bool, str]:
 def step_train(store: Store, config: DailyConfig, model_dir: Path) -> StepOutcome:
     """Train each configured model type (in each information state) when due;
     champion/challenger decides deployment."""
-    from formline.pipeline.train import TrainConfig, train_model
+    from formline.pipeline.train import TrainConfig, TrainingData, train_model
 
     due, why = training_due(store, config)
     if not due:
         return StepOutcome("train", "skipped", detail=why)
+    data = TrainingData(store, config.as_of)  # features built once for every model
     results = []
     for model_type, use_market in training_plan(config):
         train_config = TrainConfig(
@@ -156,7 +157,7 @@ def step_train(store: Store, config: DailyConfig, model_dir: Path) -> StepOutcom
             use_market=use_market,
             horizon_days=config.horizon_days,
         )
-        results.append(train_model(store, train_config, model_dir))
+        results.append(train_model(store, train_config, model_dir, data))
     deployed = [r.version.name for r in results if r.decision == "deployed"]
     trained = ", ".join(r.version.name for r in results)
     return StepOutcome(

@@ -203,8 +203,47 @@ def decide_promotion(
     return False, f"does not beat {incumbent}: {summary}"
 
 
-def train_model(store: Store, config: TrainConfig, model_dir: Path) -> TrainResult:
+@dataclass
+class TrainingData:
+    """The modelling frame as of one instant, and every finished match as known at each
+    validation lead, each computed once on first use: the models one daily run trains share
+    them instead of building the features again per model."""
+
+    store: Store
+    as_of: datetime
+    leads: tuple[float, ...] = VALIDATION_LEADS
+    _frame: MatchFrame | None = None
+    _at_leads: dict[str, pd.DataFrame] | None = None
+
+    @property
+    def match_frame(self) -> MatchFrame:
+        """Every match with its features as of ``as_of``."""
+        if self._frame is None:
+            self._frame = load_match_frame(self.store, self.as_of)
+        return self._frame
+
+    def lead_frames(self, rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        """``rows`` (finished matches of :attr:`match_frame`) as known at each lead, row for
+        row (see :func:`~formline.pipeline.leads.frames_at_leads`)."""
+        if self._at_leads is None:
+            frame = self.match_frame.frame
+            finished = frame[frame["finished"]].reset_index(drop=True)
+            self._at_leads = frames_at_leads(self.store, self.as_of, finished, self.leads)
+        out = {}
+        for label, frame in self._at_leads.items():
+            position = pd.Series(np.arange(len(frame)), index=frame["match_id"].to_numpy())
+            out[label] = frame.iloc[position.loc[rows["match_id"].to_numpy()].to_numpy()]
+            out[label] = out[label].reset_index(drop=True)
+        return out
+
+
+def train_model(
+    store: Store, config: TrainConfig, model_dir: Path, data: TrainingData | None = None
+) -> TrainResult:
     """Train, validate, register and (if it earns it) deploy one model.
+
+    ``data``, when given, is the modelling frame (and lead frames) as of ``config.as_of``,
+    shared with other models trained as of the same instant.
 
     Raises
     ------
@@ -215,7 +254,9 @@ def train_model(store: Store, config: TrainConfig, model_dir: Path) -> TrainResu
     params = dict(config.hyperparameters)
     prototype = build_prototype(config.model_type, config, params)
     information = model_information(bool(getattr(prototype, "uses_market", False)))
-    match_frame: MatchFrame = load_match_frame(store, as_of)
+    if data is None or data.as_of != as_of or data.leads != config.validation_leads:
+        data = TrainingData(store, as_of, config.validation_leads)
+    match_frame: MatchFrame = data.match_frame
     rows = training_rows(match_frame.frame, as_of, config, information)
     if len(rows) < 200:
         what = " with observed prices" if information == "market" else ""
@@ -254,7 +295,7 @@ def train_model(store: Store, config: TrainConfig, model_dir: Path) -> TrainResu
                 tune_lightgbm(store, X, y, splits, config, match_frame.feature_version, as_of)
             )
             prototype = build_prototype(config.model_type, config, params)
-        lead_frames = frames_at_leads(store, as_of, rows, config.validation_leads)
+        lead_frames = data.lead_frames(rows)
         result = walk_forward_predictions(
             prototype, X, y, splits, config.calibration, extra=lead_frames
         )
