@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, select
 
+from formline.matches.bookmakers import AGGREGATE_BOOKMAKERS
 from formline.store.reads import MATCH_COLUMNS, away_team, home_team, with_match_joins
 from formline.store.tables import (
     competitions,
@@ -269,6 +270,9 @@ def latest_odds_for_snapshot(
     """The latest 1X2 price per (match, bookmaker, selection) observed at or before ``as_of``,
     for the matches of one snapshot that kick off after ``as_of``.
 
+    Only books one can bet at: summaries across books (the best and the average price, see
+    :data:`~formline.matches.bookmakers.AGGREGATE_BOOKMAKERS`) are left out.
+
     Keys: ``match_id``, ``bookmaker``, ``selection`` (home, draw, away), ``kind`` (opening or
     closing), ``price``, ``observed_at``.
     """
@@ -298,6 +302,7 @@ def latest_odds_for_snapshot(
         .join(matches, matches.c.id == odds.c.match_id)
         .where(
             (odds.c.market == "1x2")
+            & odds.c.bookmaker.not_in(AGGREGATE_BOOKMAKERS)
             & odds.c.selection.in_(OUTCOMES)
             & (odds.c.observed_at <= as_of)
             & (matches.c.kickoff_at > as_of)

@@ -18,7 +18,7 @@ from formline.api.schemas import (
 )
 from formline.api.scoring import outcome, score
 from formline.api.serving import cached_read
-from formline.errors import ModelNotFoundError
+from formline.errors import UnknownModelError
 from formline.store.db import Store
 from formline.store.prediction_reads import settled_predictions
 from formline.store.reads import Pointer, competition_filter, deployed_model_id, get_model
@@ -65,7 +65,7 @@ def build_performance(
 
     Raises
     ------
-    ModelNotFoundError
+    UnknownModelError
         If ``model_id`` names no model version.
     NotFoundError
         If ``competition`` names no competition.
@@ -73,7 +73,7 @@ def build_performance(
     with store.connect("reading performance") as conn:
         competition_filter(conn, competition)
         if model_id is not None and get_model(conn, model_id) is None:
-            raise ModelNotFoundError(f"model version {model_id} does not exist")
+            raise UnknownModelError(f"model version {model_id} does not exist")
         chosen = model_id or deployed_model_id(conn)
         if chosen is None and pointer is not None:
             chosen = pointer.model_version_id
