@@ -104,9 +104,10 @@ def test_demo_ingest_build_and_export(tmp_path: Path) -> None:
         assert export.returncode == 0, export.stderr
         frame = pd.read_csv(out) if suffix == "csv" else pd.read_parquet(out)
         assert len(frame) == 6840
-        assert list(frame.columns[:5]) == [
+        assert list(frame.columns[:6]) == [
             "match_id",
             "competition",
+            "season",
             "kickoff_at",
             "home_team",
             "away_team",
