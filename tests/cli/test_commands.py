@@ -119,14 +119,6 @@ def test_demo_ingest_build_and_export(tmp_path: Path) -> None:
     assert "6840" in forced.stdout
 
 
-def test_export_refuses_an_unknown_format(tmp_path: Path) -> None:
-    result = run(
-        "features:export", "--as-of", DEMO_NOW, "--out", str(tmp_path / "x.json"), home=tmp_path
-    )
-    assert result.returncode == 2
-    assert ".parquet or .csv" in result.stderr
-
-
 def test_database_url_switches_to_postgresql(postgres_url: str, tmp_path: Path) -> None:
     env = {"DATABASE_URL": postgres_url}
     unmigrated = run("ingest:demo", "--now", DEMO_NOW, home=tmp_path, env=env)

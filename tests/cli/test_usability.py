@@ -229,6 +229,18 @@ def test_help_lists_every_model_type(tmp_path: Path, command: str) -> None:
     assert set(MODEL_TYPES) <= words, sorted(set(MODEL_TYPES) - words)
 
 
+def test_the_cli_lists_match_the_code_they_name() -> None:
+    from typing import get_args
+
+    from formline.cli.app import CALIBRATIONS
+    from formline.cli.daily import TRIGGERS
+    from formline.core.calibration import CalibrationMethod
+    from formline.store.tables import JOB_TRIGGERS
+
+    assert get_args(CalibrationMethod) == CALIBRATIONS
+    assert TRIGGERS == JOB_TRIGGERS
+
+
 def test_version(tmp_path: Path) -> None:
     result = invoke(tmp_path, "--version")
     assert result.exit_code == 0
