@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pandas as pd
-from snapshot_fixtures import FEATURE_VERSION, add_matches, add_model, frame
+from snapshot_fixtures import add_matches, add_model, publish
 
 from formline.matches.bookmakers import AGGREGATE_BOOKMAKERS
 from formline.matches.frames import SourceBatch
 from formline.store.db import Store
 from formline.store.matches import upsert_batch
 from formline.store.prediction_reads import latest_odds_for_snapshot
-from formline.store.predictions import publish_snapshot
 
 AS_OF = datetime(2022, 8, 1)
 KICKOFF = AS_OF + timedelta(days=3)
@@ -53,14 +52,7 @@ def test_value_bet_prices_are_real_bookmakers_only(store: Store) -> None:
     )
     upsert_batch(store, SourceBatch(matches=pd.DataFrame(), odds=odds, rejects=pd.DataFrame()))
     model_id = add_model(store, "logistic", deploy=True)
-    snapshot_id, _ = publish_snapshot(
-        store,
-        model_version_id=model_id,
-        as_of=AS_OF,
-        horizon_days=30,
-        feature_version=FEATURE_VERSION,
-        predictions=frame([match_id]),
-    )
+    snapshot_id = publish(store, model_id, AS_OF, [match_id])
     with store.connect() as conn:
         prices = latest_odds_for_snapshot(conn, snapshot_id, as_of=AS_OF)
     assert {p["bookmaker"] for p in prices} == {"bet365", "pinnacle"}
