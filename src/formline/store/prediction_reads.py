@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, select
 
-from formline.matches.bookmakers import AGGREGATE_BOOKMAKERS
 from formline.store.reads import MATCH_COLUMNS, away_team, home_team, with_match_joins
 from formline.store.tables import (
+    AGGREGATE_BOOKMAKERS,
     competitions,
     matches,
     odds,
@@ -271,7 +271,7 @@ def latest_odds_for_snapshot(
     for the matches of one snapshot that kick off after ``as_of``.
 
     Only books one can bet at: summaries across books (the best and the average price, see
-    :data:`~formline.matches.bookmakers.AGGREGATE_BOOKMAKERS`) are left out.
+    :data:`~formline.store.tables.AGGREGATE_BOOKMAKERS`) are left out.
 
     Keys: ``match_id``, ``bookmaker``, ``selection`` (home, draw, away), ``kind`` (opening or
     closing), ``price``, ``observed_at``.
