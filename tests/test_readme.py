@@ -8,9 +8,15 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 
+from formline.cli import app
+from formline.cli.models import MODEL_LIST_FIELDS, MODEL_SHOW_FIELDS
+from formline.pipeline.backtest import BACKTEST_COLUMNS
+from formline.pipeline.features import EXPORT_ID_COLUMNS, EXPORT_TARGET_COLUMNS
 from support import REPO_ROOT, require_football_odds
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
@@ -33,17 +39,73 @@ def test_the_quick_start_is_exactly_make_demo_and_make_test() -> None:
     assert "make test" in ci
 
 
-def test_every_command_in_the_table_exists() -> None:
-    documented = set(re.findall(r"`formline ([a-z]+:[a-z-]+)", README))
-    assert documented >= {"db:check", "db:migrate", "ingest:demo", "features:build"}
-    for command in sorted(documented):
-        result = subprocess.run(
-            [sys.executable, "-m", "formline", command, "--help"],
-            capture_output=True,
-            text=True,
-            check=False,
+def _section(title: str) -> str:
+    return README.split(f"{title}\n", 1)[1].split("\n#", 1)[0]
+
+
+def _documented_commands() -> dict[str, tuple[set[str], int]]:
+    """Each command of the README's table: its long options and how many arguments it takes."""
+    documented: dict[str, tuple[set[str], int]] = {}
+    for row in _section("## Commands").splitlines():
+        if not row.startswith("| `formline "):
+            continue
+        usage = row[1:].split(" | ", 1)[0]
+        for span in re.findall(r"`([^`]+)`", usage):
+            tokens = span.replace("[", " ").replace("]", " ").split()
+            tokens = tokens[1:] if tokens[0] == "formline" else tokens
+            name, rest = tokens[0], tokens[1:]
+            options = {t for t in rest if t.startswith("--")}
+            arguments = [
+                t
+                for i, t in enumerate(rest)
+                if re.fullmatch(r"[A-Z_]+(\.\.\.)?", t) and not (i and rest[i - 1].startswith("--"))
+            ]
+            assert name not in documented, f"{name} is in the table twice"
+            documented[name] = (options, len(arguments))
+    return documented
+
+
+def _long_options(params: list[Any]) -> set[str]:
+    return {
+        o
+        for p in params
+        if p.param_type_name == "option"
+        for o in p.opts
+        if o.startswith("--") and o != "--help"
+    }
+
+
+def test_the_command_table_matches_the_cli() -> None:
+    """Every command and option of the CLI is in the README's table, and nothing else is."""
+    group: Any = typer.main.get_command(app)
+    cli = {
+        name: (
+            _long_options(command.params),
+            sum(p.param_type_name == "argument" for p in command.params),
         )
-        assert result.returncode == 0, f"{command}: {result.stderr}"
+        for name, command in group.commands.items()
+    }
+    documented = _documented_commands()
+    assert sorted(documented) == sorted(cli), "commands differ between the README and the CLI"
+    for name, (options, n_arguments) in cli.items():
+        readme_options, readme_arguments = documented[name]
+        assert readme_options == options, (
+            f"{name}: not in the README {sorted(options - readme_options)}, "
+            f"not in the CLI {sorted(readme_options - options)}"
+        )
+        assert readme_arguments == n_arguments, f"{name}: arguments differ"
+    global_line = re.search(r"^Global options: (.*?)\n\n", README, flags=re.S | re.M)
+    assert global_line is not None
+    documented_global = set(re.findall(r"`(--[a-z-]+)`", global_line.group(1)))
+    assert documented_global == _long_options(group.params)
+
+
+def test_the_readme_documents_every_exported_column_and_json_field() -> None:
+    exports = _section("### Exports")
+    fields = [*EXPORT_ID_COLUMNS, *EXPORT_TARGET_COLUMNS, *BACKTEST_COLUMNS]
+    fields += [*MODEL_LIST_FIELDS, *MODEL_SHOW_FIELDS]
+    missing = sorted({f for f in fields if f"`{f}`" not in exports})
+    assert missing == [], f"not documented under Exports: {missing}"
 
 
 @pytest.mark.realdata

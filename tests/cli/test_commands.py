@@ -104,9 +104,10 @@ def test_demo_ingest_build_and_export(tmp_path: Path) -> None:
         assert export.returncode == 0, export.stderr
         frame = pd.read_csv(out) if suffix == "csv" else pd.read_parquet(out)
         assert len(frame) == 6840
-        assert list(frame.columns[:5]) == [
+        assert list(frame.columns[:6]) == [
             "match_id",
             "competition",
+            "season",
             "kickoff_at",
             "home_team",
             "away_team",
@@ -116,14 +117,6 @@ def test_demo_ingest_build_and_export(tmp_path: Path) -> None:
     forced = run("ingest:demo", "--now", DEMO_NOW, "--seed", "4", "--force", home=tmp_path)
     assert forced.returncode == 0, forced.stderr
     assert "6840" in forced.stdout
-
-
-def test_export_refuses_an_unknown_format(tmp_path: Path) -> None:
-    result = run(
-        "features:export", "--as-of", DEMO_NOW, "--out", str(tmp_path / "x.json"), home=tmp_path
-    )
-    assert result.returncode == 2
-    assert ".parquet or .csv" in result.stderr
 
 
 def test_database_url_switches_to_postgresql(postgres_url: str, tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ def test_the_model_lifecycle_from_the_command_line(home: Path) -> None:
     assert shown.returncode == 0, shown.stderr
     assert "fair odds" in shown.stdout and "drivers" in shown.stdout
     unknown = run("predict:match", "99999999", home=home)
-    assert unknown.returncode == 1 and "no published prediction" in unknown.stderr
+    assert unknown.returncode == 3 and "match 99999999 does not exist" in unknown.stderr
 
     report = home / "report.html"
     reported = run("model:report", model_id.group(1), "--out", str(report), home=home)
@@ -66,7 +66,7 @@ def test_the_model_lifecycle_from_the_command_line(home: Path) -> None:
     nothing = run("model:rollback", home=home)
     assert nothing.returncode == 1
     missing = run("model:show", "999", home=home)
-    assert missing.returncode == 1 and "999" in missing.stderr
+    assert missing.returncode == 3 and "999" in missing.stderr
 
 
 def test_backtest_writes_one_row_per_match(home: Path) -> None:

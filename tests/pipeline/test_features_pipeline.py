@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandas.testing as pdt
+import pytest
 from sqlalchemy import func, select, text
 
-from formline.matches.features import FEATURE_SET_VERSION
-from formline.pipeline.features import build_features, compute_features, export_features
+from formline.errors import ConfigError
+from formline.matches.features import FEATURE_SET_VERSION, match_feature_set
+from formline.pipeline.features import (
+    EXPORT_ID_COLUMNS,
+    EXPORT_TARGET_COLUMNS,
+    build_features,
+    compute_features,
+    export_features,
+)
 from formline.pipeline.ingest import ingest_demo
 from formline.store.db import Store
 from formline.store.features import load_feature_snapshot
@@ -70,9 +79,74 @@ def test_features_through_the_store_ignore_facts_observed_at_or_after_as_of(
 def test_export_writes_names_and_features(store: Store, tmp_path: Path) -> None:
     _small_demo(store)
     out = tmp_path / "features.parquet"
-    rows = export_features(store, DEMO_NOW, out)
+    export = export_features(store, DEMO_NOW, out)
     frame = pd.read_parquet(out)
-    assert rows == len(frame) == 112
+    assert export.rows == len(frame) == 112
+    assert list(frame.columns[:6]) == EXPORT_ID_COLUMNS
+    assert "home_goals" not in frame  # results only with_targets
     assert frame["home_team"].notna().all()
     assert frame["competition"].eq("DEMO1").all()
+    assert set(frame["season"]) == {"2024-25", "2025-26"}
+    assert str(frame["kickoff_at"].dt.tz) == "UTC"  # an instant, not a wall-clock time
     assert frame["kickoff_at"].is_monotonic_increasing
+    assert export.empty_features == []  # the demo source fills every input, xG included
+
+
+def _results(store: Store) -> pd.DataFrame:
+    with store.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, kickoff_at, home_goals, away_goals, observed_at FROM matches")
+        ).all()
+    frame = pd.DataFrame(rows, columns=["match_id", "kickoff_at", "goals_h", "goals_a", "seen_at"])
+    for column in ("kickoff_at", "seen_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame.set_index("match_id")
+
+
+def test_export_with_targets_gives_only_the_results_known_at_as_of(
+    store: Store, tmp_path: Path
+) -> None:
+    _small_demo(store)
+    # An hour into match 41 (kickoff 14:00, result observed at 16:00): it has kicked off, but
+    # its result was not known yet.
+    as_of = datetime(2025, 4, 5, 15, 0)
+    out = tmp_path / "features.csv"
+    export_features(store, as_of, out, with_targets=True)
+    frame = pd.read_csv(out).set_index("match_id")
+    assert list(frame.columns[:8]) == [*EXPORT_ID_COLUMNS[1:], *EXPORT_TARGET_COLUMNS]
+    assert frame["kickoff_at"].str.endswith("+00:00").all()
+    truth = _results(store).loc[frame.index]
+    assert (pd.to_datetime(frame["kickoff_at"]) == truth["kickoff_at"]).all()
+
+    known = truth["seen_at"] < pd.Timestamp(as_of, tz="UTC")
+    assert 0 < known.sum() < len(frame)
+    assert not known[41] and truth.loc[41, "kickoff_at"] < pd.Timestamp(as_of, tz="UTC")
+    assert frame.loc[~known, EXPORT_TARGET_COLUMNS].isna().all().all()
+    assert (frame.loc[known, "home_goals"] == truth.loc[known, "goals_h"]).all()
+    assert (frame.loc[known, "away_goals"] == truth.loc[known, "goals_a"]).all()
+    margin = frame.loc[known, "home_goals"] - frame.loc[known, "away_goals"]
+    expected = np.select([margin > 0, margin == 0], ["home", "draw"], "away")
+    assert (frame.loc[known, "outcome"] == expected).all()
+    assert set(frame.loc[known, "outcome"]) == {"home", "draw", "away"}
+
+
+def test_export_names_the_features_the_stored_data_cannot_feed(
+    store: Store, tmp_path: Path
+) -> None:
+    _small_demo(store)
+    with store.begin() as conn:  # as a football-data store: no source fills xG
+        conn.execute(text("UPDATE matches SET home_xg = NULL, away_xg = NULL"))
+    out = tmp_path / "features.parquet"
+    export = export_features(store, DEMO_NOW, out)
+    xg = [c for c in match_feature_set().names if "xg" in c]
+    assert xg and export.empty_features == xg
+    frame = pd.read_parquet(out)
+    assert frame[xg].isna().all().all()  # kept, so every export has the feature set's columns
+    assert frame.drop(columns=xg).filter(like="_for").notna().any().all()
+
+
+def test_export_refuses_an_unwritable_path_naming_it(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    out = tmp_path / "a-file" / "features.csv"
+    with pytest.raises(ConfigError, match=f"{out}.*a-file is not a folder"):
+        export_features(store, DEMO_NOW, out)

@@ -123,8 +123,12 @@ def test_backtest_refits_walk_forward_without_seeing_later_results(
     assert list(written.columns) == BACKTEST_COLUMNS
     assert written["match_id"].is_unique
     assert result.refits == 2
-    assert (pd.to_datetime(written["kickoff_at"]) >= start).all()
-    first_season = written[pd.to_datetime(written["kickoff_at"]) < datetime(2025, 7, 1)]
+    # Kickoffs carry their zone (ISO 8601, +00:00) and every row its season.
+    assert written["kickoff_at"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00").all()
+    assert set(written["season"]) == {"2024-25", "2025-26"}
+    kickoffs = pd.to_datetime(written["kickoff_at"])
+    assert (kickoffs >= pd.Timestamp(start, tz="UTC")).all()
+    first_season = written[kickoffs < pd.Timestamp(2025, 7, 1, tz="UTC")]
 
     # Rewrite every result of the second test season: the first season's predictions stay.
     with demo_store.begin() as conn:

@@ -11,6 +11,7 @@ from formline.matches.frames import SourceBatch
 from formline.store import promotions, registry
 from formline.store.db import Store
 from formline.store.matches import upsert_batch
+from formline.store.predictions import publish_snapshot
 from formline.store.tables import matches
 
 FEATURE_VERSION = "snaptest"
@@ -97,3 +98,18 @@ def frame(match_ids: list[int], p_home: float = 0.5) -> pd.DataFrame:
             "drivers": [[{"feature": "elo_diff", "value": 1.0, "home": 0.1}] for _ in match_ids],
         }
     )
+
+
+def publish(
+    store: Store, model_id: int, as_of: datetime, ids: list[int], publication: str = "default"
+) -> int:
+    """Publish ``frame(ids)`` as ``model_id``'s snapshot as of ``as_of`` (30 days); its id."""
+    return publish_snapshot(
+        store,
+        model_version_id=model_id,
+        as_of=as_of,
+        horizon_days=30,
+        feature_version=FEATURE_VERSION,
+        predictions=frame(ids),
+        publication=publication,
+    ).snapshot_id

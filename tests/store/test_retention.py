@@ -5,32 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from snapshot_fixtures import FEATURE_VERSION, add_matches, add_model, frame
+from snapshot_fixtures import add_matches, add_model, publish
 from sqlalchemy import func, select, update
 
 from formline.store.db import Store
 from formline.store.prediction_reads import settled_predictions
-from formline.store.predictions import publish_snapshot
 from formline.store.retention import prune_snapshots
 from formline.store.tables import matches, prediction_snapshots, predictions
 
 T = datetime(2022, 8, 1)
 FUTURE = datetime.now(UTC) + timedelta(days=1)  # every snapshot was created before this
-
-
-def _publish(
-    store: Store, model_id: int, as_of: datetime, ids: list[int], publication: str = "default"
-) -> int:
-    snapshot_id = publish_snapshot(
-        store,
-        model_version_id=model_id,
-        as_of=as_of,
-        horizon_days=30,
-        feature_version=FEATURE_VERSION,
-        predictions=frame(ids),
-        publication=publication,
-    ).snapshot_id
-    return snapshot_id
 
 
 def _snapshot_ids(store: Store) -> set[int]:
@@ -50,13 +34,13 @@ def _world(store: Store) -> dict[str, int]:
     deployed = add_model(store, "deployed", deploy=True)
     other = add_model(store, "other", deploy=False)
     ids = {
-        "s1": _publish(store, deployed, T, [m1, m2]),
-        "s2": _publish(store, deployed, T + timedelta(days=1), [m1]),
-        "s3": _publish(store, deployed, T + timedelta(days=2), [m1, m2]),
+        "s1": publish(store, deployed, T, [m1, m2]),
+        "s2": publish(store, deployed, T + timedelta(days=1), [m1]),
+        "s3": publish(store, deployed, T + timedelta(days=2), [m1, m2]),
         # After both kickoffs: not a forecast, but the latest publish, so current.
-        "s4": _publish(store, deployed, T + timedelta(days=10), [m1, m2]),
-        "s5": _publish(store, other, T + timedelta(days=3), [m1], publication="shadow"),
-        "s6": _publish(store, other, T + timedelta(days=4), [m1], publication="shadow"),
+        "s4": publish(store, deployed, T + timedelta(days=10), [m1, m2]),
+        "s5": publish(store, other, T + timedelta(days=3), [m1], publication="shadow"),
+        "s6": publish(store, other, T + timedelta(days=4), [m1], publication="shadow"),
     }
     with store.begin() as conn:  # both matches are played
         conn.execute(
@@ -103,8 +87,8 @@ def test_recent_snapshots_are_kept(store: Store) -> None:
 def test_without_a_deployed_model_only_current_snapshots_stay(store: Store) -> None:
     m1, m2 = add_matches(store, [T + timedelta(days=5), T + timedelta(days=6)])
     model = add_model(store, "solo", deploy=False)
-    first = _publish(store, model, T, [m1, m2])
-    last = _publish(store, model, T + timedelta(days=1), [m1])
+    first = publish(store, model, T, [m1, m2])
+    last = publish(store, model, T + timedelta(days=1), [m1])
     result = prune_snapshots(store, cutoff=FUTURE)
     assert (result.snapshots_deleted, result.predictions_deleted) == (1, 2)
     assert _snapshot_ids(store) == {last} and first not in _prediction_rows(store)

@@ -293,7 +293,10 @@ class ValueBetPublic(_Public):
     selection: Literal["home", "draw", "away"]
     probability: float
     fair_price: float | None
-    bookmaker: str
+    bookmaker: str = Field(
+        description="The book offering the price (never a summary across books such as the "
+        "best or the average price)."
+    )
     price: float
     kind: str = Field(description="opening or closing.")
     observed_at: datetime

@@ -2,8 +2,10 @@
 opening the store, progress display, the metrics table, and :func:`main`, which runs the app and
 maps errors to exit codes. The commands themselves live in the sibling modules.
 
-Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input. Errors print one line; the
-traceback only with ``--verbose``.
+Exit codes (:mod:`formline.errors`): 0 ok, 1 runtime failure, 2 bad usage or bad input, 3 a
+match, model version or snapshot named by id that does not exist. Errors print one line, usage
+errors included; the traceback only with ``--verbose``. The mapping lives in the command group
+(:class:`FormlineGroup`), so the console script and an in-process ``CliRunner`` behave alike.
 """
 
 from __future__ import annotations
@@ -11,31 +13,126 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
-from formline.errors import ConfigError, FormlineError
+from formline import __version__
+from formline.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, FormlineError
+from formline.matches.model_types import MODEL_TYPES
 from formline.settings import Settings
 from formline.timeutil import parse_instant, utc_now_naive
 
 if TYPE_CHECKING:
     from formline.core.calibration import CalibrationMethod
 
+#: How wide output that goes to a pipe or a file may be: in practice, never wrapped.
+UNWRAPPED_WIDTH = 100_000
+
+
+class OutputConsole(Console):
+    """A Rich console that wraps and truncates to the terminal only when it writes to one.
+
+    Written to a pipe or a file, tables and lines keep their full values (a plain ``Console``
+    would cut them to the width of the terminal the command was started from).
+    """
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        dimensions = Console.size.fget(self)  # type: ignore[attr-defined]
+        if self.is_terminal:
+            return dimensions  # type: ignore[no-any-return]
+        return ConsoleDimensions(UNWRAPPED_WIDTH, dimensions.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
+console = OutputConsole()
+err_console = OutputConsole(stderr=True)
+
+
+def _print_error(message: str) -> None:
+    err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _usage_message(exc: typer.TyperException) -> str:
+    """A usage error in one line: what is wrong, and where to read about it."""
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    if ctx is None:
+        return message
+    return f"{message} (see '{ctx.command_path} --help')"
+
+
+def exit_code_of(exc: BaseException) -> int:
+    """Report ``exc`` on stderr in one line (with the traceback under ``--verbose``) and return
+    the exit code it maps to (see :mod:`formline.errors`)."""
+    if isinstance(exc, FormlineError):
+        if state["verbose"]:
+            err_console.print_exception()
+        _print_error(str(exc))
+        return exc.exit_code
+    if isinstance(exc, typer.Exit):
+        return exc.exit_code
+    if isinstance(exc, typer.Abort | KeyboardInterrupt):
+        err_console.print("aborted")
+        return EXIT_FAILURE
+    if isinstance(exc, typer.TyperException):  # the command line's own usage errors
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `formline`: its help
+            console.print(exc.format_message(), markup=False, highlight=False)
+            return EXIT_USAGE
+        _print_error(_usage_message(exc))
+        return exc.exit_code
+    if state["verbose"]:
+        err_console.print_exception()
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    _print_error(f"{type(exc).__name__}: {first}")
+    return EXIT_FAILURE
+
+
+class FormlineGroup(TyperGroup):
+    """formline's command group: runs a command and turns whatever it raises into one line on
+    stderr and an exit code (:func:`exit_code_of`)."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> int:
+        state["verbose"] = False
+        try:
+            returned = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            # Typer gives the code of a `typer.Exit` (--help, --version) back as the result.
+            code = returned if isinstance(returned, int) else EXIT_OK
+        except Exception as exc:
+            code = exit_code_of(exc)
+        except KeyboardInterrupt as exc:
+            code = exit_code_of(exc)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
 app = typer.Typer(
     name="formline",
+    cls=FormlineGroup,
     help="A sports prediction worker: ingest, point-in-time features, models, predictions.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
 
 state: dict[str, Any] = {"verbose": False}
 
@@ -99,9 +196,13 @@ def open_configured_store(settings: Settings, migrate: bool = True) -> Any:
     return open_store(settings.resolved_database_url, migrate=migrate)
 
 
+#: The calibration methods of :mod:`formline.core.calibration` (not imported: it loads SciPy).
+CALIBRATIONS = ("temperature", "isotonic", "none")
+
+
 def calibration_method(value: str) -> CalibrationMethod:
-    if value not in ("temperature", "isotonic", "none"):
-        raise ConfigError(f"--calibration: '{value}' is not one of temperature, isotonic, none")
+    if value not in CALIBRATIONS:
+        raise ConfigError(f"--calibration: '{value}' is not one of {', '.join(CALIBRATIONS)}")
     return value  # type: ignore[return-value]
 
 
@@ -109,10 +210,22 @@ def as_of_or_now(value: str | None) -> datetime:
     return parse_instant(value) if value else utc_now_naive()
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        console.print(f"formline {__version__}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show tracebacks and debug logs.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     state["verbose"] = verbose
@@ -143,46 +256,45 @@ def metrics_table(title: str, rows: list[tuple[str, dict[str, Any] | None]]) -> 
     return table
 
 
+def one_of(choices: Sequence[str]) -> Callable[[str], str]:
+    """An option callback accepting one of ``choices`` (a usage error, exit 2, otherwise)."""
+
+    def check(value: str) -> str:
+        if value not in choices:
+            raise typer.BadParameter(f"'{value}' is not one of {', '.join(choices)}")
+        return value
+
+    return check
+
+
 ModelType = Annotated[
     str,
     typer.Option(
         "--model-type",
-        help="logistic, lightgbm, dixon-coles, elo, market or ensemble.",
+        metavar="TYPE",
+        callback=one_of(MODEL_TYPES),
+        help=f"The model type: {', '.join(MODEL_TYPES)}.",
+    ),
+]
+
+
+Seed = Annotated[
+    int, typer.Option("--seed", min=0, max=2**31 - 1, help="Random state (0 to 2147483647).")
+]
+#: Days ahead to predict: at least 1; ten years is far beyond any fixture list.
+Horizon = Annotated[
+    int | None,
+    typer.Option(
+        "--horizon", min=1, max=3650, help="Days ahead, 1 to 3650 (default DEFAULT_HORIZON_DAYS)."
     ),
 ]
 
 
 def main() -> None:
-    """Run the CLI, mapping formline errors to one-line messages and exit codes."""
+    """Run the CLI: the console script ``formline`` and ``python -m formline``."""
     # Numerical libraries default to a thread per core for every small matrix product; on a
     # machine that also runs DuckDB and LightGBM that oversubscription costs far more than it
     # gains. Users can still raise these.
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
-    try:
-        app(standalone_mode=False)
-    except FormlineError as exc:
-        if state["verbose"]:
-            err_console.print_exception()
-        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        err_console.print("aborted")
-        sys.exit(1)
-    except typer.exceptions.TyperException as exc:  # usage errors: unknown option, bad value
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(getattr(exc, "exit_code", 2))
-    except Exception as exc:  # an unexpected failure: one line, the traceback with --verbose
-        if state["verbose"]:
-            err_console.print_exception()
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        err_console.print(
-            f"error: {type(exc).__name__}: {first}", markup=False, highlight=False, soft_wrap=True
-        )
-        sys.exit(1)
+    app()

@@ -8,38 +8,64 @@ import typer
 
 from formline.cli.app import (
     AsOf,
+    Horizon,
     app,
     as_of_or_now,
     console,
     load_settings,
     metrics_table,
     model_dir,
+    one_of,
     open_configured_store,
 )
 from formline.cli.predictions import cache_target
+from formline.matches.model_types import MODEL_TYPES
+
+#: Who starts a run, as ``job_runs`` records it (formline.store.tables.JOB_TRIGGERS).
+TRIGGERS = ("manual", "cron", "api")
+
+
+def model_type_list(value: str) -> tuple[str, ...]:
+    """``--model-types`` as a tuple (DailyConfig checks each before any step runs)."""
+    return tuple(t.strip() for t in value.split(",") if t.strip())
 
 
 @app.command("daily:run")
 def daily_run(
     as_of: AsOf = None,
-    horizon: Annotated[
-        int | None, typer.Option("--horizon", help="Days ahead (default DEFAULT_HORIZON_DAYS).")
-    ] = None,
-    skip_ingest: Annotated[bool, typer.Option("--skip-ingest")] = False,
-    skip_features: Annotated[bool, typer.Option("--skip-features")] = False,
-    skip_train: Annotated[bool, typer.Option("--skip-train")] = False,
-    skip_predictions: Annotated[bool, typer.Option("--skip-predictions")] = False,
+    horizon: Horizon = None,
+    skip_ingest: Annotated[
+        bool, typer.Option("--skip-ingest", help="Do not re-load FORMLINE_INGEST_PATHS.")
+    ] = False,
+    skip_features: Annotated[
+        bool, typer.Option("--skip-features", help="Do not build feature snapshots.")
+    ] = False,
+    skip_train: Annotated[bool, typer.Option("--skip-train", help="Do not train.")] = False,
+    skip_predictions: Annotated[
+        bool,
+        typer.Option("--skip-predictions", help="Do not publish predictions (nor warm the cache)."),
+    ] = False,
     force_train: Annotated[
         bool, typer.Option("--force-train", help="Train even if the champion is recent.")
     ] = False,
     model_types: Annotated[
-        str, typer.Option("--model-types", help="Comma-separated model types to train.")
+        str,
+        typer.Option(
+            "--model-types",
+            metavar="A,B",
+            help=f"Comma-separated model types to train, of: {', '.join(MODEL_TYPES)}.",
+        ),
     ] = "logistic",
     report: Annotated[
         bool, typer.Option("--report", help="Write each champion's HTML report.")
     ] = False,
     triggered_by: Annotated[
-        str, typer.Option("--triggered-by", help="manual, cron or api (for job_runs).")
+        str,
+        typer.Option(
+            "--triggered-by",
+            callback=one_of(TRIGGERS),
+            help=f"Who started the run, for job_runs: {', '.join(TRIGGERS)}.",
+        ),
     ] = "manual",
     skip_cleanup: Annotated[
         bool, typer.Option("--skip-cleanup", help="Keep every prediction snapshot this time.")
@@ -52,7 +78,7 @@ def daily_run(
     settings = load_settings()
     config = DailyConfig(
         as_of=as_of_or_now(as_of),
-        horizon_days=horizon or settings.default_horizon_days,
+        horizon_days=settings.default_horizon_days if horizon is None else horizon,
         ingest_paths=settings.ingest_path_list,
         skip_ingest=skip_ingest,
         skip_features=skip_features,
@@ -60,7 +86,7 @@ def daily_run(
         skip_predictions=skip_predictions,
         force_train=force_train,
         retrain_days=settings.retrain_days,
-        model_types=tuple(t.strip() for t in model_types.split(",") if t.strip()),
+        model_types=model_type_list(model_types),
         triggered_by=triggered_by,
         retention_days=None if skip_cleanup else settings.snapshot_retention_days,
         cache=cache_target(settings),

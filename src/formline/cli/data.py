@@ -64,7 +64,10 @@ def print_ingest_report(result: Any) -> None:
 @app.command("ingest:demo")
 def ingest_demo(
     force: Annotated[bool, typer.Option("--force", help="Reload the demo data.")] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic world.")] = 42,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", min=0, max=2**31 - 1, help="Seed of the synthetic world."),
+    ] = 42,
     now: Annotated[
         str | None, typer.Option("--now", help="The demo's 'now' (default: today, UTC).")
     ] = None,
@@ -138,15 +141,34 @@ def features_build(as_of: AsOf = None) -> None:
 def features_export(
     as_of: Annotated[str, typer.Option("--as-of", help="ISO date or timestamp, UTC.")],
     out: Annotated[Path, typer.Option("--out", help="Output file, .parquet or .csv.")],
+    with_targets: Annotated[
+        bool,
+        typer.Option(
+            "--with-targets",
+            help="Add home_goals, away_goals and outcome where the result was known at --as-of.",
+        ),
+    ] = False,
 ) -> None:
-    """Write one row per match with every feature as of a time to a Parquet or CSV file."""
+    """Write one row per match with its season and every feature as of a time to a Parquet or
+    CSV file (timestamps in UTC with their zone)."""
     from formline.pipeline.features import export_features
+    from formline.pipeline.outputs import check_output
 
     instant = parse_instant(as_of)
+    check_output(out, suffixes=(".parquet", ".csv"))
     store = open_configured_store(load_settings())
     with RichProgress(console) as progress:
-        rows = export_features(store, instant, out, progress=progress)
-    console.print(f"{rows} matches written to {out}")
+        export = export_features(store, instant, out, progress=progress, with_targets=with_targets)
+    if export.empty_features:
+        err_console.print(
+            f"warning: {len(export.empty_features)} features have no value for any match: the "
+            f"stored data cannot feed them (their columns are written empty): "
+            f"{', '.join(export.empty_features)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(f"{export.rows} matches written to {out}")
 
 
 @app.command("db:cleanup")

@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from formline.cli.app import (
+    CALIBRATIONS,
     AsOf,
     ModelType,
+    Seed,
     app,
     as_of_or_now,
     calibration_method,
@@ -19,27 +24,98 @@ from formline.cli.app import (
     load_settings,
     metrics_table,
     model_dir,
+    one_of,
     open_configured_store,
 )
 from formline.timeutil import parse_instant
+
+if TYPE_CHECKING:
+    from formline.store.registry import ModelVersion
+
+REFITS = ("season", "month")
+
+#: The fields of each model in ``model:list --json``, as the registry stores them.
+MODEL_LIST_FIELDS = (
+    "id",
+    "name",
+    "model_type",
+    "version",
+    "status",
+    "status_reason",
+    "competition",
+    "uses_market",
+    "horizon_days",
+    "training_as_of",
+    "window_start",
+    "window_end",
+    "n_train",
+    "n_validation",
+    "feature_version",
+    "metrics",
+    "market_metrics",
+    "train_seconds",
+    "created_at",
+    "deployed_at",
+)
+#: ``model:show --json``: those, and what makes the model reproducible.
+MODEL_SHOW_FIELDS = (
+    *MODEL_LIST_FIELDS,
+    "feature_names",
+    "hyperparameters",
+    "random_state",
+    "artifact_path",
+    "artifact_sha256",
+    "error",
+    "updated_at",
+)
+
+JsonOutput = Annotated[
+    bool, typer.Option("--json", help="Print JSON (fields in the README) instead of a table.")
+]
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):  # UTC, written as the API writes it
+        return value.isoformat().replace("+00:00", "Z")
+    return value
+
+
+def model_json(version: ModelVersion, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The ``fields`` of one registry row, as plain JSON values (timestamps ISO 8601 UTC)."""
+    row = asdict(version)
+    return {name: _json_value(row[name]) for name in fields}
+
+
+def print_json(payload: Any) -> None:
+    """``payload`` as indented JSON on stdout, never wrapped (for scripts and ``jq``)."""
+    typer.echo(json.dumps(payload, indent=2, allow_nan=False))
 
 
 @app.command("model:train")
 def model_train(
     as_of: AsOf = None,
-    lookback: Annotated[int, typer.Option("--lookback", help="Training window in days.")] = 3650,
+    lookback: Annotated[
+        int, typer.Option("--lookback", min=1, max=100_000, help="Training window in days.")
+    ] = 3650,
     model_type: ModelType = "logistic",
     competition: Annotated[
         str | None, typer.Option("--competition", help="Train on one competition code only.")
     ] = None,
-    trials: Annotated[int, typer.Option("--trials", help="Optuna trials (lightgbm).")] = 0,
+    trials: Annotated[
+        int, typer.Option("--trials", min=0, help="Optuna trials (lightgbm only; 0: no search).")
+    ] = 0,
     no_market: Annotated[
         bool, typer.Option("--no-market", help="Leave out every feature derived from odds.")
     ] = False,
     calibration: Annotated[
-        str, typer.Option("--calibration", help="temperature, isotonic or none.")
+        str,
+        typer.Option(
+            "--calibration",
+            callback=one_of(CALIBRATIONS),
+            help=f"How validation probabilities are calibrated: {', '.join(CALIBRATIONS)}.",
+        ),
     ] = "temperature",
-    seed: Annotated[int, typer.Option("--seed", help="Random state.")] = 0,
+    seed: Seed = 0,
 ) -> None:
     """Train a model walk-forward, register it, and deploy it only if it beats the champion."""
     from formline.pipeline.train import TrainConfig, train_model
@@ -77,16 +153,21 @@ def model_train(
 
 
 @app.command("model:list")
-def model_list() -> None:
+def model_list(as_json: JsonOutput = False) -> None:
     """List model versions, newest first."""
     from formline.store.registry import list_model_versions
 
+    versions = list_model_versions(open_configured_store(load_settings()))
+    if as_json:
+        data = [model_json(v, MODEL_LIST_FIELDS) for v in versions]
+        print_json({"count": len(data), "data": data})
+        return
     table = Table(header_style="bold")
     columns = ("id", "name", "v", "scope", "information", "status", "as of", "train", "valid",
                "RPS", "log loss")  # fmt: skip
     for col in columns:
         table.add_column(col)
-    for v in list_model_versions(open_configured_store(load_settings())):
+    for v in versions:
         metrics = v.metrics or {}
         table.add_row(
             str(v.id),
@@ -105,13 +186,17 @@ def model_list() -> None:
 
 
 @app.command("model:show")
-def model_show(model_id: Annotated[int, typer.Argument(help="Model version id.")]) -> None:
+def model_show(
+    model_id: Annotated[int, typer.Argument(help="Model version id.")],
+    as_json: JsonOutput = False,
+) -> None:
     """Show one model version: window, features, hyperparameters, metrics, status."""
-    import json
-
     from formline.store.registry import get_model_version
 
     v = get_model_version(open_configured_store(load_settings()), model_id)
+    if as_json:
+        print_json(model_json(v, MODEL_SHOW_FIELDS))
+        return
     console.print(f"[bold]{v.name} v{v.version}[/] (id {v.id}) {v.status}")
     console.print(
         f"slot {v.domain}/{v.scope}/{v.information}: predicts "
@@ -119,7 +204,7 @@ def model_show(model_id: Annotated[int, typer.Argument(help="Model version id.")
         f"{'prices are observed' if v.information == 'market' else 'results are known'}"
     )
     if v.status_reason:
-        console.print(f"reason: {v.status_reason}")
+        console.print(f"reason: {v.status_reason}", markup=False)
     if v.error:
         console.print(f"error: {v.error}", markup=False)
     console.print(
@@ -127,17 +212,14 @@ def model_show(model_id: Annotated[int, typer.Argument(help="Model version id.")
         f"({v.window_start:%Y-%m-%d} to {v.window_end:%Y-%m-%d}); {v.n_validation} validated"
     )
     console.print(f"feature version {v.feature_version}; {len(v.feature_names)} features")
-    console.print(f"artifact {v.artifact_path} sha256 {v.artifact_sha256}")
-    console.print("hyperparameters " + json.dumps(v.hyperparameters, sort_keys=True))
+    console.print(f"artifact {v.artifact_path} sha256 {v.artifact_sha256}", markup=False)
+    console.print("hyperparameters " + json.dumps(v.hyperparameters, sort_keys=True), markup=False)
     by_lead = (v.metrics or {}).get("by_lead") or {}
     if by_lead:
         console.print(
             metrics_table(
                 "validation by lead (the matches as known N days before kickoff)",
-                [
-                    (f"{lead} ({scores.get('n')} matches)", scores)
-                    for lead, scores in by_lead.items()
-                ],
+                list(by_lead.items()),
             )
         )
     if v.metrics:
@@ -188,7 +270,7 @@ def model_rollback(
 ) -> None:
     """Revoke the current champion of a slot; the champion before it takes over (repeat to walk
     further back)."""
-    from formline.errors import ConfigError
+    from formline.errors import ConfigError, ModelNotFoundError
     from formline.store.promotions import rollback, slot_of
     from formline.store.registry import deployed_models
 
@@ -202,7 +284,8 @@ def model_rollback(
         }
     )
     if not slots:
-        raise ConfigError("no deployed model matches --scope/--information; nothing to roll back")
+        which = "" if scope is None and information is None else " in that slot"
+        raise ModelNotFoundError(f"no model is deployed{which}; nothing to roll back")
     if len(slots) > 1:
         choices = "; ".join(f"--scope {s.scope} --information {s.information}" for s in slots)
         raise ConfigError(f"several slots have a champion: say which ({choices})")
@@ -216,19 +299,29 @@ def model_backtest(
     end: Annotated[str, typer.Option("--end", help="End date, exclusive (UTC).")],
     out: Annotated[Path, typer.Option("--out", help="Output CSV, one row per match.")],
     model_type: ModelType = "logistic",
-    refit: Annotated[str, typer.Option("--refit", help="season or month.")] = "season",
+    refit: Annotated[
+        str,
+        typer.Option(
+            "--refit",
+            callback=one_of(REFITS),
+            help="Refit at each season's first kickoff, or each calendar month.",
+        ),
+    ] = "season",
     no_market: Annotated[
         bool, typer.Option("--no-market", help="Leave out every feature derived from odds.")
     ] = False,
     competition: Annotated[
         str | None, typer.Option("--competition", help="One competition code only.")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random state.")] = 0,
+    seed: Seed = 0,
 ) -> None:
     """Walk-forward backtest over a period, refitting at each season or month boundary."""
     from formline.pipeline.backtest import backtest_metrics, run_backtest, write_backtest
+    from formline.pipeline.outputs import check_output
     from formline.pipeline.train import TrainConfig
 
+    check_output(out, suffixes=(".csv",))
+    first, last = parse_instant(start, "--start"), parse_instant(end, "--end")
     config = TrainConfig(
         model_type=model_type,
         use_market=not no_market,
@@ -238,9 +331,7 @@ def model_backtest(
     )
     store = open_configured_store(load_settings())
     with console.status(f"backtesting {model_type}"):
-        result = run_backtest(
-            store, parse_instant(start, "--start"), parse_instant(end, "--end"), config, refit
-        )
+        result = run_backtest(store, first, last, config, refit)
     write_backtest(result, out)
     metrics = backtest_metrics(result.frame)
     console.print(
@@ -262,7 +353,9 @@ def model_report(
     out: Annotated[Path, typer.Option("--out", help="Output HTML file.")] = Path("report.html"),
 ) -> None:
     """Write a self-contained HTML report of a model's validation."""
+    from formline.pipeline.outputs import check_output
     from formline.pipeline.report import write_report
 
+    check_output(out)
     path = write_report(open_configured_store(load_settings()), model_id, out)
     console.print(f"report written to {path}")

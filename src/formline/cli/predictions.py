@@ -11,6 +11,7 @@ from rich.table import Table
 
 from formline.cli.app import (
     AsOf,
+    Horizon,
     app,
     as_of_or_now,
     console,
@@ -24,9 +25,7 @@ from formline.settings import Settings
 @app.command("predict:run")
 def predict_run(
     as_of: AsOf = None,
-    horizon: Annotated[
-        int | None, typer.Option("--horizon", help="Days ahead (default DEFAULT_HORIZON_DAYS).")
-    ] = None,
+    horizon: Horizon = None,
 ) -> None:
     """Predict every match in (as_of, as_of + horizon] with the champions deployed as of then;
     publish."""
@@ -34,7 +33,7 @@ def predict_run(
 
     settings = load_settings()
     instant = as_of_or_now(as_of)
-    days = horizon or settings.default_horizon_days
+    days = settings.default_horizon_days if horizon is None else horizon
     with console.status("predicting"):
         result = run_predictions(open_configured_store(settings), instant, days)
     for information, n in sorted(result.unpredicted.items()):
@@ -98,17 +97,45 @@ def warm_api_cache(settings: Settings) -> None:
     console.print(f"API cache warmed: {warmed.written} responses ({warmed.present} already there)")
 
 
+def describe_match(match: dict[str, Any]) -> str:
+    """``home v away, competition season, kickoff 2025-11-08 15:00Z (status)`` for messages."""
+    return (
+        f"{match['home_team']} v {match['away_team']}, {match['competition']} {match['season']}, "
+        f"kickoff {match['kickoff_at']:%Y-%m-%d %H:%M}Z ({match['status']})"
+    )
+
+
 @app.command("predict:match")
 def predict_match(match_id: Annotated[int, typer.Argument(help="Match id.")]) -> None:
-    """Print the latest published prediction of one match with its drivers."""
-    from formline.errors import ModelNotFoundError
-    from formline.store.predictions import latest_prediction_for_match
+    """Print which match it is and its latest published prediction with its drivers.
 
-    p = latest_prediction_for_match(open_configured_store(load_settings()), match_id)
+    An unknown match id and a match no snapshot covers are both exit code 3, with messages that
+    tell them apart.
+    """
+    from formline.errors import NotFoundError
+    from formline.store.predictions import latest_prediction_for_match
+    from formline.store.reads import get_match
+    from formline.store.registry import get_model_version
+
+    store = open_configured_store(load_settings())
+    with store.connect("reading the match") as conn:
+        match = get_match(conn, match_id)
+    if match is None:
+        raise NotFoundError(f"match {match_id} does not exist")
+    p = latest_prediction_for_match(store, match_id)
     if p is None:
-        raise ModelNotFoundError(f"match {match_id}: no published prediction covers it")
+        raise NotFoundError(
+            f"match {match_id} ({describe_match(match)}) has no prediction: no published "
+            "snapshot covers it"
+        )
+    model = get_model_version(store, int(p["model_version_id"]))
+    console.print(f"match {match_id}: {describe_match(match)}", markup=False, highlight=False)
+    source = "the published snapshot" if p["published"] else "an earlier snapshot, not the current"
     console.print(
-        f"match {match_id} (snapshot {p['snapshot_id']}, as of {p['as_of']:%Y-%m-%d %H:%M}Z)"
+        f"prediction of {model.label} from {source} ({p['snapshot_id']}), as of "
+        f"{p['as_of']:%Y-%m-%d %H:%M}Z",
+        markup=False,
+        highlight=False,
     )
     table = Table(header_style="bold")
     for col in ("", "home", "draw", "away", "over 2.5"):

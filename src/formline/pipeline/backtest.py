@@ -15,12 +15,14 @@ from formline.core.splits import walk_forward_splits
 from formline.errors import ConfigError, DataError
 from formline.matches.models.validation import fit_calibrated
 from formline.pipeline.dataset import MatchFrame, load_match_frame
+from formline.pipeline.outputs import check_output, csv_timestamps, write_atomically
 from formline.pipeline.train import TrainConfig, build_prototype
 from formline.store.db import Store
 
 BACKTEST_COLUMNS = [
     "match_id",
     "competition",
+    "season",
     "kickoff_at",
     "home_team",
     "away_team",
@@ -120,16 +122,19 @@ def run_backtest(
 
 
 def write_backtest(result: BacktestResult, out: Path) -> None:
-    """Write the backtest's required columns to ``out`` (CSV) atomically."""
-    if out.suffix.lower() != ".csv":
-        raise ConfigError(f"--out {out}: the backtest writes a .csv file")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    frame = result.frame[BACKTEST_COLUMNS].copy()
+    """Write the backtest's required columns to ``out`` (CSV) atomically; ``kickoff_at`` as
+    ISO 8601 with its UTC offset.
+
+    Raises
+    ------
+    ConfigError
+        If ``out`` is not a ``.csv`` file or cannot be written.
+    """
+    check_output(out, suffixes=(".csv",))
+    frame = csv_timestamps(result.frame[BACKTEST_COLUMNS], ["kickoff_at"])
     frame["home_goals"] = frame["home_goals"].astype("Int64")
     frame["away_goals"] = frame["away_goals"].astype("Int64")
-    frame.to_csv(tmp, index=False, float_format="%.10f")
-    tmp.replace(out)
+    write_atomically(out, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.10f"))
 
 
 def backtest_metrics(frame: pd.DataFrame) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from formline.errors import CacheError
+from formline.errors import CacheError, ConfigError
+from formline.matches.model_types import check_model_options
 from formline.pipeline.warm import CacheTarget
 from formline.store import promotions
 from formline.store.db import Store
@@ -44,6 +45,15 @@ class DailyConfig:
     retention_days: int | None = None
     #: The API's Redis, warmed after a publish (None: the step is skipped).
     cache: CacheTarget | None = None
+
+    def __post_init__(self) -> None:
+        # Checked before any step runs: a mistyped type must not wait for the others to train.
+        if not self.model_types:
+            raise ConfigError("--model-types: name at least one model type")
+        for model_type in self.model_types:
+            check_model_options(model_type, use_market=self.use_market, option="--model-types")
+        if self.horizon_days < 1:
+            raise ConfigError(f"--horizon: {self.horizon_days} is below 1")
 
 
 @dataclass

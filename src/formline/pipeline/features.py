@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from formline.engine import InputQuery, compute_session, load_inputs, translate_duckdb_errors
-from formline.errors import ConfigError
+from formline.engine import (
+    InputQuery,
+    compute_session,
+    fetch_arrow,
+    load_inputs,
+    translate_duckdb_errors,
+)
 from formline.matches.features import (
     MATCH_INPUT_COLUMNS,
     ODDS_INPUT_COLUMNS,
@@ -19,6 +24,7 @@ from formline.matches.features import (
     match_feature_set,
 )
 from formline.matches.features.build import EXCLUDED_BOOKMAKERS
+from formline.pipeline.outputs import check_output, csv_timestamps, utc_timestamps, write_atomically
 from formline.pipeline.progress import NoProgress, Progress
 from formline.store.db import Store
 from formline.store.features import save_feature_snapshots
@@ -45,16 +51,25 @@ MATCH_FEATURE_INPUTS = {
 _EXPORT_COLUMNS = {
     "match_id": "int",
     "competition": "text",
+    "season": "text",
     "kickoff_at": "timestamp",
     "home_team": "text",
     "away_team": "text",
+    "home_goals": "int",
+    "away_goals": "int",
+    "result_observed_at": "timestamp",
 }
 _EXPORT_QUERY = InputQuery(
-    "SELECT m.id AS match_id, c.code AS competition, m.kickoff_at, h.name AS home_team, "
-    "a.name AS away_team FROM matches m JOIN competitions c ON c.id = m.competition_id "
+    "SELECT m.id AS match_id, c.code AS competition, m.season, m.kickoff_at, "
+    "h.name AS home_team, a.name AS away_team, m.home_goals, m.away_goals, "
+    "m.observed_at AS result_observed_at "
+    "FROM matches m JOIN competitions c ON c.id = m.competition_id "
     "JOIN teams h ON h.id = m.home_team_id JOIN teams a ON a.id = m.away_team_id",
     _EXPORT_COLUMNS,
 )
+#: The columns naming each exported match, in order; the targets follow with ``--with-targets``.
+EXPORT_ID_COLUMNS = ["match_id", "competition", "season", "kickoff_at", "home_team", "away_team"]
+EXPORT_TARGET_COLUMNS = ["home_goals", "away_goals", "outcome"]
 
 
 @dataclass
@@ -121,30 +136,73 @@ def build_features(
     return build
 
 
+@dataclass(frozen=True)
+class FeatureExport:
+    """What :func:`export_features` wrote."""
+
+    path: Path
+    rows: int
+    #: Features with no value for any exported match: the stored data cannot feed them (for
+    #: example xG when no source fills it). Their columns are written all empty.
+    empty_features: list[str]
+
+
 def export_features(
     store: Store,
     as_of: datetime,
     out: Path,
     params: FeatureParams | None = None,
     progress: Progress | None = None,
-) -> int:
-    """Write one row per match with its names and every feature as of ``as_of`` to ``out``
-    (``.parquet`` or ``.csv``). Returns the number of rows written.
-    """
-    suffix = out.suffix.lower()
-    if suffix not in (".parquet", ".csv"):
-        raise ConfigError(f"--out {out}: use a .parquet or .csv file")
-    from formline.engine import fetch_arrow
+    with_targets: bool = False,
+) -> FeatureExport:
+    """Write one row per match with its names, season and every feature as of ``as_of`` to
+    ``out`` (``.parquet`` or ``.csv``), atomically.
 
+    Timestamps are UTC with their zone: timezone-aware in Parquet, ISO 8601 with ``+00:00`` in
+    CSV. With ``with_targets``, ``home_goals``, ``away_goals`` and ``outcome`` (``home``,
+    ``draw``, ``away``) follow the names for the matches whose result was observed before
+    ``as_of``, and are empty for the others: a result known only later is never exported.
+
+    Every feature of the feature set is a column, also one the stored data cannot feed (all
+    empty): files keep the feature set's columns whatever the store holds. Such features are
+    listed in :attr:`FeatureExport.empty_features`.
+
+    Raises
+    ------
+    ConfigError
+        If ``out`` is not a ``.parquet`` or ``.csv`` file, or cannot be written.
+    """
+    suffix = check_output(out, suffixes=(".parquet", ".csv")).suffix.lower()
     build = compute_features(store, as_of, params, progress)
     names = fetch_arrow(store, _EXPORT_QUERY).to_pandas()
-    frame = names.merge(build.frame.drop(columns=["cutoff_at"]), on="match_id", how="inner")
+    columns = list(EXPORT_ID_COLUMNS)
+    if with_targets:
+        names = known_results(names, as_of)
+        columns += EXPORT_TARGET_COLUMNS
+    frame = names[columns].merge(build.frame.drop(columns=["cutoff_at"]), on="match_id")
     frame = frame.sort_values(["kickoff_at", "match_id"], kind="stable").reset_index(drop=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
+    empty = [n for n in build.feature_names if n in frame and frame[n].isna().all()]
+    stamps = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
     if suffix == ".parquet":
-        frame.to_parquet(tmp, index=False)
+        aware = utc_timestamps(frame, stamps)
+        write_atomically(out, lambda tmp: aware.to_parquet(tmp, index=False))
     else:
-        frame.to_csv(tmp, index=False)
-    tmp.replace(out)  # never leave a half-written export behind
-    return len(frame)
+        text = csv_timestamps(frame, stamps)
+        write_atomically(out, lambda tmp: text.to_csv(tmp, index=False))
+    return FeatureExport(out, len(frame), empty)
+
+
+def known_results(matches: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
+    """``matches`` with ``home_goals``, ``away_goals`` and ``outcome`` kept only where the result
+    was observed strictly before ``as_of`` (the point-in-time rule), else empty."""
+    out = matches.copy()
+    known = out["result_observed_at"].notna() & (out["result_observed_at"] < as_of)
+    known &= out["home_goals"].notna() & out["away_goals"].notna()
+    home = out["home_goals"].where(known).astype("Int64")
+    away = out["away_goals"].where(known).astype("Int64")
+    outcome = pd.Series(pd.NA, index=out.index, dtype="string")
+    outcome[known & (home > away)] = "home"
+    outcome[known & (home == away)] = "draw"
+    outcome[known & (home < away)] = "away"
+    out["home_goals"], out["away_goals"], out["outcome"] = home, away, outcome
+    return out

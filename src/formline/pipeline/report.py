@@ -10,8 +10,6 @@ rule bet at opening prices. Every number is computed on out-of-fold predictions.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from formline.core.metrics import evaluate, per_match_log_loss, per_match_rps
 from formline.errors import DataError, ModelNotFoundError
 from formline.matches.models import outcome_codes
 from formline.pipeline.charts import bar_chart_svg, reliability_bins, reliability_svg
+from formline.pipeline.outputs import check_output, write_atomically
 from formline.store import registry
 from formline.store.artifacts import load_bundle
 from formline.store.db import Store
@@ -84,13 +83,18 @@ def write_report(store: Store, model_id: int, out: Path) -> Path:
 
     Raises
     ------
+    UnknownModelError
+        If there is no such version (a :class:`~formline.errors.ModelNotFoundError`).
     ModelNotFoundError
-        If there is no such version, it has no artifact (training or failed), or the file is gone.
+        If it has no artifact (training or failed), or the file is gone.
+    ConfigError
+        If ``out`` cannot be written (checked before any work).
     SchemaMismatchError
         If the bundle's checksum or feature version does not match the registry.
     DataError
         If the bundle holds no usable validation frame (retrain the model).
     """
+    check_output(Path(out))
     version = registry.get_model_version(store, model_id)
     if not version.artifact_path or not version.artifact_sha256:
         raise ModelNotFoundError(
@@ -104,7 +108,7 @@ def write_report(store: Store, model_id: int, out: Path) -> Path:
     )
     frame = validation_frame(bundle, version)
     html = render_report(build_context(store, version, bundle, frame))
-    return _write_atomic(Path(out), html)
+    return write_atomically(Path(out), lambda tmp: tmp.write_text(html, encoding="utf-8"))
 
 
 def validation_frame(bundle: dict[str, Any], version: registry.ModelVersion) -> pd.DataFrame:
@@ -421,20 +425,3 @@ def render_report(context: dict[str, Any]) -> str:
     )
     env.filters["fmt"] = _fmt
     return env.get_template("report.html.j2").render(**context).lstrip()
-
-
-def _write_atomic(out: Path, text: str) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        tmp.chmod(0o644)  # mkstemp makes it private; reports are meant to be shared
-        tmp.replace(out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return out

@@ -21,8 +21,9 @@ from formline.core.calibration import CalibrationMethod
 from formline.core.comparison import paired_bootstrap
 from formline.core.metrics import evaluate, evaluate_binary, per_match_log_loss
 from formline.core.splits import walk_forward_splits
-from formline.errors import DataError
+from formline.errors import ConfigError, DataError
 from formline.matches.information import information_states, model_information, serves
+from formline.matches.model_types import check_model_options
 from formline.matches.models import make_model, outcome_codes, over_labels
 from formline.matches.models.validation import (
     WalkForwardResult,
@@ -73,6 +74,18 @@ class TrainConfig:
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     #: Leads (days before kickoff) at which validation also scores the validated matches.
     validation_leads: tuple[float, ...] = VALIDATION_LEADS
+
+    def __post_init__(self) -> None:
+        check_model_options(self.model_type, use_market=self.use_market, trials=self.trials)
+        for name, value, least in (
+            ("--lookback", self.lookback_days, 0),
+            ("--seed", self.random_state, 0),
+            ("horizon_days", self.horizon_days, 1),
+            ("n_splits", self.n_splits, 2),
+            ("gap_days", self.gap_days, 0),
+        ):
+            if value < least:
+                raise ConfigError(f"{name}: {value} is below {least}")
 
 
 @dataclass

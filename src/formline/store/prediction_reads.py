@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, sele
 
 from formline.store.reads import MATCH_COLUMNS, away_team, home_team, with_match_joins
 from formline.store.tables import (
+    AGGREGATE_BOOKMAKERS,
     competitions,
     matches,
     odds,
@@ -324,6 +325,9 @@ def latest_odds_for_snapshot(
     """The latest 1X2 price per (match, bookmaker, selection) observed at or before ``as_of``,
     for the matches of one snapshot that kick off after ``as_of``.
 
+    Only books one can bet at: summaries across books (the best and the average price, see
+    :data:`~formline.store.tables.AGGREGATE_BOOKMAKERS`) are left out.
+
     Keys: ``match_id``, ``bookmaker``, ``selection`` (home, draw, away), ``kind`` (opening or
     closing), ``price``, ``observed_at``.
     """
@@ -353,6 +357,7 @@ def latest_odds_for_snapshot(
         .join(matches, matches.c.id == odds.c.match_id)
         .where(
             (odds.c.market == "1x2")
+            & odds.c.bookmaker.not_in(AGGREGATE_BOOKMAKERS)
             & odds.c.selection.in_(OUTCOMES)
             & (odds.c.observed_at <= as_of)
             & (matches.c.kickoff_at > as_of)

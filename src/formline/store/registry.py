@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, RowMapping, func, select, text
 
-from formline.errors import DataError, ModelNotFoundError
+from formline.errors import DataError, UnknownModelError
 from formline.store.db import Store
 from formline.store.tables import ALL_SCOPE, model_versions
 from formline.store.types import utcnow
@@ -116,7 +116,7 @@ def fetch_model(conn: Connection, version_id: int, *, for_update: bool = False) 
 
     Raises
     ------
-    ModelNotFoundError
+    UnknownModelError
         If there is no such version.
     """
     query = select(model_versions).where(model_versions.c.id == version_id)
@@ -124,7 +124,7 @@ def fetch_model(conn: Connection, version_id: int, *, for_update: bool = False) 
         query = query.with_for_update()
     row = conn.execute(query).mappings().first()
     if row is None:
-        raise ModelNotFoundError(f"model version {version_id} does not exist")
+        raise UnknownModelError(f"model version {version_id} does not exist")
     return model_from_row(row)
 
 
@@ -240,7 +240,7 @@ def complete_model_version(
 
     Raises
     ------
-    ModelNotFoundError
+    UnknownModelError
         If there is no such version.
     DataError
         If the run is not ``training``.
@@ -276,7 +276,7 @@ def fail_model_version(store: Store, version_id: int, error: str) -> None:
 
     Raises
     ------
-    ModelNotFoundError
+    UnknownModelError
         If there is no such version.
     DataError
         If the run is not ``training``.
@@ -300,8 +300,8 @@ def get_model_version(store: Store, version_id: int) -> ModelVersion:
 
     Raises
     ------
-    ModelNotFoundError
-        ``"model version {id} does not exist"``.
+    UnknownModelError
+        ``"model version {id} does not exist"`` (exit code 3).
     """
     with store.connect("reading the model registry") as conn:
         return fetch_model(conn, version_id)

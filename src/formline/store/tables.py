@@ -121,6 +121,12 @@ matches = Table(
     Index("ix_matches_observed_at", "observed_at"),
 )
 
+#: ``odds.bookmaker`` values that summarise many books rather than name one: football-data's
+#: best price (``Max``, ``BbMx``) and average price (``Avg``, ``BbAv``). No one can bet at them
+#: (the best price of each outcome comes from different books, above any one book's line), so a
+#: value bet is never priced with them.
+AGGREGATE_BOOKMAKERS = ("market_max", "market_avg")
+
 odds = Table(
     "odds",
     metadata,

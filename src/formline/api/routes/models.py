@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from formline.api.deps import Context, ModelId
 from formline.api.schemas import ErrorPublic, ModelDetailPublic, ModelPublic, ModelsPublic
 from formline.api.serving import cached_read
-from formline.errors import ModelNotFoundError
+from formline.errors import UnknownModelError
 from formline.store.db import Store
 from formline.store.reads import get_model, list_models
 from formline.store.tables import MODEL_STATUSES
@@ -33,13 +33,13 @@ def build_model(store: Store, model_id: int) -> ModelDetailPublic:
 
     Raises
     ------
-    ModelNotFoundError
+    UnknownModelError
         If it does not exist.
     """
     with store.connect("reading the model registry") as conn:
         row = get_model(conn, model_id)
     if row is None:
-        raise ModelNotFoundError(f"model version {model_id} does not exist")
+        raise UnknownModelError(f"model version {model_id} does not exist")
     return ModelDetailPublic(**row)
 
 

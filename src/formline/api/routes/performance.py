@@ -19,7 +19,7 @@ from formline.api.schemas import (
 )
 from formline.api.scoring import outcome, score
 from formline.api.serving import cached_read
-from formline.errors import ModelNotFoundError
+from formline.errors import UnknownModelError
 from formline.store.db import Store
 from formline.store.prediction_reads import LEAD_BUCKETS, settled_predictions
 from formline.store.reads import Pointer, competition_filter, get_model
@@ -68,7 +68,7 @@ def build_performance(
 
     Raises
     ------
-    ModelNotFoundError
+    UnknownModelError
         If ``model_id`` names no model version.
     NotFoundError
         If ``competition`` names no competition.
@@ -77,7 +77,7 @@ def build_performance(
     with store.connect("reading performance") as conn:
         competition_filter(conn, competition)
         if model_id is not None and get_model(conn, model_id) is None:
-            raise ModelNotFoundError(f"model version {model_id} does not exist")
+            raise UnknownModelError(f"model version {model_id} does not exist")
         rows = settled_predictions(conn, model_id, settled_from=since, as_of=as_of)
         led = settled_predictions(conn, model_id, settled_from=since, as_of=as_of, by_lead=True)
     if competition is not None:

@@ -70,7 +70,8 @@ def build_value_bets(
     limit: int,
 ) -> ValueBetsPublic:
     """Value bets of the current snapshot on matches kicking off after ``as_of``, priced with the
-    latest 1X2 odds of each bookmaker observed at or before ``as_of``.
+    latest 1X2 odds of each bookmaker observed at or before ``as_of``: real books only, never
+    ``market_max`` (the best price across books, which no one book offers) or ``market_avg``.
 
     Raises
     ------
@@ -119,7 +120,9 @@ async def value_bets_list(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Bets at most.")] = 100,
 ) -> Response:
     """For each upcoming match of the current snapshot, bookmaker and outcome: the latest 1X2
-    price observed before ``as_of``, kept when ``probability * price - 1 >= min_edge``."""
+    price observed before ``as_of``, kept when ``probability * price - 1 >= min_edge``. Each
+    price is a real bookmaker's (named in ``bookmaker``); the best and the average price across
+    books are never offered, since no one can bet at them."""
     instant = utc_instant(as_of)
     params = {"min_edge": min_edge, "competition": competition, "as_of": instant, "limit": limit}
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from formline.errors import ConfigError
+from formline.matches.model_types import MODEL_TYPES, check_model_options
 
-MODEL_TYPES = ("logistic", "goals", "lightgbm", "dixon-coles", "elo", "market", "ensemble")
+__all__ = ["MODEL_TYPES", "make_model"]
 
 
 def make_model(
@@ -19,6 +19,7 @@ def make_model(
     ConfigError
         For an unknown type, or ``market`` with ``use_market=False``.
     """
+    check_model_options(model_type, use_market=use_market)
     if model_type == "logistic":
         from formline.matches.models.feature_models import LogisticMatchModel
 
@@ -40,8 +41,6 @@ def make_model(
 
         return EloMatchModel(**params)
     if model_type == "market":
-        if not use_market:
-            raise ConfigError("--model-type market needs odds; it cannot run with --no-market")
         from formline.matches.models.references import MarketMatchModel
 
         return MarketMatchModel()
@@ -49,4 +48,4 @@ def make_model(
         from formline.matches.models.ensemble import EnsembleMatchModel
 
         return EnsembleMatchModel(use_market=use_market, random_state=random_state, **params)
-    raise ConfigError(f"--model-type: unknown '{model_type}'; choose from {', '.join(MODEL_TYPES)}")
+    raise AssertionError(f"MODEL_TYPES lists {model_type!r}, which make_model cannot build")
