@@ -78,3 +78,118 @@ def test_malformed_bundles_are_refused(
 def test_unsafe_names_are_refused(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="file name"):
         save_bundle(tmp_path, "../escape", 1, _bundle())
+
+
+def test_bundles_are_read_only_once_written(tmp_path: Path) -> None:
+    path, _ = save_bundle(tmp_path, "logistic", 1, _bundle())
+    assert path.stat().st_mode & 0o777 == 0o444
+
+
+def test_the_returned_checksum_is_of_the_bytes_written(tmp_path: Path) -> None:
+    path, sha = save_bundle(tmp_path, "logistic", 1, _bundle())
+    assert sha == file_sha256(path)
+    # A copy written again from the same bundle hashes the same: the checksum is of content.
+    again, second = save_bundle(tmp_path / "again", "logistic", 1, _bundle())
+    assert second == sha == file_sha256(again)
+
+
+def test_a_fifo_in_place_of_the_bundle_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "logistic-v1.joblib"
+    os.mkfifo(fifo)
+    with pytest.raises(ModelNotFoundError, match="not a regular file"):
+        load_bundle(fifo, expected_sha256="0" * 64, expected_feature_version="abc123")
+
+
+class _Payload:
+    """Unpickling this creates the marker file: the stand-in for a malicious bundle."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (str(self.marker), "w"))
+
+
+def _evil_and_good(tmp_path: Path) -> tuple[Path, str, Path, Path, Path]:
+    import joblib
+
+    path, sha = save_bundle(tmp_path / "models", "logistic", 1, _bundle())
+    good = tmp_path / "good.joblib"
+    good.write_bytes(path.read_bytes())
+    marker = tmp_path / "payload-ran"
+    evil = tmp_path / "evil.joblib"
+    joblib.dump(_Payload(marker), evil)
+    return path, sha, good, evil, marker
+
+
+def test_a_file_swapped_right_after_its_checksum_is_never_unpickled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attacker's best moment, made certain: the file is swapped for a malicious pickle the
+    instant its checksum has been computed. What is unpickled must be what was hashed."""
+    import hashlib
+
+    import formline.store.artifacts as artifacts
+
+    path, sha, _, evil, marker = _evil_and_good(tmp_path)
+    sha256 = hashlib.sha256
+
+    class SwapAfterDigest:
+        def __init__(self, *args: Any) -> None:
+            self._digest = sha256(*args)
+
+        def update(self, data: bytes) -> None:
+            self._digest.update(data)
+
+        def hexdigest(self) -> str:
+            evil.replace(path)  # the checksum is taken; now the swap
+            return self._digest.hexdigest()
+
+    monkeypatch.setattr(artifacts.hashlib, "sha256", SwapAfterDigest)
+    bundle = load_bundle(path, expected_sha256=sha, expected_feature_version="abc123")
+    assert bundle == _bundle()
+    assert not marker.exists(), "the payload ran"
+
+
+_SWAPPER = """
+import os, sys, time
+evil, good, path, staging, seconds = sys.argv[1:]
+end = time.monotonic() + float(seconds)
+while time.monotonic() < end:
+    for source in (evil, good):
+        os.link(source, staging)
+        os.replace(staging, path)
+"""
+
+
+def test_a_file_swapped_during_loads_never_runs_its_payload(tmp_path: Path) -> None:
+    """The probe of issue 10 §1, bounded (about 3 s, one local file): another process swaps a
+    malicious pickle in and the good bundle back as fast as it can while this one loads. Every
+    load returns the good bundle or refuses the file; the payload never runs.
+    benchmarks/bundle_swap_race.py runs it longer, beside a hash-then-reopen loader."""
+    import subprocess
+    import sys
+    import time
+
+    path, sha, good, evil, marker = _evil_and_good(tmp_path)
+    args = [str(evil), str(good), str(path), str(path.parent / "staging"), "5"]
+    swapper = subprocess.Popen([sys.executable, "-c", _SWAPPER, *args])
+    outcomes = {"loaded": 0, "refused": 0}
+    try:
+        time.sleep(0.2)
+        deadline = time.monotonic() + 2.5
+        while time.monotonic() < deadline:
+            try:
+                bundle = load_bundle(path, expected_sha256=sha, expected_feature_version="abc123")
+            except SchemaMismatchError:
+                outcomes["refused"] += 1
+            else:
+                assert bundle == _bundle()
+                outcomes["loaded"] += 1
+    finally:
+        swapper.kill()
+        swapper.wait(timeout=10)
+    assert not marker.exists(), f"the payload ran ({outcomes})"
+    assert outcomes["loaded"] > 0 and outcomes["refused"] > 0, outcomes
