@@ -171,16 +171,43 @@ def normalise_database_url(url: str) -> str:
     Raises
     ------
     ConfigError
-        If the URL names a database formline does not support.
+        If the URL names a database formline does not support, or is malformed (the message
+        never repeats the URL: it may hold a password).
     """
     if url.startswith(("postgres://", "postgresql://")):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    if url.startswith(("postgresql+psycopg://", "sqlite://", "sqlite+pysqlite://")):
-        return url
-    scheme = url.split("://", 1)[0] if "://" in url else url
-    raise ConfigError(
-        f"DATABASE_URL: unsupported database '{scheme}'; use sqlite:///PATH or postgresql://..."
-    )
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    elif not url.startswith(("postgresql+psycopg://", "sqlite://", "sqlite+pysqlite://")):
+        scheme = url.split("://", 1)[0] if "://" in url else url
+        raise ConfigError(
+            f"DATABASE_URL: unsupported database '{scheme}'; use sqlite:///PATH or postgresql://..."
+        )
+    _check_well_formed(url)
+    return url
+
+
+_URL_SHAPE = "postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+
+
+def _check_well_formed(url: str) -> None:
+    """Raise ConfigError when ``url`` cannot be what it means to be, naming no part of it."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if url.startswith("postgresql"):
+        authority = url.split("://", 1)[1].split("?", 1)[0]
+        if authority.count("@") > 1:
+            # An unencoded '@' in the password: the driver would take the rest for the host.
+            raise ConfigError(
+                "DATABASE_URL is malformed: it has more than one '@' (write an '@' in the "
+                f"user or password as %40); expected {_URL_SHAPE}"
+            )
+    try:
+        _ = make_url(url).port  # some versions convert the port only when asked
+    except (ArgumentError, ValueError, TypeError):
+        raise ConfigError(
+            f"DATABASE_URL is malformed (a port that is not a number, an unclosed '[' ...); "
+            f"expected {_URL_SHAPE} or sqlite:///PATH"
+        ) from None
 
 
 def redact_url(url: str) -> str:

@@ -94,9 +94,18 @@ def load_settings() -> Settings:
 
 
 def open_configured_store(settings: Settings, migrate: bool = True) -> Any:
+    """The configured store, created (SQLite) or migrated if need be: for commands that write."""
     from formline.store.db import open_store
 
     return open_store(settings.resolved_database_url, migrate=migrate)
+
+
+def open_existing_store(settings: Settings, migrate: bool = True) -> Any:
+    """The configured store for a command that only reads: never creates one (exit 2 when
+    there is none where the settings point)."""
+    from formline.store.db import open_store
+
+    return open_store(settings.resolved_database_url, migrate=migrate, create=False)
 
 
 def calibration_method(value: str) -> CalibrationMethod:

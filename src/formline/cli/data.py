@@ -18,6 +18,7 @@ from formline.cli.app import (
     err_console,
     load_settings,
     open_configured_store,
+    open_existing_store,
 )
 from formline.errors import ConfigError, FormlineError
 from formline.timeutil import parse_instant
@@ -27,7 +28,7 @@ from formline.timeutil import parse_instant
 def db_check() -> None:
     """Check that the store is reachable and its schema is current."""
     settings = load_settings()
-    store = open_configured_store(settings, migrate=False)
+    store = open_existing_store(settings, migrate=False)
     current = store.current_revision()
     head = store.head_revision()
     console.print(f"store: {store.display_url} ({store.dialect})")
@@ -140,10 +141,11 @@ def features_export(
     out: Annotated[Path, typer.Option("--out", help="Output file, .parquet or .csv.")],
 ) -> None:
     """Write one row per match with every feature as of a time to a Parquet or CSV file."""
-    from formline.pipeline.features import export_features
+    from formline.pipeline.features import check_export_path, export_features
 
     instant = parse_instant(as_of)
-    store = open_configured_store(load_settings())
+    check_export_path(out)  # bad usage first, before looking for the store
+    store = open_existing_store(load_settings())
     with RichProgress(console) as progress:
         rows = export_features(store, instant, out, progress=progress)
     console.print(f"{rows} matches written to {out}")
@@ -172,7 +174,7 @@ def db_cleanup(
     settings = load_settings()
     keep = days or settings.snapshot_retention_days
     cutoff = datetime.now(UTC) - timedelta(days=keep)
-    result = prune_snapshots(open_configured_store(settings), cutoff=cutoff, dry_run=dry_run)
+    result = prune_snapshots(open_existing_store(settings), cutoff=cutoff, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
     console.print(
         f"{verb} {result.snapshots_deleted} snapshots ({result.predictions_deleted} predictions) "

@@ -20,6 +20,7 @@ from formline.cli.app import (
     metrics_table,
     model_dir,
     open_configured_store,
+    open_existing_store,
 )
 from formline.timeutil import parse_instant
 
@@ -84,7 +85,7 @@ def model_list() -> None:
     table = Table(header_style="bold")
     for col in ("id", "name", "v", "status", "as of", "train", "valid", "RPS", "log loss"):
         table.add_column(col)
-    for v in list_model_versions(open_configured_store(load_settings())):
+    for v in list_model_versions(open_existing_store(load_settings())):
         metrics = v.metrics or {}
         table.add_row(
             str(v.id),
@@ -107,7 +108,7 @@ def model_show(model_id: Annotated[int, typer.Argument(help="Model version id.")
 
     from formline.store.registry import get_model_version
 
-    v = get_model_version(open_configured_store(load_settings()), model_id)
+    v = get_model_version(open_existing_store(load_settings()), model_id)
     console.print(f"[bold]{v.name} v{v.version}[/] (id {v.id}) {v.status}")
     if v.status_reason:
         console.print(f"reason: {v.status_reason}")
@@ -142,7 +143,7 @@ def model_promote(
     """Deploy a model version by hand (the ledger records it)."""
     from formline.store.promotions import deploy
 
-    v = deploy(open_configured_store(load_settings()), model_id, reason=reason)
+    v = deploy(open_existing_store(load_settings()), model_id, reason=reason)
     console.print(f"deployed {v.name} v{v.version} (id {v.id})")
 
 
@@ -153,7 +154,7 @@ def model_rollback(
     """Re-deploy the model that was deployed before the current one."""
     from formline.store.promotions import rollback
 
-    v = rollback(open_configured_store(load_settings()), reason=reason)
+    v = rollback(open_existing_store(load_settings()), reason=reason)
     console.print(f"rolled back to {v.name} v{v.version} (id {v.id})")
 
 
@@ -183,7 +184,7 @@ def model_backtest(
         random_state=seed,
         lookback_days=0,
     )
-    store = open_configured_store(load_settings())
+    store = open_existing_store(load_settings())
     with console.status(f"backtesting {model_type}"):
         result = run_backtest(
             store, parse_instant(start, "--start"), parse_instant(end, "--end"), config, refit
@@ -211,5 +212,5 @@ def model_report(
     """Write a self-contained HTML report of a model's validation."""
     from formline.pipeline.report import write_report
 
-    path = write_report(open_configured_store(load_settings()), model_id, out)
+    path = write_report(open_existing_store(load_settings()), model_id, out)
     console.print(f"report written to {path}")

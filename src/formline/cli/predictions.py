@@ -15,7 +15,7 @@ from formline.cli.app import (
     console,
     err_console,
     load_settings,
-    open_configured_store,
+    open_existing_store,
 )
 from formline.settings import Settings
 
@@ -34,7 +34,7 @@ def predict_run(
     instant = as_of_or_now(as_of)
     days = horizon or settings.default_horizon_days
     with console.status("predicting"):
-        result = run_predictions(open_configured_store(settings), instant, days)
+        result = run_predictions(open_existing_store(settings), instant, days)
     if result.snapshot_id is None:
         console.print(f"no matches to predict in ({instant:%Y-%m-%d %H:%M}, +{days} days]")
         return
@@ -67,7 +67,7 @@ def warm_api_cache(settings: Settings) -> None:
     if target is None:
         return
     try:
-        warmed = warm_api_cache(open_configured_store(settings), target)
+        warmed = warm_api_cache(open_existing_store(settings), target)
     except CacheError as exc:
         err_console.print(f"warning: API cache not warmed: {exc}", markup=False, highlight=False)
         return
@@ -80,7 +80,7 @@ def predict_match(match_id: Annotated[int, typer.Argument(help="Match id.")]) ->
     from formline.errors import ModelNotFoundError
     from formline.store.predictions import latest_prediction_for_match
 
-    p = latest_prediction_for_match(open_configured_store(load_settings()), match_id)
+    p = latest_prediction_for_match(open_existing_store(load_settings()), match_id)
     if p is None:
         raise ModelNotFoundError(f"match {match_id}: no published prediction covers it")
     console.print(

@@ -121,6 +121,20 @@ def build_features(
     return build
 
 
+def check_export_path(out: Path) -> str:
+    """The suffix of an export file (``.parquet`` or ``.csv``).
+
+    Raises
+    ------
+    ConfigError
+        For any other suffix.
+    """
+    suffix = out.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        raise ConfigError(f"--out {out}: use a .parquet or .csv file")
+    return suffix
+
+
 def export_features(
     store: Store,
     as_of: datetime,
@@ -131,9 +145,7 @@ def export_features(
     """Write one row per match with its names and every feature as of ``as_of`` to ``out``
     (``.parquet`` or ``.csv``). Returns the number of rows written.
     """
-    suffix = out.suffix.lower()
-    if suffix not in (".parquet", ".csv"):
-        raise ConfigError(f"--out {out}: use a .parquet or .csv file")
+    suffix = check_export_path(out)
     from formline.engine import fetch_arrow
 
     build = compute_features(store, as_of, params, progress)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from formline.errors import StoreError
+from formline.errors import StoreError, StoreNotFoundError
 from formline.settings import normalise_database_url, redact_url
 
 if TYPE_CHECKING:
@@ -135,13 +135,19 @@ def _alembic_config() -> Config:
     return config
 
 
-def create_store_engine(url: str) -> Engine:
-    """An engine for ``url`` with formline's connection settings (SQLite pragmas, pooling)."""
+def create_store_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for ``url`` with formline's connection settings (SQLite pragmas, pooling).
+
+    With ``create`` false, a SQLite file that does not exist is a :class:`StoreNotFoundError`
+    instead of a new empty store (and its folder is not created).
+    """
     url = normalise_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
+            if not create:
+                _require_sqlite_store(Path(database))
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -149,15 +155,54 @@ def create_store_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
+def _require_sqlite_store(path: Path) -> None:
+    """Raise StoreNotFoundError unless ``path`` is a SQLite file with formline's schema table.
+
+    Looked at read-only, so that a wrong file is left exactly as it was.
+    """
+    import sqlite3
+
+    if not path.is_file():
+        raise StoreNotFoundError(
+            f"no store at {path}: check FORMLINE_HOME or DATABASE_URL, or create one with "
+            "`formline ingest:demo` or `formline ingest:football-data`"
+        )
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (VERSION_TABLE,)
+            ).fetchone()
+    except sqlite3.DatabaseError:
+        found = None
+    if found is None:
+        raise StoreNotFoundError(
+            f"{path} is not a formline store (it has no schema version): check FORMLINE_HOME "
+            "or DATABASE_URL"
+        )
+
+
+def open_store(url: str, *, migrate: bool = True, create: bool = True) -> Store:
     """Open the store at ``url``; with ``migrate``, make sure its schema is current.
+
+    Parameters
+    ----------
+    url
+        The database URL.
+    migrate
+        Bring the schema up to date (the embedded SQLite store migrates itself; a server
+        database must have been migrated with ``formline db:migrate``).
+    create
+        False for commands that only read: a SQLite file that does not exist, or one that
+        holds no formline schema, is refused instead of being created or migrated from empty.
 
     Raises
     ------
+    StoreNotFoundError
+        Without ``create``, if there is no store at ``url``.
     StoreError
         If the database cannot be reached or is not migrated (server databases).
     """
-    store = Store(create_store_engine(url))
+    store = Store(create_store_engine(url, create=create))
     if migrate:
         store.ensure_migrated()
     return store
