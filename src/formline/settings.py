@@ -34,6 +34,25 @@ class Settings(BaseSettings):
         default=90, ge=1, description="How far ahead predictions look by default."
     )
 
+    database_connect_timeout: float = Field(
+        default=5.0,
+        ge=1.0,
+        le=600.0,
+        description="Seconds to connect to PostgreSQL (start-up and authentication included).",
+    )
+    database_statement_timeout: float = Field(
+        default=900.0,
+        ge=0.0,
+        description="Seconds a worker statement may run on PostgreSQL (the server cancels it), "
+        "or wait for a server that stopped answering (the connection is dropped); 0: no bound.",
+    )
+    database_pool_timeout: float = Field(
+        default=10.0,
+        ge=0.1,
+        le=600.0,
+        description="Seconds to wait for a free pooled connection.",
+    )
+
     ingest_paths: str | None = Field(
         default=None,
         alias="FORMLINE_INGEST_PATHS",
@@ -98,6 +117,13 @@ class Settings(BaseSettings):
     )
     api_client_max_age: int = Field(
         default=10, ge=0, le=3600, description="max-age of the Cache-Control header sent."
+    )
+    api_store_timeout: float = Field(
+        default=5.0,
+        ge=0.5,
+        le=300.0,
+        description="Seconds an API request waits for the store (connection, pool and each "
+        "statement) before it answers 503 with Retry-After.",
     )
     api_retry_after_seconds: int = Field(
         default=5, ge=1, le=3600, description="Retry-After sent with 503 when the store is down."

@@ -55,3 +55,22 @@ def test_a_malformed_database_url_exits_2_without_the_password(
     assert message in result.stderr
     assert "s3cr" not in result.stderr + result.stdout
     assert "t@127.0.0.1" not in result.stderr
+
+
+def test_a_stalled_database_fails_a_command_in_one_line_instead_of_hanging(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    import time
+
+    from stalling_proxy import StallingProxy
+
+    with StallingProxy() as proxy:
+        proxy.pause()
+        env = {"DATABASE_URL": proxy.url(postgres_url), "DATABASE_CONNECT_TIMEOUT": "2"}
+        started = time.monotonic()
+        result = run("model:list", home=tmp_path, env=env)
+        seconds = time.monotonic() - started
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "timeout" in lines[0], result.stderr
+    assert seconds < 20, seconds

@@ -93,19 +93,27 @@ def load_settings() -> Settings:
         raise ConfigError(f"invalid settings: {problems}") from None
 
 
-def open_configured_store(settings: Settings, migrate: bool = True) -> Any:
-    """The configured store, created (SQLite) or migrated if need be: for commands that write."""
-    from formline.store.db import open_store
+def open_configured_store(settings: Settings, migrate: bool = True, create: bool = True) -> Any:
+    """The configured store, created (SQLite) or migrated if need be: for commands that write.
 
-    return open_store(settings.resolved_database_url, migrate=migrate)
+    With ``create`` false (:func:`open_existing_store`) a missing store is an error instead."""
+    from formline.store.db import open_store
+    from formline.store.timeouts import StoreTimeouts
+
+    timeouts = StoreTimeouts(
+        connect=settings.database_connect_timeout,
+        statement=settings.database_statement_timeout,
+        pool=settings.database_pool_timeout,
+    )
+    return open_store(
+        settings.resolved_database_url, migrate=migrate, create=create, timeouts=timeouts
+    )
 
 
 def open_existing_store(settings: Settings, migrate: bool = True) -> Any:
     """The configured store for a command that only reads: never creates one (exit 2 when
     there is none where the settings point)."""
-    from formline.store.db import open_store
-
-    return open_store(settings.resolved_database_url, migrate=migrate, create=False)
+    return open_configured_store(settings, migrate=migrate, create=False)
 
 
 def calibration_method(value: str) -> CalibrationMethod:

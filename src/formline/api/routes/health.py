@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import inspect, text
 
@@ -60,7 +59,7 @@ async def health(request: Request, ctx: Context) -> Response:
     ``Retry-After`` when the store does not. Also the current snapshot and its age."""
     dialect = ctx.store.dialect
     try:
-        revision, pointer = await anyio.to_thread.run_sync(read_store_state, ctx.store)
+        revision, pointer = await ctx.in_store_thread(read_store_state, ctx.store)
         store = StoreHealth(reachable=True, dialect=dialect, schema_revision=revision)
     except StoreError:
         revision, pointer = None, None
