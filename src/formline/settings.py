@@ -53,6 +53,23 @@ class Settings(BaseSettings):
         description="Seconds to wait for a free pooled connection.",
     )
 
+    run_lock_wait_seconds: float = Field(
+        default=30.0,
+        ge=0.0,
+        le=86_400.0,
+        description="Seconds a command that writes waits for another run holding the store's "
+        "lock (of its domain) before it refuses.",
+    )
+    job_heartbeat_seconds: float = Field(
+        default=30.0, ge=0.5, le=3600.0, description="Seconds between a run's heartbeats."
+    )
+    job_stale_seconds: float = Field(
+        default=300.0,
+        ge=5.0,
+        description="A run owned by another host is dead after this long without a heartbeat "
+        "(on this host, a run is dead as soon as its process is gone).",
+    )
+
     ingest_paths: str | None = Field(
         default=None,
         alias="FORMLINE_INGEST_PATHS",

@@ -8,12 +8,16 @@ traceback only with ``--verbose``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import signal
 import sys
+from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -26,6 +30,12 @@ from formline.timeutil import parse_instant, utc_now_naive
 
 if TYPE_CHECKING:
     from formline.core.calibration import CalibrationMethod
+    from formline.pipeline.runs import Run
+
+F = TypeVar("F", bound=Callable[..., Any])
+#: The exit code of a command interrupted by Ctrl-C (128 + SIGINT), and by SIGTERM.
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 app = typer.Typer(
     name="formline",
@@ -105,8 +115,66 @@ def open_configured_store(settings: Settings, migrate: bool = True, create: bool
         statement=settings.database_statement_timeout,
         pool=settings.database_pool_timeout,
     )
-    return open_store(
+    store = open_store(
         settings.resolved_database_url, migrate=migrate, create=create, timeouts=timeouts
+    )
+    _start_recorded_run(settings, store)
+    return store
+
+
+def recorded(command: str, *, lock: bool = True) -> Callable[[F], F]:
+    """Record the decorated command's run in ``job_runs`` (see formline.pipeline.runs).
+
+    The run starts when the command first opens the store (a usage error before that records
+    nothing) and ends with the command: succeeded, failed with the error, or aborted when
+    interrupted. With ``lock``, the command holds the store's run lock of the ``matches``
+    domain meanwhile.
+    """
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with ExitStack() as stack:
+                state["run_spec"] = (command, lock, kwargs, stack)
+                try:
+                    return function(*args, **kwargs)
+                finally:
+                    state["run_spec"] = None
+                    state["run"] = None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def current_run() -> Run | None:
+    """The run the current command records, once it has opened the store."""
+    run: Run | None = state.get("run")
+    return run
+
+
+def _start_recorded_run(settings: Settings, store: Any) -> None:
+    spec = state.get("run_spec")
+    if spec is None or state.get("run") is not None:
+        return
+    from formline.pipeline.runs import RunPolicy, tracked_run
+
+    command, lock, kwargs, stack = spec
+    params = {
+        k: v if isinstance(v, int | float | str | bool | None) else str(v)
+        for k, v in kwargs.items()
+    }
+    policy = RunPolicy(
+        triggered_by=str(kwargs.get("triggered_by") or "manual"),
+        heartbeat_seconds=settings.job_heartbeat_seconds,
+        stale_after_seconds=settings.job_stale_seconds,
+        lock_wait_seconds=settings.run_lock_wait_seconds,
+        model_dir=settings.resolved_model_storage_path,
+    )
+    state["run"] = stack.enter_context(
+        tracked_run(
+            store, command, params=params, lock_domain="matches" if lock else None, policy=policy
+        )
     )
 
 
@@ -169,15 +237,28 @@ ModelType = Annotated[
 ]
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    from formline.pipeline.runs import Interrupted
+
+    raise Interrupted(f"terminated ({signal.Signals(signum).name})")
+
+
 def main() -> None:
-    """Run the CLI, mapping formline errors to one-line messages and exit codes."""
+    """Run the CLI, mapping formline errors to one-line messages and exit codes.
+
+    Ctrl-C exits 130 and SIGTERM 143, each with a line saying so; the run is recorded
+    ``aborted``, never as a success.
+    """
+    from formline.pipeline.runs import Interrupted
+
     # Numerical libraries default to a thread per core for every small matrix product; on a
     # machine that also runs DuckDB and LightGBM that oversubscription costs far more than it
     # gains. Users can still raise these.
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
+    signal.signal(signal.SIGTERM, _terminate)
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except FormlineError as exc:
         if state["verbose"]:
             err_console.print_exception()
@@ -185,7 +266,12 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
+    except Interrupted as exc:
+        err_console.print(f"interrupted: {exc}", markup=False, highlight=False)
+        sys.exit(EXIT_TERMINATED)
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    except typer.Abort:
         err_console.print("aborted")
         sys.exit(1)
     except typer.exceptions.TyperException as exc:  # usage errors: unknown option, bad value
@@ -203,3 +289,8 @@ def main() -> None:
             f"error: {type(exc).__name__}: {first}", markup=False, highlight=False, soft_wrap=True
         )
         sys.exit(1)
+    # Without standalone mode Typer returns the exit code of typer.Exit and turns Ctrl-C into
+    # 130: neither may become a 0.
+    if code == EXIT_INTERRUPTED:
+        err_console.print("interrupted (Ctrl-C)")
+    sys.exit(code if isinstance(code, int) else 0)

@@ -11,15 +11,18 @@ from formline.cli.app import (
     app,
     as_of_or_now,
     console,
+    current_run,
     load_settings,
     metrics_table,
     model_dir,
     open_configured_store,
+    recorded,
 )
 from formline.cli.predictions import cache_target
 
 
 @app.command("daily:run")
+@recorded("daily:run")
 def daily_run(
     as_of: AsOf = None,
     horizon: Annotated[
@@ -74,7 +77,10 @@ def daily_run(
         console.print(f"{mark} {outcome.step}: {outcome.status} {outcome.detail}", highlight=False)
 
     with console.status("daily run"):
-        result = run_daily(store, config, model_dir(settings), on_step=show)
+        run = current_run()
+        result = run_daily(
+            store, config, model_dir(settings), on_step=show, run_id=run.run_id if run else None
+        )
     trained = next((s.result for s in result.steps if s.step == "train" and s.result), None)
     if trained:
         rows: list[tuple[str, dict[str, Any] | None]] = []

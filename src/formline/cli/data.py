@@ -19,6 +19,7 @@ from formline.cli.app import (
     load_settings,
     open_configured_store,
     open_existing_store,
+    recorded,
 )
 from formline.errors import ConfigError, FormlineError
 from formline.timeutil import parse_instant
@@ -63,6 +64,7 @@ def print_ingest_report(result: Any) -> None:
 
 
 @app.command("ingest:demo")
+@recorded("ingest:demo")
 def ingest_demo(
     force: Annotated[bool, typer.Option("--force", help="Reload the demo data.")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic world.")] = 42,
@@ -98,6 +100,7 @@ def ingest_demo(
 
 
 @app.command("ingest:football-data")
+@recorded("ingest:football-data")
 def ingest_football_data(
     paths: Annotated[
         list[Path], typer.Argument(help="football-data.co.uk CSV files or folders of them.")
@@ -120,6 +123,7 @@ def ingest_football_data(
 
 
 @app.command("features:build")
+@recorded("features:build")
 def features_build(as_of: AsOf = None) -> None:
     """Compute point-in-time features as of a time and store them as snapshots."""
     from formline.pipeline.features import build_features
@@ -136,6 +140,7 @@ def features_build(as_of: AsOf = None) -> None:
 
 
 @app.command("features:export")
+@recorded("features:export", lock=False)
 def features_export(
     as_of: Annotated[str, typer.Option("--as-of", help="ISO date or timestamp, UTC.")],
     out: Annotated[Path, typer.Option("--out", help="Output file, .parquet or .csv.")],
@@ -152,6 +157,7 @@ def features_export(
 
 
 @app.command("db:cleanup")
+@recorded("db:cleanup")
 def db_cleanup(
     days: Annotated[
         int | None,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -16,16 +17,19 @@ from formline.cli.app import (
     as_of_or_now,
     calibration_method,
     console,
+    current_run,
     load_settings,
     metrics_table,
     model_dir,
     open_configured_store,
     open_existing_store,
+    recorded,
 )
 from formline.timeutil import parse_instant
 
 
 @app.command("model:train")
+@recorded("model:train")
 def model_train(
     as_of: AsOf = None,
     lookback: Annotated[int, typer.Option("--lookback", help="Training window in days.")] = 3650,
@@ -58,6 +62,8 @@ def model_train(
         horizon_days=settings.default_horizon_days,
     )
     store = open_configured_store(settings)
+    run = current_run()
+    config = replace(config, job_run_id=run.job_id if run else None)
     with console.status(f"training {model_type} walk-forward"):
         result = train_model(store, config, model_dir(settings))
     version = result.version
@@ -136,6 +142,7 @@ def model_show(model_id: Annotated[int, typer.Argument(help="Model version id.")
 
 
 @app.command("model:promote")
+@recorded("model:promote")
 def model_promote(
     model_id: Annotated[int, typer.Argument(help="Model version id to deploy.")],
     reason: Annotated[str, typer.Option("--reason", help="Why, for the ledger.")] = "manual",
@@ -148,6 +155,7 @@ def model_promote(
 
 
 @app.command("model:rollback")
+@recorded("model:rollback")
 def model_rollback(
     reason: Annotated[str, typer.Option("--reason", help="Why, for the ledger.")] = "rollback",
 ) -> None:
@@ -159,6 +167,7 @@ def model_rollback(
 
 
 @app.command("model:backtest")
+@recorded("model:backtest", lock=False)
 def model_backtest(
     start: Annotated[str, typer.Option("--start", help="First kickoff date (UTC).")],
     end: Annotated[str, typer.Option("--end", help="End date, exclusive (UTC).")],
@@ -205,6 +214,7 @@ def model_backtest(
 
 
 @app.command("model:report")
+@recorded("model:report", lock=False)
 def model_report(
     model_id: Annotated[int, typer.Argument(help="Model version id.")],
     out: Annotated[Path, typer.Option("--out", help="Output HTML file.")] = Path("report.html"),

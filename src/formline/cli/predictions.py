@@ -16,11 +16,13 @@ from formline.cli.app import (
     err_console,
     load_settings,
     open_existing_store,
+    recorded,
 )
 from formline.settings import Settings
 
 
 @app.command("predict:run")
+@recorded("predict:run")
 def predict_run(
     as_of: AsOf = None,
     horizon: Annotated[

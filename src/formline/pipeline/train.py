@@ -63,6 +63,8 @@ class TrainConfig:
     horizon_days: int = 90
     n_boot: int = 2000
     hyperparameters: dict[str, Any] = field(default_factory=dict)
+    #: The job run training it (a dead run's version is failed with it).
+    job_run_id: int | None = None
 
 
 @dataclass
@@ -215,6 +217,7 @@ def train_model(store: Store, config: TrainConfig, model_dir: Path) -> TrainResu
         hyperparameters=_json_params(prototype),
         competition=config.competition,
         random_state=config.random_state,
+        job_run_id=config.job_run_id,
     )
     try:
         if config.trials and config.model_type == "lightgbm":

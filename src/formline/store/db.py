@@ -88,13 +88,18 @@ class Store:
 
     def libpq_url(self) -> str:
         """A ``postgresql://`` URL for another libpq client (ADBC), password and timeouts in."""
+        from urllib.parse import quote
+
         url = self.engine.url
         args = postgres_connect_args(self.timeouts, str(url.query.get("options", "")))
-        return (
-            url.set(drivername="postgresql")
-            .update_query_dict({k: str(v) for k, v in args.items() if v})
-            .render_as_string(hide_password=False)
-        )
+        query = {
+            **{k: str(v) for k, v in url.query.items()},
+            **{k: str(v) for k, v in args.items()},
+        }
+        # libpq decodes %20, not '+', as a space: render the query by hand.
+        encoded = "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items() if v)
+        base = url.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+        return f"{base}?{encoded}" if encoded else base
 
     def current_revision(self) -> str | None:
         """The Alembic revision the database is at, or None if it was never migrated."""

@@ -149,6 +149,7 @@ def create_model_version(
     hyperparameters: Mapping[str, Any],
     competition: str | None = None,
     random_state: int | None = None,
+    job_run_id: int | None = None,
 ) -> ModelVersion:
     """Register a new training run of model ``name`` with status ``training``.
 
@@ -164,6 +165,9 @@ def create_model_version(
         The feature set's schema hash and its columns in model order.
     uses_market, hyperparameters, competition, random_state
         Whether market prices are inputs, the settings, the training filter, the seed.
+    job_run_id
+        The ``job_runs`` row of the run that trains it: if that run dies, this version is
+        failed with it (see formline.store.jobs.mark_dead_runs).
 
     Returns
     -------
@@ -198,6 +202,7 @@ def create_model_version(
                 metrics={},
                 status="training",
                 random_state=None if random_state is None else int(random_state),
+                job_run_id=job_run_id,
                 created_at=now,
                 updated_at=now,
             )
