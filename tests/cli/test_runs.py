@@ -161,22 +161,27 @@ def test_kill_9_during_training_is_found_dead_and_cleaned(demo_home: Path, tmp_p
 
 
 def test_a_second_writer_refuses_with_a_clear_message(demo_home: Path, tmp_path: Path) -> None:
+    from formline.store.db import open_store
+    from formline.store.run_lock import holder_description, run_lock
+
     home = _copy(demo_home, tmp_path)
-    first = _start("model:train", "--as-of", DEMO_NOW, "--model-type", "lightgbm", home=home)
-    try:
-        _wait_for(home, "SELECT 1 FROM job_runs WHERE step = 'model:train'", first)
+    # The first writer: this process, holding the store's lock as a command does.
+    store = open_store(f"sqlite:///{home / 'formline.db'}", migrate=False)
+    holder = holder_description("model:train", 41)
+    with run_lock(store, "matches", holder=holder):
         started = time.monotonic()
         second = run("ingest:demo", *SMALL_WORLD, home=home, env={"RUN_LOCK_WAIT_SECONDS": "1"})
         waited = time.monotonic() - started
         daily = run("daily:run", "--as-of", DEMO_NOW, home=home, env={"RUN_LOCK_WAIT_SECONDS": "0"})
-    finally:
-        first.kill()
-        first.wait(timeout=60)
+    store.dispose()
     assert second.returncode == 1
     lines = second.stderr.strip().splitlines()
     assert len(lines) == 1 and "another run holds the matches lock" in lines[0]
-    assert "model:train" in lines[0] and f"pid {first.pid}" in lines[0]
+    assert f"model:train, pid {os.getpid()}" in lines[0] and "job 41" in lines[0]
     assert "database is locked" not in second.stderr
     assert 1 <= waited < 30
     assert daily.returncode == 1 and "another run holds the matches lock" in daily.stderr
     assert not _rows(home, "SELECT 1 FROM job_runs WHERE step = 'daily:run'")
+    # Once the lock is free the same command runs.
+    again = run("ingest:demo", *SMALL_WORLD, home=home, env={"RUN_LOCK_WAIT_SECONDS": "0"})
+    assert again.returncode == 0, again.stderr
