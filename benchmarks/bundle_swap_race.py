@@ -55,6 +55,11 @@ def hash_then_reopen(path: Path, expected_sha256: str) -> Any:
     return joblib.load(path)
 
 
+def load_with_checksum(path: Path, expected_sha256: str) -> Any:
+    """formline's loader: hash and unpickle the same bytes, read once."""
+    return load_bundle(path, expected_sha256=expected_sha256, expected_feature_version="v")
+
+
 def probe(name: str, load: Callable[[Path, str], Any], seconds: float) -> dict[str, Any]:
     """Race ``load`` against the swapper for ``seconds``; count loads, refusals, payload runs."""
     with tempfile.TemporaryDirectory() as folder:
@@ -97,11 +102,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = [
         probe("hash, then reopen (before)", hash_then_reopen, args.seconds),
-        probe(
-            "load_bundle (read once)",
-            lambda p, s: load_bundle(p, expected_sha256=s, expected_feature_version="v"),
-            args.seconds,
-        ),
+        probe("load_bundle (read once)", load_with_checksum, args.seconds),
     ]
     table = markdown_table(pd.DataFrame(rows))
     publish(

@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from api_world import NOW, SNAPSHOTS, World, probabilities
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from formline.core import metrics
-from formline.store.db import open_store
+from formline.store.db import MIGRATIONS_PATH, open_store
 from formline.store.tables import competitions, matches
 
 
@@ -22,7 +24,10 @@ def test_health_reports_the_store_and_the_current_snapshot(
     assert response.status_code == 200
     body = response.json()
     assert (body["status"], body["live"], body["ready"]) == ("ok", True, True)
-    assert body["store"]["reachable"] and body["store"]["schema_revision"] == "0002"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_PATH))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert body["store"]["reachable"] and body["store"]["schema_revision"] == head
     assert body["snapshot"]["id"] == world[1].current_snapshot_id
     assert body["snapshot"]["n_predictions"] == len(world[1].current_match_ids)
     assert 0 <= body["snapshot"]["age_seconds"] < 3600

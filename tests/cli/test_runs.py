@@ -96,16 +96,27 @@ def test_stand_alone_commands_record_their_runs(demo_home: Path, tmp_path: Path)
     assert status == "failed" and error and "999" in error
 
 
-def test_ctrl_c_exits_130_and_the_run_is_aborted(demo_home: Path, tmp_path: Path) -> None:
-    home = _copy(demo_home, tmp_path)
-    child = _start("model:train", "--as-of", DEMO_NOW, "--model-type", "lightgbm", home=home)
+def _signalled(home: Path, command: tuple[str, ...], when: str, signum: int) -> tuple[int, str]:
+    """Run ``command``, send it ``signum`` once ``when`` (SQL) finds a row; (exit code, stderr)."""
+    child = _start(*command, home=home)
     try:
-        _wait_for(home, "SELECT 1 FROM model_versions WHERE status = 'training'", child)
-        child.send_signal(signal.SIGINT)
+        _wait_for(home, when, child)
+        child.send_signal(signum)
         _, stderr = child.communicate(timeout=60)
     finally:
         child.kill()
-    assert child.returncode == 130, stderr
+    return child.returncode, stderr
+
+
+def test_ctrl_c_exits_130_and_the_run_is_aborted(demo_home: Path, tmp_path: Path) -> None:
+    home = _copy(demo_home, tmp_path)
+    code, stderr = _signalled(
+        home,
+        ("model:train", "--as-of", DEMO_NOW, "--model-type", "lightgbm"),
+        "SELECT 1 FROM model_versions WHERE status = 'training'",
+        signal.SIGINT,
+    )
+    assert code == 130, stderr
     assert "interrupted" in stderr.strip().splitlines()[-1]
     status, error = _jobs(home)["model:train"]
     assert status == "aborted" and "SIGINT" in (error or "")
@@ -115,14 +126,13 @@ def test_ctrl_c_exits_130_and_the_run_is_aborted(demo_home: Path, tmp_path: Path
 
 def test_sigterm_exits_143_and_the_run_is_aborted(demo_home: Path, tmp_path: Path) -> None:
     home = _copy(demo_home, tmp_path)
-    child = _start("daily:run", "--as-of", DEMO_NOW, "--triggered-by", "cron", home=home)
-    try:
-        _wait_for(home, "SELECT 1 FROM job_runs WHERE step = 'features'", child)
-        child.send_signal(signal.SIGTERM)
-        _, stderr = child.communicate(timeout=60)
-    finally:
-        child.kill()
-    assert child.returncode == 143, stderr
+    code, stderr = _signalled(
+        home,
+        ("daily:run", "--as-of", DEMO_NOW, "--triggered-by", "cron"),
+        "SELECT 1 FROM job_runs WHERE step = 'features'",
+        signal.SIGTERM,
+    )
+    assert code == 143, stderr
     assert "terminated (SIGTERM)" in stderr
     statuses = dict(_rows(home, "SELECT step, status FROM job_runs"))
     assert statuses["daily:run"] == "aborted"

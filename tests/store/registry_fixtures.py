@@ -10,8 +10,10 @@ from formline.store.db import Store
 from formline.store.registry import ModelVersion, complete_model_version, create_model_version
 
 
-def create_version(store: Store, name: str = "logistic") -> ModelVersion:
-    """A new ``training`` version of ``name``."""
+def create_version(
+    store: Store, name: str = "logistic", job_run_id: int | None = None
+) -> ModelVersion:
+    """A new ``training`` version of ``name`` (trained by job ``job_run_id``)."""
     return create_model_version(
         store,
         name=name,
@@ -26,6 +28,7 @@ def create_version(store: Store, name: str = "logistic") -> ModelVersion:
         hyperparameters={"C": 1.0},
         competition="E0",
         random_state=7,
+        job_run_id=job_run_id,
     )
 
 

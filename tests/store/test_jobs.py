@@ -79,29 +79,15 @@ def test_runs_carry_their_owner_and_a_heartbeat(store: Store) -> None:
 
 
 def test_a_run_whose_process_is_gone_is_failed_with_its_training_model(store: Store) -> None:
-    from datetime import datetime
+    from registry_fixtures import create_version
 
     from formline.store.jobs import mark_dead_runs
-    from formline.store.registry import create_model_version
 
     alive = start_job(store, run_id="alive", step="ingest:demo", triggered_by="manual")
     dead = start_job(store, run_id="dead", step="model:train", triggered_by="cron")
     pid = _dead_pid()
     _set(store, dead, pid=pid)
-    version = create_model_version(
-        store,
-        name="logistic",
-        model_type="logistic",
-        horizon_days=7,
-        training_as_of=datetime(2024, 1, 1),
-        window_start=datetime(2020, 1, 1),
-        window_end=datetime(2023, 12, 31),
-        feature_version="abc123",
-        feature_names=["elo_diff"],
-        uses_market=False,
-        hyperparameters={},
-        job_run_id=dead,
-    )
+    version = create_version(store, "logistic", job_run_id=dead)
     found = mark_dead_runs(store)
     assert [(d.id, d.model_version_ids) for d in found] == [(dead, (version.id,))]
     assert f"process {pid}" in found[0].reason and "gone" in found[0].reason
