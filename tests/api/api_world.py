@@ -119,14 +119,14 @@ def window_match_ids(store: Store, as_of: datetime, horizon_days: int) -> list[i
 def publish(store: Store, model_id: int, as_of: datetime, horizon_days: int) -> int:
     """Publish the deterministic predictions of every match in the window."""
     ids = window_match_ids(store, as_of, horizon_days)
-    snapshot_id, _ = publish_snapshot(
+    snapshot_id = publish_snapshot(
         store,
         model_version_id=model_id,
         as_of=as_of,
         horizon_days=horizon_days,
         feature_version=FEATURE_VERSION,
         predictions=prediction_frame(ids),
-    )
+    ).snapshot_id
     return snapshot_id
 
 

@@ -6,14 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from api_world import NOW, SNAPSHOTS, World, probabilities
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from formline.core import metrics
-from formline.store.db import MIGRATIONS_PATH, open_store
+from formline.store.db import open_store
 from formline.store.tables import competitions, matches
 
 
@@ -24,10 +22,10 @@ def test_health_reports_the_store_and_the_current_snapshot(
     assert response.status_code == 200
     body = response.json()
     assert (body["status"], body["live"], body["ready"]) == ("ok", True, True)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_PATH))
-    head = ScriptDirectory.from_config(config).get_current_head()
-    assert body["store"]["reachable"] and body["store"]["schema_revision"] == head
+    assert (
+        body["store"]["reachable"]
+        and body["store"]["schema_revision"] == open_store(world[0]).head_revision()
+    )
     assert body["snapshot"]["id"] == world[1].current_snapshot_id
     assert body["snapshot"]["n_predictions"] == len(world[1].current_match_ids)
     assert 0 <= body["snapshot"]["age_seconds"] < 3600
@@ -260,7 +258,20 @@ def test_performance_scores_settled_predictions_like_the_core_metrics(
     )
     assert response.status_code == 200
     body = response.json()
-    assert body["model_version_id"] == world[1].model_id and body["window_days"] == [30, 120]
+    # Default: every published model (this world has one); the same scores asked by model id.
+    assert body["model_version_id"] is None and body["window_days"] == [30, 120]
+    one = api.get(
+        "/performance",
+        params={
+            "as_of": "2025-11-06T00:00:00Z",
+            "window_days": [30, 120],
+            "model_id": world[1].model_id,
+        },
+    ).json()
+    assert one["model_version_id"] == world[1].model_id
+    assert {k: v for k, v in one.items() if k != "model_version_id"} == {
+        k: v for k, v in body.items() if k != "model_version_id"
+    }
     for days in (30, 120):
         expected = _expected_scores(world[0], as_of, days)
         assert expected, "the world should have settled predictions"
@@ -276,6 +287,48 @@ def test_performance_scores_settled_predictions_like_the_core_metrics(
     overall = {w["window_days"]: w["n"] for w in body["overall"]}
     assert overall[120] == sum(v["n"] for v in _expected_scores(world[0], as_of, 120).values())
     assert overall[30] <= overall[120]
+
+
+def test_performance_by_lead_scores_the_latest_prediction_made_at_each_lead(
+    api: TestClient, world: tuple[str, World]
+) -> None:
+    body = api.get(
+        "/performance", params={"as_of": "2025-11-06T00:00:00Z", "window_days": [120]}
+    ).json()
+    store = open_store(world[0], migrate=False)
+    try:
+        with store.connect() as conn:
+            rows = conn.execute(
+                select(matches.c.id, matches.c.kickoff_at, matches.c.home_goals)
+                .add_columns(matches.c.away_goals)
+                .where(matches.c.status == "finished")
+            ).all()
+    finally:
+        store.dispose()
+    edges = [(0, 1, "0-1d"), (1, 3, "1-3d"), (3, 7, "3-7d"), (7, 30, "7-30d"), (30, 90, "30-90d")]
+    expected: dict[str, list[tuple[int, tuple[float, float, float]]]] = {}
+    for match_id, kickoff_at, home, away in rows:
+        kickoff = kickoff_at.replace(tzinfo=None)
+        if not NOW - timedelta(days=120) < kickoff <= NOW:
+            continue
+        for low, high, label in edges:
+            leads = [
+                (kickoff - snap).total_seconds() / 86400
+                for snap, horizon in SNAPSHOTS
+                if snap < kickoff <= snap + timedelta(days=horizon)
+            ]
+            if any(low <= lead < high for lead in leads):
+                y = 0 if home > away else 1 if home == away else 2
+                expected.setdefault(label, []).append((y, probabilities(match_id)))
+    assert expected, "the world should have predictions at several leads"
+    got = {b["lead"]: b["windows"][0] for b in body["by_lead"]}
+    assert set(got) == set(expected)
+    for label, scored in expected.items():
+        y = np.array([s[0] for s in scored])
+        p = np.array([s[1] for s in scored])
+        assert got[label]["n"] == len(scored)
+        assert got[label]["log_loss"] == pytest.approx(metrics.log_loss(y, p), rel=1e-9)
+        assert got[label]["rps"] == pytest.approx(metrics.rps(y, p), rel=1e-9)
 
 
 def test_performance_before_any_settled_match_is_empty(api: TestClient) -> None:

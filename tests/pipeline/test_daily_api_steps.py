@@ -49,13 +49,15 @@ def test_the_daily_run_prunes_old_snapshots(store: Store, tmp_path: Path) -> Non
     with store.begin() as conn:
         old = conn.execute(
             insert(prediction_snapshots)
-            .values(model_version_id=1, as_of=NOW + timedelta(days=400), horizon_days=1,
+            .values(model_version_id=1, models_key="1", as_of=NOW + timedelta(days=400),
+                    horizon_days=1,
                     feature_version="apitest", n_predictions=1,
                     created_at=datetime.now(UTC) - timedelta(days=200))
             .returning(prediction_snapshots.c.id)
         ).scalar_one()  # fmt: skip
         conn.execute(
-            insert(predictions).values(snapshot_id=old, match_id=1, p_home=0.5, p_draw=0.3,
+            insert(predictions).values(snapshot_id=old, match_id=1, model_version_id=1,
+                                       information="no_market", p_home=0.5, p_draw=0.3,
                                        p_away=0.2, p_over_2_5=0.5, drivers=[])
         )  # fmt: skip
         conn.execute(

@@ -68,7 +68,7 @@ def test_train_validates_walk_forward_and_promotes_by_the_rule(
     if first.decision == "deployed":
         # An identical challenger cannot beat the champion: it stays completed, with the reason.
         assert again.decision == "kept" and again.version.status == "completed"
-        assert "does not beat deployed model" in again.reason
+        assert "does not beat champion" in again.reason
     with demo_store.connect() as conn:
         actions = [r[0] for r in conn.execute(select(model_promotions.c.action))]
     assert len(actions) == 2
@@ -156,11 +156,16 @@ def test_daily_run_records_every_step_and_stops_at_a_failure(
     assert "no deployed model" in by_step["predictions"]["error"]
     assert _count(demo_store, predictions) == 0
 
-    trained = train_model(
-        demo_store, TrainConfig(model_type="logistic", as_of=NOW, n_splits=4), tmp_path / "m"
-    )
-    if trained.decision != "deployed":
-        promotions.deploy(demo_store, trained.version.id, reason="test: deploy by hand")
+    for use_market in (True, False):  # a champion for each information state
+        trained = train_model(
+            demo_store,
+            TrainConfig(model_type="logistic", as_of=NOW, n_splits=4, use_market=use_market),
+            tmp_path / "m",
+        )
+        if trained.decision != "deployed":
+            promotions.deploy(
+                demo_store, trained.version.id, reason="test: deploy by hand", effective_at=NOW
+            )
     full = run_daily(
         demo_store, DailyConfig(as_of=NOW, horizon_days=30, triggered_by="cron"), tmp_path / "m"
     )

@@ -117,7 +117,8 @@ def test_the_readers_do_notice_a_publish_that_is_not_atomic(store: Store) -> Non
             with store.begin() as conn:
                 snapshot_id = conn.execute(
                     insert(prediction_snapshots)
-                    .values(model_version_id=model_id, as_of=T, horizon_days=7,
+                    .values(model_version_id=model_id, models_key=str(model_id), as_of=T,
+                            horizon_days=7,
                             feature_version=FEATURE_VERSION, n_predictions=len(match_ids),
                             created_at=utcnow())
                     .returning(prediction_snapshots.c.id)
@@ -127,7 +128,12 @@ def test_the_readers_do_notice_a_publish_that_is_not_atomic(store: Store) -> Non
                         name="default", snapshot_id=snapshot_id, published_at=utcnow()
                     )
                 )
-            rows = frame(match_ids).drop(columns="drivers").assign(drivers=[[]] * len(match_ids))
+            rows = (
+                frame(match_ids)
+                .drop(columns="drivers")
+                .assign(drivers=[[]] * len(match_ids), model_version_id=model_id,
+                        information="no_market")
+            )  # fmt: skip
             for start in range(0, len(match_ids), 100):
                 chunk = rows.iloc[start : start + 100].to_dict("records")
                 with store.begin() as conn:

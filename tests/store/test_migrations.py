@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from formline.errors import StoreError
-from formline.store.db import MIGRATIONS_PATH, VERSION_TABLE, Store
+from formline.store.db import VERSION_TABLE, Store
 from formline.store.tables import metadata
 
 NEW_TABLES = {
@@ -34,11 +32,7 @@ def _differences(store: Store) -> list[Any]:
 
 
 def _migrate(store: Store, direction: str, revision: str) -> None:
-    with store.engine.begin() as conn:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS_PATH))
-        config.attributes["connection"] = conn
-        getattr(command, direction)(config, revision)
+    store.run_migration(direction, revision)
 
 
 def _tables(store: Store) -> set[str]:
@@ -53,15 +47,16 @@ def _append_only(store: Store) -> None:
                 "INSERT INTO model_versions (name, model_type, version, horizon_days, "
                 "training_as_of, window_start, window_end, n_train, n_validation, "
                 "feature_version, feature_names, uses_market, hyperparameters, metrics, status, "
-                "created_at, updated_at) VALUES ('m', 't', 1, 7, :t, :t, :t, 0, 0, 'v', '[]', "
-                "false, '{}', '{}', 'completed', :t, :t)"
+                "created_at, updated_at, information) VALUES ('m', 't', 1, 7, :t, :t, :t, 0, 0, "
+                "'v', '[]', false, '{}', '{}', 'completed', :t, :t, 'no_market')"
             ),
             {"t": "2024-01-01 00:00:00.000000"},
         )
         conn.execute(
             text(
-                "INSERT INTO model_promotions (at, action, model_version_id, reason) "
-                "VALUES (:t, 'deploy', (SELECT max(id) FROM model_versions), 'r')"
+                "INSERT INTO model_promotions (at, action, model_version_id, reason, "
+                "information, effective_at) VALUES (:t, 'deploy', "
+                "(SELECT max(id) FROM model_versions), 'r', 'no_market', :t)"
             ),
             {"t": "2024-01-01 00:00:00.000000"},
         )

@@ -107,7 +107,7 @@ def _frame(match_ids: list[int], p_home: float = 0.5) -> pd.DataFrame:
 def _publish(
     store: Store, model_id: int, frame: pd.DataFrame, as_of: datetime = AS_OF
 ) -> tuple[int, bool]:
-    return publish_snapshot(
+    published = publish_snapshot(
         store,
         model_version_id=model_id,
         as_of=as_of,
@@ -115,6 +115,7 @@ def _publish(
         feature_version="abc123",
         predictions=frame,
     )
+    return published.snapshot_id, published.created
 
 
 def _count(store: Store, table: object) -> int:

@@ -21,7 +21,7 @@ FUTURE = datetime.now(UTC) + timedelta(days=1)  # every snapshot was created bef
 def _publish(
     store: Store, model_id: int, as_of: datetime, ids: list[int], publication: str = "default"
 ) -> int:
-    snapshot_id, _ = publish_snapshot(
+    snapshot_id = publish_snapshot(
         store,
         model_version_id=model_id,
         as_of=as_of,
@@ -29,7 +29,7 @@ def _publish(
         feature_version=FEATURE_VERSION,
         predictions=frame(ids),
         publication=publication,
-    )
+    ).snapshot_id
     return snapshot_id
 
 

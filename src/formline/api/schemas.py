@@ -44,7 +44,10 @@ class StoreHealth(_Public):
 
 class SnapshotHealth(_Public):
     id: int
-    model_version_id: int
+    model_version_id: int | None = Field(
+        description="The model of every prediction; None when several champions predicted."
+    )
+    model_version_ids: list[int] = Field(description="Every model behind the snapshot.")
     as_of: datetime
     published_at: datetime
     n_predictions: int
@@ -126,10 +129,14 @@ class MatchesPublic(_Public):
 
 
 class SnapshotPublic(_Public):
-    """A prediction snapshot: one model's predictions as of one instant."""
+    """A prediction snapshot: the champions' predictions as of one instant (each match predicted
+    by the champion for what was known about it then)."""
 
     id: int
-    model_version_id: int
+    model_version_id: int | None = Field(
+        description="The model of every prediction; None when several champions predicted."
+    )
+    model_version_ids: list[int] = Field(description="Every model behind the snapshot.")
     as_of: datetime
     horizon_days: int
     n_predictions: int = Field(description="Predictions in the whole snapshot.")
@@ -144,10 +151,17 @@ class DriverPublic(_Public):
     contributions: dict[str, float]
 
 
+InformationState = Literal["market", "no_market"]
+
+
 class PredictionPublic(_Public):
     match_id: int
     snapshot_id: int
-    model_version_id: int
+    model_version_id: int = Field(description="The model that made this prediction.")
+    information: InformationState = Field(
+        description="What was known when it was made: market (prices observed) or no_market "
+        "(results and statistics only)."
+    )
     as_of: datetime = Field(description="The instant the prediction is as of.")
     competition: str
     kickoff_at: datetime
@@ -195,7 +209,10 @@ class ModelPublic(_Public):
     status: str
     status_reason: str | None
     horizon_days: int
+    domain: str
     competition: str | None
+    scope: str = Field(description="What it may predict: a competition code, or * for all.")
+    information: InformationState = Field(description="The information state it needs.")
     training_as_of: datetime
     window_start: datetime
     window_end: datetime
@@ -241,15 +258,31 @@ class CompetitionPerformancePublic(_Public):
     windows: list[ScoresPublic]
 
 
-class PerformancePublic(_Public):
-    """How the model's published predictions fared on settled matches."""
+class LeadPerformancePublic(_Public):
+    """Scores of the predictions made at one lead (kickoff minus the prediction's as_of)."""
 
-    model_version_id: int | None
+    lead: str = Field(description="The bucket: 0-1d, 1-3d, 3-7d, 7-30d, 30-90d or 90d+.")
+    min_days: float
+    max_days: float | None
+    windows: list[ScoresPublic]
+
+
+class PerformancePublic(_Public):
+    """How the published predictions (of one model, or of every model) fared on settled
+    matches."""
+
+    model_version_id: int | None = Field(description="The model scored; None: every model.")
     as_of: datetime
     window_days: list[int]
-    overall: list[ScoresPublic]
+    overall: list[ScoresPublic] = Field(
+        description="Each match scored with its latest prediction made before kickoff."
+    )
     count: int = Field(description="Competitions listed.")
     data: list[CompetitionPerformancePublic]
+    by_lead: list[LeadPerformancePublic] = Field(
+        description="Each match scored, per lead bucket, with its latest prediction made at "
+        "that lead: how good the predictions are N days ahead."
+    )
 
 
 class ValueBetPublic(_Public):

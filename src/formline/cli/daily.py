@@ -39,7 +39,7 @@ def daily_run(
         str, typer.Option("--model-types", help="Comma-separated model types to train.")
     ] = "logistic",
     report: Annotated[
-        bool, typer.Option("--report", help="Write the deployed model's HTML report.")
+        bool, typer.Option("--report", help="Write each champion's HTML report.")
     ] = False,
     triggered_by: Annotated[
         str, typer.Option("--triggered-by", help="manual, cron or api (for job_runs).")
@@ -93,11 +93,10 @@ def daily_run(
         console.print(metrics_table("each model against the market (walk-forward)", rows))
     if report:
         from formline.pipeline.report import write_report
-        from formline.store.registry import deployed_model
+        from formline.store.promotions import champions_at
 
-        champion = deployed_model(store)
-        if champion is not None:
+        for slot, champion in sorted(champions_at(store, "matches", config.as_of).items()):
             path = write_report(
                 store, champion.id, settings.formline_home / "reports" / f"model-{champion.id}.html"
             )
-            console.print(f"report for {champion.name} v{champion.version}: {path}")
+            console.print(f"report for {champion.label} (champion of {slot}): {path}")

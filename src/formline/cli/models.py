@@ -89,7 +89,9 @@ def model_list() -> None:
     from formline.store.registry import list_model_versions
 
     table = Table(header_style="bold")
-    for col in ("id", "name", "v", "status", "as of", "train", "valid", "RPS", "log loss"):
+    columns = ("id", "name", "v", "scope", "information", "status", "as of", "train", "valid",
+               "RPS", "log loss")  # fmt: skip
+    for col in columns:
         table.add_column(col)
     for v in list_model_versions(open_existing_store(load_settings())):
         metrics = v.metrics or {}
@@ -97,6 +99,8 @@ def model_list() -> None:
             str(v.id),
             v.name,
             str(v.version),
+            v.scope,
+            v.information,
             v.status,
             f"{v.training_as_of:%Y-%m-%d %H:%M}",
             str(v.n_train or ""),
@@ -116,6 +120,11 @@ def model_show(model_id: Annotated[int, typer.Argument(help="Model version id.")
 
     v = get_model_version(open_existing_store(load_settings()), model_id)
     console.print(f"[bold]{v.name} v{v.version}[/] (id {v.id}) {v.status}")
+    console.print(
+        f"slot {v.domain}/{v.scope}/{v.information}: predicts "
+        f"{'every competition' if v.scope == '*' else 'competition ' + v.scope} when "
+        f"{'prices are observed' if v.information == 'market' else 'results are known'}"
+    )
     if v.status_reason:
         console.print(f"reason: {v.status_reason}")
     if v.error:
@@ -127,6 +136,17 @@ def model_show(model_id: Annotated[int, typer.Argument(help="Model version id.")
     console.print(f"feature version {v.feature_version}; {len(v.feature_names)} features")
     console.print(f"artifact {v.artifact_path} sha256 {v.artifact_sha256}")
     console.print("hyperparameters " + json.dumps(v.hyperparameters, sort_keys=True))
+    by_lead = (v.metrics or {}).get("by_lead") or {}
+    if by_lead:
+        console.print(
+            metrics_table(
+                "validation by lead (the matches as known N days before kickoff)",
+                [
+                    (f"{lead} ({scores.get('n')} matches)", scores)
+                    for lead, scores in by_lead.items()
+                ],
+            )
+        )
     if v.metrics:
         console.print(
             metrics_table(
@@ -146,24 +166,57 @@ def model_show(model_id: Annotated[int, typer.Argument(help="Model version id.")
 def model_promote(
     model_id: Annotated[int, typer.Argument(help="Model version id to deploy.")],
     reason: Annotated[str, typer.Option("--reason", help="Why, for the ledger.")] = "manual",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Champion from this instant on (default: now, or its training instant if later).",
+        ),
+    ] = None,
 ) -> None:
-    """Deploy a model version by hand (the ledger records it)."""
+    """Deploy a model version by hand as its slot's champion (the ledger records it)."""
     from formline.store.promotions import deploy
 
-    v = deploy(open_existing_store(load_settings()), model_id, reason=reason)
-    console.print(f"deployed {v.name} v{v.version} (id {v.id})")
+    effective = parse_instant(as_of, "--as-of") if as_of else None
+    v = deploy(open_existing_store(load_settings()), model_id, reason=reason,
+               effective_at=effective)  # fmt: skip
+    state = "deployed" if v.status == "deployed" else "champion for the past only (archived now)"
+    console.print(f"{v.label} (id {v.id}): {state} in {v.domain}/{v.scope}/{v.information}")
 
 
 @app.command("model:rollback")
 @recorded("model:rollback")
 def model_rollback(
     reason: Annotated[str, typer.Option("--reason", help="Why, for the ledger.")] = "rollback",
+    scope: Annotated[
+        str | None, typer.Option("--scope", help="The slot's scope: a competition code or *.")
+    ] = None,
+    information: Annotated[
+        str | None, typer.Option("--information", help="The slot's state: market or no_market.")
+    ] = None,
 ) -> None:
-    """Re-deploy the model that was deployed before the current one."""
-    from formline.store.promotions import rollback
+    """Revoke the current champion of a slot; the champion before it takes over (repeat to walk
+    further back)."""
+    from formline.errors import ConfigError
+    from formline.store.promotions import rollback, slot_of
+    from formline.store.registry import deployed_models
 
-    v = rollback(open_existing_store(load_settings()), reason=reason)
-    console.print(f"rolled back to {v.name} v{v.version} (id {v.id})")
+    store = open_existing_store(load_settings())
+    slots = sorted(
+        {
+            slot_of(m)
+            for m in deployed_models(store, "matches")
+            if (scope is None or m.scope == scope)
+            and (information is None or m.information == information)
+        }
+    )
+    if not slots:
+        raise ConfigError("no deployed model matches --scope/--information; nothing to roll back")
+    if len(slots) > 1:
+        choices = "; ".join(f"--scope {s.scope} --information {s.information}" for s in slots)
+        raise ConfigError(f"several slots have a champion: say which ({choices})")
+    v = rollback(store, slots[0], reason=reason)
+    console.print(f"rolled back {slots[0]} to {v.label} (id {v.id})")
 
 
 @app.command("model:backtest")

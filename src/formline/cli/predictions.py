@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, Any
 
 import typer
@@ -29,7 +30,8 @@ def predict_run(
         int | None, typer.Option("--horizon", help="Days ahead (default DEFAULT_HORIZON_DAYS).")
     ] = None,
 ) -> None:
-    """Predict every match in (as_of, as_of + horizon] with the deployed model; publish."""
+    """Predict every match in (as_of, as_of + horizon] with the champions deployed as of then;
+    publish."""
     from formline.pipeline.predict import run_predictions
 
     settings = load_settings()
@@ -37,15 +39,37 @@ def predict_run(
     days = horizon or settings.default_horizon_days
     with console.status("predicting"):
         result = run_predictions(open_existing_store(settings), instant, days)
+    for information, n in sorted(result.unpredicted.items()):
+        err_console.print(
+            f"{n} matches not predicted: no champion for what is known about them "
+            f"({information}); train one, e.g. `formline model:train"
+            f"{' --no-market' if information == 'no_market' else ''}`",
+            markup=False,
+            highlight=False,
+        )
     if result.snapshot_id is None:
-        console.print(f"no matches to predict in ({instant:%Y-%m-%d %H:%M}, +{days} days]")
+        console.print(f"no matches predicted in ({instant:%Y-%m-%d %H:%M}, +{days} days]")
         return
-    state = "published" if result.created else "already published (unchanged)"
-    console.print(
-        f"snapshot {result.snapshot_id} {state}: {len(result.predictions)} matches, model "
-        f"{result.model.name} v{result.model.version}, as of {instant.isoformat()}Z"
+    if result.published:
+        state = "published" if result.created else "already published (unchanged)"
+    else:
+        state = "stored" if result.created else "already stored (unchanged)"
+        state += ", not published: the published snapshot is as of a later instant"
+    labels = {m.id: m.label for m in result.models}
+    pairs = zip(
+        result.predictions["model_version_id"], result.predictions["information"], strict=True
     )
-    warm_api_cache(settings)
+    counts = Counter((int(m), str(i)) for m, i in pairs)
+    used = ", ".join(
+        f"{labels[model_id]} ({information}): {n}"
+        for (model_id, information), n in sorted(counts.items())
+    )
+    console.print(
+        f"snapshot {result.snapshot_id} {state}: {len(result.predictions)} matches as of "
+        f"{instant.isoformat()}Z; {used}"
+    )
+    if result.published:
+        warm_api_cache(settings)
 
 
 def cache_target(settings: Settings) -> Any:

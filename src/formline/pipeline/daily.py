@@ -16,9 +16,10 @@ from typing import Any
 
 from formline.errors import CacheError
 from formline.pipeline.warm import CacheTarget
-from formline.store import registry
+from formline.store import promotions
 from formline.store.db import Store
 from formline.store.jobs import fail_training_versions, finish_job, start_job
+from formline.store.tables import ALL_SCOPE
 from formline.store.types import utcnow
 
 
@@ -96,15 +97,43 @@ def step_features(store: Store, config: DailyConfig) -> StepOutcome:
     )
 
 
+def training_plan(config: DailyConfig) -> list[tuple[str, bool]]:
+    """(model type, use_market) pairs to train: each type in every information state it has.
+
+    With market features allowed, a type that can read prices is trained twice, with and
+    without them, so there is a champion for matches whose prices are observed and one for
+    matches further out (``market`` needs prices; ``elo`` and ``dixon-coles`` never read them).
+    """
+    from formline.pipeline.train import NEVER_MARKET
+
+    plan: list[tuple[str, bool]] = []
+    for model_type in config.model_types:
+        if model_type == "market":
+            plan.append((model_type, True))
+        elif model_type in NEVER_MARKET or not config.use_market:
+            plan.append((model_type, False))
+        else:
+            plan += [(model_type, True), (model_type, False)]
+    return plan
+
+
 def training_due(store: Store, config: DailyConfig) -> tuple[bool, str]:
-    """Train when forced, when nothing is deployed, or when the champion is older than
-    ``retrain_days``."""
+    """Train when forced, when a slot the plan fills has no champion as of the run's instant,
+    or when the oldest of those champions is older than ``retrain_days``."""
+    from formline.pipeline.train import DOMAIN
+
     if config.force_train:
         return True, "forced"
-    champion = registry.deployed_model(store)
-    if champion is None:
-        return True, "no deployed model"
-    age = config.as_of - champion.training_as_of.replace(tzinfo=None)
+    states = sorted({"market" if market else "no_market" for _, market in training_plan(config)})
+    champions = promotions.champions_at(store, DOMAIN, config.as_of)
+    missing = [s for s in states if promotions.Slot(DOMAIN, ALL_SCOPE, s) not in champions]
+    if missing:
+        return True, f"no champion as of {config.as_of:%Y-%m-%d %H:%M} for {', '.join(missing)}"
+    trained = min(
+        champions[promotions.Slot(DOMAIN, ALL_SCOPE, s)].training_as_of.replace(tzinfo=None)
+        for s in states
+    )
+    age = config.as_of - trained
     if age >= timedelta(days=config.retrain_days):
         return True, f"champion trained {age.days} days before"
     return False, f"champion trained {age.days} days before (retrain every {config.retrain_days})"
@@ -113,31 +142,32 @@ def training_due(store: Store, config: DailyConfig) -> tuple[bool, str]:
 def step_train(
     store: Store, config: DailyConfig, model_dir: Path, job_run_id: int | None = None
 ) -> StepOutcome:
-    """Train each configured model type when due; champion/challenger decides deployment.
-
-    ``job_run_id`` (the step's ``job_runs`` row) links each version to the run training it."""
+    """Train each configured model type (in each information state) when due;
+    champion/challenger decides deployment. ``job_run_id`` (the step's ``job_runs`` row) links
+    each version to the run training it."""
     from formline.pipeline.train import TrainConfig, train_model
 
     due, why = training_due(store, config)
     if not due:
         return StepOutcome("train", "skipped", detail=why)
     results = []
-    for model_type in config.model_types:
+    for model_type, use_market in training_plan(config):
         train_config = TrainConfig(
             model_type=model_type,
             as_of=config.as_of,
             lookback_days=config.lookback_days,
-            use_market=config.use_market,
+            use_market=use_market,
             horizon_days=config.horizon_days,
             job_run_id=job_run_id,
         )
         results.append(train_model(store, train_config, model_dir))
     deployed = [r.version.name for r in results if r.decision == "deployed"]
+    trained = ", ".join(r.version.name for r in results)
     return StepOutcome(
         "train",
         "succeeded",
         rows=len(results),
-        detail=f"{why}; trained {', '.join(config.model_types)}; deployed {deployed or 'none'}",
+        detail=f"{why}; trained {trained}; deployed {', '.join(deployed) or 'none'}",
         result=results,
     )
 
@@ -147,13 +177,22 @@ def step_predictions(store: Store, config: DailyConfig) -> StepOutcome:
     from formline.pipeline.predict import run_predictions
 
     result = run_predictions(store, config.as_of, config.horizon_days)
+    missed = "".join(
+        f"; {n} {state} matches without a champion for that information"
+        for state, n in sorted(result.unpredicted.items())
+    )
     if result.snapshot_id is None:
-        return StepOutcome("predictions", "succeeded", rows=0, detail="no upcoming matches")
+        return StepOutcome(
+            "predictions", "succeeded", rows=0, detail=f"no matches predicted{missed}"
+        )
+    state = "new" if result.created else "unchanged"
+    if not result.published:
+        state += ", not published: the current snapshot is as of a later instant"
     return StepOutcome(
         "predictions",
         "succeeded",
         rows=len(result.predictions),
-        detail=f"snapshot {result.snapshot_id} ({'new' if result.created else 'unchanged'})",
+        detail=f"snapshot {result.snapshot_id} ({state}){missed}",
         result=result,
     )
 

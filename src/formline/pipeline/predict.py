@@ -3,7 +3,7 @@ immutable snapshot with per-prediction drivers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,11 +13,14 @@ import pandas as pd
 from formline.core.markets import fair_odds
 from formline.errors import SchemaMismatchError
 from formline.matches.features import FEATURE_SET_VERSION
+from formline.matches.information import INFORMATION_STATES, information_states, serves
 from formline.pipeline.dataset import load_match_frame
-from formline.pipeline.train import load_deployed
+from formline.pipeline.train import load_champions
 from formline.store import registry
 from formline.store.db import Store
 from formline.store.predictions import publish_snapshot
+from formline.store.promotions import Slot
+from formline.store.tables import ALL_SCOPE
 
 OUTCOMES = ("home", "draw", "away")
 N_DRIVERS = 5
@@ -25,14 +28,30 @@ N_DRIVERS = 5
 
 @dataclass
 class PredictResult:
-    """What a prediction run did."""
+    """What a prediction run did.
 
-    model: registry.ModelVersion
+    ``models`` are the champions that predicted (one per slot used); ``unpredicted`` counts the
+    upcoming matches no champion could predict with what was known at ``as_of``, by information
+    state (for example ``{"no_market": 12}`` when only a model that needs prices is deployed).
+    """
+
+    models: list[registry.ModelVersion]
     as_of: datetime
     horizon_days: int
     predictions: pd.DataFrame
     snapshot_id: int | None
     created: bool
+    published: bool = False
+    unpredicted: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def model(self) -> registry.ModelVersion:
+        """The champion behind most predictions."""
+        if self.predictions.empty or len(self.models) == 1:
+            return self.models[0]
+        counts = self.predictions["model_version_id"].value_counts()
+        top = int(counts.index[0])
+        return next(m for m in self.models if m.id == top)
 
 
 def drivers(model: Any, X: pd.DataFrame, top: int = N_DRIVERS) -> list[list[dict[str, Any]]]:
@@ -88,39 +107,107 @@ def upcoming(frame: pd.DataFrame, as_of: datetime, horizon_days: int) -> pd.Data
     return frame[window & playable].reset_index(drop=True)
 
 
+def assign_champions(
+    rows: pd.DataFrame, slots: list[Slot]
+) -> tuple[dict[Slot, np.ndarray], dict[str, int]]:
+    """Which champion predicts each row, and how many rows none can.
+
+    A row in information state ``s`` may be predicted by a champion needing ``s`` or less; the
+    richest such state wins, then the row's own competition before the domain-wide scope. So a
+    match with observed prices gets the market champion, one further out the no-market champion,
+    and a competition's own champion beats the domain-wide one of the same state.
+
+    Returns
+    -------
+    tuple
+        Row positions per slot, and the count of unassigned rows per information state.
+    """
+    states = information_states(rows)
+    competitions = rows["competition"].to_numpy(dtype=object)
+    order: list[Slot] = []
+    for information in INFORMATION_STATES:
+        same = [s for s in slots if s.information == information]
+        order += sorted(s for s in same if s.scope != ALL_SCOPE)
+        order += [s for s in same if s.scope == ALL_SCOPE]
+    taken = np.zeros(len(rows), dtype=bool)
+    chosen: dict[Slot, np.ndarray] = {}
+    for slot in order:
+        in_scope = np.ones(len(rows), dtype=bool)
+        if slot.scope != ALL_SCOPE:
+            in_scope = competitions == slot.scope
+        pick = serves(slot.information, states) & in_scope & ~taken
+        if pick.any():
+            chosen[slot] = np.flatnonzero(pick)
+            taken |= pick
+    left = states[~taken]
+    unassigned = {str(k): int(v) for k, v in zip(*np.unique(left, return_counts=True), strict=True)}
+    return chosen, unassigned
+
+
 def run_predictions(
     store: Store, as_of: datetime, horizon_days: int, publish: bool = True
 ) -> PredictResult:
-    """Predict every upcoming match with the deployed model and publish one snapshot.
+    """Predict every upcoming match with the champions deployed as of ``as_of``; publish one
+    snapshot.
 
-    Re-running with the same ``as_of`` and model publishes nothing new (the snapshot is
-    immutable); replaying a past ``as_of`` reproduces what was published then, because the
-    features use only facts observed before it.
+    Each match is predicted by the champion for what was known about it at ``as_of`` (see
+    :func:`assign_champions`); a match no champion can predict gets no prediction at all, never
+    one from a model fed inputs it was not validated on. Each prediction records its model and
+    information state. Re-running with the same ``as_of`` and champions publishes nothing new
+    (the snapshot is immutable); replaying a past ``as_of`` uses the champions deployed as of
+    then and the features known then, so it reproduces what was published then.
 
     Raises
     ------
     ModelNotFoundError
-        When no model is deployed (nothing is written).
+        When no model was deployed as of ``as_of`` (nothing is written).
     SchemaMismatchError
-        When the deployed model was trained on another feature version.
+        When a champion was trained on another feature version.
     """
-    version, bundle = load_deployed(store)
-    if bundle["feature_version"] != FEATURE_SET_VERSION:
-        raise SchemaMismatchError(
-            f"deployed model {version.name} v{version.version} uses feature version "
-            f"{bundle['feature_version']}, this formline computes {FEATURE_SET_VERSION}: retrain it"
-        )
+    champions = load_champions(store, as_of)
+    for version, bundle in champions.values():
+        if bundle["feature_version"] != FEATURE_SET_VERSION:
+            raise SchemaMismatchError(
+                f"deployed model {version.label} uses feature version "
+                f"{bundle['feature_version']}, this formline computes {FEATURE_SET_VERSION}: "
+                "retrain it"
+            )
     match_frame = load_match_frame(store, as_of)
     rows = upcoming(match_frame.frame, as_of, horizon_days)
-    predictions = predict_frame(bundle, rows) if len(rows) else pd.DataFrame()
-    if predictions.empty or not publish:
-        return PredictResult(version, as_of, horizon_days, predictions, None, False)
-    snapshot_id, created = publish_snapshot(
+    chosen, unassigned = assign_champions(rows, list(champions))
+    pieces = []
+    for slot, positions in chosen.items():
+        version, bundle = champions[slot]
+        piece = predict_frame(bundle, rows.iloc[positions].reset_index(drop=True))
+        piece["model_version_id"] = version.id
+        piece["information"] = slot.information
+        pieces.append(piece)
+    used = [champions[slot][0] for slot in chosen]
+    models = used or [v for v, _ in champions.values()]
+    if not pieces:
+        return PredictResult(
+            models, as_of, horizon_days, pd.DataFrame(), None, False, False, unassigned
+        )
+    predictions = pd.concat(pieces, ignore_index=True).sort_values("match_id", kind="stable")
+    predictions = predictions.reset_index(drop=True)
+    if not publish:
+        return PredictResult(
+            models, as_of, horizon_days, predictions, None, False, False, unassigned
+        )
+    snapshot = publish_snapshot(
         store,
-        model_version_id=version.id,
         as_of=as_of,
         horizon_days=horizon_days,
-        feature_version=bundle["feature_version"],
+        feature_version=FEATURE_SET_VERSION,
         predictions=predictions,
     )
-    return PredictResult(version, as_of, horizon_days, predictions, snapshot_id, created)
+    return PredictResult(
+        models,
+        as_of,
+        horizon_days,
+        predictions,
+        snapshot.snapshot_id,
+        snapshot.created,
+        snapshot.published,
+        unassigned,
+    )

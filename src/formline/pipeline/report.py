@@ -300,6 +300,25 @@ def _value_rule(frame: pd.DataFrame) -> dict[str, Any]:
     return {"rows": rows, "n_priced": priced, "kelly": KELLY_FRACTION}
 
 
+def _by_lead(version: registry.ModelVersion) -> list[dict[str, Any]]:
+    """Validation scores per lead bucket, the model beside the Elo reference (from the
+    registry's metrics: the validated matches as known N days before kickoff)."""
+    model = (version.metrics or {}).get("by_lead") or {}
+    reference = ((version.metrics or {}).get("elo_reference") or {}).get("by_lead") or {}
+    return [
+        {
+            "lead": label,
+            "n": scores.get("n"),
+            "share": scores.get("share"),
+            "log_loss": scores.get("log_loss"),
+            "rps": scores.get("rps"),
+            "elo_log_loss": (reference.get(label) or {}).get("log_loss"),
+            "elo_rps": (reference.get(label) or {}).get("rps"),
+        }
+        for label, scores in model.items()
+    ]
+
+
 def _header(
     version: registry.ModelVersion, bundle: dict[str, Any], frame: pd.DataFrame
 ) -> dict[str, Any]:
@@ -314,6 +333,12 @@ def _header(
         ("training as of", f"{version.training_as_of:%Y-%m-%d %H:%M} UTC"),
         ("training window", f"{version.window_start:%Y-%m-%d} to {version.window_end:%Y-%m-%d}"),
         ("competition", version.competition or "all"),
+        (
+            "champion slot",
+            f"{version.domain}/{version.scope}/{version.information} (predicts "
+            f"{'every competition' if version.scope == '*' else version.scope} when "
+            f"{'prices are observed' if version.information == 'market' else 'results are known'})",
+        ),
         ("matches trained on", version.n_train),
         ("matches validated", f"{len(frame)} (registry: {version.n_validation})"),
         ("validated kickoffs", f"{kickoff.min():%Y-%m-%d} to {kickoff.max():%Y-%m-%d}"),
@@ -354,6 +379,7 @@ def build_context(
         "header": _header(version, bundle, frame),
         "metrics": _metrics(frame),
         "reliability": _reliability(frame),
+        "leads": _by_lead(version),
         "seasons": _breakdown(frame, "season"),
         "competitions": _breakdown(frame, "competition"),
         "importances": _importances(store, bundle.get("model")),

@@ -22,6 +22,7 @@ from formline.core.comparison import paired_bootstrap
 from formline.core.metrics import evaluate, evaluate_binary, per_match_log_loss
 from formline.core.splits import walk_forward_splits
 from formline.errors import DataError
+from formline.matches.information import information_states, model_information, serves
 from formline.matches.models import make_model, outcome_codes, over_labels
 from formline.matches.models.validation import (
     WalkForwardResult,
@@ -34,14 +35,21 @@ from formline.pipeline.dataset import (
     MatchFrame,
     load_match_frame,
 )
+from formline.pipeline.leads import VALIDATION_LEADS, frames_at_leads, scores_by_lead
 from formline.store import promotions, registry
 from formline.store.artifacts import load_bundle, save_bundle
 from formline.store.db import Store
+from formline.store.promotions import Slot
+from formline.store.tables import ALL_SCOPE
 from formline.timeutil import utc_now_naive
 
 log = logging.getLogger(__name__)
 
 BUNDLE_FORMAT = 1
+#: The domain these models predict (its champion slots and snapshots are keyed by it).
+DOMAIN = "matches"
+#: Model types that never read prices, so they need no "-no-market" in their names.
+NEVER_MARKET = ("elo", "dixon-coles")
 #: Keyword arguments every model type takes from the pipeline rather than its hyperparameters.
 _PIPELINE_PARAMS = ("use_market", "random_state")
 
@@ -63,6 +71,8 @@ class TrainConfig:
     horizon_days: int = 90
     n_boot: int = 2000
     hyperparameters: dict[str, Any] = field(default_factory=dict)
+    #: Leads (days before kickoff) at which validation also scores the validated matches.
+    validation_leads: tuple[float, ...] = VALIDATION_LEADS
     #: The job run training it (a dead run's version is failed with it).
     job_run_id: int | None = None
 
@@ -78,15 +88,30 @@ class TrainResult:
     reason: str
 
 
-def training_rows(frame: pd.DataFrame, as_of: datetime, config: TrainConfig) -> pd.DataFrame:
-    """Finished matches with kickoff in ``[as_of - lookback, as_of)`` (and the competition)."""
+def training_rows(
+    frame: pd.DataFrame, as_of: datetime, config: TrainConfig, information: str = "no_market"
+) -> pd.DataFrame:
+    """Finished matches with kickoff in ``[as_of - lookback, as_of)`` (and the competition)
+    whose information state admits a model needing ``information``: a model that reads prices
+    is trained and validated only on matches whose prices were observed, the only ones it will
+    ever be asked to predict."""
     start = as_of - timedelta(days=config.lookback_days)
     rows = frame[frame["finished"] & (frame["kickoff_at"] >= start) & (frame["kickoff_at"] < as_of)]
     if config.competition:
         rows = rows[rows["competition"] == config.competition]
         if rows.empty:
             raise DataError(f"--competition {config.competition}: no finished matches to train on")
+    rows = rows[serves(information, information_states(rows))]
     return rows.reset_index(drop=True)
+
+
+def model_name(config: TrainConfig, information: str) -> str:
+    """The registry name: type, ``-no-market`` for a model without prices (unless it never
+    reads them: ``elo``, ``dixon-coles``), and the competition scope."""
+    name = config.model_type
+    if information == "no_market" and config.model_type not in NEVER_MARKET:
+        name += "-no-market"
+    return f"{name}-{config.competition}" if config.competition else name
 
 
 def build_prototype(
@@ -189,11 +214,15 @@ def train_model(store: Store, config: TrainConfig, model_dir: Path) -> TrainResu
         When there are too few finished matches to validate walk-forward.
     """
     as_of = config.as_of or utc_now_naive()
+    params = dict(config.hyperparameters)
+    prototype = build_prototype(config.model_type, config, params)
+    information = model_information(bool(getattr(prototype, "uses_market", False)))
     match_frame: MatchFrame = load_match_frame(store, as_of)
-    rows = training_rows(match_frame.frame, as_of, config)
+    rows = training_rows(match_frame.frame, as_of, config, information)
     if len(rows) < 200:
+        what = " with observed prices" if information == "market" else ""
         raise DataError(
-            f"only {len(rows)} finished matches in the training window; need at least 200"
+            f"only {len(rows)} finished matches{what} in the training window; need at least 200"
         )
     X = rows
     y = rows[["home_goals", "away_goals"]]
@@ -201,11 +230,12 @@ def train_model(store: Store, config: TrainConfig, model_dir: Path) -> TrainResu
         rows["kickoff_at"].to_numpy(), n_splits=config.n_splits, gap=timedelta(days=config.gap_days)
     )
     started = time.perf_counter()
-    params = dict(config.hyperparameters)
-    prototype = build_prototype(config.model_type, config, params)
+    slot = Slot(DOMAIN, config.competition or ALL_SCOPE, information)
     version = registry.create_model_version(
         store,
-        name=config.model_type if config.use_market else f"{config.model_type}-no-market",
+        name=model_name(config, information),
+        domain=DOMAIN,
+        information=information,
         model_type=config.model_type,
         horizon_days=config.horizon_days,
         training_as_of=as_of,
@@ -227,9 +257,12 @@ def train_model(store: Store, config: TrainConfig, model_dir: Path) -> TrainResu
                 tune_lightgbm(store, X, y, splits, config, match_frame.feature_version, as_of)
             )
             prototype = build_prototype(config.model_type, config, params)
-        result = walk_forward_predictions(prototype, X, y, splits, config.calibration)
+        lead_frames = frames_at_leads(store, as_of, rows, config.validation_leads)
+        result = walk_forward_predictions(
+            prototype, X, y, splits, config.calibration, extra=lead_frames
+        )
         reference = walk_forward_predictions(
-            build_prototype("elo", config, {}), X, y, splits, config.calibration
+            build_prototype("elo", config, {}), X, y, splits, config.calibration, extra=lead_frames
         )
         scored = rows.iloc[result.rows].reset_index(drop=True)
         metrics = _metrics(scored, result.proba, result.over)
@@ -240,6 +273,12 @@ def train_model(store: Store, config: TrainConfig, model_dir: Path) -> TrainResu
         if on_market is not None:
             metrics["on_market_matches"] = on_market
         metrics["elo_reference"] = _metrics(scored, reference.proba, reference.over)
+        metrics["by_lead"] = scores_by_lead(
+            rows, information, lead_frames, result.rows, result.proba, result.extra_proba
+        )
+        metrics["elo_reference"]["by_lead"] = scores_by_lead(
+            rows, "no_market", lead_frames, reference.rows, reference.proba, reference.extra_proba
+        )
         final = clone_fit(prototype, X, y)
         calibrator, over_calibrator = fit_final_calibrators(result, y, config.calibration)
         validation = _validation_frame(rows, result, reference)
@@ -273,13 +312,14 @@ def train_model(store: Store, config: TrainConfig, model_dir: Path) -> TrainResu
         losses = per_match_log_loss(
             outcome_codes(scored[["home_goals", "away_goals"]]), result.proba
         )
-        champion = registry.deployed_model(store)
+        with store.connect("reading the champion") as conn:
+            champion = promotions.champion_at(conn, slot, as_of)
         if champion is not None and champion.id != version.id:
             incumbent = _champion_losses(store, champion, X, y, splits, config)
             incumbent_loss = per_match_log_loss(
                 outcome_codes(scored[["home_goals", "away_goals"]]), incumbent.proba
             )
-            label = f"deployed model {champion.name} v{champion.version}"
+            label = f"champion {champion.name} v{champion.version} of {slot}"
         else:
             incumbent_loss = per_match_log_loss(
                 outcome_codes(scored[["home_goals", "away_goals"]]), reference.proba
@@ -289,7 +329,7 @@ def train_model(store: Store, config: TrainConfig, model_dir: Path) -> TrainResu
             losses, incumbent_loss, label, config.n_boot, config.random_state
         )
         if deploy:
-            version = promotions.deploy(store, version.id, reason=reason)
+            version = promotions.deploy(store, version.id, reason=reason, effective_at=as_of)
         else:
             promotions.reject(store, version.id, reason=reason)
             version = registry.get_model_version(store, version.id)
@@ -319,27 +359,56 @@ def _json_params(model: Any) -> dict[str, Any]:
     return out
 
 
-def load_deployed(store: Store) -> tuple[registry.ModelVersion, dict[str, Any]]:
-    """The deployed model version and its verified bundle.
+def load_model_bundle(version: registry.ModelVersion) -> dict[str, Any]:
+    """The verified bundle of a model version (checksum and feature version checked first).
 
     Raises
     ------
     ModelNotFoundError
-        When no model is deployed.
+        When the bundle file is missing.
     SchemaMismatchError
         When the bundle's checksum or feature version does not match the registry.
     """
-    from formline.errors import ModelNotFoundError
-
-    version = registry.deployed_model(store)
-    if version is None:
-        raise ModelNotFoundError(
-            "no deployed model: train one with `formline model:train` (or promote one with "
-            "`formline model:promote ID`)"
-        )
-    bundle = load_bundle(
+    return load_bundle(
         Path(version.artifact_path or ""),
         expected_sha256=version.artifact_sha256 or "",
         expected_feature_version=version.feature_version,
     )
-    return version, bundle
+
+
+def load_champions(
+    store: Store, as_of: datetime
+) -> dict[promotions.Slot, tuple[registry.ModelVersion, dict[str, Any]]]:
+    """Every slot's champion as of ``as_of`` with its verified bundle.
+
+    The champion as of an instant was deployed from at or before it, so it was trained on data
+    observed before it: a replay never uses a model that saw the results it predicts.
+
+    Raises
+    ------
+    ModelNotFoundError
+        When no model was deployed as of ``as_of`` (the message says whether later champions
+        exist, trained on data observed after it).
+    SchemaMismatchError
+        When a bundle's checksum or feature version does not match the registry.
+    """
+    from formline.errors import ModelNotFoundError
+
+    found = promotions.champions_at(store, DOMAIN, as_of)
+    if not found:
+        newest = promotions.champions_at(store, DOMAIN)
+        if newest:
+            later = ", ".join(
+                f"{m.label} (trained as of {m.training_as_of:%Y-%m-%d %H:%M})"
+                for m in newest.values()
+            )
+            raise ModelNotFoundError(
+                f"no model was deployed as of {as_of:%Y-%m-%d %H:%M}: the champions ({later}) "
+                "were trained on data observed after it and would predict results they saw; "
+                f"train one with `formline model:train --as-of {as_of:%Y-%m-%d}` (or earlier)"
+            )
+        raise ModelNotFoundError(
+            "no deployed model: train one with `formline model:train` (or promote one with "
+            "`formline model:promote ID`)"
+        )
+    return {slot: (model, load_model_bundle(model)) for slot, model in found.items()}

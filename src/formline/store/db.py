@@ -116,16 +116,44 @@ class Store:
         assert head is not None
         return head
 
-    def migrate(self) -> tuple[str | None, str]:
-        """Upgrade the schema to the newest revision. Returns (before, after)."""
+    def migrate(self, revision: str = "head") -> tuple[str | None, str]:
+        """Upgrade the schema to ``revision`` (the newest by default). Returns (before, after)."""
+        before = self.current_revision()
+        self.run_migration("upgrade", revision)
+        after = self.current_revision()
+        assert after is not None
+        return before, after
+
+    def run_migration(self, direction: str, revision: str) -> None:
+        """Run Alembic's ``upgrade`` or ``downgrade`` to ``revision`` in one transaction.
+
+        On SQLite, foreign keys are switched off while the migration runs (a batch migration
+        rebuilds a table by copying it, which they would refuse while other tables refer to
+        it), and the migration fails unless every reference still holds at the end.
+        """
         from alembic import command
 
-        before = self.current_revision()
-        with translate_errors("migrating the database"), self.engine.begin() as conn:
-            config = _alembic_config()
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
-        return before, self.head_revision()
+        with translate_errors("migrating the database"), self.engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                conn.commit()
+            try:
+                with conn.begin():
+                    config = _alembic_config()
+                    config.attributes["connection"] = conn
+                    getattr(command, direction)(config, revision)
+                    if sqlite:
+                        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                        if broken:
+                            raise StoreError(
+                                f"migrating the database: {len(broken)} rows refer to rows "
+                                f"that do not exist (first: table {broken[0][0]})"
+                            )
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    conn.commit()
 
     def ensure_migrated(self) -> None:
         """Make sure the schema is current.

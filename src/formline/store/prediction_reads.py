@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, select
 
 from formline.store.reads import MATCH_COLUMNS, away_team, home_team, with_match_joins
 from formline.store.tables import (
@@ -28,7 +28,8 @@ OUTCOMES = ("home", "draw", "away")
 
 _SNAPSHOT_COLUMNS = (
     predictions.c.snapshot_id,
-    prediction_snapshots.c.model_version_id,
+    predictions.c.model_version_id,
+    predictions.c.information,
     prediction_snapshots.c.as_of,
     prediction_snapshots.c.horizon_days,
     prediction_snapshots.c.created_at.label("snapshot_created_at"),
@@ -97,7 +98,8 @@ def snapshot_predictions(
     Returns
     -------
     list of dict
-        Keys: ``snapshot_id``, ``model_version_id``, ``as_of``, ``horizon_days``,
+        Keys: ``snapshot_id``, ``model_version_id`` and ``information`` (of the prediction),
+        ``as_of``, ``horizon_days``,
         ``snapshot_created_at``, the match columns (``id``, ``competition``, ``kickoff_at``,
         ``home_team`` ...), the probabilities and fair odds, and ``drivers`` if asked for.
     """
@@ -119,6 +121,8 @@ _LIST_QUERY = with_match_joins(
         matches.c.status,
         home_team.c.name.label("home_team"),
         away_team.c.name.label("away_team"),
+        predictions.c.model_version_id,
+        predictions.c.information,
         *_PREDICTION_COLUMNS,
     )
     .select_from(predictions)
@@ -153,7 +157,8 @@ def snapshot_prediction_list(
     -------
     list of dict
         Keys: ``match_id``, ``competition`` (its code), ``kickoff_at``, ``status``,
-        ``home_team``, ``away_team`` (names), the probabilities and the fair odds.
+        ``home_team``, ``away_team`` (names), ``model_version_id``, ``information``, the
+        probabilities and the fair odds.
     """
     query = _in_snapshot(_LIST_QUERY, snapshot_id, competition_ids, kickoff_from, kickoff_before)
     result = conn.execute(query.order_by(matches.c.kickoff_at, matches.c.id))
@@ -183,52 +188,99 @@ def latest_match_prediction(conn: Connection, match_id: int) -> dict[str, Any] |
     return None if row is None else dict(row)
 
 
-def pre_kickoff_ranked(model_version_id: int) -> Select[Any]:
-    """Each prediction of one model made before its match's kickoff, ranked per match.
+#: Lead-time buckets of a prediction (kickoff minus the snapshot's as_of), in days:
+#: (label, from, to), each ``[from, to)``; the last is open-ended.
+LEAD_BUCKETS: tuple[tuple[str, float, float | None], ...] = (
+    ("0-1d", 0.0, 1.0),
+    ("1-3d", 1.0, 3.0),
+    ("3-7d", 3.0, 7.0),
+    ("7-30d", 7.0, 30.0),
+    ("30-90d", 30.0, 90.0),
+    ("90d+", 90.0, None),
+)
+
+
+def lead_days(dialect: str) -> ColumnElement[Any]:
+    """Days from a prediction's snapshot ``as_of`` to its match's kickoff, in SQL."""
+    if dialect == "postgresql":
+        seconds = func.extract("epoch", matches.c.kickoff_at - prediction_snapshots.c.as_of)
+        return seconds / 86400.0
+    return func.julianday(matches.c.kickoff_at) - func.julianday(prediction_snapshots.c.as_of)
+
+
+def _lead_bucket(dialect: str) -> ColumnElement[Any]:
+    lead = lead_days(dialect)
+    whens = [(lead < upper, index) for index, (_, _, upper) in enumerate(LEAD_BUCKETS) if upper]
+    return case(*whens, else_=len(LEAD_BUCKETS) - 1)
+
+
+def pre_kickoff_ranked(
+    model_version_id: int | None, *, dialect: str = "sqlite", by_lead: bool = False
+) -> Select[Any]:
+    """Each prediction made before its match's kickoff, of one model (None: of every model),
+    ranked per match.
 
     ``rank`` is 1 for the latest such prediction of the match (the snapshot with the greatest
     ``as_of`` strictly before kickoff; the higher id breaks ties). This is the prediction that
-    evaluates the model on that match, and the one retention must keep.
+    evaluates the model on that match, and the one retention must keep. With ``by_lead`` the
+    ranking is per match and lead bucket (:data:`LEAD_BUCKETS`, column ``lead_bucket``): rank 1
+    is then the latest prediction made at that lead.
     """
+    bucket = _lead_bucket(dialect)
+    partition = [predictions.c.match_id, bucket] if by_lead else [predictions.c.match_id]
     rank = (
         func.row_number()
         .over(
-            partition_by=predictions.c.match_id,
+            partition_by=partition,
             order_by=(prediction_snapshots.c.as_of.desc(), prediction_snapshots.c.id.desc()),
         )
         .label("rank")
     )
+    condition = prediction_snapshots.c.as_of < matches.c.kickoff_at
+    if model_version_id is not None:
+        condition = condition & (predictions.c.model_version_id == model_version_id)
     return (
         select(
             predictions.c.snapshot_id,
             predictions.c.match_id,
+            predictions.c.model_version_id,
+            predictions.c.information,
             prediction_snapshots.c.as_of,
             predictions.c.p_home,
             predictions.c.p_draw,
             predictions.c.p_away,
+            bucket.label("lead_bucket"),
             rank,
         )
         .select_from(predictions)
         .join(prediction_snapshots, prediction_snapshots.c.id == predictions.c.snapshot_id)
         .join(matches, matches.c.id == predictions.c.match_id)
-        .where(
-            (prediction_snapshots.c.model_version_id == model_version_id)
-            & (prediction_snapshots.c.as_of < matches.c.kickoff_at)
-        )
+        .where(condition)
     )
 
 
 def settled_predictions(
-    conn: Connection, model_version_id: int, *, settled_from: datetime, as_of: datetime
+    conn: Connection,
+    model_version_id: int | None,
+    *,
+    settled_from: datetime,
+    as_of: datetime,
+    by_lead: bool = False,
 ) -> list[dict[str, Any]]:
-    """The latest pre-kickoff prediction of each match the model predicted that was settled by
-    ``as_of`` with kickoff in ``[settled_from, as_of]``, with the result.
+    """The latest pre-kickoff prediction of each match (of one model, or of any when
+    ``model_version_id`` is None) that was settled by ``as_of`` with kickoff in
+    ``[settled_from, as_of]``, with the result; with ``by_lead``, the latest one per match and
+    lead bucket.
 
     A match is settled when it is finished with both scores and its result was observed at or
     before ``as_of``. Keys: ``match_id``, ``competition``, ``kickoff_at``, ``home_goals``,
-    ``away_goals``, ``p_home``, ``p_draw``, ``p_away``, ``snapshot_id``, ``predicted_as_of``.
+    ``away_goals``, ``p_home``, ``p_draw``, ``p_away``, ``snapshot_id``, ``predicted_as_of``,
+    ``model_version_id``, ``information``, ``lead_bucket`` (an index into
+    :data:`LEAD_BUCKETS`).
     """
-    ranked = pre_kickoff_ranked(model_version_id).subquery()
+    ranked = pre_kickoff_ranked(
+        model_version_id, dialect=conn.dialect.name, by_lead=by_lead
+    ).subquery()
     query = (
         select(
             ranked.c.match_id,
@@ -241,6 +293,9 @@ def settled_predictions(
             ranked.c.p_away,
             ranked.c.snapshot_id,
             ranked.c.as_of.label("predicted_as_of"),
+            ranked.c.model_version_id,
+            ranked.c.information,
+            ranked.c.lead_bucket,
         )
         .select_from(ranked)
         .join(matches, matches.c.id == ranked.c.match_id)
@@ -254,7 +309,7 @@ def settled_predictions(
             & (matches.c.kickoff_at >= settled_from)
             & (matches.c.kickoff_at <= as_of)
         )
-        .order_by(matches.c.kickoff_at, ranked.c.match_id)
+        .order_by(matches.c.kickoff_at, ranked.c.match_id, ranked.c.lead_bucket)
     )
     return [dict(r) for r in conn.execute(query).mappings()]
 

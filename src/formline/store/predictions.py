@@ -7,6 +7,7 @@ one transaction, so readers see either the old snapshot or the whole new one, ne
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,20 +21,29 @@ from formline.store.db import Store
 from formline.store.registry import fetch_model, to_json
 from formline.store.staging import stage
 from formline.store.tables import prediction_snapshots, predictions, publications
-from formline.store.types import utcnow
+from formline.store.types import as_utc, utcnow
 
 PROBABILITY_COLUMNS = ["p_home", "p_draw", "p_away", "p_over_2_5"]
 FAIR_COLUMNS = ["fair_home", "fair_draw", "fair_away", "fair_over_2_5", "fair_under_2_5"]
-PREDICTION_COLUMNS = ["match_id", *PROBABILITY_COLUMNS, *FAIR_COLUMNS, "drivers"]
+PREDICTION_COLUMNS = [
+    "match_id",
+    "model_version_id",
+    "information",
+    *PROBABILITY_COLUMNS,
+    *FAIR_COLUMNS,
+    "drivers",
+]
 
 _STAGE = {
     "match_id": "int",
+    "model_version_id": "int",
+    "information": "text",
     **dict.fromkeys([*PROBABILITY_COLUMNS, *FAIR_COLUMNS], "float"),
     "drivers": "text",
 }
 _SNAPSHOT_COLUMNS = [
     prediction_snapshots.c.id.label("snapshot_id"),
-    prediction_snapshots.c.model_version_id,
+    prediction_snapshots.c.models_key,
     prediction_snapshots.c.as_of,
     prediction_snapshots.c.horizon_days,
     prediction_snapshots.c.feature_version,
@@ -52,8 +62,8 @@ def _checked(frame: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in PREDICTION_COLUMNS if c not in frame.columns]
     if missing:
         raise DataError(f"predictions are missing columns: {', '.join(missing)}")
-    if frame["match_id"].isna().any():
-        raise DataError("predictions have rows without a match_id")
+    if frame["match_id"].isna().any() or frame["model_version_id"].isna().any():
+        raise DataError("predictions have rows without a match_id or model_version_id")
     duplicated = frame["match_id"][frame["match_id"].duplicated()]
     if len(duplicated):
         raise DataError(f"predictions repeat match ids: {sorted(set(duplicated.tolist()))[:10]}")
@@ -71,64 +81,96 @@ def _drivers_json(drivers: Any) -> str:
         raise DataError(f"prediction drivers are not JSON: {exc}") from exc
 
 
+@dataclass(frozen=True)
+class Published:
+    """What :func:`publish_snapshot` did: the snapshot, whether it was written now, and whether
+    the publication points at it."""
+
+    snapshot_id: int
+    created: bool
+    published: bool
+    pointer_as_of: datetime | None = None
+
+
 def publish_snapshot(
     store: Store,
     *,
-    model_version_id: int,
     as_of: datetime,
     horizon_days: int,
     feature_version: str,
     predictions: pd.DataFrame,
     publication: str = "default",
-) -> tuple[int, bool]:
+    domain: str = "matches",
+    model_version_id: int | None = None,
+) -> Published:
     """Store a snapshot of predictions and point ``publication`` at it, in one transaction.
 
     Parameters
     ----------
     store
         The store.
-    model_version_id, as_of, horizon_days, feature_version
-        Which model predicted, as of when, how far ahead, from which feature set.
+    as_of, horizon_days, feature_version
+        As of when, how far ahead, from which feature set.
     predictions
-        One row per match: ``match_id``, ``p_home``, ``p_draw``, ``p_away``, ``p_over_2_5``
-        (each in [0, 1]), ``fair_home``, ``fair_draw``, ``fair_away``, ``fair_over_2_5``,
-        ``fair_under_2_5`` and ``drivers`` (a JSON-able list per row, or None).
+        One row per match: ``match_id``, ``model_version_id`` and ``information`` (the model
+        that predicted it and the information state it used), ``p_home``, ``p_draw``,
+        ``p_away``, ``p_over_2_5`` (each in [0, 1]), ``fair_home``, ``fair_draw``,
+        ``fair_away``, ``fair_over_2_5``, ``fair_under_2_5`` and ``drivers`` (a JSON-able list
+        per row, or None).
     publication
         The pointer to move (``"default"`` is the one the read API serves).
+    domain
+        The domain the snapshot belongs to.
+    model_version_id
+        The model of every row, for a frame without ``model_version_id`` and ``information``
+        columns (one model predicted everything; its information state is filled in).
 
     Returns
     -------
-    tuple[int, bool]
-        The snapshot id, and whether it was written. A snapshot of the same model, ``as_of`` and
-        horizon already stored is returned as ``(its_id, False)``, with nothing written and the
-        pointer left where it is.
+    Published
+        The snapshot id; whether it was written (a snapshot of the same models, ``as_of`` and
+        horizon already stored is returned with nothing written); and whether the publication
+        now points at it. The pointer only moves forward in ``as_of``: a snapshot as of an
+        instant before the one already published is stored but not published (a replay of the
+        past never replaces what the API serves).
 
     Raises
     ------
     DataError
         If ``predictions`` is empty, lacks columns or repeats a match.
     ModelNotFoundError
-        If the model version does not exist.
+        If a model version does not exist.
     SchemaMismatchError
-        If ``feature_version`` is not the model's.
+        If ``feature_version`` is not every model's.
     StoreError
         If the database refuses a row (probability outside [0, 1], unknown match); then nothing
         is written.
     """
+    if model_version_id is not None:
+        predictions = predictions.assign(model_version_id=model_version_id)
+        if "information" not in predictions.columns:
+            with store.connect("reading the model registry") as conn:
+                information = fetch_model(conn, model_version_id).information
+            predictions = predictions.assign(information=information)
     staged = _checked(predictions)
+    model_ids = sorted({int(m) for m in staged["model_version_id"]})
+    models_key = ",".join(str(m) for m in model_ids)
     with store.begin("publishing predictions") as conn:
-        model = fetch_model(conn, model_version_id)
-        if model.feature_version != feature_version:
-            raise SchemaMismatchError(
-                f"predictions use feature version {feature_version}, but {model.label} was "
-                f"trained on {model.feature_version}"
-            )
+        for model_id in model_ids:
+            model = fetch_model(conn, model_id)
+            if model.feature_version != feature_version:
+                raise SchemaMismatchError(
+                    f"predictions use feature version {feature_version}, but {model.label} was "
+                    f"trained on {model.feature_version}"
+                )
         now = utcnow()
-        natural_key = ["model_version_id", "as_of", "horizon_days"]
+        natural_key = ["domain", "models_key", "as_of", "horizon_days"]
         snapshot_id = conn.execute(
             _insert(conn)(prediction_snapshots)
             .values(
-                model_version_id=model_version_id,
+                domain=domain,
+                model_version_id=model_ids[0] if len(model_ids) == 1 else None,
+                models_key=models_key,
                 as_of=as_of,
                 horizon_days=int(horizon_days),
                 feature_version=feature_version,
@@ -138,15 +180,20 @@ def publish_snapshot(
             .on_conflict_do_nothing(index_elements=natural_key)
             .returning(prediction_snapshots.c.id)
         ).scalar()
+        pointer_as_of = _pointer_as_of(conn, publication)
         if snapshot_id is None:
             existing = conn.execute(
                 select(prediction_snapshots.c.id).where(
-                    (prediction_snapshots.c.model_version_id == model_version_id)
+                    (prediction_snapshots.c.domain == domain)
+                    & (prediction_snapshots.c.models_key == models_key)
                     & (prediction_snapshots.c.as_of == as_of)
                     & (prediction_snapshots.c.horizon_days == int(horizon_days))
                 )
             ).scalar_one()
-            return int(existing), False
+            current = conn.execute(
+                select(publications.c.snapshot_id).where(publications.c.name == publication)
+            ).scalar()
+            return Published(int(existing), False, current == existing, pointer_as_of)
         stage(conn, "stage_predictions", _STAGE, staged)
         drivers = "CAST(drivers AS JSONB)" if conn.dialect.name == "postgresql" else "drivers"
         values = ", ".join(c for c in PREDICTION_COLUMNS if c != "drivers")
@@ -158,6 +205,8 @@ def publish_snapshot(
             {"snapshot_id": snapshot_id},
         )
         conn.execute(text("DROP TABLE stage_predictions"))
+        if pointer_as_of is not None and as_utc(as_of) < pointer_as_of:
+            return Published(int(snapshot_id), True, False, pointer_as_of)
         upsert = _insert(conn)(publications).values(
             name=publication, snapshot_id=snapshot_id, published_at=now
         )
@@ -167,13 +216,25 @@ def publish_snapshot(
                 set_={"snapshot_id": snapshot_id, "published_at": now},
             )
         )
-    return int(snapshot_id), True
+    return Published(int(snapshot_id), True, True, pointer_as_of)
+
+
+def _pointer_as_of(conn: Connection, publication: str) -> datetime | None:
+    """The ``as_of`` of the snapshot ``publication`` points at (None before any publish)."""
+    query = (
+        select(prediction_snapshots.c.as_of)
+        .join(publications, publications.c.snapshot_id == prediction_snapshots.c.id)
+        .where(publications.c.name == publication)
+    )
+    found: datetime | None = conn.execute(query).scalar()
+    return found
 
 
 def current_snapshot(store: Store, publication: str = "default") -> dict[str, Any] | None:
     """The snapshot ``publication`` points at, or None if nothing was published.
 
-    Keys: ``id``, ``model_version_id``, ``as_of``, ``horizon_days``, ``feature_version``,
+    Keys: ``id``, ``domain``, ``model_version_id`` (None when several models predicted),
+    ``models_key``, ``as_of``, ``horizon_days``, ``feature_version``,
     ``n_predictions``, ``created_at`` (the snapshot row) plus ``publication``, ``published_at``.
     """
     query = (

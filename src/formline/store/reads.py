@@ -64,7 +64,10 @@ class Pointer:
     """Where a publication points: the current snapshot and its header."""
 
     snapshot_id: int
-    model_version_id: int
+    #: The model of every prediction, or None when several champions predicted.
+    model_version_id: int | None
+    #: Every model behind the snapshot, ids ascending.
+    model_version_ids: tuple[int, ...]
     as_of: datetime
     horizon_days: int
     feature_version: str
@@ -79,6 +82,7 @@ def current_pointer(conn: Connection, publication: str = DEFAULT_PUBLICATION) ->
         select(
             prediction_snapshots.c.id.label("snapshot_id"),
             prediction_snapshots.c.model_version_id,
+            prediction_snapshots.c.models_key,
             prediction_snapshots.c.as_of,
             prediction_snapshots.c.horizon_days,
             prediction_snapshots.c.feature_version,
@@ -90,7 +94,11 @@ def current_pointer(conn: Connection, publication: str = DEFAULT_PUBLICATION) ->
         .where(publications.c.name == publication)
     )
     row = conn.execute(query).mappings().first()
-    return None if row is None else Pointer(**row)
+    if row is None:
+        return None
+    fields = dict(row)
+    key = fields.pop("models_key")
+    return Pointer(**fields, model_version_ids=tuple(int(i) for i in key.split(",") if i))
 
 
 def snapshot_exists(conn: Connection, snapshot_id: int) -> bool:
@@ -199,7 +207,10 @@ MODEL_SUMMARY_COLUMNS = (
     model_versions.c.status,
     model_versions.c.status_reason,
     model_versions.c.horizon_days,
+    model_versions.c.domain,
     model_versions.c.competition,
+    model_versions.c.scope,
+    model_versions.c.information,
     model_versions.c.training_as_of,
     model_versions.c.window_start,
     model_versions.c.window_end,
@@ -239,8 +250,11 @@ def get_model(conn: Connection, model_id: int) -> dict[str, Any] | None:
     return None if row is None else dict(row)
 
 
-def deployed_model_id(conn: Connection) -> int | None:
-    """The id of the deployed model, or None."""
-    query = select(model_versions.c.id).where(model_versions.c.status == "deployed")
-    found = conn.execute(query).scalar()
-    return None if found is None else int(found)
+def deployed_model_ids(conn: Connection) -> list[int]:
+    """The ids of the deployed models (each slot's current champion), ascending."""
+    query = (
+        select(model_versions.c.id)
+        .where(model_versions.c.status == "deployed")
+        .order_by(model_versions.c.id)
+    )
+    return [int(i) for i in conn.execute(query).scalars()]

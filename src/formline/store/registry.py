@@ -18,7 +18,7 @@ from sqlalchemy import Connection, RowMapping, func, select, text
 
 from formline.errors import DataError, ModelNotFoundError
 from formline.store.db import Store
-from formline.store.tables import model_versions
+from formline.store.tables import ALL_SCOPE, model_versions
 from formline.store.types import utcnow
 
 
@@ -34,7 +34,10 @@ class ModelVersion:
     model_type: str
     version: int
     horizon_days: int
+    domain: str
     competition: str | None
+    scope: str
+    information: str
     training_as_of: datetime
     window_start: datetime
     window_end: datetime
@@ -149,6 +152,8 @@ def create_model_version(
     hyperparameters: Mapping[str, Any],
     competition: str | None = None,
     random_state: int | None = None,
+    domain: str = "matches",
+    information: str | None = None,
     job_run_id: int | None = None,
 ) -> ModelVersion:
     """Register a new training run of model ``name`` with status ``training``.
@@ -164,7 +169,11 @@ def create_model_version(
     feature_version, feature_names
         The feature set's schema hash and its columns in model order.
     uses_market, hyperparameters, competition, random_state
-        Whether market prices are inputs, the settings, the training filter, the seed.
+        Whether market prices are inputs, the settings, the training filter (also the model's
+        scope: what it may predict), the seed.
+    domain, information
+        The domain, and the information state the model needs at as_of (default ``market``
+        when ``uses_market``, else ``no_market``): with the scope, the model's champion slot.
     job_run_id
         The ``job_runs`` row of the run that trains it: if that run dies, this version is
         failed with it (see formline.store.jobs.mark_dead_runs).
@@ -189,7 +198,10 @@ def create_model_version(
                 model_type=model_type,
                 version=next_version,
                 horizon_days=int(horizon_days),
+                domain=domain,
                 competition=competition,
+                scope=competition or ALL_SCOPE,
+                information=information or ("market" if uses_market else "no_market"),
                 training_as_of=training_as_of,
                 window_start=window_start,
                 window_end=window_end,
@@ -315,7 +327,7 @@ def list_model_versions(
         return [model_from_row(row) for row in conn.execute(query).mappings()]
 
 
-def deployed_model(store: Store) -> ModelVersion | None:
-    """The deployed model (at most one across all names), or None."""
+def deployed_models(store: Store, domain: str | None = None) -> list[ModelVersion]:
+    """The current champion of every slot (status ``deployed``), optionally of one domain."""
     found = list_model_versions(store, status="deployed")
-    return found[0] if found else None
+    return [m for m in found if domain is None or m.domain == domain]

@@ -4,11 +4,11 @@ A snapshot created before the cutoff is deleted (its predictions with it, by the
 ``ON DELETE CASCADE``, in the same transaction) unless
 
 * a publication points at it (the snapshot the API serves), or
-* it holds the deployed model's latest pre-kickoff prediction of some match: the prediction
+* it holds a deployed model's latest pre-kickoff prediction of some match: the prediction
   ``/performance`` scores that match with (see
   :func:`formline.store.prediction_reads.pre_kickoff_ranked`).
 
-So the deployed model's track record stays computable however long retention is, while the many
+So the deployed models' track records stay computable however long retention is, while the many
 intermediate snapshots of a daily schedule go.
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy import Connection, delete, func, select
 
 from formline.store.db import Store
 from formline.store.prediction_reads import pre_kickoff_ranked
-from formline.store.reads import deployed_model_id
+from formline.store.reads import deployed_model_ids
 from formline.store.tables import prediction_snapshots, predictions, publications
 
 
@@ -47,11 +47,10 @@ def _candidates(conn: Connection, cutoff: datetime) -> tuple[set[int], set[int],
     }
     current = {int(i) for i in conn.execute(select(publications.c.snapshot_id)).scalars()}
     needed: set[int] = set()
-    model_id = deployed_model_id(conn)
-    if model_id is not None:
-        ranked = pre_kickoff_ranked(model_id).subquery()
+    for model_id in deployed_model_ids(conn):
+        ranked = pre_kickoff_ranked(model_id, dialect=conn.dialect.name).subquery()
         query = select(ranked.c.snapshot_id).where(ranked.c.rank == 1).distinct()
-        needed = {int(i) for i in conn.execute(query).scalars()}
+        needed |= {int(i) for i in conn.execute(query).scalars()}
     kept_current = old & current
     kept_needed = (old & needed) - current
     return old - current - needed, kept_current, kept_needed

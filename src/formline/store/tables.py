@@ -188,6 +188,8 @@ feature_builds = Table(
 # --- Models, predictions and jobs (revision 0002) -----------------------------------------------
 
 MODEL_STATUSES = ("training", "completed", "failed", "deployed", "archived")
+#: The whole of a domain: a model whose scope is this predicts every competition.
+ALL_SCOPE = "*"
 PROMOTION_ACTIONS = ("deploy", "rollback", "archive", "reject")
 JOB_STATUSES = ("running", "succeeded", "failed", "skipped", "aborted")
 JOB_TRIGGERS = ("manual", "cron", "api")
@@ -208,8 +210,16 @@ model_versions = Table(
     # 1, 2, ... per name, allocated by formline.store.registry.create_model_version.
     Column("version", Integer, nullable=False),
     Column("horizon_days", Integer, nullable=False),
+    # The domain the model predicts ("matches"), with the scope and information state of its
+    # champion slot: one deployed model per (domain, scope, information).
+    Column("domain", String(32), nullable=False, server_default="matches"),
     # The training filter; NULL means every competition.
     Column("competition", String(64)),
+    # What the model may predict: a competition code, or ALL_SCOPE ("*") for every competition.
+    Column("scope", String(64), nullable=False, server_default=ALL_SCOPE),
+    # The information state the model needs at as_of: "market" (prices observed) or
+    # "no_market" (results and statistics only).
+    Column("information", String(32), nullable=False),
     Column("training_as_of", UTCDateTime(), nullable=False),
     Column("window_start", UTCDateTime(), nullable=False),
     Column("window_end", UTCDateTime(), nullable=False),
@@ -237,10 +247,12 @@ model_versions = Table(
     Column("job_run_id", _Id, ForeignKey("job_runs.id")),
     UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
     CheckConstraint(_one_of("status", MODEL_STATUSES), name="status"),
-    # At most one deployed model at a time, across all names.
+    # At most one deployed model (the current champion) per slot.
     Index(
-        "uq_model_versions_one_deployed",
-        "status",
+        "uq_model_versions_one_deployed_per_slot",
+        "domain",
+        "scope",
+        "information",
         unique=True,
         sqlite_where=_DEPLOYED,
         postgresql_where=_DEPLOYED,
@@ -260,22 +272,37 @@ model_promotions = Table(
     Column("metrics", _Json),
     Column("previous_metrics", _Json),
     Column("triggered_by", String(64)),
+    # The champion slot the decision is about (copied from the model).
+    Column("domain", String(32), nullable=False, server_default="matches"),
+    Column("scope", String(64), nullable=False, server_default=ALL_SCOPE),
+    Column("information", String(32), nullable=False),
+    # The as_of instant from which a deploy holds: the champion as of T is the newest deploy with
+    # effective_at <= T that no rollback revoked (formline.store.promotions.champion_at).
+    Column("effective_at", UTCDateTime(), nullable=False),
+    # A rollback names the deploy it revokes.
+    Column("revokes_promotion_id", _Id, ForeignKey("model_promotions.id")),
     CheckConstraint(_one_of("action", PROMOTION_ACTIONS), name="action"),
     Index("ix_model_promotions_model_version_id", "model_version_id"),
+    Index("ix_model_promotions_slot", "domain", "scope", "information", "effective_at"),
 )
 
 prediction_snapshots = Table(
     "prediction_snapshots",
     metadata,
     Column("id", _Id, primary_key=True, autoincrement=True),
-    Column("model_version_id", _Id, ForeignKey("model_versions.id"), nullable=False),
+    Column("domain", String(32), nullable=False, server_default="matches"),
+    # The model of every prediction when there is one; NULL when several champions (one per
+    # information state or scope) predicted: each prediction names its own.
+    Column("model_version_id", _Id, ForeignKey("model_versions.id")),
+    # The models behind the snapshot, ids sorted and comma-separated ("3,7"): part of its identity.
+    Column("models_key", String(200), nullable=False),
     Column("as_of", UTCDateTime(), nullable=False),
     Column("horizon_days", Integer, nullable=False),
     Column("feature_version", String(32), nullable=False),
     Column("n_predictions", Integer, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint(
-        "model_version_id", "as_of", "horizon_days", name="uq_prediction_snapshots_natural_key"
+        "domain", "models_key", "as_of", "horizon_days", name="uq_prediction_snapshots_natural_key"
     ),
 )
 
@@ -291,6 +318,9 @@ predictions = Table(
         primary_key=True,
     ),
     Column("match_id", _Id, ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True),
+    # Which champion predicted this match, and the information state it used at as_of.
+    Column("model_version_id", _Id, ForeignKey("model_versions.id"), nullable=False),
+    Column("information", String(32), nullable=False),
     *[Column(p, Float, nullable=False) for p in _PROBABILITIES],
     *[Column(f"fair_{o}", Float) for o in ("home", "draw", "away", "over_2_5", "under_2_5")],
     # [{"feature", "value", "contribution", "outcome"}, ...]
@@ -300,6 +330,7 @@ predictions = Table(
         name="probabilities_in_unit_interval",
     ),
     Index("ix_predictions_match_id", "match_id"),
+    Index("ix_predictions_model_version_id", "model_version_id"),
 )
 
 # The current-snapshot pointer per publication name ("default"), flipped atomically on publish.

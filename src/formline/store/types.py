@@ -42,3 +42,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """``value`` as timezone-aware UTC (a naive value is taken to be UTC already)."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)

@@ -72,17 +72,17 @@ def test_a_folds_pooled_predictions_never_see_that_folds_results() -> None:
     X, y = _world()
     splits = walk_forward_splits(X["kickoff_at"].to_numpy(), n_splits=3, gap=timedelta(days=1))
     prototype = _Subset(members=("logistic", "goals"))
-    proba, over = pooled_fold_predictions(prototype, X, y, splits)
+    proba, over, _ = pooled_fold_predictions(prototype, X, y, splits)
     last = splits[-1][1]
     changed = y.copy()
     changed.iloc[last] = changed.iloc[last][["away_goals", "home_goals"]].to_numpy()
-    proba_changed, _ = pooled_fold_predictions(prototype, X, changed, splits)
+    proba_changed, _, _ = pooled_fold_predictions(prototype, X, changed, splits)
     np.testing.assert_array_equal(proba[-1], proba_changed[-1])
     # Positive control: an earlier fold's results do reach the last fold's predictions.
     first = splits[0][1]
     earlier = y.copy()
     earlier.iloc[first] = earlier.iloc[first][["away_goals", "home_goals"]].to_numpy()
-    proba_earlier, _ = pooled_fold_predictions(prototype, X, earlier, splits)
+    proba_earlier, _, _ = pooled_fold_predictions(prototype, X, earlier, splits)
     assert not np.allclose(proba[-1], proba_earlier[-1])
     assert [len(p) for p in proba] == [len(v) for _, v in splits]
     assert all(((o > 0) & (o < 1)).all() for o in over)

@@ -76,6 +76,7 @@ async def health(request: Request, ctx: Context) -> Response:
         snapshot = SnapshotHealth(
             id=pointer.snapshot_id,
             model_version_id=pointer.model_version_id,
+            model_version_ids=list(pointer.model_version_ids),
             as_of=pointer.as_of,
             published_at=pointer.published_at,
             n_predictions=pointer.n_predictions,

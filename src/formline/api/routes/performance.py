@@ -20,6 +20,7 @@ from formline.api.deps import (
 from formline.api.schemas import (
     CompetitionPerformancePublic,
     ErrorPublic,
+    LeadPerformancePublic,
     PerformancePublic,
     ScoresPublic,
 )
@@ -27,8 +28,8 @@ from formline.api.scoring import outcome, score
 from formline.api.serving import cached_read
 from formline.errors import ModelNotFoundError
 from formline.store.db import Store
-from formline.store.prediction_reads import settled_predictions
-from formline.store.reads import Pointer, competition_filter, deployed_model_id, get_model
+from formline.store.prediction_reads import LEAD_BUCKETS, settled_predictions
+from formline.store.reads import Pointer, competition_filter, get_model
 
 router = APIRouter(tags=["performance"])
 
@@ -63,12 +64,14 @@ def build_performance(
     windows: tuple[int, ...],
     competition: str | None,
 ) -> PerformancePublic:
-    """Scores of the model's settled predictions per competition and rolling window.
+    """Scores of the published predictions on settled matches, per competition, rolling window
+    and lead.
 
-    For each match settled by ``as_of`` the model is scored with its latest prediction made
-    before kickoff (the greatest snapshot ``as_of`` strictly before kickoff). Windows are kickoffs
-    in ``(as_of - days, as_of]``. The model is ``model_id``, else the deployed one, else the
-    current snapshot's.
+    ``overall`` and ``data`` score each match settled by ``as_of`` with its latest prediction
+    made before kickoff (the greatest snapshot ``as_of`` strictly before kickoff); ``by_lead``
+    scores it, per lead bucket, with the latest prediction made at that lead. Windows are
+    kickoffs in ``(as_of - days, as_of]``. The predictions are those of ``model_id``, else of
+    every model (whatever was published).
 
     Raises
     ------
@@ -77,19 +80,16 @@ def build_performance(
     NotFoundError
         If ``competition`` names no competition.
     """
+    since = days_before(as_of, max(windows))
     with store.connect("reading performance") as conn:
         competition_filter(conn, competition)
         if model_id is not None and get_model(conn, model_id) is None:
             raise ModelNotFoundError(f"model version {model_id} does not exist")
-        chosen = model_id or deployed_model_id(conn)
-        if chosen is None and pointer is not None:
-            chosen = pointer.model_version_id
-        rows: list[dict[str, Any]] = []
-        if chosen is not None:
-            since = days_before(as_of, max(windows))
-            rows = settled_predictions(conn, chosen, settled_from=since, as_of=as_of)
+        rows = settled_predictions(conn, model_id, settled_from=since, as_of=as_of)
+        led = settled_predictions(conn, model_id, settled_from=since, as_of=as_of, by_lead=True)
     if competition is not None:
         rows = [r for r in rows if r["competition"] == competition]
+        led = [r for r in led if r["competition"] == competition]
     by_competition: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_competition[row["competition"]].append(row)
@@ -99,13 +99,27 @@ def build_performance(
         )
         for code, group in sorted(by_competition.items())
     ]
+    by_bucket: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in led:
+        by_bucket[int(row["lead_bucket"])].append(row)
+    by_lead = [
+        LeadPerformancePublic(
+            lead=label,
+            min_days=low,
+            max_days=high,
+            windows=[_scores(by_bucket[index], w, as_of) for w in windows],
+        )
+        for index, (label, low, high) in enumerate(LEAD_BUCKETS)
+        if by_bucket[index]
+    ]
     return PerformancePublic(
-        model_version_id=chosen,
+        model_version_id=model_id,
         as_of=as_of,
         window_days=list(windows),
         overall=[_scores(rows, w, as_of) for w in windows],
         count=len(data),
         data=data,
+        by_lead=by_lead,
     )
 
 
@@ -120,7 +134,7 @@ async def performance(
     ctx: Context,
     model_id: Annotated[
         int | None,
-        Query(ge=1, le=MAX_ID, description="A model version (default: the deployed model)."),
+        Query(ge=1, le=MAX_ID, description="A model version (default: every published model)."),
     ] = None,
     as_of: Annotated[
         IsoInstant | None, Query(description="Score as of this instant, UTC (default: now).")
@@ -134,8 +148,9 @@ async def performance(
     ] = None,
     competition: CompetitionCode = None,
 ) -> Response:
-    """Log loss, Brier, RPS and accuracy of the model's latest pre-kickoff published prediction
-    of each settled match, per competition and overall, over rolling windows."""
+    """Log loss, Brier, RPS and accuracy of the latest pre-kickoff published prediction of each
+    settled match (of one model, or of every model), per competition and overall, over rolling
+    windows, and per lead bucket with the latest prediction made at that lead."""
     instant = utc_instant(as_of)
     windows = tuple(sorted(set(window_days))) if window_days else DEFAULT_WINDOWS
     params = {

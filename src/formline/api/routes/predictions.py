@@ -43,6 +43,7 @@ def snapshot_public(pointer: Pointer | None) -> SnapshotPublic | None:
     return SnapshotPublic(
         id=pointer.snapshot_id,
         model_version_id=pointer.model_version_id,
+        model_version_ids=list(pointer.model_version_ids),
         as_of=pointer.as_of,
         horizon_days=pointer.horizon_days,
         n_predictions=pointer.n_predictions,
@@ -55,6 +56,7 @@ def _prediction_fields(row: dict[str, Any]) -> dict[str, Any]:
         "match_id": row["id"],
         "snapshot_id": row["snapshot_id"],
         "model_version_id": row["model_version_id"],
+        "information": row["information"],
         "as_of": row["as_of"],
         "competition": row["competition"],
         "kickoff_at": row["kickoff_at"],
@@ -135,11 +137,7 @@ def build_predictions(
             raise SnapshotGone(f"snapshot {pointer.snapshot_id} was pruned")
     # The snapshot's own fields are the pointer's (the rows are that snapshot's). One
     # validation of the whole list, in pydantic's core, instead of one model built per row.
-    shared = {
-        "snapshot_id": pointer.snapshot_id,
-        "model_version_id": pointer.model_version_id,
-        "as_of": pointer.as_of,
-    }
+    shared = {"snapshot_id": pointer.snapshot_id, "as_of": pointer.as_of}
     for row in rows:
         row.update(shared)
     return PredictionsPublic.model_validate(

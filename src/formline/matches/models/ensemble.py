@@ -11,7 +11,7 @@ sample (the way calibration is fitted on earlier folds).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -161,23 +161,33 @@ class EnsembleMatchModel(BaseEstimator):  # type: ignore[misc]
 
 
 def pooled_fold_predictions(
-    prototype: EnsembleMatchModel, X: pd.DataFrame, y: pd.DataFrame, splits: Splits
-) -> tuple[list[FloatArray], list[FloatArray]]:
-    """Per outer fold, the ensemble's raw 1X2 and over/under predictions of its validation rows.
+    prototype: EnsembleMatchModel,
+    X: pd.DataFrame,
+    y: pd.DataFrame,
+    splits: Splits,
+    extra: Mapping[str, pd.DataFrame] | None = None,
+) -> tuple[list[FloatArray], list[FloatArray], dict[str, list[FloatArray]]]:
+    """Per outer fold, the ensemble's raw 1X2 and over/under predictions of its validation rows
+    (and the 1X2 predictions of the same rows of each ``extra`` frame, pooled alike).
 
     Each member is fitted once per fold. Fold 1 is pooled with equal weights (it only feeds the
     calibrators of later folds); fold ``k > 1`` with weights fitted on the members' predictions
     of folds ``1..k-1``.
     """
+    extra = dict(extra or {})
     prototypes = prototype.member_prototypes()
     member_proba: list[list[FloatArray]] = []
     member_over: list[list[FloatArray]] = []
+    member_extra: dict[str, list[list[FloatArray]]] = {name: [] for name in extra}
     for train, val in splits:
         fitted = [clone(p).fit(X.iloc[train], y.iloc[train]) for p in prototypes]
         member_proba.append([m.predict_proba(X.iloc[val]) for m in fitted])
         member_over.append([m.predict_over_proba(X.iloc[val]) for m in fitted])
+        for name, frame in extra.items():
+            member_extra[name].append([m.predict_proba(frame.iloc[val]) for m in fitted])
     equal = np.full(len(prototypes), 1.0 / len(prototypes))
     proba, over = [], []
+    pooled_extra: dict[str, list[FloatArray]] = {name: [] for name in extra}
     for k in range(len(splits)):
         if k == 0:
             weights, over_weights = equal, equal
@@ -190,4 +200,6 @@ def pooled_fold_predictions(
             )
         proba.append(clip_probabilities(_pool(member_proba[k], weights)))
         over.append(_pool(member_over[k], over_weights))
-    return proba, over
+        for name in extra:
+            pooled_extra[name].append(clip_probabilities(_pool(member_extra[name][k], weights)))
+    return proba, over, pooled_extra

@@ -11,7 +11,8 @@ folds ``1..k-1`` (see :func:`~formline.matches.models.ensemble.pooled_fold_predi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,9 @@ class WalkForwardResult:
     all_rows: NDArray[np.int64]  # rows of every fold, 1..K
     all_raw_proba: FloatArray
     all_raw_over: FloatArray
+    #: Per extra frame (the same rows with other features, e.g. as of N days before kickoff),
+    #: the calibrated 1X2 predictions of the scored folds, aligned with ``rows``.
+    extra_proba: dict[str, FloatArray] = field(default_factory=dict)
 
 
 def walk_forward_predictions(
@@ -45,33 +49,47 @@ def walk_forward_predictions(
     y: pd.DataFrame,
     splits: list[tuple[NDArray[np.int64], NDArray[np.int64]]],
     calibration: CalibrationMethod = "temperature",
+    extra: Mapping[str, pd.DataFrame] | None = None,
 ) -> WalkForwardResult:
-    """Refit a clone of ``prototype`` on every split and collect calibrated predictions."""
+    """Refit a clone of ``prototype`` on every split and collect calibrated predictions.
+
+    ``extra`` frames hold the same rows as ``X`` (in the same order) with other features, for
+    example as known N days before kickoff: each fold's model, fitted on ``X``, also predicts
+    their validation rows, calibrated by the fold's calibrator (fitted on ``X``'s earlier
+    folds), which is what happens when a model trained as of kickoff predicts further ahead.
+    """
     if len(splits) < 2:
         raise ValueError("walk-forward validation needs at least two folds")
+    extra = dict(extra or {})
     raw: list[FloatArray] = []
     raw_over: list[FloatArray] = []
+    raw_extra: dict[str, list[FloatArray]] = {name: [] for name in extra}
     rows: list[NDArray[np.int64]] = []
     folds: list[NDArray[np.int64]] = []
     if isinstance(prototype, EnsembleMatchModel):
         # Members once per fold, pooled with weights from earlier folds: no nested refits.
-        raw, raw_over = pooled_fold_predictions(prototype, X, y, splits)
+        raw, raw_over, raw_extra = pooled_fold_predictions(prototype, X, y, splits, extra)
     for k, (train, val) in enumerate(splits):
         if not isinstance(prototype, EnsembleMatchModel):
             model = clone(prototype).fit(X.iloc[train], y.iloc[train])
             raw.append(model.predict_proba(X.iloc[val]))
             raw_over.append(model.predict_over_proba(X.iloc[val]))
+            for name, frame in extra.items():
+                raw_extra[name].append(model.predict_proba(frame.iloc[val]))
         rows.append(np.asarray(val, dtype=np.int64))
         folds.append(np.full(len(val), k + 1, dtype=np.int64))
     codes = outcome_codes(y)
     overs = over_labels(y)
     calibrated, calibrated_over = [], []
+    calibrated_extra: dict[str, list[FloatArray]] = {name: [] for name in extra}
     for k in range(1, len(splits)):
         earlier = np.concatenate(rows[:k])
         calibrator = make_calibrator(calibration).fit(np.concatenate(raw[:k]), codes[earlier])
         over_calibrator = PlattScaling().fit(np.concatenate(raw_over[:k]), overs[earlier])
         calibrated.append(calibrator.transform(raw[k]))
         calibrated_over.append(over_calibrator.transform(raw_over[k]))
+        for name in extra:
+            calibrated_extra[name].append(calibrator.transform(raw_extra[name][k]))
     return WalkForwardResult(
         rows=np.concatenate(rows[1:]),
         fold=np.concatenate(folds[1:]),
@@ -82,6 +100,7 @@ def walk_forward_predictions(
         all_rows=np.concatenate(rows),
         all_raw_proba=np.concatenate(raw),
         all_raw_over=np.concatenate(raw_over),
+        extra_proba={name: np.concatenate(parts) for name, parts in calibrated_extra.items()},
     )
 
 

@@ -1,7 +1,7 @@
 """reliability: job run owners, heartbeats and details; model versions linked to their run
 
 Revision ID: 0003_reliability
-Revises: 0002
+Revises: 0003_serving
 Create Date: 2026-12-02
 
 ``job_runs`` gains ``detail`` (what a step did, or why it was skipped), its owner (``host``,
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_reliability"
-down_revision = "0002"
+down_revision = "0003_serving"
 branch_labels = None
 depends_on = None
 

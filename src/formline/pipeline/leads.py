@@ -1,0 +1,103 @@
+"""Features and scores by lead time: what a model sees, and how good it is, N days ahead.
+
+A model is trained on matches as of their kickoff, but it publishes predictions up to the
+horizon ahead, when less is known (no prices yet, older form). Validation therefore also scores
+each validated match as known at several leads before kickoff, with the same fold models and
+calibrators, in the lead buckets that ``/performance`` uses for published predictions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from formline.core.metrics import evaluate
+from formline.matches.information import information_states, serves
+from formline.matches.models import outcome_codes
+from formline.pipeline.dataset import load_match_frame
+from formline.store.db import Store
+from formline.store.prediction_reads import LEAD_BUCKETS
+
+#: Leads (days before kickoff) at which validation scores every validated match: one inside
+#: each lead bucket after the first (which is the kickoff cutoff itself).
+VALIDATION_LEADS: tuple[float, ...] = (2.0, 5.0, 14.0, 60.0)
+
+
+def lead_bucket(days: float) -> str:
+    """The label of the lead bucket ``days`` falls in (see ``LEAD_BUCKETS``)."""
+    for label, low, high in LEAD_BUCKETS:
+        if days >= low and (high is None or days < high):
+            return label
+    raise ValueError(f"a lead of {days} days is negative")
+
+
+def frames_at_leads(
+    store: Store, as_of: datetime, rows: pd.DataFrame, leads: tuple[float, ...]
+) -> dict[str, pd.DataFrame]:
+    """``rows`` (matches of a modelling frame) with their features as known ``lead`` days
+    before kickoff, one frame per lead bucket, row for row in the order of ``rows``.
+
+    Results and ids are those of ``rows``; only the features differ.
+    """
+    if not leads or rows.empty:
+        return {}
+    kickoffs = pd.to_datetime(rows["kickoff_at"])
+    queries = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "match_id": rows["match_id"].to_numpy(),
+                    "cutoff_at": kickoffs - pd.Timedelta(days=d),
+                }
+            )
+            for d in leads
+        ],
+        ignore_index=True,
+    )
+    built = load_match_frame(store, as_of, queries=queries)
+    features = built.frame[["match_id", "cutoff_at", *built.feature_names]].astype(
+        {"cutoff_at": "datetime64[us]"}
+    )
+    out = {}
+    for days in leads:
+        cutoffs = (kickoffs - pd.Timedelta(days=days)).to_numpy(dtype="datetime64[us]")
+        wanted = pd.DataFrame({"match_id": rows["match_id"].to_numpy(), "cutoff_at": cutoffs})
+        at_lead = wanted.merge(features, on=["match_id", "cutoff_at"], how="left")
+        replaced = at_lead[built.feature_names].set_axis(rows.index)
+        frame = pd.concat([rows.drop(columns=built.feature_names), replaced], axis=1)
+        frame = frame[rows.columns]
+        frame["cutoff_at"] = cutoffs
+        out[lead_bucket(days)] = frame
+    return out
+
+
+def scores_by_lead(
+    rows: pd.DataFrame,
+    information: str,
+    lead_frames: Mapping[str, pd.DataFrame],
+    picked: np.ndarray,
+    at_kickoff: np.ndarray,
+    at_leads: Mapping[str, np.ndarray],
+    minimum: int = 30,
+) -> dict[str, Any]:
+    """Validation metrics per lead bucket for the rows ``picked`` (positions in ``rows``).
+
+    At each lead only the rows whose information state then admits the model are scored (a
+    model that needs prices is not asked about matches whose prices are not observed yet);
+    ``n`` says how many, ``share`` what fraction of the validated rows that is. Buckets with
+    fewer than ``minimum`` rows are left out.
+    """
+    codes = outcome_codes(rows.iloc[picked][["home_goals", "away_goals"]])
+    out: dict[str, Any] = {"0-1d": {**evaluate(codes, at_kickoff), "share": 1.0}}
+    for label, frame in lead_frames.items():
+        usable = serves(information, information_states(frame.iloc[picked]))
+        if usable.sum() < minimum:
+            continue
+        scores = dict(evaluate(codes[usable], at_leads[label][usable]))
+        scores["share"] = float(usable.mean())
+        out[label] = scores
+    return out
