@@ -6,7 +6,8 @@ computation needs, so feature SQL is the same on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -65,14 +66,45 @@ def _fetch_postgresql(store: Store, sql: str) -> pa.Table:
     import adbc_driver_manager
     import adbc_driver_postgresql.dbapi
 
-    libpq = store.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    try:
-        with adbc_driver_postgresql.dbapi.connect(libpq) as conn, conn.cursor() as cursor:
+    def fetch() -> pa.Table:
+        with (
+            adbc_driver_postgresql.dbapi.connect(store.libpq_url()) as conn,
+            conn.cursor() as cursor,
+        ):
             cursor.execute(sql)
             return cursor.fetch_arrow_table()
+
+    try:
+        return _within(store.timeouts.client_deadline, fetch)
     except adbc_driver_manager.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StoreError(f"reading from the store: {first}") from exc
+
+
+def _within(seconds: float | None, call: Callable[[], pa.Table]) -> pa.Table:
+    """``call()`` in a daemon thread, given up after ``seconds``: libpq has no client-side
+    deadline, and a server that stopped answering would otherwise hang the worker."""
+    if seconds is None:
+        return call()
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["table"] = call()
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="store-fetch", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise StoreError(
+            f"reading from the store: the database did not answer within {seconds:g} s"
+        )
+    if "error" in box:
+        raise box["error"]
+    table: pa.Table = box["table"]
+    return table
 
 
 def fetch_arrow(store: Store, query: InputQuery) -> pa.Table:
@@ -107,9 +139,18 @@ def compute_session(threads: int | None = None) -> duckdb.DuckDBPyConnection:
 
 @contextmanager
 def translate_duckdb_errors(what: str) -> Iterator[None]:
-    """Map DuckDB errors raised inside the block to :class:`ComputeError`."""
+    """Map DuckDB errors raised inside the block to :class:`ComputeError`.
+
+    DuckDB answers Ctrl-C by stopping the query and raising a plain ``RuntimeError("Query
+    interrupted")``, swallowing the ``KeyboardInterrupt``: it becomes one again, so an
+    interrupted command exits 130 and its run is recorded aborted, not failed.
+    """
     try:
         yield
+    except RuntimeError as exc:
+        if str(exc).strip() == "Query interrupted":
+            raise KeyboardInterrupt from exc
+        raise
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ComputeError(f"{what}: {first}") from exc

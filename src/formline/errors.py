@@ -54,6 +54,12 @@ class StoreError(FormlineError):
     """The database is unreachable, unmigrated or refused an operation."""
 
 
+class StoreNotFoundError(StoreError):
+    """No store where the settings point (a read-only command never creates one)."""
+
+    exit_code = 2
+
+
 class SchemaMismatchError(FormlineError):
     """Stored data was written with a different schema (database or feature set)."""
 

@@ -34,6 +34,42 @@ class Settings(BaseSettings):
         default=90, ge=1, description="How far ahead predictions look by default."
     )
 
+    database_connect_timeout: float = Field(
+        default=5.0,
+        ge=1.0,
+        le=600.0,
+        description="Seconds to connect to PostgreSQL (start-up and authentication included).",
+    )
+    database_statement_timeout: float = Field(
+        default=900.0,
+        ge=0.0,
+        description="Seconds a worker statement may run on PostgreSQL (the server cancels it), "
+        "or wait for a server that stopped answering (the connection is dropped); 0: no bound.",
+    )
+    database_pool_timeout: float = Field(
+        default=10.0,
+        ge=0.1,
+        le=600.0,
+        description="Seconds to wait for a free pooled connection.",
+    )
+
+    run_lock_wait_seconds: float = Field(
+        default=30.0,
+        ge=0.0,
+        le=86_400.0,
+        description="Seconds a command that writes waits for another run holding the store's "
+        "lock (of its domain) before it refuses.",
+    )
+    job_heartbeat_seconds: float = Field(
+        default=30.0, ge=0.5, le=3600.0, description="Seconds between a run's heartbeats."
+    )
+    job_stale_seconds: float = Field(
+        default=300.0,
+        ge=5.0,
+        description="A run owned by another host is dead after this long without a heartbeat "
+        "(on this host, a run is dead as soon as its process is gone).",
+    )
+
     ingest_paths: str | None = Field(
         default=None,
         alias="FORMLINE_INGEST_PATHS",
@@ -98,6 +134,13 @@ class Settings(BaseSettings):
     )
     api_client_max_age: int = Field(
         default=10, ge=0, le=3600, description="max-age of the Cache-Control header sent."
+    )
+    api_store_timeout: float = Field(
+        default=5.0,
+        ge=0.5,
+        le=300.0,
+        description="Seconds an API request waits for the store (connection, pool and each "
+        "statement) before it answers 503 with Retry-After.",
     )
     api_retry_after_seconds: int = Field(
         default=5, ge=1, le=3600, description="Retry-After sent with 503 when the store is down."
@@ -171,16 +214,43 @@ def normalise_database_url(url: str) -> str:
     Raises
     ------
     ConfigError
-        If the URL names a database formline does not support.
+        If the URL names a database formline does not support, or is malformed (the message
+        never repeats the URL: it may hold a password).
     """
     if url.startswith(("postgres://", "postgresql://")):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    if url.startswith(("postgresql+psycopg://", "sqlite://", "sqlite+pysqlite://")):
-        return url
-    scheme = url.split("://", 1)[0] if "://" in url else url
-    raise ConfigError(
-        f"DATABASE_URL: unsupported database '{scheme}'; use sqlite:///PATH or postgresql://..."
-    )
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    elif not url.startswith(("postgresql+psycopg://", "sqlite://", "sqlite+pysqlite://")):
+        scheme = url.split("://", 1)[0] if "://" in url else url
+        raise ConfigError(
+            f"DATABASE_URL: unsupported database '{scheme}'; use sqlite:///PATH or postgresql://..."
+        )
+    _check_well_formed(url)
+    return url
+
+
+_URL_SHAPE = "postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+
+
+def _check_well_formed(url: str) -> None:
+    """Raise ConfigError when ``url`` cannot be what it means to be, naming no part of it."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if url.startswith("postgresql"):
+        authority = url.split("://", 1)[1].split("?", 1)[0]
+        if authority.count("@") > 1:
+            # An unencoded '@' in the password: the driver would take the rest for the host.
+            raise ConfigError(
+                "DATABASE_URL is malformed: it has more than one '@' (write an '@' in the "
+                f"user or password as %40); expected {_URL_SHAPE}"
+            )
+    try:
+        _ = make_url(url).port  # some versions convert the port only when asked
+    except (ArgumentError, ValueError, TypeError):
+        raise ConfigError(
+            f"DATABASE_URL is malformed (a port that is not a number, an unclosed '[' ...); "
+            f"expected {_URL_SHAPE} or sqlite:///PATH"
+        ) from None
 
 
 def redact_url(url: str) -> str:

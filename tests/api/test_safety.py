@@ -111,6 +111,13 @@ def test_bad_parameters_are_422_with_a_clear_message(api: TestClient) -> None:
         "/predictions?date=2025-13-01": "date",
         "/performance?window_days=4000": "window_days",
         "/performance?as_of=yesterday": "as_of",
+        # Numbers are not dates (pydantic alone reads them as seconds since 1970).
+        "/performance?as_of=0.5": "as_of",
+        "/performance?as_of=1700000000": "as_of",
+        "/value-bets?as_of=0": "as_of",
+        "/matches?date_from=0": "date_from",
+        "/matches?date_to=86400": "date_to",
+        "/predictions?date=0": "date",
         "/value-bets?min_edge=nan": "min_edge",
     }
     for path, parameter in cases.items():

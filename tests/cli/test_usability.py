@@ -112,6 +112,7 @@ def test_an_unknown_id_exits_3(tmp_path: Path, args: list[str], message: str) ->
 
 
 def test_a_runtime_failure_exits_1(tmp_path: Path) -> None:
+    assert invoke(tmp_path, "db:migrate").exit_code == 0
     result = invoke(tmp_path, "predict:run", "--as-of", NOW, "--horizon", "7")
     assert result.exit_code == 1
     assert "no deployed model" in error_line(result)

@@ -17,8 +17,10 @@ def create_version(
     trained_as_of: datetime = datetime(2024, 1, 1),
     uses_market: bool = False,
     competition: str | None = "E0",
+    job_run_id: int | None = None,
 ) -> ModelVersion:
-    """A new ``training`` version of ``name`` (slot: matches/E0/no_market by default)."""
+    """A new ``training`` version of ``name`` (slot: matches/E0/no_market by default),
+    trained by job ``job_run_id``."""
     return create_model_version(
         store,
         name=name,
@@ -33,6 +35,7 @@ def create_version(
         hyperparameters={"C": 1.0},
         competition=competition,
         random_state=7,
+        job_run_id=job_run_id,
     )
 
 

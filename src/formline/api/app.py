@@ -35,6 +35,7 @@ from formline.cache.factory import build_cache
 from formline.settings import Settings
 from formline.store.readonly import open_read_only_store
 from formline.store.reads import Pointer
+from formline.store.timeouts import StoreTimeouts
 
 logger = logging.getLogger("formline.api")
 
@@ -85,7 +86,14 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     ConfigError
         If ``DATABASE_URL`` names an unsupported database.
     """
-    store = open_read_only_store(settings.resolved_database_url)
+    store = open_read_only_store(
+        settings.resolved_database_url,
+        timeouts=StoreTimeouts(
+            connect=min(settings.database_connect_timeout, settings.api_store_timeout),
+            statement=settings.api_store_timeout,
+            pool=settings.api_store_timeout,
+        ),
+    )
     api_metrics = ApiMetrics()
     cache = (
         build_cache(
@@ -106,6 +114,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
         pointer_ttl=settings.api_pointer_ttl_seconds,
         client_max_age=settings.api_client_max_age,
         retry_after=settings.api_retry_after_seconds,
+        store_timeout=settings.api_store_timeout,
     )
 
     def pointer_moved(pointer: Pointer | None) -> None:

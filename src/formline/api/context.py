@@ -8,16 +8,43 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 
 from formline.api.metrics import ApiMetrics
 from formline.cache.base import Cache
+from formline.errors import StoreError
 from formline.store.db import Store
 from formline.store.reads import Pointer, current_pointer
+from formline.store.timeouts import CLIENT_GRACE_SECONDS
 
 logger = logging.getLogger("formline.api")
+
+T = TypeVar("T")
+
+
+async def in_store_thread(deadline: float | None, call: Callable[..., T], *args: Any) -> T:
+    """``call(*args)`` in a worker thread, given up after ``deadline`` seconds.
+
+    The driver bounds each store call itself (see formline.store.timeouts); this bounds the
+    request as a whole, waiting for a thread and a pooled connection included. A call given up
+    keeps its thread until the driver's own deadline ends it.
+
+    Raises
+    ------
+    StoreError
+        When the deadline passes (the API answers 503 with Retry-After).
+    """
+    if deadline is None:
+        return await anyio.to_thread.run_sync(call, *args)
+    try:
+        with anyio.fail_after(deadline):
+            return await anyio.to_thread.run_sync(call, *args, abandon_on_cancel=True)
+    except TimeoutError:
+        raise StoreError(f"the store did not answer within {deadline:g} s") from None
+
 
 #: Kinds of cached responses; each has a TTL in the settings.
 KINDS = (
@@ -51,6 +78,8 @@ class PointerMemo:
         read included.
     clock
         Monotonic seconds (injectable for tests).
+    deadline
+        Seconds a read of the pointer may take (None: no bound), see :func:`in_store_thread`.
     """
 
     def __init__(
@@ -59,8 +88,10 @@ class PointerMemo:
         ttl: float,
         on_change: Callable[[Pointer | None], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        deadline: float | None = None,
     ) -> None:
         self._store = store
+        self._deadline = deadline
         self._ttl = ttl
         self._on_change = on_change
         self._clock = clock
@@ -73,7 +104,7 @@ class PointerMemo:
             return current_pointer(conn)
 
     async def _refresh(self) -> Pointer | None:
-        value = await anyio.to_thread.run_sync(self._read)
+        value = await in_store_thread(self._deadline, self._read)
         previous = self._value
         known = self._read_at is not None
         self._value, self._read_at = value, self._clock()
@@ -122,6 +153,8 @@ class ApiContext:
     pointer_ttl: float
     client_max_age: int
     retry_after: int
+    #: Seconds the store may take per call (API_STORE_TIMEOUT); None: unbounded.
+    store_timeout: float | None = None
     pointer: PointerMemo = field(init=False)
     inflight: dict[str, asyncio.Task[object]] = field(default_factory=dict)
     background: set[asyncio.Task[object]] = field(default_factory=set)
@@ -130,7 +163,20 @@ class ApiContext:
     on_answered: Callable[[MutableMapping[str, Any], int | None, str, Any], None] | None = None
 
     def __post_init__(self) -> None:
-        self.pointer = PointerMemo(self.store, self.pointer_ttl, self._pointer_changed)
+        self.pointer = PointerMemo(
+            self.store, self.pointer_ttl, self._pointer_changed, deadline=self.store_deadline
+        )
+
+    @property
+    def store_deadline(self) -> float | None:
+        """The bound on one store call of a request, threads and pool included."""
+        if self.store_timeout is None:
+            return None
+        return self.store_timeout + CLIENT_GRACE_SECONDS
+
+    async def in_store_thread(self, call: Callable[..., T], *args: Any) -> T:
+        """``call(*args)`` in a worker thread within :attr:`store_deadline`."""
+        return await in_store_thread(self.store_deadline, call, *args)
 
     def _pointer_changed(self, pointer: Pointer | None) -> None:
         if self.on_pointer_change is not None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
+from pydantic import BeforeValidator
 
 from formline.api.context import ApiContext
 
@@ -39,6 +41,29 @@ def id_path(what: str) -> object:
 
 MatchId = Annotated[int, id_path("match")]
 ModelId = Annotated[int, id_path("model version")]
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}([T ].*)?$")
+
+
+def _iso_only(pattern: re.Pattern[str], what: str) -> BeforeValidator:
+    # Pydantic reads a number as seconds since 1970 (as_of=0.5 is 1970-01-01T00:00:00.5Z);
+    # a query parameter that is a date must be written as one.
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and not pattern.match(value.strip()):
+            raise ValueError(f"must be an ISO 8601 {what}, such as {_EXAMPLES[what]}")
+        return value
+
+    return BeforeValidator(check)
+
+
+_EXAMPLES = {"date": "2025-11-08", "date or timestamp": "2025-11-08T15:00:00Z"}
+
+#: A day written as an ISO date (``2025-11-08``); numbers are refused.
+IsoDate = Annotated[date, _iso_only(_ISO_DATE, "date")]
+#: An instant written as an ISO date or timestamp; numbers are refused.
+IsoInstant = Annotated[datetime, _iso_only(_ISO_INSTANT, "date or timestamp")]
 
 
 def day_start(day: date) -> datetime:

@@ -63,9 +63,10 @@ class CacheHealth(_Public):
 class HealthPublic(_Public):
     """Liveness (the process answers) and readiness (the store answers)."""
 
-    status: Literal["ok", "degraded", "unavailable"] = Field(
+    status: Literal["ok", "degraded", "no_snapshot", "unavailable"] = Field(
         description="ok; degraded: the cache backend fails (answers come from the store); "
-        "unavailable: the store does not answer (HTTP 503)."
+        "no_snapshot: the store answers but nothing is published yet (ready, HTTP 200, "
+        "/predictions is empty); unavailable: the store does not answer (HTTP 503)."
     )
     live: bool
     ready: bool

@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import anyio.to_thread
 from fastapi import Request, Response
 from pydantic import BaseModel
 
@@ -72,11 +71,11 @@ def respond(request: Request, rendered: Rendered, max_age: int, status_code: int
 Builder = Callable[[Pointer | None], BaseModel]
 
 
-async def _compute(build: Builder, pointer: Pointer | None) -> Rendered:
+async def _compute(ctx: ApiContext, build: Builder, pointer: Pointer | None) -> Rendered:
     def run() -> Rendered:
         return render(build(pointer))
 
-    return await anyio.to_thread.run_sync(run)
+    return await ctx.in_store_thread(run)
 
 
 async def _single_flight(
@@ -86,7 +85,7 @@ async def _single_flight(
     loop = asyncio.get_running_loop()
     task = ctx.inflight.get(key)
     if task is None or task.done() or task.get_loop() is not loop:
-        task = loop.create_task(_compute(build, pointer))
+        task = loop.create_task(_compute(ctx, build, pointer))
         ctx.inflight[key] = task
         task.add_done_callback(lambda _: ctx.inflight.pop(key, None))
     result = await asyncio.shield(task)
@@ -136,7 +135,7 @@ async def _rendered_and_snapshot(
             ctx.metrics.cache_misses.labels(kind).inc()
         try:
             if cache is None:
-                return await _compute(build, pointer), snapshot_id
+                return await _compute(ctx, build, pointer), snapshot_id
             rendered = await _single_flight(ctx, key, build, pointer)
         except SnapshotGone:
             if attempt == 2:

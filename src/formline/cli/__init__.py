@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from formline.cli import daily, data, models, predictions, serve
+from formline.cli import daily, data, jobs, models, predictions, serve
 from formline.cli.app import app, main
 
-__all__ = ["app", "daily", "data", "main", "models", "predictions", "serve"]
+__all__ = ["app", "daily", "data", "jobs", "main", "models", "predictions", "serve"]

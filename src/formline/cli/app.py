@@ -10,13 +10,16 @@ errors included; the traceback only with ``--verbose``. The mapping lives in the
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console, ConsoleDimensions
@@ -32,6 +35,12 @@ from formline.timeutil import parse_instant, utc_now_naive
 
 if TYPE_CHECKING:
     from formline.core.calibration import CalibrationMethod
+    from formline.pipeline.runs import Run
+
+F = TypeVar("F", bound=Callable[..., Any])
+#: The exit code of a command interrupted by Ctrl-C (128 + SIGINT), and by SIGTERM.
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 #: How wide output that goes to a pipe or a file may be: in practice, never wrapped.
 UNWRAPPED_WIDTH = 100_000
@@ -111,15 +120,30 @@ class FormlineGroup(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> int:
+        from formline.pipeline.runs import interruption
+
         state["verbose"] = False
         try:
             returned = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-            # Typer gives the code of a `typer.Exit` (--help, --version) back as the result.
+            # Typer gives the code of a `typer.Exit` (--help, --version) back as the result, and
+            # turns Ctrl-C into 130: neither may become a 0.
             code = returned if isinstance(returned, int) else EXIT_OK
-        except Exception as exc:
-            code = exit_code_of(exc)
-        except KeyboardInterrupt as exc:
-            code = exit_code_of(exc)
+            if code == EXIT_INTERRUPTED:
+                err_console.print("interrupted (Ctrl-C)", markup=False, highlight=False)
+        except BaseException as exc:
+            # A signal can surface as another library's error (DuckDB's, an ImportError of an
+            # extension it landed in): what it interrupted decides, not what came out.
+            signalled = interruption(exc)
+            if isinstance(signalled, KeyboardInterrupt):
+                err_console.print("interrupted (Ctrl-C)", markup=False, highlight=False)
+                code = EXIT_INTERRUPTED
+            elif signalled is not None:  # SIGTERM (see main)
+                err_console.print(f"interrupted: {signalled}", markup=False, highlight=False)
+                code = EXIT_TERMINATED
+            elif isinstance(exc, Exception):
+                code = exit_code_of(exc)
+            else:
+                raise
         if standalone_mode:
             sys.exit(code)
         return code
@@ -190,10 +214,85 @@ def load_settings() -> Settings:
         raise ConfigError(f"invalid settings: {problems}") from None
 
 
-def open_configured_store(settings: Settings, migrate: bool = True) -> Any:
-    from formline.store.db import open_store
+def open_configured_store(settings: Settings, migrate: bool = True, create: bool = True) -> Any:
+    """The configured store, created (SQLite) or migrated if need be: for commands that write.
 
-    return open_store(settings.resolved_database_url, migrate=migrate)
+    With ``create`` false (:func:`open_existing_store`) a missing store is an error instead."""
+    from formline.store.db import open_store
+    from formline.store.timeouts import StoreTimeouts
+
+    timeouts = StoreTimeouts(
+        connect=settings.database_connect_timeout,
+        statement=settings.database_statement_timeout,
+        pool=settings.database_pool_timeout,
+    )
+    store = open_store(
+        settings.resolved_database_url, migrate=migrate, create=create, timeouts=timeouts
+    )
+    _start_recorded_run(settings, store)
+    return store
+
+
+def recorded(command: str, *, lock: bool = True) -> Callable[[F], F]:
+    """Record the decorated command's run in ``job_runs`` (see formline.pipeline.runs).
+
+    The run starts when the command first opens the store (a usage error before that records
+    nothing) and ends with the command: succeeded, failed with the error, or aborted when
+    interrupted. With ``lock``, the command holds the store's run lock of the ``matches``
+    domain meanwhile.
+    """
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with ExitStack() as stack:
+                state["run_spec"] = (command, lock, kwargs, stack)
+                try:
+                    return function(*args, **kwargs)
+                finally:
+                    state["run_spec"] = None
+                    state["run"] = None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def current_run() -> Run | None:
+    """The run the current command records, once it has opened the store."""
+    run: Run | None = state.get("run")
+    return run
+
+
+def _start_recorded_run(settings: Settings, store: Any) -> None:
+    spec = state.get("run_spec")
+    if spec is None or state.get("run") is not None:
+        return
+    from formline.pipeline.runs import RunPolicy, tracked_run
+
+    command, lock, kwargs, stack = spec
+    params = {
+        k: v if isinstance(v, int | float | str | bool | None) else str(v)
+        for k, v in kwargs.items()
+    }
+    policy = RunPolicy(
+        triggered_by=str(kwargs.get("triggered_by") or "manual"),
+        heartbeat_seconds=settings.job_heartbeat_seconds,
+        stale_after_seconds=settings.job_stale_seconds,
+        lock_wait_seconds=settings.run_lock_wait_seconds,
+        model_dir=settings.resolved_model_storage_path,
+    )
+    state["run"] = stack.enter_context(
+        tracked_run(
+            store, command, params=params, lock_domain="matches" if lock else None, policy=policy
+        )
+    )
+
+
+def open_existing_store(settings: Settings, migrate: bool = True) -> Any:
+    """The configured store for a command that only reads: never creates one (exit 2 when
+    there is none where the settings point)."""
+    return open_configured_store(settings, migrate=migrate, create=False)
 
 
 #: The calibration methods of :mod:`formline.core.calibration` (not imported: it loads SciPy).
@@ -290,11 +389,22 @@ Horizon = Annotated[
 ]
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    from formline.pipeline.runs import Interrupted
+
+    raise Interrupted(f"terminated ({signal.Signals(signum).name})")
+
+
 def main() -> None:
-    """Run the CLI: the console script ``formline`` and ``python -m formline``."""
+    """Run the CLI: the console script ``formline`` and ``python -m formline``.
+
+    SIGTERM is turned into :class:`~formline.pipeline.runs.Interrupted`, so the command's run is
+    recorded aborted and the exit code is 143 (see :class:`FormlineGroup`).
+    """
     # Numerical libraries default to a thread per core for every small matrix product; on a
     # machine that also runs DuckDB and LightGBM that oversubscription costs far more than it
     # gains. Users can still raise these.
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
+    signal.signal(signal.SIGTERM, _terminate)
     app()

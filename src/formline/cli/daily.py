@@ -12,11 +12,13 @@ from formline.cli.app import (
     app,
     as_of_or_now,
     console,
+    current_run,
     load_settings,
     metrics_table,
     model_dir,
     one_of,
     open_configured_store,
+    recorded,
 )
 from formline.cli.predictions import cache_target
 from formline.matches.model_types import MODEL_TYPES
@@ -31,6 +33,7 @@ def model_type_list(value: str) -> tuple[str, ...]:
 
 
 @app.command("daily:run")
+@recorded("daily:run")
 def daily_run(
     as_of: AsOf = None,
     horizon: Horizon = None,
@@ -100,7 +103,10 @@ def daily_run(
         console.print(f"{mark} {outcome.step}: {outcome.status} {outcome.detail}", highlight=False)
 
     with console.status("daily run"):
-        result = run_daily(store, config, model_dir(settings), on_step=show)
+        run = current_run()
+        result = run_daily(
+            store, config, model_dir(settings), on_step=show, run_id=run.run_id if run else None
+        )
     trained = next((s.result for s in result.steps if s.step == "train" and s.result), None)
     if trained:
         rows: list[tuple[str, dict[str, Any] | None]] = []

@@ -18,6 +18,8 @@ from formline.cli.app import (
     err_console,
     load_settings,
     open_configured_store,
+    open_existing_store,
+    recorded,
 )
 from formline.errors import ConfigError, FormlineError
 from formline.timeutil import parse_instant
@@ -27,7 +29,7 @@ from formline.timeutil import parse_instant
 def db_check() -> None:
     """Check that the store is reachable and its schema is current."""
     settings = load_settings()
-    store = open_configured_store(settings, migrate=False)
+    store = open_existing_store(settings, migrate=False)
     current = store.current_revision()
     head = store.head_revision()
     console.print(f"store: {store.display_url} ({store.dialect})")
@@ -62,6 +64,7 @@ def print_ingest_report(result: Any) -> None:
 
 
 @app.command("ingest:demo")
+@recorded("ingest:demo")
 def ingest_demo(
     force: Annotated[bool, typer.Option("--force", help="Reload the demo data.")] = False,
     seed: Annotated[
@@ -100,6 +103,7 @@ def ingest_demo(
 
 
 @app.command("ingest:football-data")
+@recorded("ingest:football-data")
 def ingest_football_data(
     paths: Annotated[
         list[Path], typer.Argument(help="football-data.co.uk CSV files or folders of them.")
@@ -122,6 +126,7 @@ def ingest_football_data(
 
 
 @app.command("features:build")
+@recorded("features:build")
 def features_build(as_of: AsOf = None) -> None:
     """Compute point-in-time features as of a time and store them as snapshots."""
     from formline.pipeline.features import build_features
@@ -138,6 +143,7 @@ def features_build(as_of: AsOf = None) -> None:
 
 
 @app.command("features:export")
+@recorded("features:export", lock=False)
 def features_export(
     as_of: Annotated[str, typer.Option("--as-of", help="ISO date or timestamp, UTC.")],
     out: Annotated[Path, typer.Option("--out", help="Output file, .parquet or .csv.")],
@@ -156,7 +162,7 @@ def features_export(
 
     instant = parse_instant(as_of)
     check_output(out, suffixes=(".parquet", ".csv"))
-    store = open_configured_store(load_settings())
+    store = open_existing_store(load_settings())
     with RichProgress(console) as progress:
         export = export_features(store, instant, out, progress=progress, with_targets=with_targets)
     if export.empty_features:
@@ -172,6 +178,7 @@ def features_export(
 
 
 @app.command("db:cleanup")
+@recorded("db:cleanup")
 def db_cleanup(
     days: Annotated[
         int | None,
@@ -194,7 +201,7 @@ def db_cleanup(
     settings = load_settings()
     keep = days or settings.snapshot_retention_days
     cutoff = datetime.now(UTC) - timedelta(days=keep)
-    result = prune_snapshots(open_configured_store(settings), cutoff=cutoff, dry_run=dry_run)
+    result = prune_snapshots(open_existing_store(settings), cutoff=cutoff, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
     console.print(
         f"{verb} {result.snapshots_deleted} snapshots ({result.predictions_deleted} predictions) "

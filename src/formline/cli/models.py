@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,11 +21,14 @@ from formline.cli.app import (
     as_of_or_now,
     calibration_method,
     console,
+    current_run,
     load_settings,
     metrics_table,
     model_dir,
     one_of,
     open_configured_store,
+    open_existing_store,
+    recorded,
 )
 from formline.timeutil import parse_instant
 
@@ -92,6 +95,7 @@ def print_json(payload: Any) -> None:
 
 
 @app.command("model:train")
+@recorded("model:train")
 def model_train(
     as_of: AsOf = None,
     lookback: Annotated[
@@ -133,6 +137,8 @@ def model_train(
         horizon_days=settings.default_horizon_days,
     )
     store = open_configured_store(settings)
+    run = current_run()
+    config = replace(config, job_run_id=run.job_id if run else None)
     with console.status(f"training {model_type} walk-forward"):
         result = train_model(store, config, model_dir(settings))
     version = result.version
@@ -157,7 +163,7 @@ def model_list(as_json: JsonOutput = False) -> None:
     """List model versions, newest first."""
     from formline.store.registry import list_model_versions
 
-    versions = list_model_versions(open_configured_store(load_settings()))
+    versions = list_model_versions(open_existing_store(load_settings()))
     if as_json:
         data = [model_json(v, MODEL_LIST_FIELDS) for v in versions]
         print_json({"count": len(data), "data": data})
@@ -193,7 +199,7 @@ def model_show(
     """Show one model version: window, features, hyperparameters, metrics, status."""
     from formline.store.registry import get_model_version
 
-    v = get_model_version(open_configured_store(load_settings()), model_id)
+    v = get_model_version(open_existing_store(load_settings()), model_id)
     if as_json:
         print_json(model_json(v, MODEL_SHOW_FIELDS))
         return
@@ -237,6 +243,7 @@ def model_show(
 
 
 @app.command("model:promote")
+@recorded("model:promote")
 def model_promote(
     model_id: Annotated[int, typer.Argument(help="Model version id to deploy.")],
     reason: Annotated[str, typer.Option("--reason", help="Why, for the ledger.")] = "manual",
@@ -252,13 +259,14 @@ def model_promote(
     from formline.store.promotions import deploy
 
     effective = parse_instant(as_of, "--as-of") if as_of else None
-    v = deploy(open_configured_store(load_settings()), model_id, reason=reason,
+    v = deploy(open_existing_store(load_settings()), model_id, reason=reason,
                effective_at=effective)  # fmt: skip
     state = "deployed" if v.status == "deployed" else "champion for the past only (archived now)"
     console.print(f"{v.label} (id {v.id}): {state} in {v.domain}/{v.scope}/{v.information}")
 
 
 @app.command("model:rollback")
+@recorded("model:rollback")
 def model_rollback(
     reason: Annotated[str, typer.Option("--reason", help="Why, for the ledger.")] = "rollback",
     scope: Annotated[
@@ -274,7 +282,7 @@ def model_rollback(
     from formline.store.promotions import rollback, slot_of
     from formline.store.registry import deployed_models
 
-    store = open_configured_store(load_settings())
+    store = open_existing_store(load_settings())
     slots = sorted(
         {
             slot_of(m)
@@ -294,6 +302,7 @@ def model_rollback(
 
 
 @app.command("model:backtest")
+@recorded("model:backtest", lock=False)
 def model_backtest(
     start: Annotated[str, typer.Option("--start", help="First kickoff date (UTC).")],
     end: Annotated[str, typer.Option("--end", help="End date, exclusive (UTC).")],
@@ -329,7 +338,7 @@ def model_backtest(
         random_state=seed,
         lookback_days=0,
     )
-    store = open_configured_store(load_settings())
+    store = open_existing_store(load_settings())
     with console.status(f"backtesting {model_type}"):
         result = run_backtest(store, first, last, config, refit)
     write_backtest(result, out)
@@ -348,6 +357,7 @@ def model_backtest(
 
 
 @app.command("model:report")
+@recorded("model:report", lock=False)
 def model_report(
     model_id: Annotated[int, typer.Argument(help="Model version id.")],
     out: Annotated[Path, typer.Option("--out", help="Output HTML file.")] = Path("report.html"),
@@ -357,5 +367,5 @@ def model_report(
     from formline.pipeline.report import write_report
 
     check_output(out)
-    path = write_report(open_configured_store(load_settings()), model_id, out)
+    path = write_report(open_existing_store(load_settings()), model_id, out)
     console.print(f"report written to {path}")

@@ -17,12 +17,14 @@ from formline.cli.app import (
     console,
     err_console,
     load_settings,
-    open_configured_store,
+    open_existing_store,
+    recorded,
 )
 from formline.settings import Settings
 
 
 @app.command("predict:run")
+@recorded("predict:run")
 def predict_run(
     as_of: AsOf = None,
     horizon: Horizon = None,
@@ -35,7 +37,7 @@ def predict_run(
     instant = as_of_or_now(as_of)
     days = settings.default_horizon_days if horizon is None else horizon
     with console.status("predicting"):
-        result = run_predictions(open_configured_store(settings), instant, days)
+        result = run_predictions(open_existing_store(settings), instant, days)
     for information, n in sorted(result.unpredicted.items()):
         err_console.print(
             f"{n} matches not predicted: no champion for what is known about them "
@@ -90,7 +92,7 @@ def warm_api_cache(settings: Settings) -> None:
     if target is None:
         return
     try:
-        warmed = warm_api_cache(open_configured_store(settings), target)
+        warmed = warm_api_cache(open_existing_store(settings), target)
     except CacheError as exc:
         err_console.print(f"warning: API cache not warmed: {exc}", markup=False, highlight=False)
         return
@@ -117,7 +119,7 @@ def predict_match(match_id: Annotated[int, typer.Argument(help="Match id.")]) ->
     from formline.store.reads import get_match
     from formline.store.registry import get_model_version
 
-    store = open_configured_store(load_settings())
+    store = open_existing_store(load_settings())
     with store.connect("reading the match") as conn:
         match = get_match(conn, match_id)
     if match is None:

@@ -19,7 +19,7 @@ from formline.matches.model_types import check_model_options
 from formline.pipeline.warm import CacheTarget
 from formline.store import promotions
 from formline.store.db import Store
-from formline.store.jobs import finish_job, start_job
+from formline.store.jobs import fail_training_versions, finish_job, start_job
 from formline.store.tables import ALL_SCOPE
 from formline.store.types import utcnow
 
@@ -149,9 +149,12 @@ def training_due(store: Store, config: DailyConfig) -> tuple[bool, str]:
     return False, f"champion trained {age.days} days before (retrain every {config.retrain_days})"
 
 
-def step_train(store: Store, config: DailyConfig, model_dir: Path) -> StepOutcome:
+def step_train(
+    store: Store, config: DailyConfig, model_dir: Path, job_run_id: int | None = None
+) -> StepOutcome:
     """Train each configured model type (in each information state) when due;
-    champion/challenger decides deployment."""
+    champion/challenger decides deployment. ``job_run_id`` (the step's ``job_runs`` row) links
+    each version to the run training it."""
     from formline.pipeline.train import TrainConfig, TrainingData, train_model
 
     due, why = training_due(store, config)
@@ -166,6 +169,7 @@ def step_train(store: Store, config: DailyConfig, model_dir: Path) -> StepOutcom
             lookback_days=config.lookback_days,
             use_market=use_market,
             horizon_days=config.horizon_days,
+            job_run_id=job_run_id,
         )
         results.append(train_model(store, train_config, model_dir, data))
     deployed = [r.version.name for r in results if r.decision == "deployed"]
@@ -257,13 +261,24 @@ def run_daily(
     config: DailyConfig,
     model_dir: Path,
     on_step: Callable[[StepOutcome], None] | None = None,
+    run_id: str | None = None,
 ) -> DailyResult:
-    """Run every step not skipped, in order, stopping at the first failure."""
-    run = DailyResult(run_id=str(uuid.uuid4()))
+    """Run every step not skipped, in order, stopping at the first failure.
+
+    Each step's ``job_runs`` row records its outcome and detail (a skipped step's reason
+    included); a step interrupted (Ctrl-C, SIGTERM) is recorded ``aborted``. ``run_id`` groups
+    the steps with the command's own row (default: a new id).
+    """
+    run = DailyResult(run_id=run_id or str(uuid.uuid4()))
+    job_ids: dict[str, int] = {}
     steps: list[tuple[str, bool, Callable[[], StepOutcome]]] = [
         ("ingest", config.skip_ingest, lambda: step_ingest(store, config)),
         ("features", config.skip_features, lambda: step_features(store, config)),
-        ("train", config.skip_train, lambda: step_train(store, config, model_dir)),
+        (
+            "train",
+            config.skip_train,
+            lambda: step_train(store, config, model_dir, job_ids.get("train")),
+        ),
         ("predictions", config.skip_predictions, lambda: step_predictions(store, config)),
         ("warm_cache", config.skip_predictions, lambda: step_warm_cache(store, config)),
         ("cleanup", False, lambda: step_cleanup(store, config)),
@@ -273,6 +288,7 @@ def run_daily(
         job_id = start_job(
             store, run_id=run.run_id, step=name, triggered_by=config.triggered_by, params=params
         )
+        job_ids[name] = job_id
         if skipped:
             outcome = StepOutcome(name, "skipped", detail="skipped by option")
         else:
@@ -286,7 +302,19 @@ def run_daily(
                 if on_step:
                     on_step(outcome)
                 raise
-        finish_job(store, job_id, status=outcome.status, rows=outcome.rows, error=None)
+            except BaseException as exc:  # Ctrl-C, SIGTERM: never left "running"
+                why = f"interrupted: {exc or type(exc).__name__}"
+                fail_training_versions(store, job_id, f"aborted: {why}")
+                finish_job(store, job_id, status="aborted", error=why)
+                raise
+        finish_job(
+            store,
+            job_id,
+            status=outcome.status,
+            rows=outcome.rows,
+            error=None,
+            detail=outcome.detail or None,
+        )
         run.steps.append(outcome)
         if on_step:
             on_step(outcome)

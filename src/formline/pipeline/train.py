@@ -74,6 +74,8 @@ class TrainConfig:
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     #: Leads (days before kickoff) at which validation also scores the validated matches.
     validation_leads: tuple[float, ...] = VALIDATION_LEADS
+    #: The job run training it (a dead run's version is failed with it).
+    job_run_id: int | None = None
 
     def __post_init__(self) -> None:
         check_model_options(self.model_type, use_market=self.use_market, trials=self.trials)
@@ -299,6 +301,7 @@ def train_model(
         hyperparameters=_json_params(prototype),
         competition=config.competition,
         random_state=config.random_state,
+        job_run_id=config.job_run_id,
     )
     try:
         if config.trials and config.model_type == "lightgbm":

@@ -3,14 +3,20 @@
 A bundle is a dict with at least ``format_version`` (1), ``feature_version`` and
 ``feature_names``; the rest (the fitted estimator, calibrators ...) is the trainer's business.
 Loading unpickles, which runs code from the file, so the checksum recorded in the registry is
-checked before anything is unpickled.
+checked before anything is unpickled, and on the very bytes that are unpickled: the file is read
+once into memory, hashed, and unpickled from that copy. Checking the file and then opening it
+again would let whoever can write the model folder swap the file in between. For the same
+reason the checksum :func:`save_bundle` returns is of the bytes it wrote, not a re-read of the
+file. Bundles are read-only once written (mode 0444).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +29,11 @@ from formline.errors import DataError, ModelNotFoundError, SchemaMismatchError
 BUNDLE_FORMAT_VERSION = 1
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: Bundles are read-only once written.
+BUNDLE_MODE = 0o444
+#: Temporary files are ``.<target name>.<pid>.<random>.tmp`` in the model folder.
+TEMP_PREFIX = "."
+TEMP_SUFFIX = ".tmp"
 
 
 def _check_bundle(bundle: Any, where: str) -> None:
@@ -58,8 +69,10 @@ def save_bundle(
 ) -> tuple[Path, str]:
     """Write ``bundle`` to ``<directory>/<name>-v<version>.joblib`` atomically.
 
-    The file is written under a temporary name in the same directory, flushed to disk and then
-    renamed over the target, so a reader never sees a half-written bundle.
+    The bundle is serialised in memory, hashed, written under a temporary name in the same
+    directory, flushed to disk, made read-only and renamed over the target, so a reader never
+    sees a half-written bundle and the returned checksum is that of the bytes written (a file
+    swapped after the rename fails its checksum on load).
 
     Parameters
     ----------
@@ -88,19 +101,28 @@ def save_bundle(
     _check_bundle(bundle, f"model {name} v{version}")
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{name}-v{int(version)}.joblib"
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    buffer = io.BytesIO()
+    joblib.dump(bundle, buffer, compress=3)
+    data = buffer.getvalue()
+    checksum = hashlib.sha256(data).hexdigest()
+    # The writer's pid is in the temporary name, so a cleanup can tell a dead writer's leftover
+    # from a file still being written.
+    handle, tmp_name = tempfile.mkstemp(
+        prefix=f"{TEMP_PREFIX}{target.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=directory
+    )
     tmp = Path(tmp_name)
     try:
         with os.fdopen(handle, "wb") as out:
-            joblib.dump(bundle, out, compress=3)
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        tmp.chmod(0o644)  # mkstemp makes it private; the API process reads it too
+        # Read-only for everyone (mkstemp makes it private; the API process reads it too).
+        tmp.chmod(BUNDLE_MODE)
         tmp.replace(target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return target, file_sha256(target)
+    return target, checksum
 
 
 def load_bundle(
@@ -131,15 +153,15 @@ def load_bundle(
         on another feature version.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ModelNotFoundError(f"model artifact {path} does not exist")
-    actual = file_sha256(path)
+    data = _read_regular_file(path)
+    actual = hashlib.sha256(data).hexdigest()
     if actual != expected_sha256.lower():
         raise SchemaMismatchError(
             f"model artifact {path}: checksum mismatch: expected {expected_sha256}, "
             f"file has {actual}"
         )
-    bundle = joblib.load(path)
+    # Unpickled from the bytes just hashed, never from the file again.
+    bundle = joblib.load(io.BytesIO(data))
     _check_bundle(bundle, f"model artifact {path}")
     if bundle["feature_version"] != expected_feature_version:
         raise SchemaMismatchError(
@@ -147,3 +169,24 @@ def load_bundle(
             f"but the features are version {expected_feature_version}; retrain the model"
         )
     return dict(bundle)
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """Every byte of ``path`` through one descriptor, refusing anything but a regular file.
+
+    Opened without blocking, so a FIFO swapped in for the file cannot hang the reader.
+
+    Raises
+    ------
+    ModelNotFoundError
+        If the file does not exist or is not a regular file.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        raise ModelNotFoundError(f"model artifact {path} does not exist") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ModelNotFoundError(f"model artifact {path} is not a regular file")
+        return handle.read()

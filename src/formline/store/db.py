@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from formline.errors import StoreError
+from formline.errors import StoreError, StoreNotFoundError
 from formline.settings import normalise_database_url, redact_url
+from formline.store.timeouts import (
+    StoreTimeouts,
+    deadline_connection_class,
+    postgres_connect_args,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -56,6 +61,8 @@ class Store:
     """A handle on the database: the SQLAlchemy engine plus migration helpers."""
 
     engine: Engine
+    #: The bounds its connections were made with (see formline.store.timeouts).
+    timeouts: StoreTimeouts = field(default_factory=StoreTimeouts)
 
     @property
     def dialect(self) -> str:
@@ -78,6 +85,21 @@ class Store:
         """A connection for reads."""
         with translate_errors(what), self.engine.connect() as conn:
             yield conn
+
+    def libpq_url(self) -> str:
+        """A ``postgresql://`` URL for another libpq client (ADBC), password and timeouts in."""
+        from urllib.parse import quote
+
+        url = self.engine.url
+        args = postgres_connect_args(self.timeouts, str(url.query.get("options", "")))
+        query = {
+            **{k: str(v) for k, v in url.query.items()},
+            **{k: str(v) for k, v in args.items()},
+        }
+        # libpq decodes %20, not '+', as a space: render the query by hand.
+        encoded = "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items() if v)
+        base = url.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+        return f"{base}?{encoded}" if encoded else base
 
     def current_revision(self) -> str | None:
         """The Alembic revision the database is at, or None if it was never migrated."""
@@ -163,29 +185,114 @@ def _alembic_config() -> Config:
     return config
 
 
-def create_store_engine(url: str) -> Engine:
-    """An engine for ``url`` with formline's connection settings (SQLite pragmas, pooling)."""
+def create_store_engine(
+    url: str, *, create: bool = True, timeouts: StoreTimeouts | None = None
+) -> Engine:
+    """An engine for ``url`` with formline's connection settings (SQLite pragmas, pooling,
+    PostgreSQL timeouts).
+
+    With ``create`` false, a SQLite file that does not exist (or holds no formline schema) is
+    a :class:`StoreNotFoundError` instead of a new empty store (and its folder is not created).
+    """
     url = normalise_database_url(url)
+    timeouts = timeouts or StoreTimeouts()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
+            if not create:
+                _require_sqlite_store(Path(database))
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, pool_timeout=timeouts.pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return postgres_engine(parsed, timeouts)
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
+def postgres_engine(
+    url: URL, timeouts: StoreTimeouts, *, extra_options: str = "", **pool: Any
+) -> Engine:
+    """A PostgreSQL engine whose connections carry ``timeouts`` (and ``extra_options``).
+
+    The URL keeps its own ``options`` (a ``search_path``, say); the connection arguments carry
+    them too, with the timeouts added, since they take precedence over the URL's.
+    """
+    options = " ".join(p for p in (str(url.query.get("options", "")), extra_options) if p)
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_timeout=timeouts.pool,
+        connect_args=postgres_connect_args(timeouts, options),
+        **pool,
+    )
+    deadline = timeouts.client_deadline
+    if deadline is not None:
+        connection_class = deadline_connection_class(deadline)
+
+        def connect(_dialect: object, _record: object, cargs: Any, cparams: Any) -> Any:
+            return connection_class.connect(*cargs, **cparams)
+
+        event.listen(engine, "do_connect", connect)
+    return engine
+
+
+def _require_sqlite_store(path: Path) -> None:
+    """Raise StoreNotFoundError unless ``path`` is a SQLite file with formline's schema table.
+
+    Looked at read-only, so that a wrong file is left exactly as it was.
+    """
+    import sqlite3
+
+    if not path.is_file():
+        raise StoreNotFoundError(
+            f"no store at {path}: check FORMLINE_HOME or DATABASE_URL, or create one with "
+            "`formline ingest:demo` or `formline ingest:football-data`"
+        )
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (VERSION_TABLE,)
+            ).fetchone()
+    except sqlite3.DatabaseError:
+        found = None
+    if found is None:
+        raise StoreNotFoundError(
+            f"{path} is not a formline store (it has no schema version): check FORMLINE_HOME "
+            "or DATABASE_URL"
+        )
+
+
+def open_store(
+    url: str,
+    *,
+    migrate: bool = True,
+    create: bool = True,
+    timeouts: StoreTimeouts | None = None,
+) -> Store:
     """Open the store at ``url``; with ``migrate``, make sure its schema is current.
+
+    Parameters
+    ----------
+    url
+        The database URL.
+    migrate
+        Bring the schema up to date (the embedded SQLite store migrates itself; a server
+        database must have been migrated with ``formline db:migrate``).
+    create
+        False for commands that only read: a SQLite file that does not exist, or one that
+        holds no formline schema, is refused instead of being created or migrated from empty.
+    timeouts
+        Connect, statement and pool bounds (default :class:`StoreTimeouts`).
 
     Raises
     ------
+    StoreNotFoundError
+        Without ``create``, if there is no store at ``url``.
     StoreError
         If the database cannot be reached or is not migrated (server databases).
     """
-    store = Store(create_store_engine(url))
+    timeouts = timeouts or StoreTimeouts()
+    store = Store(create_store_engine(url, create=create, timeouts=timeouts), timeouts)
     if migrate:
         store.ensure_migrated()
     return store

@@ -18,7 +18,8 @@ from sqlalchemy.pool import QueuePool
 
 from formline.errors import StoreError
 from formline.settings import normalise_database_url
-from formline.store.db import Store
+from formline.store.db import Store, postgres_engine
+from formline.store.timeouts import StoreTimeouts
 
 if TYPE_CHECKING:
     import sqlite3
@@ -45,7 +46,9 @@ def _sqlite_connector(path: Path) -> Any:
     return connect
 
 
-def open_read_only_store(url: str, *, pool_size: int = 8) -> Store:
+def open_read_only_store(
+    url: str, *, pool_size: int = 8, timeouts: StoreTimeouts | None = None
+) -> Store:
     """A :class:`Store` whose connections refuse writes. Connects lazily: never fails here.
 
     Parameters
@@ -54,6 +57,8 @@ def open_read_only_store(url: str, *, pool_size: int = 8) -> Store:
         The database URL (``sqlite:///PATH`` or ``postgresql://...``).
     pool_size
         Connections kept open per process.
+    timeouts
+        Connect, statement and pool bounds (see formline.store.timeouts).
 
     Raises
     ------
@@ -63,6 +68,7 @@ def open_read_only_store(url: str, *, pool_size: int = 8) -> Store:
         If a SQLite URL names no file (an in-memory database has nothing to read).
     """
     url = normalise_database_url(url)
+    timeouts = timeouts or StoreTimeouts()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -74,15 +80,14 @@ def open_read_only_store(url: str, *, pool_size: int = 8) -> Store:
             poolclass=QueuePool,
             pool_size=pool_size,
             max_overflow=pool_size,
+            pool_timeout=timeouts.pool,
         )
-        return Store(engine)
-    options = str(parsed.query.get("options", ""))
-    connect_args = {"options": f"{options} {_READ_ONLY_OPTION}".strip(), "connect_timeout": 5}
-    engine = create_engine(
-        parsed.difference_update_query(["options"]),
-        pool_pre_ping=True,
+        return Store(engine, timeouts)
+    engine = postgres_engine(
+        parsed,
+        timeouts,
+        extra_options=_READ_ONLY_OPTION,
         pool_size=pool_size,
         max_overflow=pool_size,
-        connect_args=connect_args,
     )
-    return Store(engine)
+    return Store(engine, timeouts)

@@ -154,6 +154,7 @@ def create_model_version(
     random_state: int | None = None,
     domain: str = "matches",
     information: str | None = None,
+    job_run_id: int | None = None,
 ) -> ModelVersion:
     """Register a new training run of model ``name`` with status ``training``.
 
@@ -173,6 +174,9 @@ def create_model_version(
     domain, information
         The domain, and the information state the model needs at as_of (default ``market``
         when ``uses_market``, else ``no_market``): with the scope, the model's champion slot.
+    job_run_id
+        The ``job_runs`` row of the run that trains it: if that run dies, this version is
+        failed with it (see formline.store.jobs.mark_dead_runs).
 
     Returns
     -------
@@ -210,6 +214,7 @@ def create_model_version(
                 metrics={},
                 status="training",
                 random_state=None if random_state is None else int(random_state),
+                job_run_id=job_run_id,
                 created_at=now,
                 updated_at=now,
             )

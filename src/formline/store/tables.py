@@ -197,7 +197,7 @@ MODEL_STATUSES = ("training", "completed", "failed", "deployed", "archived")
 #: The whole of a domain: a model whose scope is this predicts every competition.
 ALL_SCOPE = "*"
 PROMOTION_ACTIONS = ("deploy", "rollback", "archive", "reject")
-JOB_STATUSES = ("running", "succeeded", "failed", "skipped")
+JOB_STATUSES = ("running", "succeeded", "failed", "skipped", "aborted")
 JOB_TRIGGERS = ("manual", "cron", "api")
 
 
@@ -249,6 +249,8 @@ model_versions = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("deployed_at", UTCDateTime()),
+    # The job run that trained it (revision 0003): a killed run's row is failed with it.
+    Column("job_run_id", _Id, ForeignKey("job_runs.id")),
     UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
     CheckConstraint(_one_of("status", MODEL_STATUSES), name="status"),
     # At most one deployed model (the current champion) per slot.
@@ -360,6 +362,11 @@ job_runs = Table(
     Column("error", Text),
     Column("triggered_by", String(16), nullable=False),
     Column("params", _Json),
+    # Revision 0003: what the step did or why it was skipped; its owner and its heartbeat.
+    Column("detail", Text),
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("heartbeat_at", UTCDateTime()),
     CheckConstraint(_one_of("status", JOB_STATUSES), name="status"),
     CheckConstraint(_one_of("triggered_by", JOB_TRIGGERS), name="triggered_by"),
     Index("ix_job_runs_run_id", "run_id"),

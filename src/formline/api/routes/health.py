@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import inspect, text
 
@@ -55,12 +54,12 @@ async def _cache_health(ctx: Context) -> CacheHealth:
     summary="Liveness and readiness",
 )
 async def health(request: Request, ctx: Context) -> Response:
-    """200 when the store answers (status ``ok``, or ``degraded`` when the cache backend fails
-    and answers come from the store); 503 with ``Retry-After`` when the store does not. Also the
-    current snapshot and its age."""
+    """200 when the store answers (status ``ok``; ``degraded`` when the cache backend fails and
+    answers come from the store; ``no_snapshot`` when nothing is published yet); 503 with
+    ``Retry-After`` when the store does not. Also the current snapshot and its age."""
     dialect = ctx.store.dialect
     try:
-        revision, pointer = await anyio.to_thread.run_sync(read_store_state, ctx.store)
+        revision, pointer = await ctx.in_store_thread(read_store_state, ctx.store)
         store = StoreHealth(reachable=True, dialect=dialect, schema_revision=revision)
     except StoreError:
         revision, pointer = None, None
@@ -83,9 +82,15 @@ async def health(request: Request, ctx: Context) -> Response:
             n_predictions=pointer.n_predictions,
             age_seconds=round(age, 3),
         )
-    status: Literal["ok", "degraded", "unavailable"] = (
-        "unavailable" if not ready else "ok" if cache.healthy else "degraded"
-    )
+    status: Literal["ok", "degraded", "no_snapshot", "unavailable"]
+    if not ready:
+        status = "unavailable"
+    elif pointer is None:
+        # Ready (reads answer, /predictions is an empty list), but there is nothing to serve
+        # yet: a monitor should see that, not "ok".
+        status = "no_snapshot"
+    else:
+        status = "ok" if cache.healthy else "degraded"
     body = HealthPublic(
         status=status,
         live=True,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from formline.api.deps import CompetitionCode, Context, MatchId, day_end, day_start
+from formline.api.deps import CompetitionCode, Context, IsoDate, MatchId, day_end, day_start
 from formline.api.errors import bad_parameter
 from formline.api.schemas import ErrorPublic, MatchesPublic, MatchPublic, MatchStatus, TeamPublic
 from formline.api.serving import cached_read
@@ -96,9 +96,11 @@ async def matches_list(
     ctx: Context,
     competition: CompetitionCode = None,
     date_from: Annotated[
-        date | None, Query(description="First kickoff day (UTC), inclusive.")
+        IsoDate | None, Query(description="First kickoff day (UTC), inclusive.")
     ] = None,
-    date_to: Annotated[date | None, Query(description="Last kickoff day (UTC), inclusive.")] = None,
+    date_to: Annotated[
+        IsoDate | None, Query(description="Last kickoff day (UTC), inclusive.")
+    ] = None,
     status: Annotated[MatchStatus | None, Query(description="Only matches in this state.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Matches to skip.")] = 0,

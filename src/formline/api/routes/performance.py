@@ -9,7 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from formline.api.deps import MAX_ID, CompetitionCode, Context, days_before, utc_instant
+from formline.api.deps import (
+    MAX_ID,
+    CompetitionCode,
+    Context,
+    IsoInstant,
+    days_before,
+    utc_instant,
+)
 from formline.api.schemas import (
     CompetitionPerformancePublic,
     ErrorPublic,
@@ -130,7 +137,7 @@ async def performance(
         Query(ge=1, le=MAX_ID, description="A model version (default: every published model)."),
     ] = None,
     as_of: Annotated[
-        datetime | None, Query(description="Score as of this instant, UTC (default: now).")
+        IsoInstant | None, Query(description="Score as of this instant, UTC (default: now).")
     ] = None,
     window_days: Annotated[
         list[Annotated[int, Field(ge=1, le=MAX_WINDOW_DAYS)]] | None,

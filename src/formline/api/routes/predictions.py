@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from formline.api.deps import CompetitionCode, Context, MatchId, day_end, day_start
+from formline.api.deps import CompetitionCode, Context, IsoDate, MatchId, day_end, day_start
 from formline.api.schemas import (
     DriverPublic,
     ErrorPublic,
@@ -198,7 +198,7 @@ async def list_predictions(
     ctx: Context,
     competition: CompetitionCode = None,
     day: Annotated[
-        date | None, Query(alias="date", description="Only matches kicking off this UTC day.")
+        IsoDate | None, Query(alias="date", description="Only matches kicking off this UTC day.")
     ] = None,
 ) -> Response:
     """Every prediction of the current snapshot, by kickoff. Before any publish: an empty list

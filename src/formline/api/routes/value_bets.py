@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from formline.api.deps import CompetitionCode, Context, utc_instant
+from formline.api.deps import CompetitionCode, Context, IsoInstant, utc_instant
 from formline.api.routes.predictions import snapshot_public
 from formline.api.schemas import ErrorPublic, ValueBetPublic, ValueBetsPublic
 from formline.api.serving import SnapshotGone, cached_read
@@ -114,7 +114,7 @@ async def value_bets_list(
     ] = 0.0,
     competition: CompetitionCode = None,
     as_of: Annotated[
-        datetime | None,
+        IsoInstant | None,
         Query(description="Odds observed by this instant, matches after it (default: now)."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Bets at most.")] = 100,
