@@ -33,6 +33,8 @@ from formline.core.comparison import paired_bootstrap
 from formline.core.markets import implied_probabilities
 from formline.core.metrics import evaluate, per_match_rps
 from formline.engine import InputQuery, fetch_arrow
+from formline.matches.features import MATCH_FEATURES
+from formline.matches.features.registry import MARGIN_STATS
 from formline.matches.models import outcome_codes
 from formline.pipeline.backtest import run_backtest, write_backtest
 from formline.pipeline.dataset import MatchFrame, load_match_frame
@@ -57,6 +59,15 @@ CONFIGS: dict[str, tuple[str, bool]] = {
     "goals": ("goals", True),
     "lightgbm": ("lightgbm", True),
     "ensemble": ("ensemble", True),
+    # Ablations: the same model without the within-season home advantage features.
+    "logistic-no-market-static-ha": ("logistic", False),
+    "goals-no-market-static-ha": ("goals", False),
+}
+#: Features a configuration leaves out (every other registered feature it may use is read).
+RECENT_HOME_ADVANTAGE = tuple(f"{stat}_recent_home_advantage" for stat in MARGIN_STATS)
+LEFT_OUT: dict[str, tuple[str, ...]] = {
+    "logistic-no-market-static-ha": RECENT_HOME_ADVANTAGE,
+    "goals-no-market-static-ha": RECENT_HOME_ADVANTAGE,
 }
 CLOSE, OPEN = "Pinnacle closing (Shin)", "Pinnacle opening (Shin)"
 KNOWN_CLOSE = {"n": 19981, "rps": 0.1944, "log_loss": 0.9638, "brier": 0.5722, "accuracy": 0.538}
@@ -169,7 +180,16 @@ def backtest(store: Store, frame: MatchFrame, label: str, args: argparse.Namespa
         got = got[P]  # written with 6 decimals: renormalise the rows
         return Run(label, got.div(got.sum(axis=1), axis=0), info["seconds"], info["refits"])
     model_type, use_market = CONFIGS[label]
-    config = TrainConfig(model_type=model_type, use_market=use_market, lookback_days=0)
+    hyperparameters: dict[str, Any] = {}
+    if label in LEFT_OUT:
+        names = MATCH_FEATURES.names if use_market else MATCH_FEATURES.without_market()
+        hyperparameters["features"] = [n for n in names if n not in LEFT_OUT[label]]
+    config = TrainConfig(
+        model_type=model_type,
+        use_market=use_market,
+        lookback_days=0,
+        hyperparameters=hyperparameters,
+    )
     signal.alarm(int(args.max_minutes * 60))
     started = time.perf_counter()
     try:

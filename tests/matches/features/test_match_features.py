@@ -178,6 +178,25 @@ def test_form_is_a_linearly_weighted_mean_of_the_last_n_results() -> None:
     assert features["home_matches_14d"] == 2
 
 
+def test_rest_days_are_capped_and_a_first_match_is_flagged() -> None:
+    # Team 1 plays weekly; team 30 plays once, then comes back after two years (promotion).
+    rows = [match_row(i + 1, 1, 10 + i, START + i * 7 * DAY, (1, 0)) for i in range(3)]
+    rows.append(match_row(4, 30, 1, START + 24 * DAY, (0, 0)))
+    rows.append(match_row(5, 30, 40, START + 755 * DAY, None))
+    features = build(rows_frame(rows), NO_ODDS, START + 800 * DAY).set_index("match_id")
+    # Team 30's first match in the data: no result known, rest at the cap, flagged.
+    assert features.loc[4, "home_rest_days"] == pytest.approx(14.0)
+    assert features.loc[4, "home_first_match"] == 1
+    # Team 1 played 10 days earlier: real rest, not a first match.
+    assert features.loc[4, "away_rest_days"] == pytest.approx(10.0)
+    assert features.loc[4, "away_first_match"] == 0
+    # Back after 731 days: capped (not 731) and flagged as a first match again.
+    assert features.loc[5, "home_rest_days"] == pytest.approx(14.0)
+    assert features.loc[5, "home_first_match"] == 1
+    assert features.loc[3, "home_first_match"] == 0
+    assert features["home_rest_days"].max() <= 14.0
+
+
 def test_head_to_head_is_seen_from_the_home_side() -> None:
     rows = [
         match_row(1, 1, 2, START, (2, 0)),
