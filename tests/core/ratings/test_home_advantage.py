@@ -34,9 +34,7 @@ def test_it_follows_a_mid_season_drop_in_home_advantage_within_twelve_rounds() -
         season = _seasons_with_a_drop(seed, drop_at=drop)
         margin = (season["home_goals"] - season["away_goals"]).to_numpy(dtype=float)
         zeros = np.zeros(len(season), dtype=np.int64)
-        slow = margin_kernel(
-            season["home_team"], season["away_team"], zeros, zeros, margin, 20, 1
-        )
+        slow = margin_kernel(season["home_team"], season["away_team"], zeros, zeros, margin, 20, 1)
         recent = recent_home_advantage(season, expected=slow[0] - slow[1], half_life=60.0)
         before_drop.append(recent["home_advantage_before"].iloc[drop])
         recent_after.append(recent["home_advantage_before"].iloc[after])

@@ -68,6 +68,9 @@ ODDS_INPUT_COLUMNS = {
 EXCLUDED_BOOKMAKERS = ("market_max",)
 
 
+#: Per-side state columns emitted as ``{side}_{column}``.
+_SIDE_COLUMNS = ("elo", "rest_days", "first_match", "form_matches")
+
 _DUCKDB_TYPES = {"int": "BIGINT", "float": "DOUBLE", "text": "VARCHAR", "timestamp": "TIMESTAMP"}
 
 
@@ -357,7 +360,7 @@ def build_match_features(
                 name = f"{side}_{side}_form{col.removeprefix('venue')}"
             elif col == "recent_matches":
                 name = f"{side}_matches_{params.congestion_days}d"
-            elif col in ("elo", "rest_days", "first_match", "form_matches", *form_cols) or col.startswith("ewm_"):
+            elif col in (*_SIDE_COLUMNS, *form_cols) or col.startswith("ewm_"):
                 name = f"{side}_{col}"
             else:
                 continue
