@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from world import NO_ODDS, build, frames_from_batch, match_row, rows_frame
 
-from formline.core.ratings import EloRatings, MarginRatings, PiRatings
+from formline.core.ratings import EloRatings, MarginRatings, PiRatings, recent_home_advantage
 from formline.matches.features import FEATURE_SET_VERSION, MATCH_FEATURES
 from formline.matches.sources.demo import generate_demo_world
 
@@ -120,6 +120,27 @@ def test_margin_rating_features_match_the_reference_estimator(
         atol=1e-9,
     )
     assert got[f"{stat}_home_advantage"].iloc[-1] > 0  # the demo world has a home advantage
+    # The recent home advantage: the core's weighted mean of what the ratings left unexplained,
+    # read as of the cutoff in the same way.
+    recent = recent_home_advantage(
+        results,
+        expected=history["home_rating_before"] - history["away_rating_before"],
+        home_column=home_column,
+        away_column=away_column,
+        half_life=60.0,
+    )
+    after["advantage"] = recent["home_advantage_after"].to_numpy()[after.index.to_numpy()]
+    known = pd.merge_asof(
+        queries,
+        after.drop_duplicates(["competition", "observed_at"], keep="last"),
+        left_on="kickoff_at",
+        right_on="observed_at",
+        by="competition",
+        allow_exact_matches=False,
+    ).set_index("match_id")
+    want = known.loc[finished["match_id"], "advantage"].to_numpy()
+    np.testing.assert_allclose(got[f"{stat}_recent_home_advantage"], want, atol=1e-9)
+    assert got[f"{stat}_recent_home_advantage"].notna().mean() > 0.9
 
 
 def test_long_form_is_an_exponentially_weighted_mean_of_every_earlier_result(
