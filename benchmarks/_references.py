@@ -32,31 +32,16 @@ SPI_LEAGUES = {
 }
 
 
-_FINISHED = InputQuery(
-    "SELECT m.id AS match_id, c.code AS competition, m.season, m.kickoff_at, "
-    "h.name AS home_team, a.name AS away_team, m.home_goals, m.away_goals, "
-    "m.home_shots_on_target, m.away_shots_on_target "
-    "FROM matches m JOIN competitions c ON c.id = m.competition_id "
-    "JOIN teams h ON h.id = m.home_team_id JOIN teams a ON a.id = m.away_team_id "
-    "WHERE m.status = 'finished' AND m.home_goals IS NOT NULL AND m.away_goals IS NOT NULL",
-    {
-        "match_id": "int",
-        "competition": "text",
-        "season": "text",
-        "kickoff_at": "timestamp",
-        "home_team": "text",
-        "away_team": "text",
-        "home_goals": "int",
-        "away_goals": "int",
-        "home_shots_on_target": "float",
-        "away_shots_on_target": "float",
-    },
+_SHOTS_ON_TARGET = InputQuery(
+    "SELECT id AS match_id, home_shots_on_target, away_shots_on_target FROM matches",
+    {"match_id": "int", "home_shots_on_target": "float", "away_shots_on_target": "float"},
 )
 
 
-def finished_matches(store: Store) -> pd.DataFrame:
-    """Every finished match of the store with its teams' names and shots on target."""
-    return fetch_arrow(store, _FINISHED).to_pandas()
+def with_shots_on_target(store: Store, matches: pd.DataFrame) -> pd.DataFrame:
+    """``matches`` (with ``match_id``) and each match's shots on target from the store."""
+    shots = fetch_arrow(store, _SHOTS_ON_TARGET).to_pandas()
+    return matches.merge(shots, on="match_id", how="left")
 
 
 def elo_shots_baseline(

@@ -35,13 +35,23 @@ from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
 
 from _common import FOOTBALL_ODDS, markdown_table, publish
-from formline.core.comparison import paired_bootstrap
 from formline.core.metrics import evaluate, per_match_rps
 from formline.matches.models import outcome_codes
 from formline.pipeline.dataset import load_match_frame
 from formline.pipeline.ingest import ingest_football_data
 from formline.store import open_store
-from models_backtest import AS_OF, CLOSE, END, START, P, Run, backtest, book_lines, log
+from models_backtest import (
+    AS_OF,
+    CLOSE,
+    END,
+    START,
+    P,
+    Run,
+    backtest,
+    book_lines,
+    log,
+    rps_difference,
+)
 
 BOOKS = ("pinnacle", "bet365", "market_avg")
 PHASES = [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0]
@@ -184,12 +194,7 @@ def no_crowds(
                 "RPS gap, static": f"{gaps['static'][m].mean():+.4f}",
             }
         )
-    boot = paired_bootstrap(
-        per_match_rps(codes[at], model[at]),
-        per_match_rps(codes[at], fixed[at]),
-        n_boot=2000,
-        random_state=0,
-    )
+    boot = rps_difference(codes[at], model[at], fixed[at])
     return [
         f"### {NO_CROWDS}, the season without crowds, month by month",
         f"`{args.static_model}` is `{args.model}` without the `*_recent_home_advantage` "
@@ -270,12 +275,7 @@ def main() -> None:
     scored = seasons > sorted(set(seasons))[0]
     second, helped = [], []
     for name, proba in stages.items():
-        boot = paired_bootstrap(
-            per_match_rps(codes[scored], proba[scored]),
-            per_match_rps(codes[scored], model[scored]),
-            n_boot=2000,
-            random_state=0,
-        )
+        boot = rps_difference(codes[scored], proba[scored], model[scored])
         if boot.high < 0:
             helped.append(name.split(":")[0])
         second.append(

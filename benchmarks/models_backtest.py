@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from _common import FOOTBALL_ODDS, machine, markdown_table, publish, sqlite_store
-from _references import SPI_FILE, elo_shots_baseline, finished_matches, spi_forecasts
+from _references import SPI_FILE, elo_shots_baseline, spi_forecasts, with_shots_on_target
 from formline.core.comparison import paired_bootstrap
 from formline.core.markets import implied_probabilities
 from formline.core.metrics import evaluate, per_match_rps
@@ -239,6 +239,13 @@ def compare(
     return overall, per_season, per_match, rows
 
 
+def rps_difference(codes: np.ndarray, a: np.ndarray, b: np.ndarray) -> Any:
+    """Paired-bootstrap interval of the mean per-match RPS of forecast ``a`` minus ``b``."""
+    return paired_bootstrap(
+        per_match_rps(codes, a), per_match_rps(codes, b), n_boot=2000, random_state=0
+    )
+
+
 def uses_odds(label: str) -> str:
     if label in (CLOSE, OPEN):
         return "closing (reference)" if label == CLOSE else "opening (reference)"
@@ -346,12 +353,7 @@ def benter_stage(rows: pd.DataFrame, runs: list[Run], lines: dict[str, pd.DataFr
     table = pd.DataFrame(
         [{"forecast": k, **scores(codes[scored], p)} for k, p in forecasts.items()]
     )
-    boot = paired_bootstrap(
-        per_match_rps(codes[scored], combined[scored]),
-        per_match_rps(codes[scored], market[scored]),
-        n_boot=2000,
-        random_state=0,
-    )
+    boot = rps_difference(codes[scored], combined[scored], market[scored])
     return [
         "### Does a no-odds model add to the opening market? (Benter's two-stage fit)",
         f"`p ~ market^a x {fundamental}^b x exp(c_outcome)`, fitted by maximum likelihood on "
@@ -393,12 +395,7 @@ def spi_section(rows: pd.DataFrame, runs: list[Run], lines: dict[str, pd.DataFra
     for name in (CLOSE, OPEN):
         forecasts[name] = lines[name].loc[ids, P].to_numpy()
     table = pd.DataFrame([{"forecast": k, **scores(codes, p)} for k, p in forecasts.items()])
-    boot = paired_bootstrap(
-        per_match_rps(codes, model),
-        per_match_rps(codes, forecasts["FiveThirtyEight SPI"]),
-        n_boot=2000,
-        random_state=0,
-    )
+    boot = rps_difference(codes, model, forecasts["FiveThirtyEight SPI"])
     ahead = boot.mean_diff < 0
     return [
         "### Against FiveThirtyEight's SPI (the matches both cover)",
@@ -419,11 +416,15 @@ def spi_section(rows: pd.DataFrame, runs: list[Run], lines: dict[str, pd.DataFra
 
 
 def baseline_section(
-    store: Store, rows: pd.DataFrame, runs: list[Run], lines: dict[str, pd.DataFrame]
+    store: Store,
+    finished: pd.DataFrame,
+    rows: pd.DataFrame,
+    runs: list[Run],
+    lines: dict[str, pd.DataFrame],
 ) -> list[str]:
     """Per season, the lead of each no-odds model over the guide's Elo-plus-shots logistic."""
     started = time.perf_counter()
-    baseline = elo_shots_baseline(finished_matches(store), rows["season"].min())
+    baseline = elo_shots_baseline(with_shots_on_target(store, finished), rows["season"].min())
     seconds = time.perf_counter() - started
     rows = rows[rows["match_id"].isin(baseline.index)]
     codes, seasons = outcome_codes(rows), rows["season"].to_numpy()
@@ -507,9 +508,9 @@ def no_crowds_section(
     ]
     notes = []
     for adaptive, static in pairs:
-        a = per_match_rps(codes[covid], by_label[adaptive].proba.loc[ids[covid], P])
-        b = per_match_rps(codes[covid], by_label[static].proba.loc[ids[covid], P])
-        boot = paired_bootstrap(a, b, n_boot=2000, random_state=0)
+        a = by_label[adaptive].proba.loc[ids[covid], P].to_numpy()
+        b = by_label[static].proba.loc[ids[covid], P].to_numpy()
+        boot = rps_difference(codes[covid], a, b)
         notes.append(
             f"- `{adaptive}` minus `{static}` on 2020-21: {boot.mean_diff:+.5f} RPS (95% CI "
             f"{boot.low:+.5f} to {boot.high:+.5f})."
@@ -673,7 +674,7 @@ def main() -> None:
     body = render(args, overall, per_season, rows, runs, known, goal_lines)
     body += spi_section(rows, runs, lines)
     body += no_crowds_section(rows, runs, lines)
-    body += baseline_section(store, rows, runs, lines)
+    body += baseline_section(store, all_rows, rows, runs, lines)
     store.dispose()
     body += benter_stage(rows, runs, lines)
     if args.train_models:

@@ -104,15 +104,20 @@ def test_margin_rating_features_match_the_reference_estimator(
             "kickoff_at": finished["kickoff_at"].to_numpy(),
         }
     ).sort_values("kickoff_at", kind="stable")
-    known = pd.merge_asof(
-        queries,
-        after.drop_duplicates(["competition", "observed_at"], keep="last"),
-        left_on="kickoff_at",
-        right_on="observed_at",
-        by="competition",
-        allow_exact_matches=False,
-    ).set_index("match_id")
-    want = known.loc[finished["match_id"], "advantage"].fillna(0.0).to_numpy()
+
+    def as_of_cutoff(after: pd.DataFrame) -> np.ndarray:
+        known = pd.merge_asof(
+            queries,
+            after.drop_duplicates(["competition", "observed_at"], keep="last"),
+            left_on="kickoff_at",
+            right_on="observed_at",
+            by="competition",
+            allow_exact_matches=False,
+        ).set_index("match_id")
+        values: np.ndarray = known.loc[finished["match_id"], "advantage"].to_numpy()
+        return values
+
+    want = np.nan_to_num(as_of_cutoff(after), nan=0.0)
     np.testing.assert_allclose(got[f"{stat}_home_advantage"], want, atol=1e-9)
     np.testing.assert_allclose(
         got[f"{stat}_expected_margin"],
@@ -130,15 +135,7 @@ def test_margin_rating_features_match_the_reference_estimator(
         half_life=60.0,
     )
     after["advantage"] = recent["home_advantage_after"].to_numpy()[after.index.to_numpy()]
-    known = pd.merge_asof(
-        queries,
-        after.drop_duplicates(["competition", "observed_at"], keep="last"),
-        left_on="kickoff_at",
-        right_on="observed_at",
-        by="competition",
-        allow_exact_matches=False,
-    ).set_index("match_id")
-    want = known.loc[finished["match_id"], "advantage"].to_numpy()
+    want = as_of_cutoff(after)
     np.testing.assert_allclose(got[f"{stat}_recent_home_advantage"], want, atol=1e-9)
     assert got[f"{stat}_recent_home_advantage"].notna().mean() > 0.9
 
