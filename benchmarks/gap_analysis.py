@@ -11,7 +11,10 @@ and scores it beside Pinnacle's closing line (Shin) on the same test matches:
    plain recalibration; *drift* re-fits outcome intercepts on the previous season alone (home
    advantage drifts down); *stakes* adds season progress and "nothing left to play for" terms,
    from the league table as it stood before the match day;
-4. whether the opening prices of the books in the data (Pinnacle, Bet365, the market average)
+4. 2020-21, the season without crowds, month by month: home probabilities of the model and of
+   the same model without the within-season home advantage features, beside the results and
+   the closing line;
+5. whether the opening prices of the books in the data (Pinnacle, Bet365, the market average)
    combine into a line sharper than Pinnacle's opening one.
 
 Usage: ``.venv/bin/python benchmarks/gap_analysis.py --store-url sqlite:///... --out-dir DIR``
@@ -32,18 +35,29 @@ from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
 
 from _common import FOOTBALL_ODDS, markdown_table, publish
-from formline.core.comparison import paired_bootstrap
 from formline.core.metrics import evaluate, per_match_rps
 from formline.matches.models import outcome_codes
 from formline.pipeline.dataset import load_match_frame
 from formline.pipeline.ingest import ingest_football_data
 from formline.store import open_store
-from models_backtest import AS_OF, CLOSE, END, START, P, backtest, book_lines, log
+from models_backtest import (
+    AS_OF,
+    CLOSE,
+    END,
+    START,
+    P,
+    Run,
+    backtest,
+    book_lines,
+    log,
+    rps_difference,
+)
 
 BOOKS = ("pinnacle", "bet365", "market_avg")
 PHASES = [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0]
 #: League places that still matter: the title, the top four and the relegation places.
 EUROPE_PLACES, RELEGATION_PLACES = 4, 3
+NO_CROWDS = "2020-21"
 
 
 def season_progress(rows: pd.DataFrame) -> np.ndarray:
@@ -146,11 +160,61 @@ def rps_table(groups: pd.Series, gap: np.ndarray, name: str) -> str:
     return markdown_table(table)
 
 
+def no_crowds(
+    rows: pd.DataFrame,
+    codes: np.ndarray,
+    model: np.ndarray,
+    close: np.ndarray,
+    static: Run,
+    args: argparse.Namespace,
+) -> list[str]:
+    """2020-21 month by month: how fast each model's home probability followed the results
+    and the closing line, with and without the within-season home advantage features."""
+    at = (rows["season"] == NO_CROWDS).to_numpy()
+    if not at.any():
+        return []
+    fixed = static.proba.loc[rows["match_id"], P].to_numpy()
+    month = rows["kickoff_at"].dt.strftime("%Y-%m").to_numpy()
+    gaps = {
+        name: per_match_rps(codes, proba) - per_match_rps(codes, close)
+        for name, proba in (("model", model), ("static", fixed))
+    }
+    table = []
+    for value in sorted(set(month[at])):
+        m = at & (month == value)
+        table.append(
+            {
+                "month": value,
+                "matches": int(m.sum()),
+                "home observed": f"{(codes[m] == 0).mean():.3f}",
+                "home closing": f"{close[m, 0].mean():.3f}",
+                f"home `{args.model}`": f"{model[m, 0].mean():.3f}",
+                f"home `{args.static_model}`": f"{fixed[m, 0].mean():.3f}",
+                "RPS gap to closing": f"{gaps['model'][m].mean():+.4f}",
+                "RPS gap, static": f"{gaps['static'][m].mean():+.4f}",
+            }
+        )
+    boot = rps_difference(codes[at], model[at], fixed[at])
+    return [
+        f"### {NO_CROWDS}, the season without crowds, month by month",
+        f"`{args.static_model}` is `{args.model}` without the `*_recent_home_advantage` "
+        "features (same run, same refits). Over the season, model minus static RPS "
+        f"{boot.mean_diff:+.5f} (95% CI {boot.low:+.5f} to {boot.high:+.5f}); RPS gap to closing "
+        f"{gaps['model'][at].mean():+.4f} against {gaps['static'][at].mean():+.4f}.",
+        markdown_table(pd.DataFrame(table)),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store-url", help="a store holding the football data")
     parser.add_argument("--out-dir", type=Path, required=True, help="models_backtest CSVs")
     parser.add_argument("--model", default="goals-no-market", help="backtest label")
+    parser.add_argument(
+        "--static-model",
+        default="goals-no-market-static-ha",
+        help="the same model without the within-season home advantage (for 2020-21)",
+    )
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     args = parser.parse_args()
     url = args.store_url
@@ -165,6 +229,7 @@ def main() -> None:
     books = {book: found[book, "opening"] for book in BOOKS}
     options = argparse.Namespace(out_dir=args.out_dir, quick=False, reuse=True, max_minutes=120)
     run = backtest(store, frame, args.model, options)
+    static = backtest(store, frame, args.static_model, options) if args.static_model else None
     store.dispose()
     if run is None:
         raise SystemExit(f"{args.model}: the backtest was dropped")
@@ -210,12 +275,7 @@ def main() -> None:
     scored = seasons > sorted(set(seasons))[0]
     second, helped = [], []
     for name, proba in stages.items():
-        boot = paired_bootstrap(
-            per_match_rps(codes[scored], proba[scored]),
-            per_match_rps(codes[scored], model[scored]),
-            n_boot=2000,
-            random_state=0,
-        )
+        boot = rps_difference(codes[scored], proba[scored], model[scored])
         if boot.high < 0:
             helped.append(name.split(":")[0])
         second.append(
@@ -234,6 +294,7 @@ def main() -> None:
             "minus model": "",
         }
     )
+    crowds = no_crowds(rows, codes, model, close, static, args) if static is not None else []
     dead = flags[:, 0].mean(), flags[:, 1].mean()
     opening = opening_comparison(rows, books)
     body = [
@@ -246,6 +307,7 @@ def main() -> None:
         rps_table(rows["competition"], gap, "competition"),
         "### Home-win and draw rates per season",
         markdown_table(pd.DataFrame(rates)),
+        *crowds,
         "### Second stages on the model's own predictions (walk-forward, from the second season)",
         "Differences are RPS, second stage minus model, with paired-bootstrap 95% intervals; "
         f"dead-rubber flags are set for {dead[0]:.1%} of home and {dead[1]:.1%} of away sides.",

@@ -126,6 +126,8 @@ def margin_loop(
     advantage: dict[tuple[str, int], float] = {}
     season_of: dict[int, str] = {}
     keep = 1.0 - p.margin_season_regression
+    decay = 0.5 ** (1.0 / p.home_advantage_half_life)
+    recent: dict[tuple[str, int], tuple[float, float]] = {}  # weighted sum, weight
     out: dict[tuple[int, bool], list[float]] = {}
     competition_rows = []
     stats = list(MARGIN_STATS)
@@ -151,7 +153,11 @@ def margin_loop(
                 rating[(stat, home)] = h + p.margin_k(stat) * error
                 rating[(stat, away)] = a - p.margin_k(stat) * error
                 advantage[(stat, comp)] = c + p.margin_home_k * error
+                total, weight = recent.get((stat, comp), (0.0, 0.0))
+                recent[(stat, comp)] = (decay * total + margin - (h - a), decay * weight + 1.0)
             after[f"{stat}_home_advantage"] = advantage.get((stat, comp), 0.0)
+            total, weight = recent.get((stat, comp), (0.0, 0.0))
+            after[f"{stat}_recent_home_advantage"] = total / weight if weight else math.nan
         competition_rows.append(after)
         out[(match_id, True)] = [rating.get((stat, home), 0.0) for stat in stats]
         out[(match_id, False)] = [rating.get((stat, away), 0.0) for stat in stats]
@@ -319,7 +325,8 @@ def reference_features(
     day = np.timedelta64(1, "D")
     empty = np.array([], dtype="datetime64[us]")
     for s in sides.values():
-        rest, recent = [], []
+        rest, first, recent = [], [], []
+        gap = np.timedelta64(int(p.first_match_gap_days * 86400), "s")
         for team, cutoff, kickoff in zip(
             s["team_id"].to_numpy(),
             s["cutoff_at"].to_numpy(),
@@ -329,13 +336,15 @@ def reference_features(
             observed, kickoffs = by_team.get(team, (empty, empty))
             k = int(np.searchsorted(observed, cutoff))
             if k == 0:
-                rest.append(math.nan)
+                rest.append(p.rest_cap_days)
+                first.append(1)
                 recent.append(0)
                 continue
             last = kickoffs[max(0, k - longest) : k]
-            rest.append((kickoff - last[-1]) / day)
+            rest.append(min((kickoff - last[-1]) / day, p.rest_cap_days))
+            first.append(int(kickoff - last[-1] > gap))
             recent.append(int((last >= kickoff - span).sum()))
-        s["rest_days"], s["recent_matches"] = rest, recent
+        s["rest_days"], s["first_match"], s["recent_matches"] = rest, first, recent
     lap("rest")
 
     out = pd.DataFrame({"match_id": m["match_id"], "cutoff_at": m["cutoff_at"]})
@@ -355,6 +364,7 @@ def reference_features(
         for metric in VENUE_METRICS:
             out[f"{side}_{side}_form{p.venue_window}_{metric}"] = s[f"venue_{metric}"]
         out[f"{side}_rest_days"] = s["rest_days"]
+        out[f"{side}_first_match"] = s["first_match"]
         out[f"{side}_matches_{p.congestion_days}d"] = s["recent_matches"]
         for metric in long_cols:
             out[f"{side}_ewm_{metric}"] = s[f"ewm_{metric}"]
@@ -376,6 +386,8 @@ def reference_features(
         out[f"{stat}_rating_diff"] = diff
         out[f"{stat}_home_advantage"] = home.to_numpy()
         out[f"{stat}_expected_margin"] = diff + home.to_numpy()
+        recent = advantage[f"{stat}_recent_home_advantage"].reindex(out["match_id"])
+        out[f"{stat}_recent_home_advantage"] = recent.to_numpy()
     out["pi_expected_goal_diff"] = pi_expected_goal_difference(
         out["home_pi_home"], out["away_pi_away"]
     )

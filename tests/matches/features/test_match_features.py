@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from world import NO_ODDS, build, frames_from_batch, match_row, rows_frame
 
-from formline.core.ratings import EloRatings, MarginRatings, PiRatings
+from formline.core.ratings import EloRatings, MarginRatings, PiRatings, recent_home_advantage
 from formline.matches.features import FEATURE_SET_VERSION, MATCH_FEATURES
 from formline.matches.sources.demo import generate_demo_world
 
@@ -104,15 +104,20 @@ def test_margin_rating_features_match_the_reference_estimator(
             "kickoff_at": finished["kickoff_at"].to_numpy(),
         }
     ).sort_values("kickoff_at", kind="stable")
-    known = pd.merge_asof(
-        queries,
-        after.drop_duplicates(["competition", "observed_at"], keep="last"),
-        left_on="kickoff_at",
-        right_on="observed_at",
-        by="competition",
-        allow_exact_matches=False,
-    ).set_index("match_id")
-    want = known.loc[finished["match_id"], "advantage"].fillna(0.0).to_numpy()
+
+    def as_of_cutoff(after: pd.DataFrame) -> np.ndarray:
+        known = pd.merge_asof(
+            queries,
+            after.drop_duplicates(["competition", "observed_at"], keep="last"),
+            left_on="kickoff_at",
+            right_on="observed_at",
+            by="competition",
+            allow_exact_matches=False,
+        ).set_index("match_id")
+        values: np.ndarray = known.loc[finished["match_id"], "advantage"].to_numpy()
+        return values
+
+    want = np.nan_to_num(as_of_cutoff(after), nan=0.0)
     np.testing.assert_allclose(got[f"{stat}_home_advantage"], want, atol=1e-9)
     np.testing.assert_allclose(
         got[f"{stat}_expected_margin"],
@@ -120,6 +125,19 @@ def test_margin_rating_features_match_the_reference_estimator(
         atol=1e-9,
     )
     assert got[f"{stat}_home_advantage"].iloc[-1] > 0  # the demo world has a home advantage
+    # The recent home advantage: the core's weighted mean of what the ratings left unexplained,
+    # read as of the cutoff in the same way.
+    recent = recent_home_advantage(
+        results,
+        expected=history["home_rating_before"] - history["away_rating_before"],
+        home_column=home_column,
+        away_column=away_column,
+        half_life=60.0,
+    )
+    after["advantage"] = recent["home_advantage_after"].to_numpy()[after.index.to_numpy()]
+    want = as_of_cutoff(after)
+    np.testing.assert_allclose(got[f"{stat}_recent_home_advantage"], want, atol=1e-9)
+    assert got[f"{stat}_recent_home_advantage"].notna().mean() > 0.9
 
 
 def test_long_form_is_an_exponentially_weighted_mean_of_every_earlier_result(
@@ -176,6 +194,25 @@ def test_form_is_a_linearly_weighted_mean_of_the_last_n_results() -> None:
     assert features["home_home_form5_goals_for"] == pytest.approx(70 / 15)
     assert features["home_rest_days"] == pytest.approx(7.0)
     assert features["home_matches_14d"] == 2
+
+
+def test_rest_days_are_capped_and_a_first_match_is_flagged() -> None:
+    # Team 1 plays weekly; team 30 plays once, then comes back after two years (promotion).
+    rows = [match_row(i + 1, 1, 10 + i, START + i * 7 * DAY, (1, 0)) for i in range(3)]
+    rows.append(match_row(4, 30, 1, START + 24 * DAY, (0, 0)))
+    rows.append(match_row(5, 30, 40, START + 755 * DAY, None))
+    features = build(rows_frame(rows), NO_ODDS, START + 800 * DAY).set_index("match_id")
+    # Team 30's first match in the data: no result known, rest at the cap, flagged.
+    assert features.loc[4, "home_rest_days"] == pytest.approx(14.0)
+    assert features.loc[4, "home_first_match"] == 1
+    # Team 1 played 10 days earlier: real rest, not a first match.
+    assert features.loc[4, "away_rest_days"] == pytest.approx(10.0)
+    assert features.loc[4, "away_first_match"] == 0
+    # Back after 731 days: capped (not 731) and flagged as a first match again.
+    assert features.loc[5, "home_rest_days"] == pytest.approx(14.0)
+    assert features.loc[5, "home_first_match"] == 1
+    assert features.loc[3, "home_first_match"] == 0
+    assert features["home_rest_days"].max() <= 14.0
 
 
 def test_head_to_head_is_seen_from_the_home_side() -> None:

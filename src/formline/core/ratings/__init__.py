@@ -12,6 +12,7 @@ from formline.core.ratings.elo import (
     expected_home_score,
     regress_to_mean,
 )
+from formline.core.ratings.home_advantage import home_advantage_kernel, recent_home_advantage
 from formline.core.ratings.margin import MarginRatings, margin_kernel
 from formline.core.ratings.pi import PiRatings, pi_expected_goal_difference, pi_kernel
 
@@ -22,8 +23,10 @@ __all__ = [
     "PiRatings",
     "elo_kernel",
     "expected_home_score",
+    "home_advantage_kernel",
     "margin_kernel",
     "pi_expected_goal_difference",
     "pi_kernel",
+    "recent_home_advantage",
     "regress_to_mean",
 ]

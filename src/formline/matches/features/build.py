@@ -68,6 +68,9 @@ ODDS_INPUT_COLUMNS = {
 EXCLUDED_BOOKMAKERS = ("market_max",)
 
 
+#: Per-side state columns emitted as ``{side}_{column}``.
+_SIDE_COLUMNS = ("elo", "rest_days", "first_match", "form_matches")
+
 _DUCKDB_TYPES = {"int": "BIGINT", "float": "DOUBLE", "text": "VARCHAR", "timestamp": "TIMESTAMP"}
 
 
@@ -135,6 +138,7 @@ def _create_side_features(con: duckdb.DuckDBPyConnection, params: FeatureParams)
     keep = 1.0 - params.elo_season_regression
     long_cols = ", ".join(f"s.ewm_{m}" for m, _ in LONG_FORM_METRICS)
     margin_keep = 1.0 - params.margin_season_regression
+    cap = float(params.rest_cap_days)
     margin_cols = ", ".join(
         f"CASE WHEN s.{stat}_rating_after IS NULL THEN 0.0 "
         f"WHEN s.season = q.season THEN s.{stat}_rating_after "
@@ -158,7 +162,12 @@ def _create_side_features(con: duckdb.DuckDBPyConnection, params: FeatureParams)
                coalesce(s.pi_away_after, 0.0) AS pi_away,
                {form_cols}, coalesce(s.form_matches, 0) AS form_matches, {venue_cols},
                {long_cols}, {margin_cols},
-               date_diff('second', s.last_kickoff_at, q.kickoff_at) / 86400.0 AS rest_days,
+               least(coalesce(date_diff('second', s.last_kickoff_at, q.kickoff_at) / 86400.0,
+                              {cap}), {cap}) AS rest_days,
+               CASE WHEN s.last_kickoff_at IS NULL
+                         OR date_diff('second', s.last_kickoff_at, q.kickoff_at)
+                            > {params.first_match_gap_days * 86400.0}
+                    THEN 1 ELSE 0 END AS first_match,
                CASE WHEN s.team_id IS NULL THEN 0 ELSE {recent_sum} END AS recent_matches
         FROM query_teams q
         JOIN first_season f ON f.competition_id = q.competition_id
@@ -351,7 +360,7 @@ def build_match_features(
                 name = f"{side}_{side}_form{col.removeprefix('venue')}"
             elif col == "recent_matches":
                 name = f"{side}_matches_{params.congestion_days}d"
-            elif col in ("elo", "rest_days", "form_matches", *form_cols) or col.startswith("ewm_"):
+            elif col in (*_SIDE_COLUMNS, *form_cols) or col.startswith("ewm_"):
                 name = f"{side}_{col}"
             else:
                 continue
@@ -373,7 +382,7 @@ def build_match_features(
         f"h.{stat}_rating - a.{stat}_rating AS {stat}_rating_diff, "
         f"coalesce(cs.{stat}_home_advantage, 0.0) AS {stat}_home_advantage, "
         f"h.{stat}_rating - a.{stat}_rating + coalesce(cs.{stat}_home_advantage, 0.0) "
-        f"AS {stat}_expected_margin"
+        f"AS {stat}_expected_margin, cs.{stat}_recent_home_advantage"
         for stat in MARGIN_STATS
     )
     frame = con.execute(

@@ -57,12 +57,21 @@ class FeatureParams:
     venue_window: int = 5
     h2h_window: int = 5
     congestion_days: int = 14
+    #: Rest days are capped here: a longer break (a summer, a promoted team's years away) says
+    #: nothing more about freshness, and an uncapped value swamps a linear model.
+    rest_cap_days: float = 14.0
+    #: A result further back than this (or none known) marks the team's first match.
+    first_match_gap_days: float = 180.0
     long_form_half_life: float = 20.0
     margin_k_goals: float = 0.01
     margin_k_sot: float = 0.01
     margin_k_shots: float = 0.02
     margin_home_k: float = 0.002
     margin_season_regression: float = 0.2
+    #: Half-life, in the competition's results, of the recent home advantage (six rounds of a
+    #: top flight: it follows a change such as matches without crowds within weeks). Chosen a
+    #: priori, not tuned on the test seasons.
+    home_advantage_half_life: float = 60.0
 
     def margin_k(self, stat: str) -> float:
         """The update share of the margin rating of ``stat`` (a key of :data:`MARGIN_STATS`)."""
@@ -132,6 +141,14 @@ def _specs(params: FeatureParams) -> list[FeatureSpec]:
                 f"expected home-minus-away {what}: rating difference plus home advantage",
                 group="margin",
             ),
+            FeatureSpec(
+                f"{stat}_recent_home_advantage",
+                f"the competition's recent home advantage in {what} per match: the "
+                "exponentially weighted mean (half-life "
+                f"{params.home_advantage_half_life:g} of its results) of the margin the "
+                "ratings did not explain; follows a change within a season",
+                group="margin",
+            ),
         ]
     for side in SIDES:
         for metric in VENUE_METRICS:
@@ -147,7 +164,17 @@ def _specs(params: FeatureParams) -> list[FeatureSpec]:
     for side in SIDES:
         specs += [
             FeatureSpec(
-                f"{side}_rest_days", f"days since the {side} team's last known result", "rest"
+                f"{side}_rest_days",
+                f"days since the {side} team's last known result, capped at "
+                f"{params.rest_cap_days:g} (the cap when none is known)",
+                "rest",
+            ),
+            FeatureSpec(
+                f"{side}_first_match",
+                f"1 if the {side} team has no known result in the "
+                f"{params.first_match_gap_days:g} days before kickoff (its first match in the "
+                "data, or back after a long absence such as promotion), else 0",
+                "rest",
             ),
             FeatureSpec(
                 f"{side}_matches_{params.congestion_days}d",

@@ -16,6 +16,7 @@ import numba
 import numpy as np
 
 from formline.core.ratings.elo import elo_kernel
+from formline.core.ratings.home_advantage import home_advantage_kernel
 from formline.core.ratings.margin import margin_kernel
 from formline.core.ratings.pi import pi_kernel
 from formline.matches.features.registry import (
@@ -351,12 +352,13 @@ def create_team_ratings(con: duckdb.DuckDBPyConnection, params: FeatureParams) -
         "observed_at": np.asarray(rows["observed_at"]),
     }
     for stat, (home_column, away_column) in _MARGIN_COLUMNS.items():
+        margin = _numeric(rows[home_column]) - _numeric(rows[away_column])
         out = margin_kernel(
             home_idx,
             away_idx,
             competition_idx,
             np.asarray(rows["season_idx"], dtype=np.int64),
-            _numeric(rows[home_column]) - _numeric(rows[away_column]),
+            margin,
             len(teams),
             len(competitions),
             params.margin_k(stat),
@@ -365,6 +367,13 @@ def create_team_ratings(con: duckdb.DuckDBPyConnection, params: FeatureParams) -
         )
         ratings[f"{stat}_rating_after"] = np.concatenate([out[3], out[4]])
         competition_state[f"{stat}_home_advantage"] = out[5]
+        _, recent = home_advantage_kernel(
+            competition_idx,
+            margin - (out[0] - out[1]),
+            len(competitions),
+            params.home_advantage_half_life,
+        )
+        competition_state[f"{stat}_recent_home_advantage"] = recent
     _register(con, "team_ratings", ratings)
     # The home advantage after every result, read per competition as of each cutoff.
     order = np.lexsort([match_id, competition_state["observed_at"], competition_idx])
