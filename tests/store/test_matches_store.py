@@ -201,9 +201,7 @@ def test_odds_of_stored_matches_resolve_against_the_store(store: Store) -> None:
     assert _count(store, matches) == 2
     with store.connect() as conn:
         prices = dict(
-            conn.execute(
-                select(odds.c.kind, odds.c.price).where(odds.c.selection == "home")
-            ).all()
+            conn.execute(select(odds.c.kind, odds.c.price).where(odds.c.selection == "home")).all()
         )
     assert prices == {"opening": pytest.approx(2.3), "closing": pytest.approx(2.2)}
 
