@@ -67,8 +67,7 @@ def print_ingest_report(result: Any) -> None:
     console.print(table)
     if report.odds_unmatched:
         console.print(
-            f"{report.odds_unmatched} odds rows name a match the store does not have "
-            "(not stored)"
+            f"{report.odds_unmatched} odds rows name a match the store does not have (not stored)"
         )
     if report.feature_snapshots_deleted:
         console.print(
