@@ -21,8 +21,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from _common import FOOTBALL_ODDS, markdown_table, postgres_problem, postgres_store, publish
-from _common import sqlite_store
+from _common import (
+    FOOTBALL_ODDS,
+    markdown_table,
+    postgres_problem,
+    postgres_store,
+    publish,
+    sqlite_store,
+)
 from formline.matches.frames import SourceBatch
 from formline.matches.sources.football_data import discover_files, read_football_data
 from formline.store import Store
