@@ -27,19 +27,16 @@ _SQL_TYPES = {
 }
 
 
-def _column_values(series: pd.Series, kind: str, dialect: str) -> list[Any]:
-    """One column as Python values the driver accepts, with None for every missing value."""
+def _column_values(series: pd.Series, kind: str) -> list[Any]:
+    """One column as Python values sqlite3 accepts, with None for every missing value."""
     missing = series.isna().to_numpy()
     if kind == "timestamp":
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         stamps = pd.Series(pd.to_datetime(uniques))
         if stamps.dt.tz is not None:
             stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-        if dialect == "sqlite":
-            distinct = stamps.dt.strftime(SQLITE_DATETIME_FORMAT).astype(object).to_numpy()
-        else:
-            distinct = stamps.dt.tz_localize("UTC").astype(object).to_numpy()
-        values = np.append(np.asarray(distinct, dtype=object), None)[codes]
+        distinct = stamps.dt.strftime(SQLITE_DATETIME_FORMAT).to_numpy(dtype=object)
+        values = np.append(distinct, np.array([None], dtype=object))[codes]
     elif kind == "int":
         values = series.astype("Int64").astype(object).to_numpy()
     elif kind == "float":
@@ -80,7 +77,7 @@ def stage(
         return len(frame)
     rows = list(
         zip(
-            *(_column_values(frame[col], kind, dialect) for col, kind in columns.items()),
+            *(_column_values(frame[col], kind) for col, kind in columns.items()),
             strict=True,
         )
     )
