@@ -440,16 +440,20 @@ def _delete_missing(conn: Connection, source: str, report: LoadReport) -> LoadRe
     gone = _scalar(conn, "SELECT count(*) FROM stage_gone")
     if gone:
         _refuse_if_predicted(conn, source)
-    odds_kept = (
-        "SELECT 1 FROM stage_odds s JOIN stage_match_ids i ON i.key_id = s.key_id "
-        "WHERE i.match_id = odds.match_id AND s.bookmaker = odds.bookmaker "
-        "AND s.market = odds.market AND s.selection = odds.selection AND s.line = odds.line "
-        "AND s.kind = odds.kind"
+    conn.execute(text("DROP TABLE IF EXISTS stage_odds_kept"))
+    conn.execute(
+        text(
+            "CREATE TEMPORARY TABLE stage_odds_kept AS SELECT o.id FROM stage_odds s "
+            "JOIN stage_match_ids i ON i.key_id = s.key_id "
+            "JOIN odds o ON o.match_id = i.match_id AND o.bookmaker = s.bookmaker "
+            "AND o.market = s.market AND o.selection = s.selection AND o.line = s.line "
+            "AND o.kind = s.kind"
+        )
     )
     odds_deleted = conn.execute(
         text(
             "DELETE FROM odds WHERE match_id IN (SELECT id FROM matches WHERE source = :source) "
-            f"AND NOT EXISTS ({odds_kept})"
+            "AND id NOT IN (SELECT id FROM stage_odds_kept)"
         ),
         params,
     ).rowcount
