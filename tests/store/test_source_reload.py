@@ -10,7 +10,7 @@ from snapshot_fixtures import add_model, publish
 from sqlalchemy import func, select
 
 import formline.store.matches as store_matches
-from formline.errors import StoreError
+from formline.errors import ReloadRefusedError, StoreError
 from formline.matches.sources.demo import generate_demo_world
 from formline.pipeline.ingest import ingest_demo
 from formline.store.db import Store
@@ -83,7 +83,8 @@ def test_a_reload_that_would_delete_predicted_matches_is_refused(store: Store) -
     _load(store, force=False)
     snapshot, ids = _publish_upcoming(store)
     before = _world(store)
-    with pytest.raises(StoreError, match=rf"refusing to reload.*snapshot {snapshot} \(published"):
+    refused = rf"refusing to reload.*snapshot {snapshot} \(published.*the same --seed"
+    with pytest.raises(ReloadRefusedError, match=refused):
         _load(store, seed=2)  # another world: none of the old matches survive
     assert _world(store) == before
     assert len(read_snapshot_predictions(store, snapshot)) == len(ids)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from formline.errors import DataError
+from formline.errors import DataError, ReloadRefusedError
 from formline.matches.frames import SourceBatch
 from formline.pipeline.progress import NoProgress, Progress
 from formline.store.db import Store
@@ -85,7 +85,14 @@ def ingest_demo(
     )
     progress.finish("generating the demo world")
     progress.start("writing to the store", None)
-    report = replace_source(store, batch, DEMO_SOURCE)
+    try:
+        report = replace_source(store, batch, DEMO_SOURCE)
+    except ReloadRefusedError as exc:
+        raise ReloadRefusedError(
+            f"{exc}. Reload the same world (the same --seed, --leagues, --teams and --seasons, "
+            "and a --now in the same season), or load the new one into a fresh store (another "
+            "FORMLINE_HOME or DATABASE_URL)"
+        ) from exc
     progress.finish("writing to the store")
     return IngestResult(report, rows=len(batch.matches))
 

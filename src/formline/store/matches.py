@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, select, text
 
-from formline.errors import StoreError
+from formline.errors import ReloadRefusedError
 from formline.matches.frames import SIDE_STATS, SourceBatch
 from formline.store.db import Store
 from formline.store.staging import distinct_from, now_param, stage
@@ -413,10 +413,12 @@ def replace_source(store: Store, batch: SourceBatch, source: str) -> LoadReport:
 
     Raises
     ------
-    StoreError
+    ReloadRefusedError
         If a match the batch no longer has is referenced by a stored prediction: a reload never
         destroys what was published, so nothing is written and the error says which snapshots
-        hold such matches. Also if the database refuses the load.
+        hold such matches.
+    StoreError
+        If the database refuses the load.
     """
     batch = batch.conformed()
     with store.begin(f"reloading {source} data") as conn:
@@ -516,7 +518,7 @@ def _refuse_if_predicted(conn: Connection, source: str) -> None:
     """Raise if a stored prediction is of a match in ``stage_gone``."""
     rows = conn.execute(
         text(
-            "SELECT p.snapshot_id, count(*) AS n, min(pub.name) AS publication "
+            "SELECT p.snapshot_id, min(pub.name) AS publication "
             "FROM predictions p JOIN stage_gone g ON g.id = p.match_id "
             "LEFT JOIN publications pub ON pub.snapshot_id = p.snapshot_id "
             "GROUP BY p.snapshot_id ORDER BY p.snapshot_id"
@@ -533,12 +535,10 @@ def _refuse_if_predicted(conn: Connection, source: str) -> None:
         f"{r.snapshot_id}" + (f" (published as '{r.publication}')" if r.publication else "")
         for r in rows
     )
-    raise StoreError(
+    raise ReloadRefusedError(
         f"refusing to reload the {source} data: the new data lacks {n_matches} of its stored "
         f"matches that prediction snapshot{'s' if len(rows) > 1 else ''} {snapshots} predicted, "
-        "and a reload never deletes published predictions; nothing was changed. Reload the same "
-        "world (the same --seed, --leagues, --teams and --seasons, and a --now in the same "
-        "season), or load the new one into a fresh store (another FORMLINE_HOME or DATABASE_URL)"
+        "and a reload never deletes published predictions; nothing was changed"
     )
 
 
