@@ -7,7 +7,8 @@ changes nothing and a corrected row updates in place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -83,6 +84,16 @@ _REJECT_STAGE = {
 }
 
 
+_Summable = TypeVar("_Summable", "Counts", "LoadReport")
+
+
+def _field_sum(left: _Summable, right: _Summable) -> _Summable:
+    """Two reports (or counts) added field by field."""
+    return type(left)(
+        **{f.name: getattr(left, f.name) + getattr(right, f.name) for f in fields(left)}
+    )
+
+
 @dataclass(frozen=True)
 class Counts:
     """What a load did to one table: rows inserted, updated in place, found unchanged (the load
@@ -94,12 +105,7 @@ class Counts:
     deleted: int = 0
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(
-            self.inserted + other.inserted,
-            self.updated + other.updated,
-            self.unchanged + other.unchanged,
-            self.deleted + other.deleted,
-        )
+        return _field_sum(self, other)
 
     @property
     def changed(self) -> bool:
@@ -122,15 +128,7 @@ class LoadReport:
     feature_snapshots_deleted: int = 0
 
     def __add__(self, other: LoadReport) -> LoadReport:
-        return LoadReport(
-            self.competitions + other.competitions,
-            self.teams + other.teams,
-            self.matches + other.matches,
-            self.odds + other.odds,
-            self.rejects + other.rejects,
-            self.odds_unmatched + other.odds_unmatched,
-            self.feature_snapshots_deleted + other.feature_snapshots_deleted,
-        )
+        return _field_sum(self, other)
 
     @property
     def tables(self) -> dict[str, Counts]:
