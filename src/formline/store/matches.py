@@ -273,21 +273,35 @@ def _resolve_keys(conn: Connection, keys: pd.DataFrame) -> None:
     """``stage_keys``: each batch key resolved to the store's competition and team ids (keys
     naming a competition or team the store does not know are left out)."""
     stage(conn, "stage_keys_raw", _KEY_STAGE, keys)
-    conn.execute(text("DROP TABLE IF EXISTS stage_keys"))
-    conn.execute(
-        text(
-            "CREATE TEMPORARY TABLE stage_keys AS "
-            "SELECT k.key_id, c.id AS competition_id, k.season, "
-            "ha.team_id AS home_team_id, aa.team_id AS away_team_id "
-            "FROM stage_keys_raw k "
-            "JOIN competitions c ON c.sport = k.sport AND c.code = k.competition "
-            "JOIN team_aliases ha ON ha.sport = k.sport AND ha.alias = k.home_team "
-            "JOIN team_aliases aa ON aa.sport = k.sport AND aa.alias = k.away_team"
-        )
+    _temporary_table(
+        conn,
+        "stage_keys",
+        "SELECT k.key_id, c.id AS competition_id, k.season, "
+        "ha.team_id AS home_team_id, aa.team_id AS away_team_id "
+        "FROM stage_keys_raw k "
+        "JOIN competitions c ON c.sport = k.sport AND c.code = k.competition "
+        "JOIN team_aliases ha ON ha.sport = k.sport AND ha.alias = k.home_team "
+        "JOIN team_aliases aa ON aa.sport = k.sport AND aa.alias = k.away_team",
+        unique="key_id",
     )
-    conn.execute(text("CREATE UNIQUE INDEX ix_stage_keys ON stage_keys (key_id)"))
+
+
+def _temporary_table(
+    conn: Connection,
+    name: str,
+    select_sql: str,
+    params: dict[str, object] | None = None,
+    *,
+    unique: str | None = None,
+) -> None:
+    """(Re)create temporary table ``name`` from ``select_sql``, with a unique index on
+    ``unique``, analysed on PostgreSQL (temporary tables get no statistics otherwise)."""
+    conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    conn.execute(text(f"CREATE TEMPORARY TABLE {name} AS {select_sql}"), params or {})
+    if unique:
+        conn.execute(text(f"CREATE UNIQUE INDEX ix_{name} ON {name} ({unique})"))
     if conn.dialect.name == "postgresql":
-        conn.execute(text("ANALYZE stage_keys"))
+        conn.execute(text(f"ANALYZE {name}"))
 
 
 def _upsert_matches(conn: Connection, frame: pd.DataFrame) -> Counts:
@@ -311,18 +325,14 @@ def _upsert_matches(conn: Connection, frame: pd.DataFrame) -> Counts:
 
 def _match_ids(conn: Connection) -> None:
     """``stage_match_ids``: the store's match id of every resolved batch key."""
-    conn.execute(text("DROP TABLE IF EXISTS stage_match_ids"))
-    conn.execute(
-        text(
-            "CREATE TEMPORARY TABLE stage_match_ids AS "
-            "SELECT k.key_id, m.id AS match_id FROM stage_keys k "
-            "JOIN matches m ON m.competition_id = k.competition_id AND m.season = k.season "
-            "AND m.home_team_id = k.home_team_id AND m.away_team_id = k.away_team_id"
-        )
+    _temporary_table(
+        conn,
+        "stage_match_ids",
+        "SELECT k.key_id, m.id AS match_id FROM stage_keys k "
+        "JOIN matches m ON m.competition_id = k.competition_id AND m.season = k.season "
+        "AND m.home_team_id = k.home_team_id AND m.away_team_id = k.away_team_id",
+        unique="key_id",
     )
-    conn.execute(text("CREATE UNIQUE INDEX ix_stage_match_ids ON stage_match_ids (key_id)"))
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("ANALYZE stage_match_ids"))
 
 
 def _upsert_odds(conn: Connection, frame: pd.DataFrame) -> tuple[Counts, int]:
@@ -429,26 +439,24 @@ def _delete_missing(conn: Connection, source: str, report: LoadReport) -> LoadRe
     """Delete ``source``'s rows that the batch just written on ``conn`` no longer has."""
     params: dict[str, object] = {"source": source}
     kept = "SELECT i.match_id FROM stage_match_ids i JOIN stage_matches s ON s.key_id = i.key_id"
-    conn.execute(text("DROP TABLE IF EXISTS stage_gone"))
-    conn.execute(
-        text(
-            "CREATE TEMPORARY TABLE stage_gone AS SELECT id, competition_id, home_team_id, "
-            f"away_team_id FROM matches WHERE source = :source AND id NOT IN ({kept})"
-        ),
+    _temporary_table(
+        conn,
+        "stage_gone",
+        "SELECT id, competition_id, home_team_id, away_team_id FROM matches "
+        f"WHERE source = :source AND id NOT IN ({kept})",
         params,
     )
     gone = _scalar(conn, "SELECT count(*) FROM stage_gone")
     if gone:
         _refuse_if_predicted(conn, source)
-    conn.execute(text("DROP TABLE IF EXISTS stage_odds_kept"))
-    conn.execute(
-        text(
-            "CREATE TEMPORARY TABLE stage_odds_kept AS SELECT o.id FROM stage_odds s "
-            "JOIN stage_match_ids i ON i.key_id = s.key_id "
-            "JOIN odds o ON o.match_id = i.match_id AND o.bookmaker = s.bookmaker "
-            "AND o.market = s.market AND o.selection = s.selection AND o.line = s.line "
-            "AND o.kind = s.kind"
-        )
+    _temporary_table(
+        conn,
+        "stage_odds_kept",
+        "SELECT o.id FROM stage_odds s JOIN stage_match_ids i ON i.key_id = s.key_id "
+        "JOIN odds o ON o.match_id = i.match_id AND o.bookmaker = s.bookmaker "
+        "AND o.market = s.market AND o.selection = s.selection AND o.line = s.line "
+        "AND o.kind = s.kind",
+        unique="id",
     )
     odds_deleted = conn.execute(
         text(
