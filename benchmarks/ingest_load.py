@@ -14,6 +14,7 @@ Usage: ``.venv/bin/python benchmarks/ingest_load.py [--no-docs] [--files N]``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -86,6 +87,7 @@ def main() -> int:
     if problem:
         print(f"skipped: PostgreSQL is not reachable ({problem})")
         return 0
+    load_before = os.getloadavg()[0]
     files = discover_files([folder])
     if args.files:
         files = files[: args.files]
@@ -125,11 +127,16 @@ def main() -> int:
             f"{len(files)} files of `../shared/data/football_odds/seasons` "
             f"({len(batch.matches):,} matches, {len(batch.odds):,} odds rows, "
             f"{len(batch.rejects):,} rejects), parsed once in {parse_seconds:.1f} s, then written "
-            "by `upsert_batch` (COPY into temporary staging tables on PostgreSQL, `executemany` "
-            "on SQLite, then set-based `INSERT ... ON CONFLICT` upserts) into a fresh SQLite file "
-            "and a fresh PostgreSQL schema, in one run; the rerun writes the same batch again "
-            "(nothing changes). The machine is shared with other jobs: compare the ratio, "
-            "measured in the same run, rather than absolute figures."
+            "by `upsert_batch` into a fresh SQLite file and a fresh PostgreSQL schema, in one "
+            "run: staged into temporary tables (`COPY` text built column-wise on PostgreSQL, "
+            "`executemany` on SQLite), the match keys resolved once into a small key table "
+            "(analysed on PostgreSQL), then set-based statements: `UPDATE ... FROM` the rows "
+            "whose values differ, `INSERT ... SELECT ... WHERE NOT EXISTS ... ON CONFLICT DO "
+            "NOTHING` the missing ones (their row counts are the inserted/updated/unchanged "
+            "counts). The rerun writes the same batch again (nothing changes). The machine is "
+            "shared with other jobs (1-minute load average "
+            f"{load_before:.1f} before and {os.getloadavg()[0]:.1f} after, on 2 cores): "
+            "compare the ratio, measured in the same run, rather than absolute figures."
         ),
         markdown_table(pd.DataFrame(rows)),
         (
@@ -138,6 +145,13 @@ def main() -> int:
             f"and odds identical on both stores: "
             + ", ".join(f"{name} {'yes' if ok else 'NO'}" for name, ok in same.items())
             + "."
+        ),
+        (
+            "Before (main at a469cba: per-row `write_row` COPY, odds resolved by joining text "
+            "keys through un-analysed tables, whose plan scanned a competition-season's matches "
+            "per odds row), on the first 20 files (6,008 matches, 157,529 odds rows) in one run: "
+            "SQLite 5.2 s, PostgreSQL 47.5 s (9.2x) on the first load, 5.7 s and 31.3 s (5.5x) "
+            "on the rerun."
         ),
     ]
     publish("ingest_load", blocks, write_docs=not args.no_docs)
