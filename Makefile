@@ -6,7 +6,7 @@ STAMP_WORKER := $(VENV)/.installed-worker
 STAMP_DEV := $(VENV)/.installed-dev
 DEMO_MODELS ?= elo,market,dixon-coles,logistic,goals,lightgbm,ensemble
 
-.PHONY: demo test lint typecheck check bench bench-models bench-api clean
+.PHONY: demo test lint typecheck check bench bench-models bench-api bench-ingest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench-models: $(STAMP_DEV)
 ## bench-api: the read API under wrk (apt-get install wrk), SQLite and PostgreSQL + Redis
 bench-api: $(STAMP_DEV)
 	$(BIN)/python benchmarks/api_serve.py
+
+## bench-ingest: loading the real football-data files, SQLite against PostgreSQL, one run
+bench-ingest: $(STAMP_DEV)
+	$(BIN)/python benchmarks/ingest_load.py
 
 clean:
 	rm -rf $(VENV) .formline .pytest_cache .mypy_cache .ruff_cache

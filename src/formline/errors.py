@@ -54,6 +54,11 @@ class StoreError(FormlineError):
     """The database is unreachable, unmigrated or refused an operation."""
 
 
+class ReloadRefusedError(StoreError):
+    """A reload of a source would delete matches that stored predictions are of: refused, with
+    nothing changed (a reload never destroys what was published)."""
+
+
 class StoreNotFoundError(StoreError):
     """No store where the settings point (a read-only command never creates one)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -134,3 +135,37 @@ def test_database_url_switches_to_postgresql(postgres_url: str, tmp_path: Path) 
     assert built.returncode == 0, built.stderr
     assert "6840 matches" in built.stdout
     assert not (tmp_path / "formline.db").exists()
+
+
+def _counts(stdout: str, table: str) -> list[int]:
+    """The numbers of one table's row in an ingest report (inserted, updated, unchanged, ...)."""
+    line = next(row for row in stdout.splitlines() if re.match(rf"^\W*{table}\b", row))
+    return [int(n) for n in re.findall(r"\b\d+\b", line)]
+
+
+def test_reloads_and_reruns_count_what_changed(tmp_path: Path) -> None:
+    small = ("--now", DEMO_NOW, "--leagues", "1", "--teams", "4", "--seasons", "2")
+    first = run("ingest:demo", *small, home=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert _counts(first.stdout, "matches") == [24, 0, 0]
+    reloaded = run("ingest:demo", *small, "--force", home=tmp_path)
+    assert reloaded.returncode == 0, reloaded.stderr
+    assert _counts(reloaded.stdout, "matches") == [0, 0, 24]  # identical rows are not new
+    assert "nothing changed" in reloaded.stdout
+
+    csv = tmp_path / "E0.csv"
+    csv.write_text(
+        "Div,Date,Time,HomeTeam,AwayTeam,FTHG,FTAG,FTR,B365H,B365D,B365A\n"
+        "E0,10/08/2019,15:00,Burnley,Southampton,3,0,H,2.4,3.3,3.0\n"
+        "E0,10/08/2019,17:30,Chelsea,Arsenal,1,2,A,2.1,3.4,3.5\n",
+        encoding="utf-8",
+    )
+    loaded = run("ingest:football-data", str(csv), home=tmp_path)
+    assert loaded.returncode == 0, loaded.stderr
+    assert _counts(loaded.stdout, "matches") == [2, 0, 0]
+    assert _counts(loaded.stdout, "odds") == [6, 0, 0]
+    rerun = run("ingest:football-data", str(csv), home=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    assert _counts(rerun.stdout, "matches") == [0, 0, 2]
+    assert _counts(rerun.stdout, "odds") == [0, 0, 6]
+    assert "nothing changed" in rerun.stdout

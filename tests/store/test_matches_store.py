@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from formline.errors import DataError, StoreError
 from formline.matches.frames import SourceBatch
 from formline.store.db import Store
-from formline.store.matches import add_alias, delete_source, upsert_batch
+from formline.store.matches import Counts, add_alias, delete_source, upsert_batch
 from formline.store.tables import ingest_rejects, matches, odds, team_aliases, teams
 
 
@@ -92,12 +92,21 @@ def test_migrated_store_is_at_head(store: Store) -> None:
 
 def test_loading_the_same_batch_twice_changes_nothing(store: Store) -> None:
     first = upsert_batch(store, _batch())
-    assert (first.matches_new, first.odds_new, first.rejects, first.teams_new) == (2, 3, 1, 4)
+    assert first.matches == Counts(inserted=2)
+    assert first.odds == Counts(inserted=3)
+    assert first.rejects == Counts(inserted=1)
+    assert first.teams == Counts(inserted=4)
+    assert first.competitions == Counts(inserted=1)
     with store.connect() as conn:
         stamps = conn.execute(select(matches.c.id, matches.c.updated_at)).all()
     second = upsert_batch(store, _batch())
-    assert second.matches_new == second.matches_changed == 0
-    assert second.odds_new == second.odds_changed == 0
+    # A rerun says what changed: nothing, and that every row was there already.
+    assert second.matches == Counts(unchanged=2)
+    assert second.odds == Counts(unchanged=3)
+    assert second.rejects == Counts(unchanged=1)
+    assert second.teams == Counts(unchanged=4)
+    assert second.competitions == Counts(unchanged=1)
+    assert not second.changed
     assert _count(store, matches) == 2
     assert _count(store, odds) == 3
     assert _count(store, ingest_rejects) == 1
@@ -108,8 +117,8 @@ def test_loading_the_same_batch_twice_changes_nothing(store: Store) -> None:
 def test_a_corrected_row_updates_in_place(store: Store) -> None:
     upsert_batch(store, _batch(home_goals=2, price=2.1))
     report = upsert_batch(store, _batch(home_goals=3, price=2.25))
-    assert (report.matches_new, report.matches_changed) == (0, 1)
-    assert (report.odds_new, report.odds_changed) == (0, 1)
+    assert report.matches == Counts(updated=1, unchanged=1)
+    assert report.odds == Counts(updated=1, unchanged=2)
     with store.connect() as conn:
         goals = conn.execute(
             select(matches.c.home_goals).where(matches.c.status == "finished")
@@ -166,7 +175,70 @@ def test_an_alias_maps_another_spelling_onto_the_same_team(store: Store) -> None
     renamed.matches.loc[0, "home_team"] = "Man United"
     renamed.odds["home_team"] = "Man United"
     report = upsert_batch(store, renamed)
-    assert report.matches_new == 0 and report.teams_new == 0
+    assert report.matches == Counts(unchanged=2) and report.teams.inserted == 0
     assert _count(store, team_aliases) == 5
     with pytest.raises(DataError):
         add_alias(store, "football", "Anything", "No Such Team")
+
+
+def _odds_only(batch: SourceBatch) -> SourceBatch:
+    return SourceBatch(matches=pd.DataFrame(), odds=batch.odds, rejects=pd.DataFrame())
+
+
+def test_odds_of_stored_matches_resolve_against_the_store(store: Store) -> None:
+    upsert_batch(store, _batch())
+    # An odds-only update: its matches are not in the batch, only in the store.
+    update = _odds_only(_batch(price=2.3))
+    closing = update.odds.assign(kind="closing", price=[2.2, 3.3, 3.6])
+    update.odds = pd.concat([update.odds, closing], ignore_index=True)
+    report = upsert_batch(store, update, source="test")
+    assert report.odds == Counts(inserted=3, updated=1, unchanged=2)
+    assert report.odds_unmatched == 0
+    assert report.matches == Counts()
+    again = upsert_batch(store, update, source="test")
+    assert again.odds == Counts(unchanged=6)
+    assert _count(store, odds) == 6
+    assert _count(store, matches) == 2
+    with store.connect() as conn:
+        prices = dict(
+            conn.execute(select(odds.c.kind, odds.c.price).where(odds.c.selection == "home")).all()
+        )
+    assert prices == {"opening": pytest.approx(2.3), "closing": pytest.approx(2.2)}
+
+
+def test_odds_of_a_match_the_store_lacks_are_counted_not_stored(store: Store) -> None:
+    upsert_batch(store, _batch())
+    stray = _odds_only(_batch())
+    stray.odds["away_team"] = "Nobody FC"
+    report = upsert_batch(store, stray, source="test")
+    assert report.odds == Counts()
+    assert report.odds_unmatched == 3
+    assert _count(store, odds) == 3
+
+
+def test_a_results_update_keeps_the_stored_odds(store: Store) -> None:
+    upsert_batch(store, _batch())
+    # The scheduled match is played: a batch with its result and no odds.
+    played = _batch()
+    played.matches = played.matches.iloc[[1]].assign(
+        status="finished", home_goals=1, away_goals=1, observed_at=datetime(2022, 8, 6, 16)
+    )
+    played.odds = played.odds.iloc[0:0]
+    played.rejects = played.rejects.iloc[0:0]
+    report = upsert_batch(store, played)
+    assert report.matches == Counts(updated=1)
+    assert _count(store, matches) == 2
+    assert _count(store, odds) == 3
+    assert _count(store, ingest_rejects) == 1
+
+
+def test_a_key_repeated_in_one_batch_is_one_row(store: Store) -> None:
+    twice = _batch()
+    twice.matches = pd.concat([twice.matches, twice.matches.iloc[[0]]], ignore_index=True)
+    twice.odds = pd.concat([twice.odds, twice.odds.iloc[[0]].assign(price=2.4)], ignore_index=True)
+    report = upsert_batch(store, twice)
+    assert report.matches == Counts(inserted=2)
+    assert report.odds == Counts(inserted=3)
+    with store.connect() as conn:
+        price = conn.execute(select(odds.c.price).where(odds.c.selection == "home")).scalar_one()
+    assert price == pytest.approx(2.4)  # the last row of a key wins

@@ -53,14 +53,29 @@ def db_migrate() -> None:
 
 
 def print_ingest_report(result: Any) -> None:
+    """What the load changed, per table: inserted, updated, unchanged (and deleted on a reload)."""
     report = result.report
+    tables = report.tables
+    deleted = any(c.deleted for c in tables.values())
+    columns = ["inserted", "updated", "unchanged", *(["deleted"] if deleted else [])]
     table = Table(show_header=True, header_style="bold")
-    for col in ("", "new", "changed"):
-        table.add_column(col, justify="right" if col else "left")
-    table.add_row("matches", str(report.matches_new), str(report.matches_changed))
-    table.add_row("odds", str(report.odds_new), str(report.odds_changed))
-    table.add_row("teams", str(report.teams_new), "")
+    table.add_column("")
+    for col in columns:
+        table.add_column(col, justify="right")
+    for name, counts in tables.items():
+        table.add_row(name, *(str(getattr(counts, col)) for col in columns))
     console.print(table)
+    if report.odds_unmatched:
+        console.print(
+            f"{report.odds_unmatched} odds rows name a match the store does not have (not stored)"
+        )
+    if report.feature_snapshots_deleted:
+        console.print(
+            f"{report.feature_snapshots_deleted} feature snapshots of the reloaded data "
+            "deleted: run features:build"
+        )
+    if not report.changed:
+        console.print("nothing changed")
 
 
 @app.command("ingest:demo")

@@ -91,9 +91,11 @@ def step_ingest(store: Store, config: DailyConfig) -> StepOutcome:
     return StepOutcome(
         "ingest",
         "succeeded",
-        rows=report.matches_new + report.matches_changed,
-        detail=f"{result.files} files; {report.matches_new} new and {report.matches_changed} "
-        f"changed matches; {len(result.rejects)} rejects",
+        rows=report.matches.inserted + report.matches.updated,
+        detail=f"{result.files} files; matches {report.matches.inserted} inserted, "
+        f"{report.matches.updated} updated, {report.matches.unchanged} unchanged; odds "
+        f"{report.odds.inserted} inserted, {report.odds.updated} updated, "
+        f"{report.odds.unchanged} unchanged; {len(result.rejects)} rejects",
     )
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from formline.errors import DataError
+from formline.errors import DataError, ReloadRefusedError
 from formline.matches.frames import SourceBatch
 from formline.pipeline.progress import NoProgress, Progress
 from formline.store.db import Store
-from formline.store.matches import LoadReport, delete_source, upsert_batch
+from formline.store.matches import LoadReport, replace_source, upsert_batch
 from formline.store.tables import matches
 
 DEMO_SOURCE = "demo"
@@ -55,8 +55,14 @@ def ingest_demo(
     n_seasons: int = 6,
     progress: Progress | None = None,
 ) -> IngestResult:
-    """Load the seeded synthetic world. Without ``force`` an existing demo load is kept;
-    with it, the demo data (and only it) is deleted and loaded again, in one transaction each.
+    """Load the seeded synthetic world. Without ``force`` an existing demo load is kept.
+
+    With ``force`` the demo world is reloaded in one transaction (see
+    :func:`formline.store.matches.replace_source`): rows are upserted by natural key, so a
+    match the new world still has keeps its id and every prediction published for it; demo
+    rows the new world lacks are deleted; and the reload is refused, with nothing changed, if
+    it would delete a match that a stored prediction snapshot predicted. Only demo data is
+    touched. The report counts what changed (an identical reload changes nothing).
     """
     from sqlalchemy import func, select
 
@@ -78,10 +84,15 @@ def ingest_demo(
         seed=seed, now=now, n_leagues=n_leagues, n_teams=n_teams, n_seasons=n_seasons
     )
     progress.finish("generating the demo world")
-    if existing:
-        delete_source(store, DEMO_SOURCE)
     progress.start("writing to the store", None)
-    report = upsert_batch(store, batch)
+    try:
+        report = replace_source(store, batch, DEMO_SOURCE)
+    except ReloadRefusedError as exc:
+        raise ReloadRefusedError(
+            f"{exc}. Reload the same world (the same --seed, --leagues, --teams and --seasons, "
+            "and a --now in the same season), or load the new one into a fresh store (another "
+            "FORMLINE_HOME or DATABASE_URL)"
+        ) from exc
     progress.finish("writing to the store")
     return IngestResult(report, rows=len(batch.matches))
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import Connection, text
 
@@ -26,17 +27,16 @@ _SQL_TYPES = {
 }
 
 
-def _column_values(series: pd.Series, kind: str, dialect: str) -> list[Any]:
-    """One column as Python values the driver accepts, with None for every missing value."""
+def _column_values(series: pd.Series, kind: str) -> list[Any]:
+    """One column as Python values sqlite3 accepts, with None for every missing value."""
     missing = series.isna().to_numpy()
     if kind == "timestamp":
-        stamps = pd.to_datetime(series)
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        stamps = pd.Series(pd.to_datetime(uniques))
         if stamps.dt.tz is not None:
             stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-        if dialect == "sqlite":
-            values = stamps.dt.strftime(SQLITE_DATETIME_FORMAT).astype(object).to_numpy()
-        else:
-            values = stamps.dt.tz_localize("UTC").astype(object).to_numpy()
+        distinct = stamps.dt.strftime(SQLITE_DATETIME_FORMAT).to_numpy(dtype=object)
+        values = np.append(distinct, np.array([None], dtype=object))[codes]
     elif kind == "int":
         values = series.astype("Int64").astype(object).to_numpy()
     elif kind == "float":
@@ -68,29 +68,69 @@ def stage(
     conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({column_sql})"))
     if frame.empty:
         return 0
-    rows = list(
-        zip(
-            *(_column_values(frame[col], kind, dialect) for col, kind in columns.items()),
-            strict=True,
-        )
-    )
-    if not rows:
-        return 0
     driver: Any = conn.connection.dbapi_connection
     assert driver is not None
     names = ", ".join(f'"{col}"' for col in columns)
     if dialect == "postgresql":
-        with driver.cursor() as cursor, cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        placeholders = ", ".join("?" for _ in columns)
-        cursor = driver.cursor()
-        try:
-            cursor.executemany(f"INSERT INTO {name} ({names}) VALUES ({placeholders})", rows)
-        finally:
-            cursor.close()
+        _copy(driver, name, names, columns, frame)
+        conn.execute(text(f"ANALYZE {name}"))  # temporary tables get no statistics otherwise
+        return len(frame)
+    rows = list(
+        zip(
+            *(_column_values(frame[col], kind) for col, kind in columns.items()),
+            strict=True,
+        )
+    )
+    placeholders = ", ".join("?" for _ in columns)
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(f"INSERT INTO {name} ({names}) VALUES ({placeholders})", rows)
+    finally:
+        cursor.close()
     return len(rows)
+
+
+#: Rows per ``COPY`` write: bounds the text held in memory at once.
+_COPY_CHUNK = 100_000
+_COPY_NULL = "\\N"
+
+
+def _copy_text(series: pd.Series, kind: str) -> npt.NDArray[np.object_]:
+    """One column in ``COPY ... FROM STDIN`` text format: escaped strings, ``\\N`` for missing.
+
+    Each distinct value is formatted once (odds repeat their timestamps and prices a lot).
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    distinct = pd.Series(uniques)
+    if kind == "timestamp":
+        stamps = pd.to_datetime(distinct)
+        if stamps.dt.tz is not None:
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        out = stamps.dt.strftime("%Y-%m-%d %H:%M:%S.%f+00")
+    elif kind == "int":
+        out = distinct.astype("Int64").astype("string")
+    elif kind == "float":
+        out = distinct.astype("float64").astype(str)  # repr: the shortest exact round trip
+    else:
+        out = distinct.astype("string")
+        if out.str.contains(r"[\\\t\n\r]", regex=True).any():
+            out = (
+                out.str.replace("\\", "\\\\", regex=False)
+                .str.replace("\t", "\\t", regex=False)
+                .str.replace("\n", "\\n", regex=False)
+                .str.replace("\r", "\\r", regex=False)
+            )
+    formatted = np.append(np.array(out.to_numpy(dtype=object), dtype=object), _COPY_NULL)
+    return np.asarray(formatted[codes], dtype=object)  # code -1 (missing) takes the last: NULL
+
+
+def _copy(driver: Any, name: str, names: str, columns: dict[str, str], frame: pd.DataFrame) -> None:
+    """``COPY`` the columns of ``frame`` into ``name``, built as text column-wise (fast)."""
+    with driver.cursor() as cursor, cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
+        for begin in range(0, len(frame), _COPY_CHUNK):
+            chunk = frame.iloc[begin : begin + _COPY_CHUNK]
+            cols = [_copy_text(chunk[col], kind).tolist() for col, kind in columns.items()]
+            copy.write("\n".join(map("\t".join, zip(*cols, strict=True))) + "\n")
 
 
 def now_param(dialect: str) -> object:
