@@ -392,7 +392,8 @@ def test_old_asian_handicap_lines(tmp_path: Path) -> None:
     }
     per_book = "Div,Date,HomeTeam,AwayTeam,FTHG,FTAG,GBAHH,GBAH,B365AHH,B365AHA,B365AH"
     batch = read(tmp_path, [per_book, "E0,16/08/03,Arsenal,Everton,2,1,1.9,-1,1.975,1.925,-1.25"])
-    assert odds_table(batch) == {
+    assert odds_table(batch) == {  # each book's prices on its own line
+        ("gamebookers", "asian_handicap", "home", -1.0, 1.9, "opening"),
         ("bet365", "asian_handicap", "home", -1.25, 1.975, "opening"),
         ("bet365", "asian_handicap", "away", -1.25, 1.925, "opening"),
     }
