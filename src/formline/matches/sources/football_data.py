@@ -121,7 +121,7 @@ _PRICE = re.compile(rf"({_CODES})(C?)(H|D|A|>2\.5|<2\.5|AHH|AHA)")
 _SELECTIONS = {"H": ("1x2", "home"), "D": ("1x2", "draw"), "A": ("1x2", "away")}
 _SELECTIONS |= {">2.5": ("over_under", "over"), "<2.5": ("over_under", "under")}
 _SELECTIONS |= {"AHH": ("asian_handicap", "home"), "AHA": ("asian_handicap", "away")}
-_MATCH_COLUMNS = ("Div", "Date", "Time", "HomeTeam", "AwayTeam", "Season")
+_MATCH_COLUMNS: tuple[str, ...] = ("Div", "Date", "Time", "HomeTeam", "AwayTeam", "Season")
 _MATCH_COLUMNS += ("FTHG", "FTAG", "FTR", "HTHG", "HTAG", "HTR")
 
 #: Inputs of the match frame that football-data.co.uk files never fill, so the features built
