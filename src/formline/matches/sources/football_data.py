@@ -220,6 +220,7 @@ def read_football_data_file(path: Path, limits: ReadLimits | None = None) -> Fil
     first_date: np.datetime64 | None = None
     parts: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
     count, header = 0, []
+    first_reject: str | None = None
     chunks = TextTable.chunks(
         path,
         what="a football-data.co.uk CSV",
@@ -239,13 +240,14 @@ def read_football_data_file(path: Path, limits: ReadLimits | None = None) -> Fil
         keep = ~rejects.dropped & ~_duplicates(matches, table, rejects, seen)
         odds = _odds(table, matches, keep, rejects)
         count += rejects.count()
-        if limits.max_rejects is not None and count > limits.max_rejects:
+        if first_reject is None and count:
             line, column, reason = rejects.first()
-            where = f"{path}:{line}: {column + ': ' if column else ''}{reason}"
+            first_reject = f"{path}:{line}: {column + ': ' if column else ''}{reason}"
+        if limits.max_rejects is not None and count > limits.max_rejects:
             raise SourceError(
                 f"{path}: more than {limits.max_rejects} rejects (INGEST_MAX_REJECTS) by line "
                 f"{table.lines[-1]}, so the file is refused and nothing was loaded; "
-                f"this chunk's first: {where}"
+                f"the first: {first_reject}"
             )
         matches = matches[keep]
         scheduled = (matches["status"] == "scheduled").to_numpy()
@@ -253,7 +255,11 @@ def read_football_data_file(path: Path, limits: ReadLimits | None = None) -> Fil
         matches["_raw"] = pd.Series(None, index=matches.index, dtype=object)
         if raws:
             matches.loc[scheduled, "_raw"] = raws
-        parts.append((matches, odds, rejects.frame()))
+        frame = rejects.frame()
+        if table.short:  # a truncated row is one reject, not one per cell it lacks
+            cut = table.lines[[pos for pos, _ in table.short]]
+            frame = frame[~frame["source_line"].isin(cut) | (frame["column"] == "")]
+        parts.append((matches, odds, frame))
     if "Season" not in header:
         season = _file_season(first_date)
         for matches, odds, _ in parts:

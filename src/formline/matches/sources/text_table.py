@@ -240,6 +240,8 @@ class TextTable:
         def fail(detail: str) -> SourceError:
             return SourceError(f"{path}: not {what} ({detail})")
 
+        if limits.max_line_chars is not None and limits.max_line_chars > csv.field_size_limit():
+            csv.field_size_limit(limits.max_line_chars)  # the line cap is the one that speaks
         source = _Lines(path, limits, fail("binary data"))
         try:
             reader = csv.reader(source)
