@@ -76,7 +76,7 @@ class Settings(BaseSettings):
         description="football-data files or folders the daily run re-loads, separated by ':'.",
     )
     ingest_max_file_mb: float = Field(
-        default=512.0,
+        default=64.0,
         gt=0.0,
         le=1_048_576.0,
         description="Megabytes of text one ingested file may hold once decompressed; a larger "

@@ -49,7 +49,7 @@ class ReadLimits:
     """Bounds on what reading one file may cost: the settings ``INGEST_MAX_FILE_MB``,
     ``INGEST_MAX_LINE_KB`` and ``INGEST_MAX_REJECTS`` (``None``: no bound)."""
 
-    max_file_mb: float | None = 512.0  # decompressed text
+    max_file_mb: float | None = 64.0  # decompressed text
     max_line_kb: float | None = 64.0  # one physical line, and one record across lines
     max_rejects: int | None = 10_000  # rejects in one file before the file is refused
     chunk_rows: int = 20_000  # rows parsed at a time (memory stays bounded by a chunk)
@@ -99,6 +99,43 @@ class _Lines:
             raise SourceError(f"{path}: cannot read: {exc}") from exc
         self._raw = raw
         self._stream: Any = gzip.GzipFile(fileobj=raw, mode="rb") if magic == b"\x1f\x8b" else raw
+        if limits.max_bytes is not None or limits.max_line_chars is not None:
+            self._check_bounds()
+
+    def _check_bounds(self) -> None:
+        """Refuse a file over the size cap, or with a line over the line cap, before parsing
+        any of it: one pass over the (decompressed) bytes that keeps a block at a time, so
+        neither a gzip bomb nor a file of valid rows past the cap costs memory."""
+        cap, limit = self.limits.max_bytes, self.limits.max_line_chars
+        size, line, current = 0, 1, 0
+        try:
+            if cap is not None and self._stream is self._raw and self.path.stat().st_size > cap:
+                cap = None if limit is not None else cap  # find a long line first, if any
+                if cap is not None:
+                    raise self._too_big()
+            while block := self._stream.read(_BLOCK):
+                size += len(block)
+                if limit is not None:
+                    pieces = block.split(b"\n")
+                    for piece in pieces[:-1]:
+                        if current + len(piece) > limit + 1:  # + 1: a "\r" before the "\n"
+                            raise self._too_long(line, "line")
+                        line, current = line + 1, 0
+                    current += len(pieces[-1])
+                    if current > limit + 1:
+                        raise self._too_long(line, "line")
+                if self.limits.max_bytes is not None and size > self.limits.max_bytes:
+                    raise self._too_big()
+            self._stream.seek(0)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise SourceError(f"{self.path}: cannot read: {exc}") from exc
+
+    def _too_big(self) -> SourceError:
+        return SourceError(
+            f"{self.path}: more than {self.limits.max_file_mb:g} MB of text"
+            f"{' once decompressed' if self._stream is not self._raw else ''} "
+            "(INGEST_MAX_FILE_MB); nothing was loaded"
+        )
 
     def close(self) -> None:
         """Close the file."""
@@ -143,12 +180,8 @@ class _Lines:
             raise SourceError(f"{self.path}: cannot read: {exc}") from exc
         self.total += len(block)
         cap = self.limits.max_bytes
-        if cap is not None and self.total > cap:
-            raise SourceError(
-                f"{self.path}: more than {self.limits.max_file_mb:g} MB of text"
-                f"{' once decompressed' if self._stream is not self._raw else ''} "
-                "(INGEST_MAX_FILE_MB); nothing was loaded"
-            )
+        if cap is not None and self.total > cap:  # a file that grew since it was checked
+            raise self._too_big()
         if b"\x00" in block:
             raise self.binary
         if self._first:
