@@ -6,16 +6,19 @@ so a bad value becomes a reject (``file:line: column: reason``) instead of a cra
 
 Conventions
 -----------
-* ``Date`` is dd/mm/yy or dd/mm/yyyy and ``Time`` the kick-off in UK local time
+* ``Date`` is dd/mm/yy, dd/mm/yyyy or yyyy-mm-dd (as some mirrors write it; the forms read are
+  counted in :attr:`FileRead.date_forms`) and ``Time`` the kick-off in UK local time
   (Europe/London); without ``Time`` the kick-off is assumed at 15:00 UK time. ``kickoff_at`` is
   naive UTC.
 * ``season`` comes from a ``Season`` column when there is one; otherwise the whole file gets one
   season, from its earliest date (July or later starts a season), because seasons such as
   2019-20 ran into July.
 * A finished match's result is known (``observed_at``) two hours after kick-off.
-* Odds are kept for Bet365 (``B365``), Pinnacle (``PS`` for 1X2, ``P`` for the other markets),
+* Odds are kept for every bookmaker in :data:`BOOKMAKERS` (football-data's codes: Bet365
+  ``B365``, Pinnacle ``PS`` for 1X2 and ``P`` for the other markets, William Hill ``WH``, ...),
   the market maximum (``Max``, older ``BbMx``) and average (``Avg``, older ``BbAv``), in the 1X2,
   over/under 2.5 and Asian handicap markets; a ``C`` after the book code marks closing odds.
+  Which columns were read and which ignored is in :class:`FileRead`.
   The AH line is the home handicap: ``AHCh`` for closing prices, else the first non-empty of
   ``AHh``, ``BbAHh`` and the book's own ``<book>AH`` (Bet365's ``B365AH`` in 2003-05 files).
 * Odds timestamps: football-data.co.uk collects its opening odds before the round is played, so
@@ -23,6 +26,10 @@ Conventions
   (``captured_at = observed_at = kickoff_at - 1 day``); closing prices at kick-off
   (``captured_at = observed_at = kickoff_at``).
 * Cells are stripped of surrounding whitespace; team names are otherwise kept as spelled.
+* Also rejected: a count above the store's integer range, a truncated row (fewer fields than the
+  header), and a row without a score dated before the file's last played match.
+* Files are streamed in chunks of rows and bounded by :class:`ReadLimits` (size, line length,
+  rejects per file); a file past a bound is refused whole.
 """
 
 from __future__ import annotations
