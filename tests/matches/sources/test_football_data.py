@@ -601,3 +601,27 @@ def test_a_file_with_too_many_rejects_is_refused_naming_it(tmp_path: Path) -> No
         read_football_data(path, ReadLimits(max_rejects=11, chunk_rows=5))
     assert str(caught.value).startswith(f"{path}: more than 11 rejects (INGEST_MAX_REJECTS)")
     assert f"{path}:2: Date: unparseable date '32/13/19'" in str(caught.value)
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+@needs_real_data
+def test_the_stacked_real_file_matches_the_season_files(
+    real_batches: dict[str, SourceBatch],
+) -> None:
+    from formline.matches.sources.football_data import read_football_data_file
+
+    read = read_football_data_file(REAL / "matches_all.csv.gz")
+    seasons = SourceBatch.concat(list(real_batches.values()))
+    key = ["competition", "season", "home_team", "away_team"]
+    stacked = read.batch
+    assert len(stacked.matches) == len(seasons.matches) == 35_682
+    pd.testing.assert_frame_equal(
+        stacked.matches[key].sort_values(key, ignore_index=True),
+        seasons.matches[key].sort_values(key, ignore_index=True),
+    )
+    assert len(stacked.odds) == len(seasons.odds)
+    assert sorted(stacked.rejects["reason"]) == sorted(reason for *_, reason in KNOWN_REJECTS)
+    assert set(read.date_forms) == {"dd/mm/yy", "dd/mm/yyyy"}
+    assert "DateISO" in read.ignored_columns and "B365H" in read.odds_columns
+    assert {"bet365", "william_hill", "interwetten", "pinnacle"} <= set(stacked.odds["bookmaker"])

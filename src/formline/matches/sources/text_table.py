@@ -229,18 +229,10 @@ class TextTable:
         return np.full(len(self.lines), "", dtype=object)
 
     @classmethod
-    def read(
-        cls,
-        path: Path,
-        *,
-        what: str,
-        required: Sequence[str] = (),
-        renames: Mapping[str, str] | None = None,
-        limits: ReadLimits = UNBOUNDED,
-    ) -> TextTable:
-        """Read all of ``path`` as one table (see :meth:`chunks`)."""
+    def read(cls, path: Path, *, limits: ReadLimits = UNBOUNDED, **options: Any) -> TextTable:
+        """Read all of ``path`` as one table; ``options`` are those of :meth:`chunks`."""
         whole = ReadLimits(limits.max_file_mb, limits.max_line_kb, limits.max_rejects, 0)
-        return next(cls.chunks(path, what=what, required=required, renames=renames, limits=whole))
+        return next(cls.chunks(path, limits=whole, **options))
 
     @classmethod
     def chunks(
