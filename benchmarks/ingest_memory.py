@@ -208,7 +208,8 @@ def main() -> None:
         "are kept until the one load transaction writes them, so the memory of a valid file "
         "grows with its rows: `parse only MB` is the adapter alone (reading the file into "
         "frames, in a separate run), `peak RSS MB` the whole command with the store writer; "
-        "`INGEST_MAX_FILE_MB` bounds both. A run killed at the time bound shows exit -9.",
+        "`INGEST_MAX_FILE_MB` bounds both, per file (a folder of files is one load, so it "
+        "grows with all their rows). A run killed at the time bound shows exit -9.",
     ]
     publish("ingest_memory", text, write_docs=not options.no_docs)
 
