@@ -75,6 +75,26 @@ class Settings(BaseSettings):
         alias="FORMLINE_INGEST_PATHS",
         description="football-data files or folders the daily run re-loads, separated by ':'.",
     )
+    ingest_max_file_mb: float = Field(
+        default=64.0,
+        gt=0.0,
+        le=1_048_576.0,
+        description="Megabytes of text one ingested file may hold once decompressed; a larger "
+        "file (or gzip bomb) is refused with nothing loaded.",
+    )
+    ingest_max_line_kb: float = Field(
+        default=64.0,
+        gt=0.0,
+        le=1_048_576.0,
+        description="Kilobytes one line (or one quoted record across lines) of an ingested file "
+        "may hold; a longer one is refused as file:line with nothing loaded.",
+    )
+    ingest_max_rejects: int = Field(
+        default=10_000,
+        ge=0,
+        description="Rejects one ingested file may produce before it is refused as not the "
+        "expected data (nothing is loaded).",
+    )
     retrain_days: int = Field(
         default=7,
         ge=1,

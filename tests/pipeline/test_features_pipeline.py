@@ -150,3 +150,37 @@ def test_export_refuses_an_unwritable_path_naming_it(store: Store, tmp_path: Pat
     out = tmp_path / "a-file" / "features.csv"
     with pytest.raises(ConfigError, match=f"{out}.*a-file is not a folder"):
         export_features(store, DEMO_NOW, out)
+
+
+def _copy_book(store: Store, source: str, target: str, factor: float) -> int:
+    """Copy one stored bookmaker's odds as another book, prices scaled by ``factor``."""
+    from sqlalchemy import insert, literal
+
+    from formline.store.tables import odds
+
+    names = [c.name for c in odds.columns if c.name != "id"]
+    columns = [
+        literal(target).label(n)
+        if n == "bookmaker"
+        else (odds.c.price * factor).label(n)
+        if n == "price"
+        else odds.c[n]
+        for n in names
+    ]
+    with store.begin() as conn:
+        query = select(*columns).where(odds.c.bookmaker == source)
+        conn.execute(insert(odds).from_select(names, query))
+        count = select(func.count()).select_from(odds).where(odds.c.bookmaker == target)
+        return int(conn.execute(count).scalar_one())
+
+
+def test_a_bookmaker_outside_the_allow_list_does_not_change_features(store: Store) -> None:
+    _small_demo(store)
+    as_of = datetime(2025, 3, 1)
+    before = compute_features(store, as_of).frame
+    assert _copy_book(store, "demo_book", "william_hill", 1.07) > 0
+    pdt.assert_frame_equal(before, compute_features(store, as_of).frame)
+    # Positive control: the same prices under a book the features read do change them.
+    assert _copy_book(store, "demo_book", "market_avg", 1.07) > 0
+    after = compute_features(store, as_of).frame
+    assert not after["market_bookmakers"].equals(before["market_bookmakers"])

@@ -20,6 +20,7 @@ from formline.cli.app import (
     open_configured_store,
     recorded,
 )
+from formline.cli.data import ingest_limits
 from formline.cli.predictions import cache_target
 from formline.matches.model_types import MODEL_TYPES
 
@@ -83,6 +84,7 @@ def daily_run(
         as_of=as_of_or_now(as_of),
         horizon_days=settings.default_horizon_days if horizon is None else horizon,
         ingest_paths=settings.ingest_path_list,
+        ingest_limits=ingest_limits(settings),
         skip_ingest=skip_ingest,
         skip_features=skip_features,
         skip_train=skip_train,

@@ -127,17 +127,32 @@ def ingest_football_data(
     """Load football-data.co.uk CSV files; bad rows are reported and kept as rejects."""
     from formline.pipeline.ingest import ingest_football_data as run
 
-    store = open_configured_store(load_settings())
+    settings = load_settings()
+    store = open_configured_store(settings)
     with RichProgress(console) as progress:
-        result = run(store, paths, progress=progress)
+        result = run(store, paths, limits=ingest_limits(settings), progress=progress)
     for line in result.rejects[:50]:
         err_console.print(line, markup=False, highlight=False, soft_wrap=True)
     if len(result.rejects) > 50:
         err_console.print(f"... and {len(result.rejects) - 50} more (table ingest_rejects)")
+    for note in result.notes:
+        console.print(note, markup=False, highlight=False, soft_wrap=True)
     console.print(
         f"{result.files} files, {result.rows} matches read, {len(result.rejects)} rejects kept"
     )
     print_ingest_report(result)
+
+
+def ingest_limits(settings: Any) -> Any:
+    """The settings' bounds on each ingested file (INGEST_MAX_FILE_MB, INGEST_MAX_LINE_KB,
+    INGEST_MAX_REJECTS) for the source adapter."""
+    from formline.matches.sources.text_table import ReadLimits
+
+    return ReadLimits(
+        max_file_mb=settings.ingest_max_file_mb,
+        max_line_kb=settings.ingest_max_line_kb,
+        max_rejects=settings.ingest_max_rejects,
+    )
 
 
 @app.command("features:build")

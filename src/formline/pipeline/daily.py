@@ -16,6 +16,7 @@ from typing import Any
 
 from formline.errors import CacheError, ConfigError
 from formline.matches.model_types import check_model_options
+from formline.matches.sources.text_table import ReadLimits
 from formline.pipeline.warm import CacheTarget
 from formline.store import promotions
 from formline.store.db import Store
@@ -31,6 +32,8 @@ class DailyConfig:
     as_of: datetime
     horizon_days: int = 90
     ingest_paths: tuple[str, ...] = ()
+    #: Bounds on each ingested file (None: the adapter's defaults).
+    ingest_limits: ReadLimits | None = None
     skip_ingest: bool = False
     skip_features: bool = False
     skip_train: bool = False
@@ -86,7 +89,8 @@ def step_ingest(store: Store, config: DailyConfig) -> StepOutcome:
 
     if not config.ingest_paths:
         return StepOutcome("ingest", "skipped", detail="no FORMLINE_INGEST_PATHS configured")
-    result = ingest_football_data(store, [Path(p) for p in config.ingest_paths])
+    paths = [Path(p) for p in config.ingest_paths]
+    result = ingest_football_data(store, paths, limits=config.ingest_limits)
     report = result.report
     return StepOutcome(
         "ingest",

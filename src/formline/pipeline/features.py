@@ -23,13 +23,13 @@ from formline.matches.features import (
     build_match_features,
     match_feature_set,
 )
-from formline.matches.features.build import EXCLUDED_BOOKMAKERS
+from formline.matches.features.build import FEATURE_BOOKMAKERS
 from formline.pipeline.outputs import check_output, csv_timestamps, utc_timestamps, write_atomically
 from formline.pipeline.progress import NoProgress, Progress
 from formline.store.db import Store
 from formline.store.features import save_feature_snapshots
 
-_EXCLUDED = ", ".join(f"'{b}'" for b in EXCLUDED_BOOKMAKERS)
+_BOOKS = ", ".join(f"'{b}'" for b in FEATURE_BOOKMAKERS)
 
 #: What the match features read from the store. Odds are narrowed to the markets features use.
 MATCH_FEATURE_INPUTS = {
@@ -42,7 +42,7 @@ MATCH_FEATURE_INPUTS = {
     "odds": InputQuery(
         "SELECT " + ", ".join(f"o.{c}" for c in ODDS_INPUT_COLUMNS) + " FROM odds o "
         "JOIN matches m ON m.id = o.match_id "
-        f"WHERE o.bookmaker NOT IN ({_EXCLUDED}) AND o.observed_at < m.kickoff_at "
+        f"WHERE o.bookmaker IN ({_BOOKS}) AND o.observed_at < m.kickoff_at "
         "AND (o.market = '1x2' OR (o.market = 'over_under' AND o.line = 2.5))",
         ODDS_INPUT_COLUMNS,
     ),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -15,7 +18,12 @@ from formline.store.db import Store
 from formline.store.matches import LoadReport, replace_source, upsert_batch
 from formline.store.tables import matches
 
+if TYPE_CHECKING:
+    from formline.matches.sources.football_data import FileRead
+    from formline.matches.sources.text_table import ReadLimits
+
 DEMO_SOURCE = "demo"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -28,6 +36,10 @@ class IngestResult:
     rejects: list[str] = field(default_factory=list)
     skipped: bool = False
     message: str = ""
+    #: What the adapter made of the files: date forms, odds columns read and ignored, inputs
+    #: the source never fills (one line each).
+    notes: list[str] = field(default_factory=list)
+    reads: list[FileRead] = field(default_factory=list)
 
 
 def format_rejects(rejects: pd.DataFrame) -> list[str]:
@@ -98,34 +110,83 @@ def ingest_demo(
 
 
 def ingest_football_data(
-    store: Store, paths: list[Path], *, progress: Progress | None = None
+    store: Store,
+    paths: list[Path],
+    *,
+    limits: ReadLimits | None = None,
+    progress: Progress | None = None,
 ) -> IngestResult:
     """Load football-data.co.uk CSV files (or folders of them) in one transaction.
 
     Every file is parsed before anything is written, so a file that is not a football-data CSV
-    stops the load with nothing written. Rows with bad values are kept as rejects.
+    (or passes one of the ``limits``: size, line length, rejects) stops the load with nothing
+    written. Files are streamed a chunk of rows at a time. Rows with bad values are kept as
+    rejects.
 
     Raises
     ------
     SourceError
-        If a path does not exist or a file is not a football-data CSV.
+        If a path does not exist, a file is not a football-data CSV or passes a limit.
     """
-    from formline.matches.sources.football_data import discover_files, read_football_data
+    from formline.matches.sources.football_data import discover_files, read_football_data_file
 
     progress = progress or NoProgress()
     files = discover_files(paths)
     if not files:
         raise DataError(f"no CSV files found in {', '.join(str(p) for p in paths)}")
     progress.start("reading files", len(files))
-    batches = []
+    reads = []
     for path in files:
-        batches.append(read_football_data(path))
+        read = read_football_data_file(path, limits)
+        log.info("%s", read.describe())
+        reads.append(read)
         progress.advance("reading files")
     progress.finish("reading files")
-    batch = SourceBatch.concat(batches)
+    batch = SourceBatch.concat([read.batch for read in reads])
     progress.start("writing to the store", None)
     report = upsert_batch(store, batch)
     progress.finish("writing to the store")
     return IngestResult(
-        report, files=len(files), rows=len(batch.matches), rejects=format_rejects(batch.rejects)
+        report,
+        files=len(files),
+        rows=len(batch.matches),
+        rejects=format_rejects(batch.rejects),
+        notes=describe_reads(reads, batch),
+        reads=reads,
     )
+
+
+def describe_reads(reads: list[FileRead], batch: SourceBatch) -> list[str]:
+    """What the adapter made of the files, one line each: the date forms it read, the odds
+    columns it read and the bookmakers they name, the columns it ignored, and the inputs this
+    source never fills."""
+    from formline.matches.sources.football_data import UNFED_COLUMNS
+
+    forms: Counter[str] = Counter()
+    files: Counter[str] = Counter()
+    read: dict[str, None] = {}
+    ignored: Counter[str] = Counter()
+    for one in reads:
+        forms.update(one.date_forms)
+        files.update(one.date_forms.keys())
+        read |= dict.fromkeys(one.odds_columns)
+        ignored.update(one.ignored_columns)
+    n = len(reads)
+    lines = [
+        "dates read as "
+        + (", ".join(f"{f} ({forms[f]} rows in {files[f]} of {n} files)" for f in forms) or "-")
+    ]
+    books = sorted(set(batch.odds["bookmaker"].dropna())) if len(batch.odds) else []
+    lines.append(
+        f"odds columns read ({len(read)}): {', '.join(read) or '-'}; bookmakers stored: "
+        f"{', '.join(books) or '-'}"
+    )
+    lines.append(
+        f"columns ignored ({len(ignored)}): "
+        + (", ".join(f"{c} ({ignored[c]} files)" for c in ignored) or "-")
+    )
+    lines.append(
+        f"not in football-data files: {', '.join(UNFED_COLUMNS)}: the features built on them "
+        "(the xG form features) stay empty for these matches"
+    )
+    return lines

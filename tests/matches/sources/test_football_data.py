@@ -392,7 +392,8 @@ def test_old_asian_handicap_lines(tmp_path: Path) -> None:
     }
     per_book = "Div,Date,HomeTeam,AwayTeam,FTHG,FTAG,GBAHH,GBAH,B365AHH,B365AHA,B365AH"
     batch = read(tmp_path, [per_book, "E0,16/08/03,Arsenal,Everton,2,1,1.9,-1,1.975,1.925,-1.25"])
-    assert odds_table(batch) == {
+    assert odds_table(batch) == {  # each book's prices on its own line
+        ("gamebookers", "asian_handicap", "home", -1.0, 1.9, "opening"),
         ("bet365", "asian_handicap", "home", -1.25, 1.975, "opening"),
         ("bet365", "asian_handicap", "away", -1.25, 1.925, "opening"),
     }
@@ -437,8 +438,14 @@ REAL = _repo_root().parent / "shared" / "data" / "football_odds"
 SEASON_FILES = sorted((REAL / "seasons").glob("*.csv"))
 KNOWN_REJECTS = [  # genuinely bad prices in the source files: the match is kept without them
     ("D1_1920.csv", 261, "AvgC>2.5", "price '0.42' is not above 1"),
+    # Gamebookers' 2003-04 Asian handicap cells are shifted in the source: a price without its
+    # line, or the line in the price's column
+    *(("E0_0304.csv", line, "GBAH", "missing handicap line") for line in range(103, 112)),
     ("E0_2122.csv", 168, "B365C>2.5", "non-positive price '0.0'"),
     ("E0_2122.csv", 168, "B365C<2.5", "non-positive price '0.0'"),
+    ("I1_0304.csv", 142, "GBAH", "missing handicap line"),
+    ("I1_0304.csv", 142, "GBAHA", "non-positive price '-0.5'"),
+    ("SP1_0304.csv", 357, "GBAHH", "price '0.9' is not above 1"),
 ]
 needs_real_data = pytest.mark.skipif(not SEASON_FILES, reason=f"real data not found at {REAL}")
 
@@ -496,3 +503,125 @@ def test_real_pinnacle_odds_from_2012_13(real_batches: dict[str, SourceBatch]) -
         assert (prices.groupby(key)["selection"].nunique() == 3).sum() == matches
     seasons = set(odds.loc[odds["kind"] == "closing", "season"])
     assert {"2012-13", "2022-23"} <= seasons and "2011-12" not in seasons
+
+
+# --- input edges, date forms, bookmakers, bounded reading ------------------------------------
+
+
+def test_a_count_too_large_for_the_store_is_a_reject_not_int64_min(tmp_path: Path) -> None:
+    huge = "1" * 40
+    batch = read(tmp_path, [HEADER, edit(ROWS[0], HS=huge), edit(ROWS[1], FTHG=huge), ROWS[2]])
+    assert batch.matches["home_team"].tolist() == ["Burnley", "Everton"]
+    assert pd.isna(batch.matches["home_shots"].iloc[0])
+    assert (batch.matches[["home_shots", "away_shots"]].dropna() >= 0).all().all()
+    assert [describe_reject(r) for r in batch.rejects.to_dict("records")] == [
+        f"{tmp_path / 'E0.csv'}:2: HS: count '{huge}' is out of range (more than 2147483647)",
+        f"{tmp_path / 'E0.csv'}:3: FTHG: goals '{huge}' is out of range (more than 2147483647)",
+    ]
+
+
+def test_a_truncated_row_is_a_reject_not_a_fixture(tmp_path: Path) -> None:
+    cut = ",".join(ROWS[2].split(",")[:6])  # the file ends in the middle of the last row
+    batch = read(tmp_path, [HEADER, ROWS[0], ROWS[1], cut])
+    assert len(batch.matches) == 2 and (batch.matches["status"] == "finished").all()
+    assert batch.rejects[["source_line", "column", "reason"]].values.tolist() == [
+        [4, "", "truncated row: 6 fields, the header 16"]
+    ]
+
+
+def test_a_blank_score_before_the_last_played_match_is_a_reject(tmp_path: Path) -> None:
+    blank = edit(ROWS[0], FTHG="", FTAG="", FTR="", HTHG="", HTAG="", HTR="")
+    later = edit(ROWS[2], Date="20/08/2019", FTHG="", FTAG="", FTR="", HTHG="", HTAG="", HTR="")
+    batch = read(tmp_path, [HEADER, blank, edit(ROWS[1], Date="12/08/2019"), later])
+    assert batch.matches["home_team"].tolist() == ["Chelsea", "Everton"]
+    assert batch.matches["status"].tolist() == ["finished", "scheduled"]  # a real fixture
+    reject = batch.rejects.iloc[0]
+    assert len(batch.rejects) == 1 and reject["source_line"] == 2
+    assert reject["reason"] == "no score but dated before the file's last played match (2019-08-12)"
+    assert json.loads(reject["raw"])["HomeTeam"] == "Burnley"
+    assert set(batch.odds["home_team"]) == {"Chelsea", "Everton"}  # its prices go with it
+
+
+def test_iso_dates_and_the_date_forms_read(tmp_path: Path) -> None:
+    from formline.matches.sources.football_data import read_football_data_file
+
+    rows = [edit(ROWS[0], Date="2019-08-10"), edit(ROWS[1], Date="10/08/19"), ROWS[2]]
+    read = read_football_data_file(write(tmp_path, [HEADER, *rows]))
+    assert kickoffs(read.batch)[:2] == ["2019-08-10 14:00:00", "2019-08-10 16:30:00"]
+    assert read.date_forms == {"dd/mm/yy": 1, "dd/mm/yyyy": 1, "yyyy-mm-dd": 1}
+    assert "yyyy-mm-dd (1 rows)" in read.describe()
+    bad = read_football_data(write(tmp_path, [HEADER, edit(ROWS[0], Date="2019-02-30")]))
+    assert bad.rejects["reason"].tolist() == ["unparseable date '2019-02-30'"]
+
+
+def test_every_bookmaker_is_stored_and_the_columns_read_are_listed(tmp_path: Path) -> None:
+    from formline.matches.sources.football_data import read_football_data_file
+
+    header = "Div,Date,HomeTeam,AwayTeam,FTHG,FTAG,Referee,WHH,BWCA,IWD,VCH,1XBH,Bb1X2,GBAHH,GBAH"
+    row = "E0,10/08/19,Burnley,Stoke,1,0,M Dean,2.1,3.6,3.3,2.2,2.15,40,1.9,-0.5"
+    read = read_football_data_file(write(tmp_path, [header, row]))
+    assert odds_table(read.batch) == {
+        ("william_hill", "1x2", "home", 0.0, 2.1, "opening"),
+        ("bet_and_win", "1x2", "away", 0.0, 3.6, "closing"),
+        ("interwetten", "1x2", "draw", 0.0, 3.3, "opening"),
+        ("vc_bet", "1x2", "home", 0.0, 2.2, "opening"),
+        ("1xbet", "1x2", "home", 0.0, 2.15, "opening"),
+        ("gamebookers", "asian_handicap", "home", -0.5, 1.9, "opening"),
+    }
+    assert read.odds_columns == ["WHH", "BWCA", "IWD", "VCH", "1XBH", "GBAHH", "GBAH"]
+    assert read.ignored_columns == ["Referee", "Bb1X2"]
+
+
+def test_reading_in_chunks_gives_the_same_batch(tmp_path: Path) -> None:
+    from formline.matches.sources.text_table import ReadLimits
+
+    fixture = edit(ROWS[2], Date="20/08/2019", FTHG="", FTAG="", FTR="", HTHG="", HTAG="", HTR="")
+    rows = [ROWS[0], "E0,bad,,x,y", ROWS[1], edit(ROWS[0], Date="12/08/2019"), fixture]
+    path = write(tmp_path, [HEADER, *rows])
+    whole = read_football_data(path)
+    for size in (1, 2):
+        chunked = read_football_data(path, ReadLimits(chunk_rows=size))
+        for got, want in zip(
+            (chunked.matches, chunked.odds, chunked.rejects),
+            (whole.matches, whole.odds, whole.rejects),
+            strict=True,
+        ):
+            pd.testing.assert_frame_equal(got, want)
+    assert "same match as line 2" in whole.rejects["reason"].tolist()  # across chunks too
+    assert set(whole.matches["season"]) == {"2019-20"}
+
+
+def test_a_file_with_too_many_rejects_is_refused_naming_it(tmp_path: Path) -> None:
+    from formline.matches.sources.text_table import ReadLimits
+
+    bad = [edit(ROWS[0], HomeTeam=f"T{i}", Date="32/13/19") for i in range(12)]
+    path = write(tmp_path, [HEADER, *bad])
+    assert len(read_football_data(path, ReadLimits(max_rejects=12)).rejects) == 12
+    with pytest.raises(SourceError) as caught:
+        read_football_data(path, ReadLimits(max_rejects=11, chunk_rows=5))
+    assert str(caught.value).startswith(f"{path}: more than 11 rejects (INGEST_MAX_REJECTS)")
+    assert f"{path}:2: Date: unparseable date '32/13/19'" in str(caught.value)
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+@needs_real_data
+def test_the_stacked_real_file_matches_the_season_files(
+    real_batches: dict[str, SourceBatch],
+) -> None:
+    from formline.matches.sources.football_data import read_football_data_file
+
+    read = read_football_data_file(REAL / "matches_all.csv.gz")
+    seasons = SourceBatch.concat(list(real_batches.values()))
+    key = ["competition", "season", "home_team", "away_team"]
+    stacked = read.batch
+    assert len(stacked.matches) == len(seasons.matches) == 35_682
+    pd.testing.assert_frame_equal(
+        stacked.matches[key].sort_values(key, ignore_index=True),
+        seasons.matches[key].sort_values(key, ignore_index=True),
+    )
+    assert len(stacked.odds) == len(seasons.odds)
+    assert sorted(stacked.rejects["reason"]) == sorted(reason for *_, reason in KNOWN_REJECTS)
+    assert set(read.date_forms) == {"dd/mm/yy", "dd/mm/yyyy"}
+    assert "DateISO" in read.ignored_columns and "B365H" in read.odds_columns
+    assert {"bet365", "william_hill", "interwetten", "pinnacle"} <= set(stacked.odds["bookmaker"])

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from formline.errors import SourceError
-from formline.matches.sources.text_table import RejectLog, TextTable, floats, parts
+from formline.matches.sources.text_table import ReadLimits, RejectLog, TextTable, floats, parts
 
 
 def test_reads_cells_as_stripped_text_with_physical_line_numbers(tmp_path: Path) -> None:
@@ -70,3 +70,51 @@ def test_parsers_turn_bad_cells_into_nan() -> None:
     clock = re.compile(r"(\d+):(\d+)")
     got = parts(np.array(["12:30", "bad"], dtype=object), clock, 2)
     np.testing.assert_array_equal(got, [[12, 30], [np.nan, np.nan]])
+
+
+# --- bounded reading -----------------------------------------------------------------------
+
+
+def test_a_line_longer_than_the_cap_is_refused_naming_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("A,B\n1,2\n" + "x" * 3000 + ",y\n3,4\n", encoding="utf-8")
+    limits = ReadLimits(max_line_kb=2)
+    with pytest.raises(SourceError, match=rf"^{re.escape(str(path))}:3: line longer than 2 KB"):
+        TextTable.read(path, what="a test table", limits=limits)
+    assert len(TextTable.read(path, what="a test table", limits=ReadLimits()).lines) == 3
+
+
+def test_a_quoted_record_across_lines_is_bounded_too(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    many = "\n".join(["y" * 500] * 10)  # short lines, one 5 KB cell
+    path.write_text(f'A,B\n1,2\n3,"{many}"\n', encoding="utf-8")
+    with pytest.raises(SourceError, match=r"t\.csv:3: record \(a quoted cell across lines\)"):
+        TextTable.read(path, what="a test table", limits=ReadLimits(max_line_kb=2))
+
+
+def test_a_gzip_bomb_stops_at_the_decompressed_cap(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv.gz"
+    rows = "".join(f"{i:07d},x\n" for i in range(120_000))  # 1.2 MB of text
+    path.write_bytes(gzip.compress(("A,B\n" + rows).encode()))
+    with pytest.raises(SourceError, match=r"more than 1 MB of text once decompressed"):
+        TextTable.read(path, what="a test table", limits=ReadLimits(max_file_mb=1))
+    assert len(TextTable.read(path, what="a test table").lines) == 120_000
+
+
+def test_chunks_share_the_header_and_keep_physical_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text('A,B\n1,x\n\n2,"y\nz"\n3,w\n4\n', encoding="utf-8")
+    chunks = list(TextTable.chunks(path, what="a test table", limits=ReadLimits(chunk_rows=2)))
+    assert [c.lines.tolist() for c in chunks] == [[2, 4], [6, 7]]
+    assert all(c.header == ["A", "B"] for c in chunks)
+    assert chunks[1].short == [(1, "truncated row: 1 fields, the header 2")]
+    whole = TextTable.read(path, what="a test table")
+    assert whole.lines.tolist() == [2, 4, 6, 7]
+    assert whole.text("B").tolist() == ["x", "y\nz", "w", ""]
+
+
+def test_a_bad_csv_record_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text('A,B\n1,2\n3,"' + "q" * 200_000 + '"\n', encoding="utf-8")
+    with pytest.raises(SourceError, match=r"t\.csv:3: field larger than field limit"):
+        TextTable.read(path, what="a test table")  # no line cap: the csv module's own limit

@@ -66,6 +66,10 @@ ODDS_INPUT_COLUMNS = {
 }
 #: Bookmakers left out of market features: the best price across books is not a market.
 EXCLUDED_BOOKMAKERS = ("market_max",)
+#: The stored bookmakers the market features read (an allow-list, applied where the pipeline
+#: reads the store): the store keeps every book a source has, and a new book must not change
+#: feature values. These are the books the features have always averaged over.
+FEATURE_BOOKMAKERS = ("bet365", "demo_book", "demo_exchange", "market_avg", "pinnacle")
 
 
 #: Per-side state columns emitted as ``{side}_{column}``.

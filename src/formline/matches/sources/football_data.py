@@ -6,16 +6,19 @@ so a bad value becomes a reject (``file:line: column: reason``) instead of a cra
 
 Conventions
 -----------
-* ``Date`` is dd/mm/yy or dd/mm/yyyy and ``Time`` the kick-off in UK local time
+* ``Date`` is dd/mm/yy, dd/mm/yyyy or yyyy-mm-dd (as some mirrors write it; the forms read are
+  counted in :attr:`FileRead.date_forms`) and ``Time`` the kick-off in UK local time
   (Europe/London); without ``Time`` the kick-off is assumed at 15:00 UK time. ``kickoff_at`` is
   naive UTC.
 * ``season`` comes from a ``Season`` column when there is one; otherwise the whole file gets one
   season, from its earliest date (July or later starts a season), because seasons such as
   2019-20 ran into July.
 * A finished match's result is known (``observed_at``) two hours after kick-off.
-* Odds are kept for Bet365 (``B365``), Pinnacle (``PS`` for 1X2, ``P`` for the other markets),
+* Odds are kept for every bookmaker in :data:`BOOKMAKERS` (football-data's codes: Bet365
+  ``B365``, Pinnacle ``PS`` for 1X2 and ``P`` for the other markets, William Hill ``WH``, ...),
   the market maximum (``Max``, older ``BbMx``) and average (``Avg``, older ``BbAv``), in the 1X2,
   over/under 2.5 and Asian handicap markets; a ``C`` after the book code marks closing odds.
+  Which columns were read and which ignored is in :class:`FileRead`.
   The AH line is the home handicap: ``AHCh`` for closing prices, else the first non-empty of
   ``AHh``, ``BbAHh`` and the book's own ``<book>AH`` (Bet365's ``B365AH`` in 2003-05 files).
 * Odds timestamps: football-data.co.uk collects its opening odds before the round is played, so
@@ -23,12 +26,18 @@ Conventions
   (``captured_at = observed_at = kickoff_at - 1 day``); closing prices at kick-off
   (``captured_at = observed_at = kickoff_at``).
 * Cells are stripped of surrounding whitespace; team names are otherwise kept as spelled.
+* Also rejected: a count above the store's integer range, a truncated row (fewer fields than the
+  header), and a row without a score dated before the file's last played match.
+* Files are streamed in chunks of rows and bounded by :class:`ReadLimits` (size, line length,
+  rejects per file); a file past a bound is refused whole.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -40,6 +49,7 @@ import pandas as pd
 from formline.errors import SourceError
 from formline.matches.frames import SPORT_FOOTBALL, SourceBatch
 from formline.matches.sources.text_table import (
+    ReadLimits,
     RejectLog,
     TextTable,
     floats,
@@ -77,16 +87,53 @@ _UK = ZoneInfo("Europe/London")
 _REQUIRED = ("Div", "Date", "HomeTeam", "AwayTeam")
 _OLD_NAMES = {"HT": "HomeTeam", "AT": "AwayTeam"}
 _DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _TIME = re.compile(r"(\d{1,2})[:.](\d{2})")
 _SEASON = re.compile(r"(\d{4})[-/](?:\d\d)?(\d\d)")
 _STATS = {"S": "shots", "ST": "shots_on_target", "F": "fouls", "C": "corners"}
 _STATS |= {"Y": "yellow_cards", "R": "red_cards"}
-_PRICE = re.compile(r"(B365|PS|P|Max|Avg|BbMx|BbAv)(C?)(H|D|A|>2\.5|<2\.5|AHH|AHA)")
-_BOOKS = {"B365": "bet365", "PS": "pinnacle", "P": "pinnacle", "Max": "market_max"}
-_BOOKS |= {"BbMx": "market_max", "Avg": "market_avg", "BbAv": "market_avg"}
+_MAX_COUNT = 2**31 - 1  # the store's integer columns; a larger "count" is not a count
+
+#: football-data.co.uk's bookmaker codes (its notes.txt) -> the ``odds.bookmaker`` stored.
+#: ``Max``/``BbMx`` and ``Avg``/``BbAv`` summarise many books (market maximum and average).
+BOOKMAKERS: dict[str, str] = {
+    "B365": "bet365",
+    "BS": "blue_square",
+    "BW": "bet_and_win",
+    "GB": "gamebookers",
+    "IW": "interwetten",
+    "LB": "ladbrokes",
+    "PS": "pinnacle",
+    "P": "pinnacle",
+    "SO": "sporting_odds",
+    "SB": "sportingbet",
+    "SJ": "stan_james",
+    "SY": "stanleybet",
+    "VC": "vc_bet",
+    "WH": "william_hill",
+    "1XB": "1xbet",
+    "BF": "betfair",
+    "BFE": "betfair_exchange",
+    "BFD": "betfred",
+    "BMGM": "betmgm",
+    "BV": "betvictor",
+    "CL": "coral",
+    "Max": "market_max",
+    "BbMx": "market_max",
+    "Avg": "market_avg",
+    "BbAv": "market_avg",
+}
+_CODES = "|".join(sorted(map(re.escape, BOOKMAKERS), key=len, reverse=True))
+_PRICE = re.compile(rf"({_CODES})(C?)(H|D|A|>2\.5|<2\.5|AHH|AHA)")
 _SELECTIONS = {"H": ("1x2", "home"), "D": ("1x2", "draw"), "A": ("1x2", "away")}
 _SELECTIONS |= {">2.5": ("over_under", "over"), "<2.5": ("over_under", "under")}
 _SELECTIONS |= {"AHH": ("asian_handicap", "home"), "AHA": ("asian_handicap", "away")}
+_MATCH_COLUMNS: tuple[str, ...] = ("Div", "Date", "Time", "HomeTeam", "AwayTeam", "Season")
+_MATCH_COLUMNS += ("FTHG", "FTAG", "FTR", "HTHG", "HTAG", "HTR")
+
+#: Inputs of the match frame that football-data.co.uk files never fill, so the features built
+#: on them (the xG form features) stay empty for this source.
+UNFED_COLUMNS = ("home_xg", "away_xg")
 
 Bools = npt.NDArray[np.bool_]
 Floats = npt.NDArray[np.float64]
@@ -124,13 +171,35 @@ def discover_files(paths: Sequence[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def read_football_data(path: Path) -> SourceBatch:
+@dataclass
+class FileRead:
+    """One football-data.co.uk file as read: its batch, and what the adapter made of it."""
+
+    path: Path
+    batch: SourceBatch
+    date_forms: dict[str, int] = field(default_factory=dict)  # "dd/mm/yy" -> rows
+    odds_columns: list[str] = field(default_factory=list)  # price and handicap-line columns read
+    ignored_columns: list[str] = field(default_factory=list)  # columns not read at all
+
+    def describe(self) -> str:
+        """One line: the date forms read, how many odds columns were read and which ignored."""
+        forms = ", ".join(f"{form} ({n} rows)" for form, n in self.date_forms.items()) or "none"
+        ignored = ", ".join(self.ignored_columns) or "none"
+        return (
+            f"{self.path}: dates read as {forms}; {len(self.odds_columns)} odds columns read; "
+            f"columns ignored: {ignored}"
+        )
+
+
+def read_football_data(path: Path, limits: ReadLimits | None = None) -> SourceBatch:
     """Read one football-data.co.uk CSV file (``.csv`` or gzipped ``.csv.gz``).
 
     Parameters
     ----------
     path
         The file. UTF-8 (with or without BOM) and Windows-1252/latin-1 are accepted.
+    limits
+        Bounds on the file's size, its lines and its rejects (default: :class:`ReadLimits`).
 
     Returns
     -------
@@ -142,18 +211,135 @@ def read_football_data(path: Path) -> SourceBatch:
     Raises
     ------
     SourceError
-        If the file cannot be read or is not a football-data.co.uk CSV at all.
+        If the file cannot be read, is not a football-data.co.uk CSV at all, or passes one of
+        the ``limits``.
     """
-    table = TextTable.read(
-        path, what="a football-data.co.uk CSV", required=_REQUIRED, renames=_OLD_NAMES
+    return read_football_data_file(path, limits).batch
+
+
+def read_football_data_file(path: Path, limits: ReadLimits | None = None) -> FileRead:
+    """Like :func:`read_football_data`, with what the adapter made of the file (date forms,
+    odds columns read and ignored). The file is streamed ``limits.chunk_rows`` rows at a time.
+    """
+    limits = limits or ReadLimits()
+    seen: dict[tuple[Any, ...], int] = {}  # match key -> its first line, across chunks
+    forms: dict[str, int] = {}
+    first_date: np.datetime64 | None = None
+    parts: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
+    count, header = 0, []
+    first_reject: str | None = None
+    chunks = TextTable.chunks(
+        path,
+        what="a football-data.co.uk CSV",
+        required=_REQUIRED,
+        renames=_OLD_NAMES,
+        limits=limits,
     )
-    rejects = RejectLog(table, path, SOURCE, np.zeros(len(table.lines), dtype=bool))
-    for pos, reason in table.ragged:
-        rejects.add(np.arange(len(table.lines)) == pos, "", reason, fatal=True)
-    matches = _matches(table, rejects, path)
-    keep = ~rejects.dropped & ~_duplicates(matches, table, rejects)
-    odds = _odds(table, matches, keep, rejects)
-    return SourceBatch(matches[keep], odds, rejects.frame()).conformed()
+    for table in chunks:
+        header = table.header
+        rejects = RejectLog(table, path, SOURCE, np.zeros(len(table.lines), dtype=bool))
+        for pos, reason in table.ragged + table.short:
+            rejects.add(np.arange(len(table.lines)) == pos, "", reason, fatal=True)
+        matches, date = _matches(table, rejects, path, forms)
+        dates = date[~np.isnat(date)]
+        if dates.size and (first_date is None or dates.min() < first_date):
+            first_date = dates.min()
+        keep = ~rejects.dropped & ~_duplicates(matches, table, rejects, seen)
+        odds = _odds(table, matches, keep, rejects)
+        count += rejects.count()
+        if first_reject is None and count:
+            line, column, reason = rejects.first()
+            first_reject = f"{path}:{line}: {column + ': ' if column else ''}{reason}"
+        if limits.max_rejects is not None and count > limits.max_rejects:
+            raise SourceError(
+                f"{path}: more than {limits.max_rejects} rejects (INGEST_MAX_REJECTS) by line "
+                f"{table.lines[-1]}, so the file is refused and nothing was loaded; "
+                f"the first: {first_reject}"
+            )
+        matches = matches[keep]
+        scheduled = (matches["status"] == "scheduled").to_numpy()
+        raws = [_raw(table, p) for p in np.flatnonzero(keep)[scheduled]]
+        matches["_raw"] = pd.Series(None, index=matches.index, dtype=object)
+        if raws:
+            matches.loc[scheduled, "_raw"] = raws
+        frame = rejects.frame()
+        if table.short:  # a truncated row is one reject, not one per cell it lacks
+            cut = table.lines[[pos for pos, _ in table.short]]
+            frame = frame[~frame["source_line"].isin(cut) | (frame["column"] == "")]
+        parts.append((matches, odds, frame))
+    if "Season" not in header:
+        season = _file_season(first_date)
+        for matches, odds, _ in parts:
+            matches["season"] = season
+            if not odds.empty:
+                odds["season"] = season
+    parts = _unplayed_in_the_past(parts, path)
+    batch = SourceBatch(
+        pd.concat([m for m, _, _ in parts], ignore_index=True),
+        pd.concat([o for _, o, _ in parts], ignore_index=True),
+        pd.concat([r for _, _, r in parts], ignore_index=True),
+    )
+    read, ignored = _columns(header)
+    return FileRead(path, batch.conformed(), forms, read, ignored)
+
+
+def _raw(table: TextTable, pos: int) -> str:
+    """The raw record at ``pos`` as the rejects' ``raw`` JSON (non-empty cells only)."""
+    pairs = zip(table.header, table.raw[pos], strict=False)
+    return json.dumps({k: v for k, v in pairs if v.strip()}, ensure_ascii=False)
+
+
+def _file_season(first: np.datetime64 | None) -> str:
+    """One season for a file without a ``Season`` column, from its earliest date."""
+    day = pd.Timestamp(first) if first is not None else pd.Timestamp(0)  # no date: all rejects
+    start = day.year - (day.month < 7)
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def _unplayed_in_the_past(
+    parts: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]], path: Path
+) -> list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+    """Reject rows without a score dated before the file's last played match: in a results
+    file they are truncated or unfinished rows, not fixtures still to come."""
+    played = [m.loc[m["status"] == "finished", "_date"] for m, _, _ in parts]
+    last = max((p.max() for p in played if len(p)), default=None)
+    if last is None:
+        return parts
+    out = []
+    for matches, odds, rejects in parts:
+        stale = ((matches["status"] == "scheduled") & (matches["_date"] < last)).to_numpy()
+        if stale.any():
+            gone = matches[stale]
+            reason = f"no score but dated before the file's last played match ({last:%Y-%m-%d})"
+            extra = pd.DataFrame(
+                {
+                    "source": SOURCE,
+                    "source_file": str(path),
+                    "source_line": gone["source_line"].to_numpy(),
+                    "column": "",
+                    "reason": reason,
+                    "raw": gone["_raw"].to_numpy(),
+                }
+            )
+            rejects = pd.concat([rejects, extra], ignore_index=True)
+            rejects = rejects.sort_values("source_line", kind="stable", ignore_index=True)
+            if not odds.empty:
+                odds = odds[~odds["_line"].isin(gone["source_line"])]
+            matches = matches[~stale]
+        out.append((matches, odds, rejects))
+    return out
+
+
+def _columns(header: list[str]) -> tuple[list[str], list[str]]:
+    """The odds columns (prices and the handicap lines they use) that are read, and every
+    column the adapter does not read at all."""
+    specs = [spec for name in header if (spec := _price_spec(name, header))]
+    lines = {line for spec in specs for line in str(spec[-1]).split(",") if line}
+    read = [name for name in header if name in lines or any(s[0] == name for s in specs)]
+    stats = {side + code for code in _STATS for side in "HA"}
+    used = set(read) | stats | set(_MATCH_COLUMNS)
+    ignored = [name for name in header if name not in used and not name.startswith("Unnamed: ")]
+    return read, ignored
 
 
 def describe_reject(row: Mapping[str, Any] | pd.Series[Any]) -> str:
@@ -181,25 +367,44 @@ def _counts(
     text = np.column_stack([table.text(name) for name in names])
     num = floats(text)
     bad = (text != "") & ~(np.isfinite(num) & (num >= 0) & (num == np.floor(num)))
-    for j in np.flatnonzero(bad.any(axis=0)):
+    huge = ~bad & (text != "") & (num > _MAX_COUNT)  # 40 digits would wrap to INT64_MIN
+    for j in np.flatnonzero((bad | huge).any(axis=0)):
         negative = bad[:, j] & (num[:, j] < 0)
         template = f"negative {noun} '{{}}'"
         rejects.add(negative, names[j], template, text[:, j], fatal=fatal)
         template = f"non-integer {noun} '{{}}'"
         rejects.add(bad[:, j] & ~negative, names[j], template, text[:, j], fatal=fatal)
+        template = f"{noun} '{{}}' is out of range (more than {_MAX_COUNT})"
+        rejects.add(huge[:, j], names[j], template, text[:, j], fatal=fatal)
+    bad |= huge
     return np.where(bad, np.nan, num)
 
 
-def _kickoffs(table: TextTable, rejects: RejectLog) -> tuple[Dates, pd.Series[pd.Timestamp]]:
-    """The calendar date and the naive-UTC kick-off of each row (NaT when unusable)."""
+def _kickoffs(
+    table: TextTable, rejects: RejectLog, forms: dict[str, int]
+) -> tuple[Dates, pd.Series[pd.Timestamp]]:
+    """The calendar date and the naive-UTC kick-off of each row (NaT when unusable); counts the
+    rows read in each date form into ``forms``."""
     text = table.text("Date")
     day, month, year = parts(text, _DATE, 3).T
-    year = np.where(year < 100, np.where(year < 69, 2000 + year, 1900 + year), year)
+    iso_year, iso_month, iso_day = parts(text, _ISO_DATE, 3).T
+    iso = ~np.isnan(iso_year)
+    two_digits = ~iso & (year < 100)
+    day, month = np.where(iso, iso_day, day), np.where(iso, iso_month, month)
+    year = np.where(iso, iso_year, year)
+    year = np.where(two_digits, np.where(year < 69, 2000 + year, 1900 + year), year)
     valid = (month >= 1) & (month <= 12) & (day >= 1)
     start = np.where(valid, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
     date = start.astype("datetime64[D]") + np.where(valid, day - 1, 0).astype("timedelta64[D]")
     valid &= date.astype("datetime64[M]") == start  # 31/02 rolls into March: invalid
     date[~valid] = np.datetime64("NaT")
+    for form, rows in (
+        ("dd/mm/yy", valid & two_digits),
+        ("dd/mm/yyyy", valid & ~iso & ~two_digits),
+        ("yyyy-mm-dd", valid & iso),
+    ):
+        if rows.any():
+            forms[form] = forms.get(form, 0) + int(rows.sum())
     empty = text == ""
     rejects.add(empty, "Date", "missing date", fatal=True)
     rejects.add(~valid & ~empty, "Date", "unparseable date '{}'", text, fatal=True)
@@ -215,24 +420,25 @@ def _kickoffs(table: TextTable, rejects: RejectLog) -> tuple[Dates, pd.Series[pd
 
 
 def _seasons(table: TextTable, date: Dates, rejects: RejectLog) -> Texts:
-    """The ``Season`` column if there is one, else one season from the file's first date."""
+    """The ``Season`` column if there is one, else "" (the caller sets one season per file,
+    from the file's first date)."""
     if "Season" in table.header:
         text = table.text("Season")
         years = parts(text, _SEASON, 2)
         bad = np.isnan(years[:, 0]) | ((years[:, 0] + 1) % 100 != years[:, 1])
         rejects.add(bad, "Season", "unparseable season '{}'", text, fatal=True)
         return np.array([f"{y:.0f}-{(y + 1) % 100:02.0f}" for y in years[:, 0]], dtype=object)
-    dates = date[~np.isnat(date)]
-    first = pd.Timestamp(dates.min()) if dates.size else pd.Timestamp(0)  # no date: all rejects
-    start = first.year - (first.month < 7)
-    return np.full(len(date), f"{start}-{(start + 1) % 100:02d}", dtype=object)
+    return np.full(len(date), "", dtype=object)  # one season per file, set once it is all read
 
 
-def _matches(table: TextTable, rejects: RejectLog, path: Path) -> pd.DataFrame:
-    """One row per CSV row (fatal problems are recorded in ``rejects.dropped``)."""
+def _matches(
+    table: TextTable, rejects: RejectLog, path: Path, forms: dict[str, int]
+) -> tuple[pd.DataFrame, Dates]:
+    """One row per CSV row (fatal problems are recorded in ``rejects.dropped``), and each row's
+    calendar date (NaT when unusable)."""
     div, home, away = table.text("Div"), table.text("HomeTeam"), table.text("AwayTeam")
     rejects.add(div == "", "Div", "missing Div", fatal=True)
-    date, kickoff = _kickoffs(table, rejects)
+    date, kickoff = _kickoffs(table, rejects, forms)
     rejects.add(home == "", "HomeTeam", "missing home team", fatal=True)
     rejects.add(away == "", "AwayTeam", "missing away team", fatal=True)
     goals = _score(table, ("FTHG", "FTAG", "FTR"), "score", rejects, fatal=True)
@@ -262,15 +468,17 @@ def _matches(table: TextTable, rejects: RejectLog, path: Path) -> pd.DataFrame:
         "source": np.full(n, SOURCE),
         "source_file": np.full(n, str(path)),
     }
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             **{key: strings(values) for key, values in texts.items()},
             **{key: integers(values) for key, values in numbers.items()},
             "kickoff_at": kickoff,
             "observed_at": kickoff.where(finished) + pd.Timedelta(hours=2),
             "source_line": table.lines,
+            "_date": date,
         }
     )
+    return frame, date
 
 
 def _score(
@@ -297,11 +505,13 @@ def _score(
     return goals
 
 
-def _duplicates(matches: pd.DataFrame, table: TextTable, rejects: RejectLog) -> Bools:
-    """Reject a later row for the same match (the natural key) in one file."""
+def _duplicates(
+    matches: pd.DataFrame, table: TextTable, rejects: RejectLog, seen: dict[tuple[Any, ...], int]
+) -> Bools:
+    """Reject a later row for the same match (the natural key) in one file; ``seen`` holds the
+    first line of each key in the chunks read before."""
     columns = ["competition", "season", "home_team", "away_team"]
     keys = zip(*(matches[c].to_numpy(dtype=object) for c in columns), strict=True)
-    seen: dict[tuple[Any, ...], int] = {}
     first = table.lines.copy()
     for pos, key in enumerate(keys):
         if not rejects.dropped[pos]:
@@ -328,7 +538,7 @@ def _price_spec(name: str, header: list[str]) -> tuple[Any, ...] | None:
             return None  # prices without a line cannot be stored
     line = 2.5 if market == "over_under" else 0.0
     kind = "closing" if closing else "opening"
-    return name, _BOOKS[book], market, selection, kind, line, sources
+    return name, BOOKMAKERS[book], market, selection, kind, line, sources
 
 
 def _odds(table: TextTable, matches: pd.DataFrame, keep: Bools, rejects: RejectLog) -> pd.DataFrame:
@@ -373,6 +583,7 @@ def _odds(table: TextTable, matches: pd.DataFrame, keep: Bools, rejects: RejectL
             "price": price[ok],
             "captured_at": captured,
             "observed_at": captured,
+            "_line": table.lines[pos],
         }
     )
 
