@@ -139,7 +139,7 @@ def test_database_url_switches_to_postgresql(postgres_url: str, tmp_path: Path) 
 
 def _counts(stdout: str, table: str) -> list[int]:
     """The numbers of one table's row in an ingest report (inserted, updated, unchanged, ...)."""
-    line = next(row for row in stdout.splitlines() if re.match(rf"^\W*{table}\b", row))
+    line = next(row for row in stdout.splitlines() if re.match(rf"^\W*{table}\s+\W\s+\d", row))
     return [int(n) for n in re.findall(r"\b\d+\b", line)]
 
 
