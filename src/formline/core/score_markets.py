@@ -342,7 +342,8 @@ def grid_markets(
         settled("draw no bet", side, 0.0, draw_no_bet(arr, side))
     for line in handicap_lines:
         settled("asian handicap", "home", line, asian_handicap(arr, line, "home"))
-        settled("asian handicap", "away", -line, asian_handicap(arr, -line, "away"))
+        away_line = -line + 0.0  # not -0.0
+        settled("asian handicap", "away", away_line, asian_handicap(arr, away_line, "away"))
     for line in total_lines:
         for side in ("over", "under"):
             settled("total goals", side, line, total_goals(arr, line, side))  # type: ignore[arg-type]
