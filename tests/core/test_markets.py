@@ -90,17 +90,21 @@ def test_shin_published_example() -> None:
     assert shin_z(odds) == pytest.approx(0.01694251276407055, abs=1e-9)
 
 
-@pytest.mark.parametrize("k", [2, 3])
-def test_shin_and_power_match_slow_scalar_reference(k: int) -> None:
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_solvers_match_slow_scalar_references(k: int) -> None:
     odds = _random_odds(np.random.default_rng(7), 50, k)
     shin = implied_probabilities(odds, "shin")
     power = implied_probabilities(odds, "power")
-    z = shin_z(odds)
+    odds_ratio = implied_probabilities(odds, "odds_ratio")
+    z, c = shin_z(odds), odds_ratio_constant(odds)
     for row in range(len(odds)):
         ref_probs, ref_z = _shin_scalar(list(odds[row]))
         assert np.allclose(shin[row], ref_probs, atol=1e-10)
         assert z[row] == pytest.approx(ref_z, abs=1e-10)
         assert np.allclose(power[row], _power_scalar(list(odds[row])), atol=1e-10)
+        ref_probs, ref_c = _odds_ratio_scalar(list(odds[row]))  # Brent's method, penaltyblog's
+        assert np.allclose(odds_ratio[row], ref_probs, atol=1e-12)
+        assert c[row] == pytest.approx(ref_c, rel=1e-10)
 
 
 @pytest.mark.parametrize("method", ["power", "shin", "odds_ratio"])
@@ -198,17 +202,6 @@ def test_additive_cannot_price_a_long_shot_under_a_big_margin() -> None:
     assert np.isnan(probs[0]).all()
     assert np.isfinite(probs[1]).all()
     assert np.isfinite(implied_probabilities(odds[0], "odds_ratio")).all()
-
-
-@pytest.mark.parametrize("k", [2, 3, 5])
-def test_odds_ratio_matches_root_finding_reference(k: int) -> None:
-    odds = _random_odds(np.random.default_rng(11), 40, k)
-    probs = implied_probabilities(odds, "odds_ratio")
-    constants = odds_ratio_constant(odds)
-    for row in range(len(odds)):
-        ref_probs, ref_c = _odds_ratio_scalar(list(odds[row]))
-        assert np.allclose(probs[row], ref_probs, atol=1e-12)
-        assert constants[row] == pytest.approx(ref_c, rel=1e-10)
 
 
 def test_odds_ratio_is_the_same_for_every_outcome() -> None:

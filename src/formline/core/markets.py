@@ -9,6 +9,7 @@ all rows at once with a safeguarded Newton iteration; there is no Python loop ov
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -143,6 +144,16 @@ def _solve_odds_ratio(inverse: FloatArray) -> tuple[FloatArray, FloatArray]:
     return c, inverse / denominator
 
 
+def _row_constant(
+    odds: ArrayLike, solve: Callable[[FloatArray], tuple[FloatArray, FloatArray]]
+) -> FloatArray:
+    """The per-row constant a solver finds (Shin's ``z``, the odds ratio ``c``), NaN on invalid
+    rows."""
+    inverse, valid, one_dim = _prepare(odds)
+    constant, _ = solve(_rows(inverse, valid))
+    return _shape(_scatter(constant, valid), one_dim)
+
+
 def odds_ratio_constant(odds: ArrayLike) -> FloatArray:
     """Cheung's odds-ratio constant ``c`` per row (the ratio of the bookmaker's odds to the fair
     odds, in the odds-against sense, shared by every outcome of the row).
@@ -158,9 +169,7 @@ def odds_ratio_constant(odds: ArrayLike) -> FloatArray:
         ``c > 1`` for a positive margin, 1 at a zero margin, below 1 for a negative margin; NaN
         for invalid rows.
     """
-    inverse, valid, one_dim = _prepare(odds)
-    c, _ = _solve_odds_ratio(_rows(inverse, valid))
-    return _shape(_scatter(c, valid), one_dim)
+    return _row_constant(odds, _solve_odds_ratio)
 
 
 def shin_z(odds: ArrayLike) -> FloatArray:
@@ -176,9 +185,7 @@ def shin_z(odds: ArrayLike) -> FloatArray:
     numpy.ndarray, shape (n,)
         ``z`` in ``[0, 1)``; 0 for rows without a positive margin, NaN for invalid rows.
     """
-    inverse, valid, one_dim = _prepare(odds)
-    z, _ = _solve_shin(_rows(inverse, valid))
-    return _shape(_scatter(z, valid), one_dim)
+    return _row_constant(odds, _solve_shin)
 
 
 def implied_probabilities(odds: ArrayLike, method: Method = "shin") -> FloatArray:
