@@ -5,8 +5,12 @@ BIN := $(VENV)/bin
 STAMP_WORKER := $(VENV)/.installed-worker
 STAMP_DEV := $(VENV)/.installed-dev
 DEMO_MODELS ?= elo,market,dixon-coles,logistic,goals,lightgbm,ensemble
+# test-lowest: a separate venv with the lowest versions pyproject.toml declares.
+LOWEST_VENV ?= .venv-lowest
+LOWEST_PYTEST_ARGS ?= -m 'not realdata and not slow' --ignore=tests/cli
+UV := $(BIN)/uv
 
-.PHONY: demo test lint typecheck check bench bench-models bench-api bench-ingest clean
+.PHONY: demo test test-lowest lint typecheck check bench bench-models bench-api bench-ingest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +32,17 @@ demo: $(STAMP_WORKER)
 ## test: install the dev extras and run the test suite
 test: $(STAMP_DEV)
 	$(BIN)/python -m pytest -n 2 -q
+
+$(UV): | $(BIN)/python
+	$(BIN)/python -m pip install --quiet "uv>=0.5"
+
+## test-lowest: the suite against the lowest declared versions (proves pyproject.toml's floors)
+test-lowest: $(UV)
+	rm -rf $(LOWEST_VENV)
+	UV_PYTHON_DOWNLOADS=never $(UV) venv --quiet --python "$$(command -v $(PYTHON))" $(LOWEST_VENV)
+	$(UV) pip install --quiet --python $(LOWEST_VENV)/bin/python --resolution lowest-direct -e ".[dev]"
+	$(LOWEST_VENV)/bin/python .ci/check_floors.py
+	$(LOWEST_VENV)/bin/python -m pytest -n 2 -q $(LOWEST_PYTEST_ARGS)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check src tests benchmarks
@@ -55,4 +70,4 @@ bench-ingest: $(STAMP_DEV)
 	$(BIN)/python benchmarks/ingest_load.py
 
 clean:
-	rm -rf $(VENV) .formline .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOWEST_VENV) .formline .pytest_cache .mypy_cache .ruff_cache

@@ -97,3 +97,8 @@ class NotFittedError(FormlineError, ValueError, AttributeError):
 
 class CacheError(FormlineError):
     """The cache backend failed."""
+
+
+class InvalidParameterError(ConfigError, ValueError):
+    """An argument outside its valid range (for example a Kelly multiplier above 1): bad input,
+    exit code 2; also a :class:`ValueError`, as callers of the pure core expect."""

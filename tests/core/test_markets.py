@@ -8,10 +8,16 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from scipy.optimize import brentq  # type: ignore[import-untyped, unused-ignore]
 
-from formline.core.markets import fair_odds, implied_probabilities, overround, shin_z
-
-METHODS = ("multiplicative", "power", "shin")
+from formline.core.markets import (
+    METHODS,
+    fair_odds,
+    implied_probabilities,
+    odds_ratio_constant,
+    overround,
+    shin_z,
+)
 
 
 def _bisect(func: Callable[[float], float], lo: float, hi: float) -> float:
@@ -59,6 +65,11 @@ def test_rows_sum_to_one(method: str, k: int) -> None:
     odds = _random_odds(np.random.default_rng(1), 1_000, k)
     probs = implied_probabilities(odds, method)  # type: ignore[arg-type]
     assert probs.shape == odds.shape
+    if method == "additive":  # long shots under a big margin cannot be priced additively
+        inverse = 1 / odds
+        unpriceable = np.any(inverse - (inverse.sum(axis=1, keepdims=True) - 1) / k <= 0, axis=1)
+        assert np.isnan(probs[unpriceable]).all() and unpriceable.mean() < 0.05
+        probs = probs[~unpriceable]
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-12)
     assert np.all((probs > 0) & (probs < 1))
 
@@ -79,20 +90,24 @@ def test_shin_published_example() -> None:
     assert shin_z(odds) == pytest.approx(0.01694251276407055, abs=1e-9)
 
 
-@pytest.mark.parametrize("k", [2, 3])
-def test_shin_and_power_match_slow_scalar_reference(k: int) -> None:
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_solvers_match_slow_scalar_references(k: int) -> None:
     odds = _random_odds(np.random.default_rng(7), 50, k)
     shin = implied_probabilities(odds, "shin")
     power = implied_probabilities(odds, "power")
-    z = shin_z(odds)
+    odds_ratio = implied_probabilities(odds, "odds_ratio")
+    z, c = shin_z(odds), odds_ratio_constant(odds)
     for row in range(len(odds)):
         ref_probs, ref_z = _shin_scalar(list(odds[row]))
         assert np.allclose(shin[row], ref_probs, atol=1e-10)
         assert z[row] == pytest.approx(ref_z, abs=1e-10)
         assert np.allclose(power[row], _power_scalar(list(odds[row])), atol=1e-10)
+        ref_probs, ref_c = _odds_ratio_scalar(list(odds[row]))  # Brent's method, penaltyblog's
+        assert np.allclose(odds_ratio[row], ref_probs, atol=1e-12)
+        assert c[row] == pytest.approx(ref_c, rel=1e-10)
 
 
-@pytest.mark.parametrize("method", ["power", "shin"])
+@pytest.mark.parametrize("method", ["power", "shin", "odds_ratio"])
 @pytest.mark.parametrize("odds", [[1.45, 4.5, 8.0], [1.25, 4.0]])
 def test_favourite_longshot_correction(method: str, odds: list[float]) -> None:
     base = implied_probabilities(odds, "multiplicative")
@@ -126,7 +141,7 @@ def test_zero_and_negative_margin(method: str, fair: list[float], generous: list
     assert overround(generous) < 0
     probs = implied_probabilities(generous, method)  # type: ignore[arg-type]
     assert probs.sum() == pytest.approx(1.0)
-    if method != "power":
+    if method in ("multiplicative", "shin"):
         assert np.allclose(probs, implied_probabilities(generous, "multiplicative"))
 
 
@@ -139,7 +154,7 @@ def test_fair_odds() -> None:
 
 def test_bad_input_raises() -> None:
     with pytest.raises(ValueError, match="unknown method"):
-        implied_probabilities([2.0, 2.0], "additive")  # type: ignore[arg-type]
+        implied_probabilities([2.0, 2.0], "balanced")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="shape"):
         implied_probabilities([[[2.0, 2.0]]])
     with pytest.raises(ValueError, match="shape"):
@@ -153,4 +168,49 @@ def test_million_rows_vectorised() -> None:
         probs = implied_probabilities(odds, method)  # type: ignore[arg-type]
         elapsed = time.perf_counter() - start
         print(f"implied_probabilities({method!r}) on 1e6 x 3: {elapsed:.3f} s")
-        assert np.allclose(probs.sum(axis=1), 1.0)
+        sums = probs.sum(axis=1)
+        assert np.allclose(sums[np.isfinite(sums)], 1.0)
+        assert np.isfinite(sums).mean() > (0.95 if method == "additive" else 1.0 - 1e-12)
+
+
+def _odds_ratio_scalar(odds: list[float]) -> tuple[list[float], float]:
+    """Cheung's odds-ratio method for one market, as penaltyblog writes it, by Brent's method."""
+    pis = [1.0 / o for o in odds]
+
+    def probs(c: float) -> list[float]:
+        return [pi / (c + pi - c * pi) for pi in pis]
+
+    c = brentq(lambda c: 1.0 - sum(probs(c)), 1e-6, 100.0, xtol=1e-15, rtol=1e-15)
+    return probs(c), c
+
+
+def test_additive_known_example() -> None:
+    # penaltyblog's formula: 1 / odds + (1 - sum(1 / odds)) / k, the same share off each outcome.
+    odds = [2.7, 2.3, 4.4]
+    inverse = 1 / np.array(odds)
+    expected = inverse + (1 - inverse.sum()) / 3
+    probs = implied_probabilities(odds, "additive")
+    assert np.allclose(probs, expected, atol=1e-15)
+    assert np.allclose(inverse - probs, (inverse.sum() - 1) / 3)  # equal absolute cut
+    assert probs.sum() == pytest.approx(1.0, abs=1e-15)
+
+
+def test_additive_cannot_price_a_long_shot_under_a_big_margin() -> None:
+    # 1/1.05 + 1/10 + 1/50 = 1.0724: a third of the margin (0.024) exceeds 1/50 = 0.02.
+    odds = np.array([[1.05, 10.0, 50.0], [2.7, 2.3, 4.4]])
+    probs = implied_probabilities(odds, "additive")
+    assert np.isnan(probs[0]).all()
+    assert np.isfinite(probs[1]).all()
+    assert np.isfinite(implied_probabilities(odds[0], "odds_ratio")).all()
+
+
+def test_odds_ratio_is_the_same_for_every_outcome() -> None:
+    odds = np.array([[2.7, 2.3, 4.4], [1.25, 6.0, 11.0], [1.9, 1.9, 50.0]])
+    probs = implied_probabilities(odds, "odds_ratio")
+    inverse = 1 / odds
+    ratio = (inverse / (1 - inverse)) / (probs / (1 - probs))
+    assert np.allclose(ratio, odds_ratio_constant(odds)[:, None], rtol=1e-10)
+    assert np.all(odds_ratio_constant(odds) > 1.0)  # a positive margin
+    assert odds_ratio_constant([2.0, 2.0]) == pytest.approx(1.0)
+    assert odds_ratio_constant([2.2, 2.2]) < 1.0  # a negative margin
+    assert np.isnan(odds_ratio_constant([[np.nan, 2.0]]))[0]

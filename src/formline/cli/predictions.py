@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import Annotated, Any
 
@@ -108,7 +109,17 @@ def describe_match(match: dict[str, Any]) -> str:
 
 
 @app.command("predict:match")
-def predict_match(match_id: Annotated[int, typer.Argument(help="Match id.")]) -> None:
+def predict_match(
+    match_id: Annotated[int, typer.Argument(help="Match id.")],
+    markets: Annotated[
+        bool,
+        typer.Option(
+            "--markets",
+            help="Also price the markets of the model's score grid (Asian handicap, totals, "
+            "both teams to score, double chance, draw no bet); models with a grid only.",
+        ),
+    ] = False,
+) -> None:
     """Print which match it is and its latest published prediction with its drivers.
 
     An unknown match id and a match no snapshot covers are both exit code 3, with messages that
@@ -162,3 +173,39 @@ def predict_match(match_id: Annotated[int, typer.Argument(help="Match id.")]) ->
         console.print(drivers)
     else:
         console.print("this model gives no per-feature drivers")
+    if markets:
+        print_grid_markets(store, model, match_id, match["kickoff_at"], p["as_of"])
+
+
+def _line(market: str, line: float) -> str:
+    """A handicap with its sign (``-0.25``, ``+1``), a total without (``2.5``), else blank."""
+    if math.isnan(line):
+        return ""
+    return f"{line:+g}" if market == "asian handicap" and line != 0 else f"{line:g}"
+
+
+def print_grid_markets(store: Any, model: Any, match_id: int, kickoff_at: Any, as_of: Any) -> None:
+    """The score-grid markets of ``match_id`` as ``model`` priced them at ``as_of``."""
+    from formline.pipeline.score_markets import match_grid_markets
+
+    with console.status("pricing the score grid"):
+        table = match_grid_markets(store, model, match_id, kickoff_at, as_of)
+    if table is None:
+        console.print(f"{model.label} has no score grid: no grid markets", markup=False)
+        return
+    out = Table(
+        title="markets from the model's score grid (before the 1X2 calibration)",
+        header_style="bold",
+    )
+    for col in ("market", "selection", "line", "win", "half win", "push", "half loss", "fair"):
+        out.add_column(col, justify="left" if col in ("market", "selection") else "right")
+    for r in table.to_dict("records"):
+        line, fair = float(r["line"]), float(r["fair_odds"])
+        out.add_row(
+            str(r["market"]),
+            str(r["selection"]),
+            _line(str(r["market"]), line),
+            *(f"{float(r[k]):.3f}" for k in ("win", "half_win", "push", "half_loss")),
+            "" if math.isnan(fair) else f"{fair:.2f}",
+        )
+    console.print(out)

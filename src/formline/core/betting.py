@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from formline.core.kelly import check_kelly_multiplier
 from formline.core.markets import implied_probabilities
 
 __all__ = ["backtest_value_rule", "edge", "kelly_fraction", "value_bets"]
@@ -45,7 +46,9 @@ def kelly_fraction(p: ArrayLike, price: ArrayLike, fraction: float = 0.25) -> Fl
     """Fractional Kelly stake as a share of the bankroll.
 
     Full Kelly is ``(p * price - 1) / (price - 1)``; it is scaled by ``fraction`` and clipped at
-    0 (no stake without a positive edge).
+    0 (no stake without a positive edge). A multiplier above 1 would stake more than the
+    log-optimal amount (at ``fraction = 2`` expected log growth is no better than not betting,
+    and beyond it is worse), so it is refused.
 
     Parameters
     ----------
@@ -54,7 +57,7 @@ def kelly_fraction(p: ArrayLike, price: ArrayLike, fraction: float = 0.25) -> Fl
     price : array_like
         Decimal prices, broadcastable against ``p``.
     fraction : float, default 0.25
-        Share of full Kelly to stake (quarter Kelly by default).
+        Share of full Kelly to stake, in ``(0, 1]`` (quarter Kelly by default).
 
     Returns
     -------
@@ -63,11 +66,10 @@ def kelly_fraction(p: ArrayLike, price: ArrayLike, fraction: float = 0.25) -> Fl
 
     Raises
     ------
-    ValueError
-        If ``fraction`` is not positive.
+    InvalidParameterError
+        If ``fraction`` is not in ``(0, 1]`` (also a ``ValueError``).
     """
-    if not fraction > 0.0:
-        raise ValueError(f"fraction must be positive, got {fraction!r}")
+    fraction = check_kelly_multiplier(fraction, "fraction")
     value = edge(p, price)
     with np.errstate(invalid="ignore"):
         full = value / (np.asarray(price, dtype=np.float64) - 1.0)
@@ -168,7 +170,7 @@ def backtest_value_rule(
     min_edge : float, default 0.02
         Minimum edge at the opening price.
     kelly : float, default 0.25
-        Share of full Kelly.
+        Share of full Kelly, in ``(0, 1]``.
     bankroll : float, default 1.0
         Starting bankroll for Kelly staking.
 
@@ -188,9 +190,11 @@ def backtest_value_rule(
     Raises
     ------
     ValueError
-        If shapes disagree, an outcome is not a class index, or ``bankroll`` / ``kelly`` is not
-        positive.
+        If shapes disagree, an outcome is not a class index, or ``bankroll`` is not positive.
+    InvalidParameterError
+        If ``kelly`` is not in ``(0, 1]`` (checked before any work).
     """
+    kelly = check_kelly_multiplier(kelly, "kelly")
     if not bankroll > 0.0:
         raise ValueError(f"bankroll must be positive, got {bankroll!r}")
     p = _matrix(p_model, "p_model")
