@@ -59,6 +59,30 @@ class ApiMetrics:
             "formline_api_request_duration_seconds", "Time to answer an HTTP request.",
             ["method", "route"], buckets=_BUCKETS, registry=self.registry,
         )  # fmt: skip
+        # Labelled children, looked up once per label set: .labels() costs a lock and a hash.
+        self._timers: dict[tuple[str, str], Any] = {}
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._hits: dict[str, Any] = {}
+
+    def record_request(self, method: str, template: str, status: int, seconds: float) -> None:
+        """Count one answered HTTP request and observe its duration."""
+        timer = self._timers.get((method, template))
+        if timer is None:
+            timer = self._timers[method, template] = self.latency.labels(method, template)
+        timer.observe(seconds)
+        counter = self._counters.get((method, template, status))
+        if counter is None:
+            counter = self._counters[method, template, status] = self.requests.labels(
+                method, template, str(status)
+            )
+        counter.inc()
+
+    def record_hit(self, kind: str) -> None:
+        """Count one response served from the cache."""
+        child = self._hits.get(kind)
+        if child is None:
+            child = self._hits[kind] = self.cache_hits.labels(kind)
+        child.inc()
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric (summed over worker processes)."""
@@ -75,9 +99,6 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
         self.app = app
         self.metrics = metrics
-        # Labelled children, looked up once per label set: .labels() costs a lock and a hash.
-        self._timers: dict[tuple[str, str], Any] = {}
-        self._counters: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,19 +116,15 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            # Unmatched paths share one label: a scanner must not grow the label set.
-            template = getattr(route, "path", None) or "unmatched"
-            method = str(scope.get("method", ""))
-            timer = self._timers.get((method, template))
-            if timer is None:
-                timer = self._timers[method, template] = self.metrics.latency.labels(
-                    method, template
-                )
-            timer.observe(time.perf_counter() - started)
-            counter = self._counters.get((method, template, status))
-            if counter is None:
-                counter = self._counters[method, template, status] = self.metrics.requests.labels(
-                    method, template, str(status)
-                )
-            counter.inc()
+            self.metrics.record_request(
+                str(scope.get("method", "")),
+                route_label(scope),
+                status,
+                time.perf_counter() - started,
+            )
+
+
+def route_label(scope: Scope) -> str:
+    """The route template a request matched; unmatched paths share one label, so that a
+    scanner cannot grow the label set."""
+    return getattr(scope.get("route"), "path", None) or "unmatched"

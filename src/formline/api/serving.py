@@ -130,7 +130,7 @@ async def _rendered_and_snapshot(
         if cache is not None:
             raw = await cache.get(key)
             if raw is not None:
-                ctx.metrics.cache_hits.labels(kind).inc()
+                ctx.metrics.record_hit(kind)
                 return Rendered.unpack(raw), snapshot_id
             ctx.metrics.cache_misses.labels(kind).inc()
         try:
