@@ -33,10 +33,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from cachetools import TLRUCache
+from starlette.responses import Response
 
 from formline.api.context import ApiContext
 from formline.api.metrics import ASGIApp, Receive, Scope, Send, route_label
-from formline.api.serving import JSON, Rendered, etag_matches
+from formline.api.serving import JSON, Rendered, cache_headers, etag_matches
 
 #: Kinds whose body is fixed by the snapshot id (and the request), safe to remember as is.
 HOT_KINDS = frozenset({"predictions", "prediction"})
@@ -46,7 +47,7 @@ HOT_KINDS = frozenset({"predictions", "prediction"})
 class _Entry:
     kind: str
     route: Any
-    etag: bytes
+    etag: str
     body: bytes
     headers: list[tuple[bytes, bytes]]
     not_modified: list[tuple[bytes, bytes]]
@@ -94,21 +95,15 @@ class HotPath:
         if kind not in HOT_KINDS or snapshot_id is None or scope.get("method") != "GET":
             return
         assert isinstance(rendered, Rendered)
-        max_age = self.context.max_age(kind)
-        cache_control = f"public, max-age={max_age}".encode() if max_age > 0 else b"no-cache"
-        etag = rendered.etag.encode("ascii")
-        common = [(b"etag", etag), (b"cache-control", cache_control)]
+        # The headers of the full path's responses, built by the same code, in the same order.
+        headers = cache_headers(rendered.etag, self.context.max_age(kind))
         entry = _Entry(
             kind=kind,
             route=scope.get("route"),
-            etag=etag,
+            etag=rendered.etag,
             body=rendered.body,
-            headers=[
-                (b"content-length", str(len(rendered.body)).encode()),
-                (b"content-type", JSON.encode()),
-                *common,
-            ],
-            not_modified=common,
+            headers=Response(rendered.body, media_type=JSON, headers=headers).raw_headers,
+            not_modified=Response(status_code=304, headers=headers).raw_headers,
             ttl=float(self.context.ttls.get(kind, 0)),
         )
         if entry.ttl <= 0 or _size(entry) > self._entries.maxsize:
@@ -166,7 +161,7 @@ class HotPath:
         self, entry: _Entry, if_none_match: str | None, send: Send, body: bool = True
     ) -> int:
         self.context.metrics.record_hit(entry.kind)
-        if if_none_match is not None and etag_matches(if_none_match, entry.etag.decode()):
+        if if_none_match is not None and etag_matches(if_none_match, entry.etag):
             await send(
                 {"type": "http.response.start", "status": 304, "headers": entry.not_modified}
             )
