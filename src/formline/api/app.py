@@ -32,6 +32,7 @@ from formline.api.routes import (
 )
 from formline.api.warm import warm_predictions
 from formline.cache.factory import build_cache
+from formline.cache.tiered import TieredCache
 from formline.settings import Settings
 from formline.store.readonly import open_read_only_store
 from formline.store.reads import Pointer
@@ -203,8 +204,11 @@ def _inner(app: ASGIApp, hot: HotPath) -> HotPath:
 async def _warm(context: ApiContext, pointer: Pointer) -> None:
     if context.cache is None or not getattr(context.cache, "healthy", True):
         return  # with Redis down, warming would only build bodies it cannot store
+    # With Redis, warm Redis, which every worker reads: this process's tier fills as it reads,
+    # as it does with what any other process wrote, and holds no body it was never asked for.
+    cache = context.cache.remote if isinstance(context.cache, TieredCache) else context.cache
     try:
-        result = await warm_predictions(context.store, context.cache, context.ttls, pointer)
+        result = await warm_predictions(context.store, cache, context.ttls, pointer)
     except Exception as exc:  # a failed warm only costs misses; never take the worker down
         logger.warning("warming the cache for snapshot %s failed: %s", pointer.snapshot_id, exc)
         return
