@@ -36,7 +36,7 @@ from cachetools import TLRUCache
 from starlette.responses import Response
 
 from formline.api.context import ApiContext
-from formline.api.metrics import ASGIApp, Receive, Scope, Send, route_label
+from formline.api.metrics import ASGIApp, Receive, Scope, Send, Tally, route_label
 from formline.api.serving import JSON, Rendered, cache_headers, etag_matches
 
 #: Kinds whose body is fixed by the snapshot id (and the request), safe to remember as is.
@@ -47,6 +47,7 @@ HOT_KINDS = frozenset({"predictions", "prediction"})
 class _Entry:
     kind: str
     route: Any
+    template: str
     etag: str
     body: bytes
     headers: list[tuple[bytes, bytes]]
@@ -86,6 +87,7 @@ class HotPath:
             maxsize=max_bytes, ttu=_expires_at, timer=time.monotonic, getsizeof=_size
         )
         self._lock = threading.Lock()
+        self._tally = Tally(context.metrics)
         context.on_answered = self.remember
 
     def remember(
@@ -100,6 +102,7 @@ class HotPath:
         entry = _Entry(
             kind=kind,
             route=scope.get("route"),
+            template=route_label(scope),
             etag=rendered.etag,
             body=rendered.body,
             headers=Response(rendered.body, media_type=JSON, headers=headers).raw_headers,
@@ -140,9 +143,10 @@ class HotPath:
         if not fresh or pointer is None:
             return False
         key = (pointer.snapshot_id, str(scope["path"]), bytes(scope.get("query_string", b"")))
-        with self._lock:
-            entry = self._entries.get(key)
-        if entry is None:
+        try:
+            with self._lock:
+                entry = self._entries[key]  # not .get(): that looks the key up twice
+        except KeyError:
             return False
         if_none_match = None
         for name, value in scope.get("headers", ()):
@@ -151,16 +155,20 @@ class HotPath:
             elif name == b"origin" and self.cors:
                 return False  # the CORS middleware answers it with its headers
         scope["route"] = entry.route
-        status = await self._send(entry, if_none_match, send, body=method == "GET")
-        self.context.metrics.record_request(
-            "GET", route_label(scope), status, time.perf_counter() - started
-        )
+        status = await self._send(entry, if_none_match, send, body=method == "GET", count=False)
+        self._tally.add(entry.template, status, entry.kind, time.perf_counter() - started)
         return True
 
     async def _send(
-        self, entry: _Entry, if_none_match: str | None, send: Send, body: bool = True
+        self,
+        entry: _Entry,
+        if_none_match: str | None,
+        send: Send,
+        body: bool = True,
+        count: bool = True,
     ) -> int:
-        self.context.metrics.record_hit(entry.kind)
+        if count:
+            self.context.metrics.record_hit(entry.kind)
         if if_none_match is not None and etag_matches(if_none_match, entry.etag):
             await send(
                 {"type": "http.response.start", "status": 304, "headers": entry.not_modified}
