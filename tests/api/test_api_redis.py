@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -115,3 +116,29 @@ def test_an_unreachable_redis_degrades_to_the_store(
     outage = [r for r in caplog.records if "answering from the store" in r.getMessage()]
     assert len(outage) == 1
     assert all("topsecret" not in r.getMessage() for r in caplog.records)
+
+
+def test_with_redis_the_warm_fills_redis_and_not_the_process_tier(
+    world: tuple[str, World], redis_prefix: tuple[str, str]
+) -> None:
+    """Every worker reads Redis; a body in one process's tier that it was never asked for is
+    memory that worker holds for nothing (docs/benchmarks.md, idle worker)."""
+    url, prefix = redis_prefix
+    settings = settings_for(world[0], redis_url=url, api_cache_key_prefix=prefix)
+    with TestClient(create_app(settings)) as client:
+        client.get("/competitions")  # the first read of the pointer starts the warm
+        context = client.app.state.context  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 30
+        while context.background and time.monotonic() < deadline:
+            time.sleep(0.02)
+        keys = list(redis.Redis.from_url(url).scan_iter(f"{prefix}:*:prediction:*"))
+        assert len(keys) == len(world[1].current_match_ids)
+
+        def local_predictions() -> list[str]:
+            return [k for k in context.cache.local._entries if "prediction" in k]
+
+        assert local_predictions() == []
+        match_id = world[1].current_match_ids[0]
+        assert client.get(f"/predictions/matches/{match_id}").status_code == 200
+        assert len(local_predictions()) == 1  # read from Redis, kept in the tier
+        assert _metric(client, "formline_api_cache_hits_total", "prediction") == 1

@@ -8,6 +8,7 @@ import re
 import time
 from datetime import timedelta
 
+import pytest
 from api_world import NOW, World, publish, settings_for
 from fastapi.testclient import TestClient
 
@@ -97,3 +98,96 @@ def test_no_hot_path_without_a_cache(world: tuple[str, World]) -> None:
         while hasattr(stack, "app"):
             assert not isinstance(stack, HotPath)
             stack = stack.app
+
+
+def _refuse_full_path(client: TestClient) -> None:
+    """From now on the FastAPI application behind the hot path fails every request."""
+
+    async def full_path(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("took the full path")
+
+    client.app.middleware_stack = full_path  # type: ignore[attr-defined]
+
+
+def _exchange(client: TestClient, method: str, path: str, headers: dict[str, str]) -> tuple:  # type: ignore[type-arg]
+    response = client.request(method, path, headers=headers)
+    return response.status_code, response.headers.raw, response.content
+
+
+def test_answers_in_front_of_fastapi_are_those_of_the_full_path(world: tuple[str, World]) -> None:
+    """Same status, bytes and headers (names, values, order) for GET, HEAD and 304s, whether
+    FastAPI answers or the hot path does before FastAPI's entry point; and counted alike."""
+    url, ids = world
+    with TestClient(create_app(settings_for(url))) as full:
+        competition = full.get("/predictions").json()["data"][0]["competition"]
+        paths = ["/predictions", f"/predictions/matches/{ids.current_match_ids[0]}",
+                 f"/predictions?competition={competition}"]  # fmt: skip
+        etags = {path: full.get(path).headers["etag"] for path in paths}
+    cases = [
+        (method, path, headers)
+        for path in paths
+        for method in ("GET", "HEAD")
+        for headers in (
+            {},
+            {"If-None-Match": etags[path]},
+            {"If-None-Match": f'W/{etags[path]}, "other"'},
+            {"If-None-Match": '"stale"'},
+        )
+    ]
+    # The full path: a fresh app per request, so nothing is remembered yet.
+    expected = []
+    for method, path, headers in cases:
+        with TestClient(create_app(settings_for(url))) as full:
+            expected.append(_exchange(full, method, path, headers))
+    with TestClient(create_app(settings_for(url))) as client:
+        for path in paths:
+            client.get(path)  # answered (and remembered) by the full path
+        counted_before = _requests(client, "/predictions")
+        _refuse_full_path(client)
+        answered = [_exchange(client, method, path, headers) for method, path, headers in cases]
+    assert [a[0] for a in answered] == [e[0] for e in expected]
+    assert {a[0] for a in answered} == {200, 304}
+    assert answered == expected
+    for (method, _, _), (status, _, body) in zip(cases, answered, strict=True):
+        assert body == b"" if method == "HEAD" or status == 304 else body
+    assert counted_before >= 2
+
+
+def test_answers_in_front_of_fastapi_are_counted_as_the_full_path_counts_them(
+    world: tuple[str, World],
+) -> None:
+    match_path = f"/predictions/matches/{world[1].current_match_ids[1]}"
+    with TestClient(create_app(settings_for(world[0]))) as client:
+        etag = client.get(match_path).headers["etag"]  # full path: counted once
+        hot = _hot(client)
+        stack = client.app.middleware_stack  # type: ignore[attr-defined]
+        _refuse_full_path(client)
+        client.get(match_path)
+        client.head(match_path)  # counted as a GET, as HeadAsGet makes it
+        client.get(match_path, headers={"If-None-Match": etag})
+        client.app.middleware_stack = stack  # type: ignore[attr-defined]
+        assert _requests(client, "/predictions/matches/{match_id}") == 3
+        assert _requests(client, "/predictions/matches/{match_id}", 304) == 1
+        hits = re.search(
+            r'^formline_api_cache_hits_total\{kind="prediction"\} ([0-9.]+)$',
+            client.get("/metrics").text,
+            re.M,
+        )
+        assert hits is not None and float(hits.group(1)) >= 3
+        assert hot is _hot(client)
+
+
+def test_requests_with_an_origin_take_the_cors_middleware_when_cors_is_on(
+    world: tuple[str, World],
+) -> None:
+    origin = "https://dashboard.example.com"
+    settings = settings_for(world[0], api_cors_origins=origin)
+    with TestClient(create_app(settings)) as client:
+        client.get("/predictions")
+        hot = _hot(client)
+        assert hot.cors
+        # Without an Origin the answer comes from in front of FastAPI, with one from inside.
+        _refuse_full_path(client)
+        assert client.get("/predictions").status_code == 200
+        with pytest.raises(AssertionError, match="took the full path"):
+            client.get("/predictions", headers={"Origin": origin})

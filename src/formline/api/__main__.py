@@ -6,16 +6,34 @@ they start, load only the API and not the command line (Typer, Rich).
 
 from __future__ import annotations
 
-import argparse
-import atexit
-import copy
 import os
-import shutil
-import tempfile
+import sys
+
+
+def _without_pydantic_v1() -> None:
+    """Make ``pydantic.v1`` unimportable in this process (an API server, or one of its workers).
+
+    FastAPI asks of every response model whether it is a Pydantic v1 model, importing
+    ``pydantic.v1`` to check (and treating an ImportError as "no"). formline has no v1 model,
+    and that import alone costs each API worker about 1.5 MB (docs/benchmarks.md). A ``None``
+    in ``sys.modules`` makes the import fail at once. Done at import, because uvicorn's worker
+    processes import this module (as ``__mp_main__``) before they load the app.
+    """
+    sys.modules.setdefault("pydantic.v1", None)  # type: ignore[arg-type]
+
+
+_without_pydantic_v1()
 
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the serve options and run uvicorn with the app factory."""
+    # Imported here, not at the top: every worker imports this module, and needs none of them.
+    import argparse
+    import atexit
+    import copy
+    import shutil
+    import tempfile
+
     parser = argparse.ArgumentParser(prog="python -m formline.api", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)

@@ -19,7 +19,7 @@ from formline.api.context import ApiContext
 from formline.api.errors import install_error_handlers
 from formline.api.head import HeadAsGet
 from formline.api.hot import HotPath
-from formline.api.metrics import ApiMetrics, MetricsMiddleware
+from formline.api.metrics import ApiMetrics, ASGIApp, MetricsMiddleware, Receive, Scope, Send
 from formline.api.routes import (
     competitions,
     health,
@@ -32,6 +32,7 @@ from formline.api.routes import (
 )
 from formline.api.warm import warm_predictions
 from formline.cache.factory import build_cache
+from formline.cache.tiered import TieredCache
 from formline.settings import Settings
 from formline.store.readonly import open_read_only_store
 from formline.store.reads import Pointer
@@ -45,6 +46,18 @@ The API never computes a prediction and never writes: it serves the snapshot the
 published last (`formline predict:run`), from a cache keyed by that snapshot. Every read carries
 an `ETag` (send it back in `If-None-Match` for a `304`) and a `Cache-Control` header.
 """
+
+
+class FormlineAPI(FastAPI):
+    """FastAPI, with the hot path in front of its entry point (see :mod:`formline.api.hot`)."""
+
+    hot: HotPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        hot = self.hot
+        if hot is not None and await hot.answer(scope, send):
+            return
+        await super().__call__(scope, receive, send)
 
 
 def _ttls(settings: Settings) -> dict[str, int]:
@@ -136,7 +149,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
             await context.cache.close()
         store.dispose()
 
-    app = FastAPI(
+    app = FormlineAPI(
         title="formline",
         version=__version__,
         description=DESCRIPTION,
@@ -156,11 +169,13 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     ):
         app.include_router(module.router)
     install_error_handlers(app, settings.api_retry_after_seconds)
+    origins = list(settings.cors_origin_list)
     if context.cache is not None:
         # Innermost: CORS and metrics wrap what it answers too. A quarter of the cache budget.
+        # The same object answers first, in front of everything, what needs no CORS headers.
         hot_bytes = settings.api_cache_max_mb * 1024 * 1024 // 4
-        app.add_middleware(HotPath, context=context, max_bytes=hot_bytes)
-    origins = list(settings.cors_origin_list)
+        app.hot = HotPath(_unbuilt, context=context, max_bytes=hot_bytes, cors=bool(origins))
+        app.add_middleware(_inner, hot=app.hot)
     if origins:
         app.add_middleware(
             CORSMiddleware,
@@ -175,11 +190,25 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     return app
 
 
+async def _unbuilt(scope: Scope, receive: Receive, send: Send) -> None:
+    raise AssertionError("the hot path's inner app is set when the middleware stack is built")
+
+
+def _inner(app: ASGIApp, hot: HotPath) -> HotPath:
+    """The hot path as the innermost middleware. Starlette builds its middleware stack lazily
+    (and again in tests), so the one :class:`HotPath` gets its inner app here."""
+    hot.app = app
+    return hot
+
+
 async def _warm(context: ApiContext, pointer: Pointer) -> None:
     if context.cache is None or not getattr(context.cache, "healthy", True):
         return  # with Redis down, warming would only build bodies it cannot store
+    # With Redis, warm Redis, which every worker reads: this process's tier fills as it reads,
+    # as it does with what any other process wrote, and holds no body it was never asked for.
+    cache = context.cache.remote if isinstance(context.cache, TieredCache) else context.cache
     try:
-        result = await warm_predictions(context.store, context.cache, context.ttls, pointer)
+        result = await warm_predictions(context.store, cache, context.ttls, pointer)
     except Exception as exc:  # a failed warm only costs misses; never take the worker down
         logger.warning("warming the cache for snapshot %s failed: %s", pointer.snapshot_id, exc)
         return

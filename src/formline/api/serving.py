@@ -57,10 +57,15 @@ def etag_matches(if_none_match: str, etag: str) -> bool:
     return "*" in candidates or etag.removeprefix("W/") in candidates
 
 
+def cache_headers(etag: str, max_age: int) -> dict[str, str]:
+    """``ETag`` and ``Cache-Control`` of a read."""
+    cache_control = f"public, max-age={max_age}" if max_age > 0 else "no-cache"
+    return {"ETag": etag, "Cache-Control": cache_control}
+
+
 def respond(request: Request, rendered: Rendered, max_age: int, status_code: int = 200) -> Response:
     """The HTTP response for ``rendered``: 304 when the client holds it already."""
-    cache_control = f"public, max-age={max_age}" if max_age > 0 else "no-cache"
-    headers = {"ETag": rendered.etag, "Cache-Control": cache_control}
+    headers = cache_headers(rendered.etag, max_age)
     if status_code == 200:
         if_none_match = request.headers.get("if-none-match")
         if if_none_match and etag_matches(if_none_match, rendered.etag):
@@ -130,7 +135,7 @@ async def _rendered_and_snapshot(
         if cache is not None:
             raw = await cache.get(key)
             if raw is not None:
-                ctx.metrics.cache_hits.labels(kind).inc()
+                ctx.metrics.record_hit(kind)
                 return Rendered.unpack(raw), snapshot_id
             ctx.metrics.cache_misses.labels(kind).inc()
         try:
