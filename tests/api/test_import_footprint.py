@@ -100,7 +100,6 @@ NEVER_LOADED = (
     "formline.pipeline",
     "formline.engine",
     "sqlite3",
-    "redis",  # formline.cache.redis_cache speaks RESP itself
     "pydantic.v1",  # blocked by formline.api.__main__, which every worker imports first
 )
 

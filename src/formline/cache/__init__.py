@@ -5,8 +5,8 @@ a time to live per entry). :class:`~formline.cache.degrading.DegradingCache` wra
 backend so that its failures become misses: the API answers from the store instead;
 :class:`~formline.cache.tiered.TieredCache` puts the process's own memory in front of Redis.
 
-The Redis client (:mod:`formline.cache.redis_cache`, a small RESP client of formline's own) is
-imported only when Redis is configured (``RedisCache`` is loaded on first access).
+redis-py is imported only when Redis is configured (``RedisCache`` is loaded on first access),
+so an API worker without Redis does not pay for it.
 """
 
 from __future__ import annotations
