@@ -62,6 +62,7 @@ def _todays_backtest(store: Store, config: TrainConfig) -> pd.DataFrame:
     return pd.concat(pieces, ignore_index=True)
 
 
+@pytest.mark.slow
 def test_lead_zero_reproduces_todays_backtest(demo_store: Store, tmp_path: Path) -> None:
     config = TrainConfig(model_type="logistic", lookback_days=0)
     result = run_backtest(demo_store, START, END, config)
@@ -90,6 +91,7 @@ def _observe_odds(store: Store, days_before: dict[int, float]) -> None:
             )
 
 
+@pytest.mark.slow
 def test_a_market_model_predicts_no_match_whose_prices_come_later_than_the_lead(
     demo_store: Store,
 ) -> None:
@@ -121,6 +123,7 @@ def test_a_market_model_predicts_no_match_whose_prices_come_later_than_the_lead(
     assert (elo.frame.groupby("lead_days")["match_id"].nunique() == len(ids)).all()
 
 
+@pytest.mark.slow
 def test_nothing_at_a_lead_uses_a_result_observed_after_kickoff_minus_the_lead(
     demo_store: Store,
 ) -> None:
