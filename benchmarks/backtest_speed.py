@@ -30,13 +30,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from _common import FOOTBALL_ODDS, markdown_table, publish
+from _common import football_store, markdown_table, publish
 from formline.matches.models import make_model, outcome_codes
 from formline.pipeline.backtest import BacktestResult, run_backtest
 from formline.pipeline.dataset import MatchFrame, load_match_frame
-from formline.pipeline.ingest import ingest_football_data
 from formline.pipeline.train import TrainConfig
-from formline.store import Store, open_store
+from formline.store import Store
 
 AS_OF, START, END = datetime(2023, 7, 1), datetime(2012, 7, 1), datetime(2023, 7, 1)
 P = ["p_home", "p_draw", "p_away", "p_over_2_5"]
@@ -145,11 +144,9 @@ def main() -> None:
     args = parser.parse_args()
     start = datetime.fromisoformat(args.start)
     tmp = Path(tempfile.mkdtemp(prefix="backtest_speed_"))
-    store = open_store(args.store_url or f"sqlite:///{(tmp / 'football.db').as_posix()}")
-    if not args.store_url:
-        started = time.perf_counter()
-        ingest_football_data(store, [FOOTBALL_ODDS / "seasons"])
-        log(f"ingested the football data in {time.perf_counter() - started:.0f} s")
+    store, ingest_seconds = football_store(args.store_url, tmp)
+    if ingest_seconds is not None:
+        log(f"ingested the football data in {ingest_seconds:.0f} s")
     started = time.perf_counter()
     frame = load_match_frame(store, AS_OF)
     features = time.perf_counter() - started

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from _common import FOOTBALL_ODDS, machine, markdown_table, publish, sqlite_store
+from _common import football_store, machine, markdown_table, publish, sqlite_store
 from formline.core.comparison import paired_bootstrap
 from formline.core.markets import implied_probabilities
 from formline.core.metrics import evaluate, per_match_rps
@@ -36,7 +36,7 @@ from formline.engine import InputQuery, fetch_arrow
 from formline.matches.models import outcome_codes
 from formline.pipeline.backtest import run_backtest, write_backtest
 from formline.pipeline.dataset import MatchFrame, load_match_frame
-from formline.pipeline.ingest import ingest_demo, ingest_football_data
+from formline.pipeline.ingest import ingest_demo
 from formline.pipeline.train import TrainConfig, build_prototype, clone_fit, train_model
 from formline.pipeline.train import training_rows as train_rows
 from formline.store import Store, open_store
@@ -457,12 +457,9 @@ def main() -> None:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGALRM, _on_alarm)
     log(f"machine load {load_average()}; CSVs in {args.out_dir}")
-    url = args.store_url or f"sqlite:///{(tmp / 'football.db').as_posix()}"
-    store = open_store(url)
-    if not args.store_url:
-        started = time.perf_counter()
-        ingest_football_data(store, [FOOTBALL_ODDS / "seasons"])
-        log(f"ingested the football data in {time.perf_counter() - started:.0f} s")
+    store, ingest_seconds = football_store(args.store_url, tmp)
+    if ingest_seconds is not None:
+        log(f"ingested the football data in {ingest_seconds:.0f} s")
     started = time.perf_counter()
     frame = load_match_frame(store, AS_OF)
     log(f"match frame: {len(frame.frame):,} matches in {time.perf_counter() - started:.1f} s")
