@@ -115,6 +115,13 @@ def test_a_market_model_predicts_no_match_whose_prices_come_later_than_the_lead(
     # What it predicts at a lead is the price then, never a constant (the rows differ).
     at_7 = result.frame[result.frame["lead_days"] == 7]
     assert at_7[P[:3]].round(6).drop_duplicates().shape[0] > len(at_7) // 2
+    # Where no price is observed yet at any lead asked for, nothing is predicted, all counted.
+    nothing = run_backtest(demo_store, START, END, config, lead_days=(30,))
+    assert nothing.frame.empty and list(nothing.frame.columns)[: len(BACKTEST_COLUMNS)] == (
+        BACKTEST_COLUMNS
+    )
+    assert nothing.omitted["n"].sum() == len(ids)
+    assert backtest_summary(nothing).set_index("season").loc["all", "predicted"] == 0
     # A model without prices predicts every match at every lead.
     elo = run_backtest(
         demo_store, START, END, TrainConfig(model_type="elo", lookback_days=0), lead_days=(0, 7)

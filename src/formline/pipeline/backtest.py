@@ -158,7 +158,12 @@ def run_backtest(
     else:
         predicted, fits = _naive(prototype, frame, pieces, calibration, config)
     name = label or (config.model_type if config.use_market else f"{config.model_type}-no-market")
-    result = pd.concat(predicted, ignore_index=True) if predicted else test.iloc[:0].copy()
+    if predicted:
+        result = pd.concat(predicted, ignore_index=True)
+    else:  # every match omitted at every lead: an empty backtest, with its columns
+        result = test.iloc[:0].assign(
+            p_home=np.nan, p_draw=np.nan, p_away=np.nan, p_over_2_5=np.nan, lead_days=0
+        )
     result["model"] = name
     extra = [c for c in result.columns if c.startswith(("closing_", "opening_"))]
     refits = len({p.train.tobytes() for p in pieces})
