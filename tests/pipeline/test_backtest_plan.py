@@ -60,3 +60,17 @@ def test_planned_ensemble_equals_naive_in_worker_processes(small_store: Store) -
     # One refit (leads 0 and 2 see the same results in the summer break): three members fitted
     # on three folds and on every row, where the naive path fits 21.
     assert (fits, refits) == (12, 1)
+
+
+@pytest.mark.slow
+def test_an_ensemble_after_its_members_reuses_their_fits(small_store: Store) -> None:
+    start, cache = datetime(2025, 7, 1), {}  # type: ignore[var-annotated]
+    for member in ("logistic", "goals", "lightgbm"):
+        config = TrainConfig(model_type=member, lookback_days=0)
+        assert run_backtest(small_store, start, NOW, config, fit_cache=cache).fits == 4
+    ensemble = TrainConfig(model_type="ensemble", lookback_days=0)
+    reused = run_backtest(small_store, start, NOW, ensemble, fit_cache=cache)
+    assert reused.fits == 0  # every member fit came from the members' own backtests
+    alone = run_backtest(small_store, start, NOW, ensemble)
+    assert alone.fits == 12
+    np.testing.assert_array_equal(reused.frame[P].to_numpy(), alone.frame[P].to_numpy())

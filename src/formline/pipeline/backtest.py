@@ -11,7 +11,7 @@ the others are omitted and counted, never filled in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -119,6 +119,7 @@ def run_backtest(
     lead_days: Sequence[int] = (0,),
     jobs: int = 1,
     planned: bool = True,
+    fit_cache: MutableMapping[bytes, Any] | None = None,
 ) -> BacktestResult:
     """Walk forward through ``[start, end)`` at each lead in ``lead_days``; see the module
     docstring.
@@ -127,7 +128,10 @@ def run_backtest(
     of its own kickoff, exactly as it had at the time, and the test matches are built once more
     for all leads above 0 at once. ``planned`` fits every distinct model once and assembles
     the refits from the members' predictions (:mod:`~formline.pipeline.backtest_plan`;
-    ``jobs`` worker processes); ``planned=False`` is the reference path, one
+    ``jobs`` worker processes; ``fit_cache`` shares member fits between the backtests of
+    several models on the same ``match_frame``, see
+    :func:`~formline.pipeline.backtest_plan.predict_windows`); ``planned=False`` is the
+    reference path, one
     :func:`~formline.matches.models.validation.fit_calibrated` per refit, with the same
     probabilities.
     """
@@ -154,7 +158,9 @@ def run_backtest(
     )
     calibration = "none" if config.model_type in UNCALIBRATED else config.calibration
     if planned:
-        predicted, fits = _planned(prototype, frame, at_lead, pieces, calibration, config, jobs)
+        predicted, fits = _planned(
+            prototype, frame, at_lead, pieces, calibration, config, jobs, fit_cache
+        )
     else:
         predicted, fits = _naive(prototype, frame, pieces, calibration, config)
     name = label or (config.model_type if config.use_market else f"{config.model_type}-no-market")
@@ -250,6 +256,7 @@ def _planned(
     calibration: Any,
     config: TrainConfig,
     jobs: int,
+    fit_cache: MutableMapping[bytes, Any] | None,
 ) -> tuple[list[pd.DataFrame], int]:
     """Every distinct fit once (see :mod:`~formline.pipeline.backtest_plan`)."""
     frames: dict[Any, pd.DataFrame] = {"train": frame}
@@ -275,6 +282,7 @@ def _planned(
         n_splits=CALIBRATION_SPLITS,
         gap_days=config.gap_days,
         jobs=jobs,
+        fit_cache=fit_cache,
     )
     index = {id(w): i for i, w in enumerate(ordered)}
     out = []

@@ -18,8 +18,9 @@ probabilities equal the naive path's (``tests/pipeline/test_backtest_plan.py``).
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, MutableMapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -131,6 +132,7 @@ def predict_windows(
     n_splits: int = 3,
     gap_days: int = 7,
     jobs: int = 1,
+    fit_cache: MutableMapping[bytes, list[Predictions]] | None = None,
 ) -> tuple[list[list[Predictions]], int]:
     """Calibrated predictions of every window's requested rows, and how many fits it took.
 
@@ -150,12 +152,18 @@ def predict_windows(
         The walk-forward splits of each window's training rows that calibrate it.
     jobs
         Worker processes for the fits (1: in this process).
+    fit_cache
+        Member predictions of earlier calls with frames of the same match frame (the same
+        features), keyed by the member's type and parameters, the matches it is trained on and
+        the matches it predicts (and at which lead); filled with this call's.
+        The backtests of several models share it: an ensemble's members are then the fits of
+        the models' own backtests.
 
     Returns
     -------
     list of list of (numpy.ndarray, numpy.ndarray), int
         Per window, per requested rows, the calibrated 1X2 and over/under predictions; the
-        number of distinct member fits.
+        number of member fits it ran (distinct, and not found in ``fit_cache``).
     """
     ensemble = isinstance(prototype, EnsembleMatchModel)
     members = prototype.member_prototypes() if ensemble else [prototype]
@@ -181,19 +189,42 @@ def predict_windows(
             for rows in window.predict
         ]
         layouts.append(_Layout(outer, inner, parts(outer), parts(inner), final))
-    fits = sorted(planner.fits.items(), key=lambda item: -len(item[1].train))
-    results = dict(
-        zip(
-            (k for k, _ in fits),
-            _execute([f for _, f in fits], frames, members, base, jobs),
-            strict=True,
-        )
+    cache = {} if fit_cache is None else fit_cache
+    cached = {
+        key: _cache_key(members[fit.member], fit, frames, base) for key, fit in planner.fits.items()
+    }
+    todo = sorted(
+        ((k, f) for k, f in planner.fits.items() if cached[k] not in cache),
+        key=lambda item: -len(item[1].train),
     )
+    ran = _execute([f for _, f in todo], frames, members, base, jobs)
+    for (key, _), predictions in zip(todo, ran, strict=True):
+        cache[cached[key]] = predictions
+    results = {key: cache[cached[key]] for key in planner.fits}
     out = [
         _assemble(layout, results, frames[base].iloc[window.train], ensemble, calibration)
         for layout, window in zip(layouts, windows, strict=True)
     ]
-    return out, len(fits)
+    return out, len(todo)
+
+
+def _cache_key(
+    member: Any, fit: _Fit, frames: Mapping[Hashable, pd.DataFrame], base: Hashable
+) -> bytes:
+    """What makes a fit's predictions: the member's type and parameters, the matches it is
+    trained on, and the matches (of which frame) it predicts."""
+
+    def ids(key: Hashable, positions: IntArray) -> bytes:
+        matches = frames[key]["match_id"].to_numpy(dtype=np.int64)[positions]
+        return np.ascontiguousarray(matches).tobytes()
+
+    digest = hashlib.sha256(f"{type(member).__module__}.{type(member).__qualname__}".encode())
+    digest.update(repr(sorted(member.get_params(deep=False).items())).encode())
+    digest.update(ids(base, fit.train))
+    for key, positions in fit.requests:
+        digest.update(repr(key).encode())
+        digest.update(ids(key, positions))
+    return digest.digest()
 
 
 def _execute(
@@ -203,6 +234,8 @@ def _execute(
     base: Hashable,
     jobs: int,
 ) -> list[list[Predictions]]:
+    if not fits:
+        return []
     if jobs <= 1 or len(fits) <= 1:
         _init_worker(frames, members, base)
         try:
