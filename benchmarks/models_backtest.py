@@ -173,7 +173,9 @@ def backtest(store: Store, frame: MatchFrame, label: str, args: argparse.Namespa
     signal.alarm(int(args.max_minutes * 60))
     started = time.perf_counter()
     try:
-        result = run_backtest(store, start, END, config, match_frame=frame, label=label)
+        result = run_backtest(
+            store, start, END, config, match_frame=frame, label=label, fit_cache=args.fit_cache
+        )
     except BacktestTimeout:
         log(f"{label}: dropped after {args.max_minutes} minutes")
         meta.write_text(json.dumps({"dropped": args.max_minutes, "start": start.isoformat()}))
@@ -433,6 +435,10 @@ def render(
         "### Log loss per season",
         markdown_table(fmt(per_season["log_loss"]).reset_index(names="season")),
         "### Backtest wall time (one process, machine shared with other jobs)",
+        "An ensemble's members are fitted in its members' own backtests when those ran first "
+        "(a shared fit cache, same probabilities); `--no-fit-cache` times each on its own."
+        if args.fit_cache is not None
+        else "Each model backtested on its own (`--no-fit-cache`).",
         markdown_table(timing),
     ]
 
@@ -447,7 +453,13 @@ def main() -> None:
     parser.add_argument("--max-minutes", type=float, default=60.0, help="per backtest")
     parser.add_argument("--train-models", default="logistic,lightgbm", help="'' to skip")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
+    parser.add_argument(
+        "--no-fit-cache",
+        action="store_true",
+        help="backtest each model on its own (by default an ensemble reuses its members' fits)",
+    )
     args = parser.parse_args()
+    args.fit_cache = None if args.no_fit_cache else {}
     labels = [m for m in args.models.split(",") if m]
     unknown = set(labels) - set(CONFIGS)
     if unknown:
