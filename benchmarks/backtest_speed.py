@@ -115,7 +115,9 @@ def lightgbm_layouts(frame: MatchFrame, repeats: int) -> list[dict[str, Any]]:
     for _ in range(repeats):
         for layout in seconds:
             classifier = model._classifier("multiclass")
-            classifier.set_params(force_row_wise=False, force_col_wise=False, **{layout: True})
+            classifier.set_params(
+                **{"force_row_wise": False, "force_col_wise": False, layout: True}
+            )
             started = cpu_seconds()
             classifier.fit(X, codes)
             seconds[layout].append(cpu_seconds() - started)
@@ -151,11 +153,20 @@ def main() -> None:
     frame = load_match_frame(store, AS_OF)
     features = time.perf_counter() - started
     log(f"match frame: {len(frame.frame):,} matches in {features:.0f} s")
-    rows = []
+    layouts = lightgbm_layouts(frame, args.layout_repeats) if args.layout_repeats else []
+    rows: list[dict[str, Any]] = []
     for model_type in [m for m in args.models.split(",") if m]:
         rows += backtests(store, frame, model_type, start, args.jobs)
-    layouts = lightgbm_layouts(frame, args.layout_repeats) if args.layout_repeats else []
+        # Written after each model, so a run cut short keeps what it measured.
+        publish("backtest_speed", _body(start, features, rows, layouts), not args.no_docs)
+    if not rows:
+        publish("backtest_speed", _body(start, features, rows, layouts), not args.no_docs)
     store.dispose()
+
+
+def _body(
+    start: datetime, features: float, rows: list[dict[str, Any]], layouts: list[dict[str, Any]]
+) -> list[str]:
     seasons = f"{start:%Y}-{(start.year + 1) % 100:02d} to 2022-23"
     body = [
         "## Backtest speed (`benchmarks/backtest_speed.py`)",
@@ -165,18 +176,19 @@ def main() -> None:
         "`fit_calibrated` per refit (the backtest before the plan; an ensemble fits its members "
         "inside its own fit and again per calibration fold: 21 member fits per refit); "
         "*planned*: every distinct member fit once (12 per refit for the ensemble), in this "
-        "process or in worker processes. CPU s counts this process and its workers. The "
-        f"machine is shared with other agents (load average {load()} at the end; it has "
-        f"{len(os.sched_getaffinity(0))} cores): wall times are inflated and noisy, so compare "
-        "ratios within this run, and the CPU times.",
-        markdown_table(pd.DataFrame(rows)),
+        "process or in worker processes. CPU s counts this process and its workers (with "
+        "worker processes, their start-up too). The machine is shared with other agents (load "
+        f"average {load()} when written, on {len(os.sched_getaffinity(0))} cores): wall times "
+        "are inflated and noisy, so compare ratios within this run, and the CPU times.",
     ]
+    if rows:
+        body.append(markdown_table(pd.DataFrame(rows)))
     if layouts:
         body += [
             "### LightGBM histogram layout (one training window, same trees)",
             markdown_table(pd.DataFrame(layouts)),
         ]
-    publish("backtest_speed", body, write_docs=not args.no_docs)
+    return body
 
 
 if __name__ == "__main__":
