@@ -89,7 +89,7 @@ def backtests(
                 "fits": result.fits if planned else None,
                 "wall s": round(wall, 1),
                 "CPU s": round(cpu, 1),
-                "max |p - naive p|": float(np.abs(probabilities - reference).max()),
+                "max abs diff to naive": float(np.abs(probabilities - reference).max()),
             }
         )
         log(f"{model_type} {how} x{workers}: {wall:.0f} s wall, {cpu:.0f} s CPU")
@@ -129,7 +129,7 @@ def lightgbm_layouts(frame: MatchFrame, repeats: int) -> list[dict[str, Any]]:
             "training rows": len(train),
             "CPU s (median)": round(float(np.median(times)), 2),
             "runs": len(times),
-            "max |p - row-wise p|": same if layout == "force_col_wise" else 0.0,
+            "max abs diff to row-wise": same if layout == "force_col_wise" else 0.0,
         }
         for layout, times in seconds.items()
     ]
@@ -168,6 +168,8 @@ def _body(
     start: datetime, features: float, rows: list[dict[str, Any]], layouts: list[dict[str, Any]]
 ) -> list[str]:
     seasons = f"{start:%Y}-{(start.year + 1) % 100:02d} to 2022-23"
+    if start > START:
+        seasons += " (a subset of the shared test seasons 2012-13 to 2022-23: `--start`)"
     body = [
         "## Backtest speed (`benchmarks/backtest_speed.py`)",
         f"Written on {datetime.now():%Y-%m-%d %H:%M}. Top-5 leagues, test seasons {seasons}, "
