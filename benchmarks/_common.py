@@ -82,6 +82,19 @@ def machine() -> dict[str, str]:
     }
 
 
+def football_store(store_url: str | None, folder: Path) -> tuple[Store, float | None]:
+    """The store at ``store_url``, or a new SQLite store in ``folder`` loaded with the shared
+    football-data files; and the seconds the load took (None when reused)."""
+    from formline.pipeline.ingest import ingest_football_data
+
+    store = open_store(store_url or f"sqlite:///{(folder / 'football.db').as_posix()}")
+    if store_url:
+        return store, None
+    started = time.perf_counter()
+    ingest_football_data(store, [FOOTBALL_ODDS / "seasons"])
+    return store, time.perf_counter() - started
+
+
 @contextmanager
 def sqlite_store(folder: Path) -> Iterator[Store]:
     """A fresh embedded (SQLite) store in ``folder``, migrated."""

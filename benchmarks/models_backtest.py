@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from _common import FOOTBALL_ODDS, machine, markdown_table, publish, sqlite_store
+from _common import football_store, machine, markdown_table, publish, sqlite_store
 from _references import SPI_FILE, elo_shots_baseline, spi_forecasts, with_shots_on_target
 from formline.core.comparison import paired_bootstrap
 from formline.core.markets import implied_probabilities
@@ -39,7 +39,7 @@ from formline.matches.features.registry import MARGIN_STATS
 from formline.matches.models import outcome_codes
 from formline.pipeline.backtest import run_backtest, write_backtest
 from formline.pipeline.dataset import MatchFrame, load_match_frame
-from formline.pipeline.ingest import ingest_demo, ingest_football_data
+from formline.pipeline.ingest import ingest_demo
 from formline.pipeline.train import TrainConfig, build_prototype, clone_fit, train_model
 from formline.pipeline.train import training_rows as train_rows
 from formline.store import Store, open_store
@@ -194,7 +194,9 @@ def backtest(store: Store, frame: MatchFrame, label: str, args: argparse.Namespa
     signal.alarm(int(args.max_minutes * 60))
     started = time.perf_counter()
     try:
-        result = run_backtest(store, start, END, config, match_frame=frame, label=label)
+        result = run_backtest(
+            store, start, END, config, match_frame=frame, label=label, fit_cache=args.fit_cache
+        )
     except BacktestTimeout:
         log(f"{label}: dropped after {args.max_minutes} minutes")
         meta.write_text(json.dumps({"dropped": args.max_minutes, "start": start.isoformat()}))
@@ -620,6 +622,10 @@ def render(
         "### Log loss per season",
         markdown_table(fmt(per_season["log_loss"]).reset_index(names="season")),
         "### Backtest wall time (one process, machine shared with other jobs)",
+        "An ensemble's members are fitted in its members' own backtests when those ran first "
+        "(a shared fit cache, same probabilities); `--no-fit-cache` times each on its own."
+        if args.fit_cache is not None
+        else "Each model backtested on its own (`--no-fit-cache`).",
         markdown_table(timing),
     ]
 
@@ -634,7 +640,13 @@ def main() -> None:
     parser.add_argument("--max-minutes", type=float, default=60.0, help="per backtest")
     parser.add_argument("--train-models", default="logistic,lightgbm", help="'' to skip")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
+    parser.add_argument(
+        "--no-fit-cache",
+        action="store_true",
+        help="backtest each model on its own (by default an ensemble reuses its members' fits)",
+    )
     args = parser.parse_args()
+    args.fit_cache = None if args.no_fit_cache else {}
     labels = [m for m in args.models.split(",") if m]
     unknown = set(labels) - set(CONFIGS)
     if unknown:
@@ -644,12 +656,9 @@ def main() -> None:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGALRM, _on_alarm)
     log(f"machine load {load_average()}; CSVs in {args.out_dir}")
-    url = args.store_url or f"sqlite:///{(tmp / 'football.db').as_posix()}"
-    store = open_store(url)
-    if not args.store_url:
-        started = time.perf_counter()
-        ingest_football_data(store, [FOOTBALL_ODDS / "seasons"])
-        log(f"ingested the football data in {time.perf_counter() - started:.0f} s")
+    store, ingest_seconds = football_store(args.store_url, tmp)
+    if ingest_seconds is not None:
+        log(f"ingested the football data in {ingest_seconds:.0f} s")
     started = time.perf_counter()
     frame = load_match_frame(store, AS_OF)
     log(f"match frame: {len(frame.frame):,} matches in {time.perf_counter() - started:.1f} s")

@@ -79,14 +79,19 @@ def test_backtest_writes_one_row_per_match(home: Path) -> None:
         NOW,
         "--model-type",
         "elo",
+        "--lead-days",
+        "3,0",
         "--out",
         str(out),
         home=home,
     )
     assert result.returncode == 0, result.stderr
     frame = pd.read_csv(out)
-    assert frame["match_id"].is_unique
+    assert set(frame["lead_days"]) == {0, 3}
+    assert not frame.duplicated(["match_id", "lead_days"]).any()
+    assert frame.groupby("lead_days")["match_id"].nunique().nunique() == 1  # elo needs no prices
     assert {"p_home", "p_draw", "p_away", "p_over_2_5", "model"} <= set(frame.columns)
+    assert "by lead and season" in result.stdout
     bad = run("model:backtest", "--start", NOW, "--end", "2024-07-01", "--out", str(out), home=home)
     assert bad.returncode == 2
 

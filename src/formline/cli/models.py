@@ -301,12 +301,24 @@ def model_rollback(
     console.print(f"rolled back {slots[0]} to {v.label} (id {v.id})")
 
 
+def _lead_days(value: str) -> str:
+    """``--lead-days``: whole days >= 0, comma-separated (a usage error, exit 2, otherwise)."""
+    from formline.errors import ConfigError
+    from formline.pipeline.backtest import parse_lead_days
+
+    try:
+        parse_lead_days(value)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("--lead-days: ")) from exc
+    return value
+
+
 @app.command("model:backtest")
 @recorded("model:backtest", lock=False)
 def model_backtest(
     start: Annotated[str, typer.Option("--start", help="First kickoff date (UTC).")],
     end: Annotated[str, typer.Option("--end", help="End date, exclusive (UTC).")],
-    out: Annotated[Path, typer.Option("--out", help="Output CSV, one row per match.")],
+    out: Annotated[Path, typer.Option("--out", help="Output CSV, one row per match and lead.")],
     model_type: ModelType = "logistic",
     refit: Annotated[
         str,
@@ -322,15 +334,33 @@ def model_backtest(
     competition: Annotated[
         str | None, typer.Option("--competition", help="One competition code only.")
     ] = None,
+    lead_days: Annotated[
+        str,
+        typer.Option(
+            "--lead-days",
+            metavar="N[,N...]",
+            callback=_lead_days,
+            help="Predict each match as known N days before kickoff (several: 0,2,7,30).",
+        ),
+    ] = "0",
+    jobs: Annotated[
+        int, typer.Option("--jobs", min=1, max=64, help="Worker processes for the model fits.")
+    ] = 1,
     seed: Seed = 0,
 ) -> None:
     """Walk-forward backtest over a period, refitting at each season or month boundary."""
-    from formline.pipeline.backtest import backtest_metrics, run_backtest, write_backtest
+    from formline.pipeline.backtest import (
+        backtest_summary,
+        parse_lead_days,
+        run_backtest,
+        write_backtest,
+    )
     from formline.pipeline.outputs import check_output
     from formline.pipeline.train import TrainConfig
 
     check_output(out, suffixes=(".csv",))
     first, last = parse_instant(start, "--start"), parse_instant(end, "--end")
+    leads = parse_lead_days(lead_days)
     config = TrainConfig(
         model_type=model_type,
         use_market=not no_market,
@@ -340,20 +370,44 @@ def model_backtest(
     )
     store = open_existing_store(load_settings())
     with console.status(f"backtesting {model_type}"):
-        result = run_backtest(store, first, last, config, refit)
+        result = run_backtest(store, first, last, config, refit, lead_days=leads, jobs=jobs)
     write_backtest(result, out)
-    metrics = backtest_metrics(result.frame)
-    console.print(
-        metrics_table(
-            f"{result.model}: {len(result.frame)} matches, {result.refits} refits",
-            [
-                (result.model, metrics["model"]),
-                (f"{result.model} (closing-odds matches)", metrics.get("model_on_market_matches")),
-                ("closing line (Shin)", metrics.get("closing_market")),
-            ],
-        )
-    )
+    console.print(_summary_table(result.model, result.refits, backtest_summary(result)))
     console.print(f"written to {out}")
+
+
+def _summary_table(model: str, refits: int, summary: Any) -> Table:
+    """The backtest per lead and season: predicted, omitted, RPS and log loss, and RPS beside
+    the closing line on the matches that have it."""
+    table = Table(title=f"{model}: {refits} refits, by lead and season", header_style="bold")
+    for col, justify in (
+        ("lead (days)", "right"),
+        ("season", "left"),
+        ("predicted", "right"),
+        ("omitted", "right"),
+        ("RPS", "right"),
+        ("log loss", "right"),
+        ("RPS (closing-odds matches)", "right"),
+        ("closing line RPS", "right"),
+    ):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+
+    def number(value: float) -> str:
+        return "" if value != value else f"{value:.4f}"
+
+    for row in summary.itertuples(index=False):
+        table.add_row(
+            str(row.lead_days),
+            str(row.season),
+            str(row.predicted),
+            str(row.omitted),
+            number(row.rps),
+            number(row.log_loss),
+            number(row.rps_on_closing_matches),
+            number(row.closing_rps),
+            end_section=row.season == "all",
+        )
+    return table
 
 
 @app.command("model:report")

@@ -8,7 +8,7 @@ calibrators, in the lead buckets that ``/performance`` uses for published predic
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +43,16 @@ def frames_at_leads(
 
     Results and ids are those of ``rows``; only the features differ.
     """
+    frames = frames_at_lead_days(store, as_of, rows, leads)
+    return {lead_bucket(days): frame for days, frame in frames.items()}
+
+
+def frames_at_lead_days(
+    store: Store, as_of: datetime, rows: pd.DataFrame, leads: Sequence[float]
+) -> dict[float, pd.DataFrame]:
+    """``rows`` with their features as known ``days`` before kickoff, one frame per lead (in
+    days), row for row in the order (and with the index) of ``rows``; built in one pass for
+    every lead. Each frame's ``cutoff_at`` is its rows' cutoff (kickoff minus the lead)."""
     if not leads or rows.empty:
         return {}
     kickoffs = pd.to_datetime(rows["kickoff_at"])
@@ -71,7 +81,7 @@ def frames_at_leads(
         frame = pd.concat([rows.drop(columns=built.feature_names), replaced], axis=1)
         frame = frame[rows.columns]
         frame["cutoff_at"] = cutoffs
-        out[lead_bucket(days)] = frame
+        out[days] = frame
     return out
 
 

@@ -42,7 +42,7 @@ def _weights(
     return weights, over_weights
 
 
-def _pool(members: list[FloatArray], weights: FloatArray) -> FloatArray:
+def _pool(members: Sequence[FloatArray], weights: FloatArray) -> FloatArray:
     pooled: FloatArray = np.einsum("m,m...->...", weights, np.stack(members))
     return pooled
 
@@ -90,25 +90,25 @@ class EnsembleMatchModel(BaseEstimator):  # type: ignore[misc]
                     names.append(name)
         return names
 
+    def splits(self, X: pd.DataFrame) -> Splits:
+        """The walk-forward splits of ``X`` whose out-of-fold predictions fit the weights."""
+        return walk_forward_splits(
+            X["kickoff_at"].to_numpy(), n_splits=self.n_splits, gap=timedelta(days=self.gap_days)
+        )
+
     def fit(self, X: pd.DataFrame, y: pd.DataFrame) -> EnsembleMatchModel:
         """Fit the weights on walk-forward out-of-fold predictions, then refit the members."""
         prototypes = self.member_prototypes()
-        splits = walk_forward_splits(
-            X["kickoff_at"].to_numpy(), n_splits=self.n_splits, gap=timedelta(days=self.gap_days)
-        )
-        validated = np.concatenate([val for _, val in splits])
-        oof = [np.zeros((len(X), 3)) for _ in prototypes]
-        oof_over = [np.zeros(len(X)) for _ in prototypes]
+        splits = self.splits(X)
+        member_proba: list[list[FloatArray]] = []
+        member_over: list[list[FloatArray]] = []
         for train, val in splits:
-            for i, prototype in enumerate(prototypes):
-                member = clone(prototype).fit(X.iloc[train], y.iloc[train])
-                oof[i][val] = member.predict_proba(X.iloc[val])
-                oof_over[i][val] = member.predict_over_proba(X.iloc[val])
-        self.weights_, self.over_weights_ = _weights(
-            [p[validated] for p in oof], [p[validated] for p in oof_over], y.iloc[validated]
-        )
+            fitted = [clone(p).fit(X.iloc[train], y.iloc[train]) for p in prototypes]
+            member_proba.append([m.predict_proba(X.iloc[val]) for m in fitted])
+            member_over.append([m.predict_over_proba(X.iloc[val]) for m in fitted])
+        self.weights_, self.over_weights_ = final_weights(member_proba, member_over, splits, y)
         self.members_ = [clone(p).fit(X, y) for p in prototypes]
-        self.n_validated_ = len(validated)
+        self.n_validated_ = sum(len(val) for _, val in splits)
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> FloatArray:
@@ -185,21 +185,58 @@ def pooled_fold_predictions(
         member_over.append([m.predict_over_proba(X.iloc[val]) for m in fitted])
         for name, frame in extra.items():
             member_extra[name].append([m.predict_proba(frame.iloc[val]) for m in fitted])
-    equal = np.full(len(prototypes), 1.0 / len(prototypes))
-    proba, over = [], []
-    pooled_extra: dict[str, list[FloatArray]] = {name: [] for name in extra}
-    for k in range(len(splits)):
-        if k == 0:
-            weights, over_weights = equal, equal
-        else:
-            earlier = np.concatenate([v for _, v in splits[:k]])
-            weights, over_weights = _weights(
-                [np.concatenate([fold[i] for fold in member_proba[:k]]) for i in range(len(equal))],
-                [np.concatenate([fold[i] for fold in member_over[:k]]) for i in range(len(equal))],
+    weights = fold_weights(member_proba, member_over, splits, y)
+    proba = [pool(p, w) for p, (w, _) in zip(member_proba, weights, strict=True)]
+    over = [pool(p, w, clip=False) for p, (_, w) in zip(member_over, weights, strict=True)]
+    pooled_extra = {
+        name: [pool(fold, w) for fold, (w, _) in zip(member_extra[name], weights, strict=True)]
+        for name in extra
+    }
+    return proba, over, pooled_extra
+
+
+def fold_weights(
+    member_proba: Sequence[Sequence[FloatArray]],
+    member_over: Sequence[Sequence[FloatArray]],
+    splits: Splits,
+    y: pd.DataFrame,
+) -> list[tuple[FloatArray, FloatArray]]:
+    """Per fold, the 1X2 and over/under pool weights: equal for fold 1, fitted on the members'
+    predictions of folds ``1..k-1`` for fold ``k`` (``member_proba[k][i]``: member ``i``'s
+    predictions of fold ``k``'s validation rows)."""
+    n_members = len(member_proba[0])
+    equal = np.full(n_members, 1.0 / n_members)
+    out = [(equal, equal)]
+    for k in range(1, len(splits)):
+        earlier = np.concatenate([v for _, v in splits[:k]])
+        out.append(
+            _weights(
+                [np.concatenate([fold[i] for fold in member_proba[:k]]) for i in range(n_members)],
+                [np.concatenate([fold[i] for fold in member_over[:k]]) for i in range(n_members)],
                 y.iloc[earlier],
             )
-        proba.append(clip_probabilities(_pool(member_proba[k], weights)))
-        over.append(_pool(member_over[k], over_weights))
-        for name in extra:
-            pooled_extra[name].append(clip_probabilities(_pool(member_extra[name][k], weights)))
-    return proba, over, pooled_extra
+        )
+    return out
+
+
+def final_weights(
+    member_proba: Sequence[Sequence[FloatArray]],
+    member_over: Sequence[Sequence[FloatArray]],
+    splits: Splits,
+    y: pd.DataFrame,
+) -> tuple[FloatArray, FloatArray]:
+    """The pool weights :meth:`EnsembleMatchModel.fit` fits: on the members' predictions of
+    every fold's validation rows (``member_proba[k][i]`` as in :func:`fold_weights`)."""
+    validated = np.concatenate([val for _, val in splits])
+    n_members = len(member_proba[0])
+    return _weights(
+        [np.concatenate([fold[i] for fold in member_proba]) for i in range(n_members)],
+        [np.concatenate([fold[i] for fold in member_over]) for i in range(n_members)],
+        y.iloc[validated],
+    )
+
+
+def pool(members: Sequence[FloatArray], weights: FloatArray, clip: bool = True) -> FloatArray:
+    """The linear pool of member predictions (1X2 rows clipped and renormalised)."""
+    pooled = _pool(members, weights)
+    return clip_probabilities(pooled) if clip else pooled
