@@ -9,6 +9,10 @@ from pathlib import Path
 
 import redis
 
+#: Timeout of caches in tests that check behaviour, not degradation: the production default
+#: (0.25 s, so the API falls back to the store quickly) can expire on a loaded CI machine.
+FUNCTIONAL_TIMEOUT = 5.0
+
 
 class RedisServer:
     """A redis-server of the test's own on a free loopback port, started and stopped at will."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from redis_server import FUNCTIONAL_TIMEOUT
 
 from formline.cache.redis_cache import RedisCache
 from formline.errors import CacheError
 
 
 def test_values_round_trip_with_their_ttl(redis_url: str, key_prefix: str) -> None:
-    cache = RedisCache(redis_url, prefix=key_prefix)
+    cache = RedisCache(redis_url, prefix=key_prefix, timeout=FUNCTIONAL_TIMEOUT)
 
     async def scenario() -> None:
         await cache.ping()
@@ -33,8 +34,8 @@ def test_values_round_trip_with_their_ttl(redis_url: str, key_prefix: str) -> No
 
 def test_the_prefix_separates_deployments(redis_url: str, key_prefix: str) -> None:
     ours, theirs = (
-        RedisCache(redis_url, prefix=key_prefix),
-        RedisCache(redis_url, prefix=key_prefix + "x:"),
+        RedisCache(redis_url, prefix=key_prefix, timeout=FUNCTIONAL_TIMEOUT),
+        RedisCache(redis_url, prefix=key_prefix + "x:", timeout=FUNCTIONAL_TIMEOUT),
     )
 
     async def scenario() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import redis
-from redis_server import RedisServer
+from redis_server import FUNCTIONAL_TIMEOUT, RedisServer
 
 from formline.cache.degrading import DegradingCache
 from formline.cache.memory import MemoryCache
@@ -24,7 +24,7 @@ class Clock:
 def test_a_redis_hit_is_kept_in_memory_for_the_local_ttl(redis_url: str, key_prefix: str) -> None:
     clock = Clock()
     local = MemoryCache(1 << 20, clock=clock)
-    remote = DegradingCache(RedisCache(redis_url, prefix=key_prefix))
+    remote = DegradingCache(RedisCache(redis_url, prefix=key_prefix, timeout=FUNCTIONAL_TIMEOUT))
     cache = TieredCache(local, remote, local_ttl=5.0)
     # Another process (the worker's warm) wrote this entry to Redis only.
     redis.Redis.from_url(redis_url).set(f"{key_prefix}k", b"from the worker", px=60_000)
