@@ -102,3 +102,8 @@ class CacheError(FormlineError):
 class InvalidParameterError(ConfigError, ValueError):
     """An argument outside its valid range (for example a Kelly multiplier above 1): bad input,
     exit code 2; also a :class:`ValueError`, as callers of the pure core expect."""
+
+
+class MixedWorldsError(ConfigError):
+    """Loading the synthetic demo world and real data into one store: models would train on
+    both. Exit code 2; each belongs in a store of its own."""

@@ -160,12 +160,21 @@ def test_reloads_and_reruns_count_what_changed(tmp_path: Path) -> None:
         "E0,10/08/2019,17:30,Chelsea,Arsenal,1,2,A,2.1,3.4,3.5\n",
         encoding="utf-8",
     )
-    loaded = run("ingest:football-data", str(csv), home=tmp_path)
+    # The demo world and real data never share a store (models would train on both).
+    mixed = run("ingest:football-data", str(csv), home=tmp_path)
+    assert mixed.returncode == 2
+    assert "holds the demo world (24 synthetic matches)" in mixed.stderr
+    assert "another FORMLINE_HOME or DATABASE_URL" in mixed.stderr
+
+    real = tmp_path / "real"
+    loaded = run("ingest:football-data", str(csv), home=real)
     assert loaded.returncode == 0, loaded.stderr
     assert _counts(loaded.stdout, "matches") == [2, 0, 0]
     assert _counts(loaded.stdout, "odds") == [6, 0, 0]
-    rerun = run("ingest:football-data", str(csv), home=tmp_path)
+    rerun = run("ingest:football-data", str(csv), home=real)
     assert rerun.returncode == 0, rerun.stderr
     assert _counts(rerun.stdout, "matches") == [0, 0, 2]
     assert _counts(rerun.stdout, "odds") == [0, 0, 6]
     assert "nothing changed" in rerun.stdout
+    demo = run("ingest:demo", *small, home=real)
+    assert demo.returncode == 2 and "holds 2 matches of real data" in demo.stderr

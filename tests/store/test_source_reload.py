@@ -132,7 +132,8 @@ def test_replace_source_touches_no_other_source(store: Store) -> None:
     other.matches["competition"] = "OTHER1"
     other.odds["competition"] = "OTHER1"
     store_matches.upsert_batch(store, other)
-    _load(store, force=False)
+    # Through the store (ingest:demo refuses a store with data of another source).
+    replace_source(store, generate_demo_world(seed=1, now=NOW, **WORLD), "demo")
     report = replace_source(store, generate_demo_world(seed=2, now=NOW, **WORLD), "demo")
     assert report.matches.deleted == 24
     after, _ = _world(store)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from formline.errors import DataError, ReloadRefusedError
+from formline.errors import DataError, MixedWorldsError, ReloadRefusedError
 from formline.matches.frames import SourceBatch
 from formline.pipeline.progress import NoProgress, Progress
 from formline.store.db import Store
@@ -75,16 +75,24 @@ def ingest_demo(
     rows the new world lacks are deleted; and the reload is refused, with nothing changed, if
     it would delete a match that a stored prediction snapshot predicted. Only demo data is
     touched. The report counts what changed (an identical reload changes nothing).
-    """
-    from sqlalchemy import func, select
 
+    Raises
+    ------
+    MixedWorldsError
+        If the store holds real data (the demo world goes into a store of its own).
+    ReloadRefusedError
+        If a reload would delete a match that a stored snapshot predicted.
+    """
     from formline.matches.sources.demo import generate_demo_world
 
     progress = progress or NoProgress()
-    with store.connect("checking for demo data") as conn:
-        existing = conn.execute(
-            select(func.count()).select_from(matches).where(matches.c.source == DEMO_SOURCE)
-        ).scalar_one()
+    existing, real = _matches_by_world(store)
+    if real:
+        raise MixedWorldsError(
+            f"{store.display_url} holds {real} matches of real data; the demo world is "
+            "synthetic and models would train on both: load it into a store of its own (another "
+            "FORMLINE_HOME or DATABASE_URL)"
+        )
     if existing and not force:
         return IngestResult(
             LoadReport(),
@@ -127,10 +135,19 @@ def ingest_football_data(
     ------
     SourceError
         If a path does not exist, a file is not a football-data CSV or passes a limit.
+    MixedWorldsError
+        If the store holds the demo world (real data goes into a store of its own).
     """
     from formline.matches.sources.football_data import discover_files, read_football_data_file
 
     progress = progress or NoProgress()
+    demo, _ = _matches_by_world(store)
+    if demo:
+        raise MixedWorldsError(
+            f"{store.display_url} holds the demo world ({demo} synthetic matches); models would "
+            "train on them beside the real data: load real data into a store of its own (another "
+            "FORMLINE_HOME or DATABASE_URL)"
+        )
     files = discover_files(paths)
     if not files:
         raise DataError(f"no CSV files found in {', '.join(str(p) for p in paths)}")
@@ -154,6 +171,16 @@ def ingest_football_data(
         notes=describe_reads(reads, batch),
         reads=reads,
     )
+
+
+def _matches_by_world(store: Store) -> tuple[int, int]:
+    """How many of the store's matches are the demo world's, and how many are not."""
+    from sqlalchemy import case, func, select
+
+    demo = case((matches.c.source == DEMO_SOURCE, 1), else_=0)
+    with store.connect("checking which data the store holds") as conn:
+        row = conn.execute(select(func.coalesce(func.sum(demo), 0), func.count())).one()
+    return int(row[0]), int(row[1]) - int(row[0])
 
 
 def describe_reads(reads: list[FileRead], batch: SourceBatch) -> list[str]:
