@@ -17,7 +17,6 @@ SQLite has none of these problems (a local file; writers wait ``busy_timeout`` f
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,11 +59,11 @@ def deadline_connection_class(deadline: float) -> type[Any]:
 
     # psycopg's wait functions raise this private error when their timeout expires.
     wait_timeout: type[Exception] = getattr(errors, "_WaitTimeout", TimeoutError)
-    supported = "timeout" in inspect.signature(psycopg.Connection.wait).parameters
 
+    # Connection.wait takes a timeout from psycopg 3.3.6, the declared floor.
     class DeadlineConnection(psycopg.Connection[Any]):
         def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
-            if timeout is not None or not supported:
+            if timeout is not None:
                 return super().wait(gen, interval, timeout)
             try:
                 return super().wait(gen, interval, deadline)
