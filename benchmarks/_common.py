@@ -162,7 +162,7 @@ def duckdb_steps(matches: pd.DataFrame, odds: pd.DataFrame, as_of: datetime) -> 
                 "CREATE TEMP TABLE build_params AS SELECT CAST(? AS TIMESTAMP) AS as_of", [as_of]
             ),
             "results": lambda: team_state.create_results(con),
-            "queries": lambda: build._create_queries(con),
+            "queries": lambda: build._create_queries(con, explicit=False),
             "ratings (numba)": lambda: team_state.create_team_ratings(con, params),
             "team and venue state (running sums)": lambda: team_state.create_team_state(
                 con, params
