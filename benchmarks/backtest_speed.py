@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 
 from _common import football_store, markdown_table, publish
+from formline.matches.dataset import MatchFrame, load_match_frame
 from formline.matches.models import make_model, outcome_codes
 from formline.pipeline.backtest import BacktestResult, run_backtest
-from formline.pipeline.dataset import MatchFrame, load_match_frame
 from formline.pipeline.train import TrainConfig
 from formline.store import Store
 

@@ -1,7 +1,7 @@
 """Benchmark loading the real football-data files into SQLite and PostgreSQL, in one run.
 
 The files of ``../shared/data/football_odds/seasons`` are parsed once (timed apart: parsing is
-the same for both stores), then written with :func:`formline.store.matches.upsert_batch` into a
+the same for both stores), then written with :func:`formline.matches.store.upsert_batch` into a
 fresh SQLite file and a fresh PostgreSQL schema, and written a second time into each (a rerun:
 nothing changes). The stores' matches, odds and results are then compared value for value.
 The goal (issue 9 section 4): PostgreSQL within 2x of SQLite. The figures go to the
@@ -32,8 +32,8 @@ from _common import (
 )
 from formline.matches.frames import SourceBatch
 from formline.matches.sources.football_data import discover_files, read_football_data
+from formline.matches.store import LoadReport, upsert_batch
 from formline.store import Store
-from formline.store.matches import LoadReport, upsert_batch
 
 MATCH_QUERY = (
     "SELECT c.code AS competition, m.season, h.name AS home, a.name AS away, m.kickoff_at, "

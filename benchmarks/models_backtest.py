@@ -34,11 +34,11 @@ from formline.core.comparison import paired_bootstrap
 from formline.core.markets import implied_probabilities
 from formline.core.metrics import evaluate, per_match_rps
 from formline.engine import InputQuery, fetch_arrow
+from formline.matches.dataset import MatchFrame, load_match_frame
 from formline.matches.features import MATCH_FEATURES
 from formline.matches.features.registry import MARGIN_STATS
 from formline.matches.models import outcome_codes
 from formline.pipeline.backtest import run_backtest, write_backtest
-from formline.pipeline.dataset import MatchFrame, load_match_frame
 from formline.pipeline.ingest import ingest_demo
 from formline.pipeline.train import TrainConfig, build_prototype, clone_fit, train_model
 from formline.pipeline.train import training_rows as train_rows

@@ -24,8 +24,8 @@ import pandas as pd
 from _common import FOOTBALL_ODDS, machine, markdown_table, publish
 from formline.core.metrics import evaluate
 from formline.core.splits import walk_forward_splits
+from formline.matches.dataset import load_match_frame
 from formline.matches.models import make_model, outcome_codes
-from formline.pipeline.dataset import load_match_frame
 from formline.pipeline.ingest import ingest_football_data
 from formline.store import open_store
 

@@ -14,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from sqlalchemy import select
 
+from formline.matches.tables import matches
 from formline.pipeline.ingest import ingest_demo
 from formline.settings import Settings
 from formline.store import promotions, registry
 from formline.store.db import Store
 from formline.store.predictions import publish_snapshot
-from formline.store.tables import matches
 
 NOW = datetime(2025, 11, 6)
 FEATURE_VERSION = "apitest"

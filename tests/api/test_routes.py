@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from formline.core import metrics
+from formline.matches.tables import competitions, matches
 from formline.store.db import open_store
-from formline.store.tables import competitions, matches
 
 
 def test_health_reports_the_store_and_the_current_snapshot(

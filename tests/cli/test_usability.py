@@ -17,10 +17,10 @@ from sqlalchemy import select
 from formline import __version__
 from formline.cli.models import MODEL_LIST_FIELDS, MODEL_SHOW_FIELDS
 from formline.matches.models.factory import MODEL_TYPES
+from formline.matches.tables import matches
 from formline.store import promotions, registry
 from formline.store.db import Store, open_store
 from formline.store.predictions import publish_snapshot
-from formline.store.tables import matches
 
 NOW = "2025-11-06"
 BACKTEST = ["model:backtest", "--start", "2024-07-01", "--end", NOW]

@@ -14,7 +14,9 @@ from sqlalchemy import select, update
 
 from formline.core.splits import walk_forward_splits
 from formline.errors import ConfigError
+from formline.matches.dataset import load_match_frame
 from formline.matches.models.validation import fit_calibrated
+from formline.matches.tables import matches, odds
 from formline.pipeline.backtest import (
     BACKTEST_COLUMNS,
     backtest_summary,
@@ -22,11 +24,9 @@ from formline.pipeline.backtest import (
     run_backtest,
     write_backtest,
 )
-from formline.pipeline.dataset import load_match_frame
 from formline.pipeline.ingest import ingest_demo
 from formline.pipeline.train import TrainConfig, build_prototype
 from formline.store.db import Store, open_store
-from formline.store.tables import matches, odds
 
 NOW = datetime(2025, 11, 6)
 START, END = datetime(2024, 7, 1), NOW

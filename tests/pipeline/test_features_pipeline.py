@@ -156,7 +156,7 @@ def _copy_book(store: Store, source: str, target: str, factor: float) -> int:
     """Copy one stored bookmaker's odds as another book, prices scaled by ``factor``."""
     from sqlalchemy import insert, literal
 
-    from formline.store.tables import odds
+    from formline.matches.tables import odds
 
     names = [c.name for c in odds.columns if c.name != "id"]
     columns = [

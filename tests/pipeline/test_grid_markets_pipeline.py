@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formline.pipeline.dataset import load_match_frame
+from formline.matches.dataset import load_match_frame
 from formline.pipeline.ingest import ingest_demo
 from formline.pipeline.predict import upcoming
 from formline.pipeline.score_markets import match_grid_markets, score_grid_method

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from formline.errors import ModelNotFoundError
+from formline.matches.dataset import load_match_frame
 from formline.matches.information import information_states
-from formline.pipeline.dataset import load_match_frame
 from formline.pipeline.ingest import ingest_demo
 from formline.pipeline.leads import frames_at_leads
 from formline.pipeline.predict import run_predictions, upcoming

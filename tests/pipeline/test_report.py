@@ -16,11 +16,11 @@ from formline.core.markets import implied_probabilities
 from formline.errors import ModelNotFoundError, SchemaMismatchError
 from formline.matches.models.dixon_coles import DixonColes
 from formline.matches.models.feature_models import LogisticMatchModel
+from formline.matches.tables import teams
 from formline.pipeline.report import EDGE_THRESHOLDS, write_report
 from formline.store.artifacts import save_bundle
 from formline.store.db import Store
 from formline.store.registry import ModelVersion, complete_model_version, create_model_version
-from formline.store.tables import teams
 
 OUTCOMES = ("home", "draw", "away")
 SEASONS = ("2021-2022", "2022-2023", "2023-2024")

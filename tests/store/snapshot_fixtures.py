@@ -8,11 +8,11 @@ import pandas as pd
 from sqlalchemy import select
 
 from formline.matches.frames import SourceBatch
+from formline.matches.store import upsert_batch
+from formline.matches.tables import matches
 from formline.store import promotions, registry
 from formline.store.db import Store
-from formline.store.matches import upsert_batch
 from formline.store.predictions import publish_snapshot
-from formline.store.tables import matches
 
 FEATURE_VERSION = "snaptest"
 

@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from formline.matches.frames import SourceBatch
+from formline.matches.store import upsert_batch
+from formline.matches.tables import competitions, matches, odds, teams
 from formline.store.db import Store, open_store
-from formline.store.matches import upsert_batch
-from formline.store.tables import competitions, ingest_rejects, matches, odds, teams
+from formline.store.tables import ingest_rejects
 from support import require_football_odds
 
 

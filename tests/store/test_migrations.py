@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+import formline.matches.tables  # noqa: F401  (the matches domain's tables, on the same metadata)
 from formline.errors import StoreError
 from formline.store.db import VERSION_TABLE, Store
 from formline.store.tables import metadata

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from formline.errors import DataError, ModelNotFoundError, SchemaMismatchError, StoreError
 from formline.matches.frames import SourceBatch
+from formline.matches.store import upsert_batch
+from formline.matches.tables import matches
 from formline.store.db import Store
-from formline.store.matches import upsert_batch
 from formline.store.predictions import (
     current_snapshot,
     latest_prediction_for_match,
@@ -21,7 +22,7 @@ from formline.store.predictions import (
     read_snapshot_predictions,
 )
 from formline.store.registry import complete_model_version, create_model_version
-from formline.store.tables import matches, prediction_snapshots, predictions
+from formline.store.tables import prediction_snapshots, predictions
 
 AS_OF = datetime(2022, 8, 1)
 

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 from snapshot_fixtures import add_matches, add_model, publish
 from sqlalchemy import func, select, update
 
+from formline.matches.tables import matches
 from formline.store.db import Store
 from formline.store.prediction_reads import settled_predictions
 from formline.store.retention import prune_snapshots
-from formline.store.tables import matches, prediction_snapshots, predictions
+from formline.store.tables import prediction_snapshots, predictions
 
 T = datetime(2022, 8, 1)
 FUTURE = datetime.now(UTC) + timedelta(days=1)  # every snapshot was created before this

@@ -9,15 +9,16 @@ import pytest
 from snapshot_fixtures import add_model, publish
 from sqlalchemy import func, select
 
-import formline.store.matches as store_matches
+import formline.matches.store as store_matches
 from formline.errors import ReloadRefusedError, StoreError
 from formline.matches.sources.demo import generate_demo_world
+from formline.matches.store import Counts, replace_source
+from formline.matches.tables import matches, odds, teams
 from formline.pipeline.ingest import ingest_demo
 from formline.store.db import Store
-from formline.store.matches import Counts, replace_source
 from formline.store.prediction_reads import snapshot_predictions
 from formline.store.predictions import current_snapshot, read_snapshot_predictions
-from formline.store.tables import matches, odds, predictions, teams
+from formline.store.tables import predictions
 
 NOW = datetime(2024, 10, 1)
 WORLD = {"n_leagues": 1, "n_teams": 4, "n_seasons": 2}

@@ -22,10 +22,10 @@ import pandas as pd
 
 from formline.core.splits import walk_forward_splits
 from formline.errors import ConfigError, DataError
+from formline.matches.dataset import MatchFrame, load_match_frame
 from formline.matches.information import information_states, model_information, serves
 from formline.matches.models.validation import fit_calibrated
 from formline.pipeline.backtest_plan import Window, predict_windows
-from formline.pipeline.dataset import MatchFrame, load_match_frame
 from formline.pipeline.leads import frames_at_lead_days
 from formline.pipeline.outputs import check_output, csv_timestamps, write_atomically
 from formline.pipeline.train import TrainConfig, build_prototype

@@ -13,10 +13,10 @@ import pandas as pd
 
 from formline.errors import DataError, MixedWorldsError, ReloadRefusedError
 from formline.matches.frames import SourceBatch
+from formline.matches.store import LoadReport, replace_source, upsert_batch
+from formline.matches.tables import matches
 from formline.pipeline.progress import NoProgress, Progress
 from formline.store.db import Store
-from formline.store.matches import LoadReport, replace_source, upsert_batch
-from formline.store.tables import matches
 
 if TYPE_CHECKING:
     from formline.matches.sources.football_data import FileRead
@@ -70,7 +70,7 @@ def ingest_demo(
     """Load the seeded synthetic world. Without ``force`` an existing demo load is kept.
 
     With ``force`` the demo world is reloaded in one transaction (see
-    :func:`formline.store.matches.replace_source`): rows are upserted by natural key, so a
+    :func:`formline.matches.store.replace_source`): rows are upserted by natural key, so a
     match the new world still has keeps its id and every prediction published for it; demo
     rows the new world lacks are deleted; and the reload is refused, with nothing changed, if
     it would delete a match that a stored prediction snapshot predicted. Only demo data is

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from formline.core.metrics import evaluate
+from formline.matches.dataset import load_match_frame
 from formline.matches.information import information_states, serves
 from formline.matches.models import outcome_codes
-from formline.pipeline.dataset import load_match_frame
 from formline.store.db import Store
 from formline.store.prediction_reads import LEAD_BUCKETS
 

@@ -12,9 +12,9 @@ import pandas as pd
 
 from formline.core.markets import fair_odds
 from formline.errors import SchemaMismatchError
+from formline.matches.dataset import load_match_frame
 from formline.matches.features import FEATURE_SET_VERSION
 from formline.matches.information import INFORMATION_STATES, information_states, serves
-from formline.pipeline.dataset import load_match_frame
 from formline.pipeline.train import load_champions
 from formline.store import registry
 from formline.store.db import Store

@@ -26,12 +26,12 @@ from formline.core.comparison import paired_bootstrap
 from formline.core.metrics import evaluate, per_match_log_loss, per_match_rps
 from formline.errors import DataError, ModelNotFoundError
 from formline.matches.models import outcome_codes
+from formline.matches.tables import teams
 from formline.pipeline.charts import bar_chart_svg, reliability_bins, reliability_svg
 from formline.pipeline.outputs import check_output, write_atomically
 from formline.store import registry
 from formline.store.artifacts import load_bundle
 from formline.store.db import Store
-from formline.store.tables import teams
 
 __all__ = ["build_context", "render_report", "validation_frame", "write_report"]
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from formline.core.score_markets import grid_markets
-from formline.pipeline.dataset import load_match_frame
+from formline.matches.dataset import load_match_frame
 from formline.pipeline.train import load_model_bundle
 from formline.store import registry
 from formline.store.db import Store

@@ -22,6 +22,12 @@ from formline.core.comparison import paired_bootstrap
 from formline.core.metrics import evaluate, evaluate_binary, per_match_log_loss
 from formline.core.splits import walk_forward_splits
 from formline.errors import ConfigError, DataError
+from formline.matches.dataset import (
+    CLOSING_PROBABILITIES,
+    PRICE_COLUMNS,
+    MatchFrame,
+    load_match_frame,
+)
 from formline.matches.information import information_states, model_information, serves
 from formline.matches.model_types import check_model_options
 from formline.matches.models import make_model, outcome_codes, over_labels
@@ -29,12 +35,6 @@ from formline.matches.models.validation import (
     WalkForwardResult,
     fit_final_calibrators,
     walk_forward_predictions,
-)
-from formline.pipeline.dataset import (
-    CLOSING_PROBABILITIES,
-    PRICE_COLUMNS,
-    MatchFrame,
-    load_match_frame,
 )
 from formline.pipeline.leads import VALIDATION_LEADS, frames_at_leads, scores_by_lead
 from formline.store import promotions, registry

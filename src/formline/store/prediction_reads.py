@@ -13,15 +13,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, select
 
+from formline.matches.tables import AGGREGATE_BOOKMAKERS, competitions, matches, odds
 from formline.store.reads import MATCH_COLUMNS, away_team, home_team, with_match_joins
-from formline.store.tables import (
-    AGGREGATE_BOOKMAKERS,
-    competitions,
-    matches,
-    odds,
-    prediction_snapshots,
-    predictions,
-)
+from formline.store.tables import prediction_snapshots, predictions
 
 PROBABILITIES = ("p_home", "p_draw", "p_away", "p_over_2_5")
 FAIR_ODDS = ("fair_home", "fair_draw", "fair_away", "fair_over_2_5", "fair_under_2_5")

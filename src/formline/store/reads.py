@@ -15,14 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, select
 
 from formline.errors import NotFoundError
-from formline.store.tables import (
-    competitions,
-    matches,
-    model_versions,
-    prediction_snapshots,
-    publications,
-    teams,
-)
+from formline.matches.tables import competitions, matches, teams
+from formline.store.tables import model_versions, prediction_snapshots, publications
 
 DEFAULT_PUBLICATION = "default"
 

@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from formline.store.types import UTCDateTime
 
 # JSONB on PostgreSQL (comparable, indexable); JSON text elsewhere.
-_Json = JSON().with_variant(JSONB(), "postgresql")
+Json = JSON().with_variant(JSONB(), "postgresql")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -41,121 +41,12 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 # Integer primary keys that autoincrement on both SQLite and PostgreSQL.
-_Id = BigInteger().with_variant(Integer(), "sqlite")
-
-competitions = Table(
-    "competitions",
-    metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
-    Column("sport", String(32), nullable=False),
-    Column("code", String(64), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("country", String(100)),
-    Column("created_at", UTCDateTime(), nullable=False),
-    UniqueConstraint("sport", "code", name="uq_competitions_sport_code"),
-)
-
-teams = Table(
-    "teams",
-    metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
-    Column("sport", String(32), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("created_at", UTCDateTime(), nullable=False),
-    UniqueConstraint("sport", "name", name="uq_teams_sport_name"),
-)
-
-team_aliases = Table(
-    "team_aliases",
-    metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
-    Column("sport", String(32), nullable=False),
-    Column("alias", String(200), nullable=False),
-    Column("team_id", _Id, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
-    Column("source", String(64)),
-    Column("created_at", UTCDateTime(), nullable=False),
-    UniqueConstraint("sport", "alias", name="uq_team_aliases_sport_alias"),
-)
-
-_side_stats = [
-    Column(f"{side}_{stat}", Integer)
-    for stat in ("shots", "shots_on_target", "corners", "fouls", "yellow_cards", "red_cards")
-    for side in ("home", "away")
-]
-
-matches = Table(
-    "matches",
-    metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
-    Column("sport", String(32), nullable=False),
-    Column("competition_id", _Id, ForeignKey("competitions.id"), nullable=False),
-    Column("season", String(16), nullable=False),
-    Column("kickoff_at", UTCDateTime(), nullable=False),
-    Column("home_team_id", _Id, ForeignKey("teams.id"), nullable=False),
-    Column("away_team_id", _Id, ForeignKey("teams.id"), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("home_goals", Integer),
-    Column("away_goals", Integer),
-    Column("home_ht_goals", Integer),
-    Column("away_ht_goals", Integer),
-    *_side_stats,
-    Column("home_xg", Float),
-    Column("away_xg", Float),
-    # When the result and stats became known; NULL until the match is finished.
-    Column("observed_at", UTCDateTime()),
-    Column("source", String(64), nullable=False),
-    Column("source_file", Text),
-    Column("source_line", Integer),
-    Column("created_at", UTCDateTime(), nullable=False),
-    Column("updated_at", UTCDateTime(), nullable=False),
-    UniqueConstraint(
-        "competition_id", "season", "home_team_id", "away_team_id", name="uq_matches_natural_key"
-    ),
-    CheckConstraint("status IN ('scheduled', 'finished', 'postponed', 'cancelled')", name="status"),
-    CheckConstraint("home_team_id <> away_team_id", name="distinct_teams"),
-    CheckConstraint(
-        "(home_goals IS NULL OR home_goals >= 0) AND (away_goals IS NULL OR away_goals >= 0)",
-        name="goals_non_negative",
-    ),
-    Index("ix_matches_kickoff_at", "kickoff_at"),
-    Index("ix_matches_observed_at", "observed_at"),
-)
-
-#: ``odds.bookmaker`` values that summarise many books rather than name one: football-data's
-#: best price (``Max``, ``BbMx``) and average price (``Avg``, ``BbAv``). No one can bet at them
-#: (the best price of each outcome comes from different books, above any one book's line), so a
-#: value bet is never priced with them.
-AGGREGATE_BOOKMAKERS = ("market_max", "market_avg")
-
-odds = Table(
-    "odds",
-    metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
-    Column("match_id", _Id, ForeignKey("matches.id", ondelete="CASCADE"), nullable=False),
-    Column("bookmaker", String(64), nullable=False),
-    Column("market", String(32), nullable=False),
-    Column("selection", String(16), nullable=False),
-    Column("line", Float, nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("price", Float, nullable=False),
-    Column("captured_at", UTCDateTime(), nullable=False),
-    Column("observed_at", UTCDateTime(), nullable=False),
-    Column("source", String(64), nullable=False),
-    Column("created_at", UTCDateTime(), nullable=False),
-    Column("updated_at", UTCDateTime(), nullable=False),
-    UniqueConstraint(
-        "match_id", "bookmaker", "market", "selection", "line", "kind", name="uq_odds_natural_key"
-    ),
-    CheckConstraint("price > 1", name="price_above_one"),
-    CheckConstraint("kind IN ('opening', 'closing')", name="kind"),
-    CheckConstraint("market IN ('1x2', 'over_under', 'asian_handicap')", name="market"),
-    Index("ix_odds_observed_at", "observed_at"),
-)
+Id = BigInteger().with_variant(Integer(), "sqlite")
 
 ingest_rejects = Table(
     "ingest_rejects",
     metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("id", Id, primary_key=True, autoincrement=True),
     Column("source", String(64), nullable=False),
     Column("source_file", Text, nullable=False),
     Column("source_line", Integer, nullable=False),
@@ -169,22 +60,22 @@ ingest_rejects = Table(
 feature_snapshots = Table(
     "feature_snapshots",
     metadata,
-    Column("match_id", _Id, ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True),
+    Column("match_id", Id, ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True),
     # The cutoff the features are true as of: min(kickoff_at, as_of of the build).
     Column("as_of", UTCDateTime(), primary_key=True),
     # The feature set's schema hash (see formline.matches.features.FEATURE_SET_VERSION).
     Column("feature_version", String(32), primary_key=True),
-    Column("features", _Json, nullable=False),
+    Column("features", Json, nullable=False),
     Column("computed_at", UTCDateTime(), nullable=False),
 )
 
 feature_builds = Table(
     "feature_builds",
     metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("id", Id, primary_key=True, autoincrement=True),
     Column("as_of", UTCDateTime(), nullable=False),
     Column("feature_version", String(32), nullable=False),
-    Column("feature_names", _Json, nullable=False),
+    Column("feature_names", Json, nullable=False),
     Column("n_matches", Integer, nullable=False),
     Column("n_written", Integer, nullable=False),
     Column("seconds", Float, nullable=False),
@@ -210,7 +101,7 @@ _DEPLOYED = text("status = 'deployed'")
 model_versions = Table(
     "model_versions",
     metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("id", Id, primary_key=True, autoincrement=True),
     Column("name", String(100), nullable=False),
     Column("model_type", String(64), nullable=False),
     # 1, 2, ... per name, allocated by formline.store.registry.create_model_version.
@@ -233,12 +124,12 @@ model_versions = Table(
     Column("n_train", Integer, nullable=False),
     Column("n_validation", Integer, nullable=False),
     Column("feature_version", String(32), nullable=False),
-    Column("feature_names", _Json, nullable=False),
+    Column("feature_names", Json, nullable=False),
     Column("uses_market", Boolean(), nullable=False),
-    Column("hyperparameters", _Json, nullable=False),
-    Column("metrics", _Json, nullable=False),
-    Column("market_metrics", _Json),
-    Column("validation", _Json),
+    Column("hyperparameters", Json, nullable=False),
+    Column("metrics", Json, nullable=False),
+    Column("market_metrics", Json),
+    Column("validation", Json),
     Column("artifact_path", Text),
     Column("artifact_sha256", String(64)),
     Column("status", String(16), nullable=False),
@@ -250,7 +141,7 @@ model_versions = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("deployed_at", UTCDateTime()),
     # The job run that trained it (revision 0003): a killed run's row is failed with it.
-    Column("job_run_id", _Id, ForeignKey("job_runs.id")),
+    Column("job_run_id", Id, ForeignKey("job_runs.id")),
     UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
     CheckConstraint(_one_of("status", MODEL_STATUSES), name="status"),
     # At most one deployed model (the current champion) per slot.
@@ -269,14 +160,14 @@ model_versions = Table(
 model_promotions = Table(
     "model_promotions",
     metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("id", Id, primary_key=True, autoincrement=True),
     Column("at", UTCDateTime(), nullable=False),
     Column("action", String(16), nullable=False),
-    Column("model_version_id", _Id, ForeignKey("model_versions.id"), nullable=False),
-    Column("previous_model_version_id", _Id, ForeignKey("model_versions.id")),
+    Column("model_version_id", Id, ForeignKey("model_versions.id"), nullable=False),
+    Column("previous_model_version_id", Id, ForeignKey("model_versions.id")),
     Column("reason", Text, nullable=False),
-    Column("metrics", _Json),
-    Column("previous_metrics", _Json),
+    Column("metrics", Json),
+    Column("previous_metrics", Json),
     Column("triggered_by", String(64)),
     # The champion slot the decision is about (copied from the model).
     Column("domain", String(32), nullable=False, server_default="matches"),
@@ -286,7 +177,7 @@ model_promotions = Table(
     # effective_at <= T that no rollback revoked (formline.store.promotions.champion_at).
     Column("effective_at", UTCDateTime(), nullable=False),
     # A rollback names the deploy it revokes.
-    Column("revokes_promotion_id", _Id, ForeignKey("model_promotions.id")),
+    Column("revokes_promotion_id", Id, ForeignKey("model_promotions.id")),
     CheckConstraint(_one_of("action", PROMOTION_ACTIONS), name="action"),
     Index("ix_model_promotions_model_version_id", "model_version_id"),
     Index("ix_model_promotions_slot", "domain", "scope", "information", "effective_at"),
@@ -295,11 +186,11 @@ model_promotions = Table(
 prediction_snapshots = Table(
     "prediction_snapshots",
     metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("id", Id, primary_key=True, autoincrement=True),
     Column("domain", String(32), nullable=False, server_default="matches"),
     # The model of every prediction when there is one; NULL when several champions (one per
     # information state or scope) predicted: each prediction names its own.
-    Column("model_version_id", _Id, ForeignKey("model_versions.id")),
+    Column("model_version_id", Id, ForeignKey("model_versions.id")),
     # The models behind the snapshot, ids sorted and comma-separated ("3,7"): part of its identity.
     Column("models_key", String(200), nullable=False),
     Column("as_of", UTCDateTime(), nullable=False),
@@ -319,18 +210,18 @@ predictions = Table(
     metadata,
     Column(
         "snapshot_id",
-        _Id,
+        Id,
         ForeignKey("prediction_snapshots.id", ondelete="CASCADE"),
         primary_key=True,
     ),
-    Column("match_id", _Id, ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True),
+    Column("match_id", Id, ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True),
     # Which champion predicted this match, and the information state it used at as_of.
-    Column("model_version_id", _Id, ForeignKey("model_versions.id"), nullable=False),
+    Column("model_version_id", Id, ForeignKey("model_versions.id"), nullable=False),
     Column("information", String(32), nullable=False),
     *[Column(p, Float, nullable=False) for p in _PROBABILITIES],
     *[Column(f"fair_{o}", Float) for o in ("home", "draw", "away", "over_2_5", "under_2_5")],
     # [{"feature", "value", "contribution", "outcome"}, ...]
-    Column("drivers", _Json, nullable=False),
+    Column("drivers", Json, nullable=False),
     CheckConstraint(
         " AND ".join(f"{p} >= 0 AND {p} <= 1" for p in _PROBABILITIES),
         name="probabilities_in_unit_interval",
@@ -344,14 +235,14 @@ publications = Table(
     "publications",
     metadata,
     Column("name", String(64), primary_key=True),
-    Column("snapshot_id", _Id, ForeignKey("prediction_snapshots.id"), nullable=False),
+    Column("snapshot_id", Id, ForeignKey("prediction_snapshots.id"), nullable=False),
     Column("published_at", UTCDateTime(), nullable=False),
 )
 
 job_runs = Table(
     "job_runs",
     metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("id", Id, primary_key=True, autoincrement=True),
     # Groups the steps of one daily run (a UUID).
     Column("run_id", String(36), nullable=False),
     Column("step", String(64), nullable=False),
@@ -361,7 +252,7 @@ job_runs = Table(
     Column("rows", Integer),
     Column("error", Text),
     Column("triggered_by", String(16), nullable=False),
-    Column("params", _Json),
+    Column("params", Json),
     # Revision 0003: what the step did or why it was skipped; its owner and its heartbeat.
     Column("detail", Text),
     Column("host", String(255)),

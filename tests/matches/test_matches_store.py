@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 
 from formline.errors import DataError, StoreError
 from formline.matches.frames import SourceBatch
+from formline.matches.store import Counts, add_alias, delete_source, upsert_batch
+from formline.matches.tables import matches, odds, team_aliases, teams
 from formline.store.db import Store
-from formline.store.matches import Counts, add_alias, delete_source, upsert_batch
-from formline.store.tables import ingest_rejects, matches, odds, team_aliases, teams
+from formline.store.tables import ingest_rejects
 
 
 def _batch(source: str = "test", home_goals: int = 2, price: float = 2.1) -> SourceBatch:

@@ -16,17 +16,10 @@ from sqlalchemy import Connection, select, text
 
 from formline.errors import ReloadRefusedError
 from formline.matches.frames import SIDE_STATS, SourceBatch
+from formline.matches.tables import competitions, matches, odds, team_aliases, teams
 from formline.store.db import Store
 from formline.store.staging import distinct_from, now_param, stage
-from formline.store.tables import (
-    competitions,
-    feature_snapshots,
-    ingest_rejects,
-    matches,
-    odds,
-    team_aliases,
-    teams,
-)
+from formline.store.tables import feature_snapshots, ingest_rejects
 from formline.store.types import utcnow
 
 _RESULT_COLUMNS = [

@@ -1,0 +1,132 @@
+"""The matches domain's tables: competitions, teams and their aliases, matches and odds.
+
+They live on the store's one ``metadata`` (formline.store.tables), so the Alembic migrations and
+the shared tables that reference a match (feature snapshots, predictions) see them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from formline.store.tables import Id, metadata
+from formline.store.types import UTCDateTime
+
+competitions = Table(
+    "competitions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sport", String(32), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("country", String(100)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("sport", "code", name="uq_competitions_sport_code"),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sport", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("sport", "name", name="uq_teams_sport_name"),
+)
+
+team_aliases = Table(
+    "team_aliases",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sport", String(32), nullable=False),
+    Column("alias", String(200), nullable=False),
+    Column("team_id", Id, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("source", String(64)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("sport", "alias", name="uq_team_aliases_sport_alias"),
+)
+
+_side_stats = [
+    Column(f"{side}_{stat}", Integer)
+    for stat in ("shots", "shots_on_target", "corners", "fouls", "yellow_cards", "red_cards")
+    for side in ("home", "away")
+]
+
+matches = Table(
+    "matches",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sport", String(32), nullable=False),
+    Column("competition_id", Id, ForeignKey("competitions.id"), nullable=False),
+    Column("season", String(16), nullable=False),
+    Column("kickoff_at", UTCDateTime(), nullable=False),
+    Column("home_team_id", Id, ForeignKey("teams.id"), nullable=False),
+    Column("away_team_id", Id, ForeignKey("teams.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("home_goals", Integer),
+    Column("away_goals", Integer),
+    Column("home_ht_goals", Integer),
+    Column("away_ht_goals", Integer),
+    *_side_stats,
+    Column("home_xg", Float),
+    Column("away_xg", Float),
+    # When the result and stats became known; NULL until the match is finished.
+    Column("observed_at", UTCDateTime()),
+    Column("source", String(64), nullable=False),
+    Column("source_file", Text),
+    Column("source_line", Integer),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint(
+        "competition_id", "season", "home_team_id", "away_team_id", name="uq_matches_natural_key"
+    ),
+    CheckConstraint("status IN ('scheduled', 'finished', 'postponed', 'cancelled')", name="status"),
+    CheckConstraint("home_team_id <> away_team_id", name="distinct_teams"),
+    CheckConstraint(
+        "(home_goals IS NULL OR home_goals >= 0) AND (away_goals IS NULL OR away_goals >= 0)",
+        name="goals_non_negative",
+    ),
+    Index("ix_matches_kickoff_at", "kickoff_at"),
+    Index("ix_matches_observed_at", "observed_at"),
+)
+
+#: ``odds.bookmaker`` values that summarise many books rather than name one: football-data's
+#: best price (``Max``, ``BbMx``) and average price (``Avg``, ``BbAv``). No one can bet at them
+#: (the best price of each outcome comes from different books, above any one book's line), so a
+#: value bet is never priced with them.
+AGGREGATE_BOOKMAKERS = ("market_max", "market_avg")
+
+odds = Table(
+    "odds",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("match_id", Id, ForeignKey("matches.id", ondelete="CASCADE"), nullable=False),
+    Column("bookmaker", String(64), nullable=False),
+    Column("market", String(32), nullable=False),
+    Column("selection", String(16), nullable=False),
+    Column("line", Float, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("price", Float, nullable=False),
+    Column("captured_at", UTCDateTime(), nullable=False),
+    Column("observed_at", UTCDateTime(), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint(
+        "match_id", "bookmaker", "market", "selection", "line", "kind", name="uq_odds_natural_key"
+    ),
+    CheckConstraint("price > 1", name="price_above_one"),
+    CheckConstraint("kind IN ('opening', 'closing')", name="kind"),
+    CheckConstraint("market IN ('1x2', 'over_under', 'asian_handicap')", name="market"),
+    Index("ix_odds_observed_at", "observed_at"),
+)
