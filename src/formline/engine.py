@@ -7,16 +7,15 @@ computation needs, so feature SQL is the same on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from formline.errors import ComputeError, StoreError
-from formline.store.db import Store, translate_errors
+from formline.errors import StoreError, map_errors
+from formline.store.db import Store
 
 _ARROW_TYPES = {
     "int": pa.int64(),
@@ -63,7 +62,6 @@ def _fetch_sqlite(store: Store, sql: str) -> list[list[Any]]:
 
 
 def _fetch_postgresql(store: Store, sql: str) -> pa.Table:
-    import adbc_driver_manager
     import adbc_driver_postgresql.dbapi
 
     def fetch() -> pa.Table:
@@ -74,11 +72,7 @@ def _fetch_postgresql(store: Store, sql: str) -> pa.Table:
             cursor.execute(sql)
             return cursor.fetch_arrow_table()
 
-    try:
-        return _within(store.timeouts.client_deadline, fetch)
-    except adbc_driver_manager.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StoreError(f"reading from the store: {first}") from exc
+    return _within(store.timeouts.client_deadline, fetch)
 
 
 def _within(seconds: float | None, call: Callable[[], pa.Table]) -> pa.Table:
@@ -113,15 +107,20 @@ def fetch_arrow(store: Store, query: InputQuery) -> pa.Table:
 
     PostgreSQL is read through ADBC, which hands back Arrow without a Python object per value;
     SQLite through the standard library's driver.
+
+    Raises
+    ------
+    StoreError
+        If the store refuses the query or does not answer in time (on either backend).
     """
     names = list(query.columns)
-    if store.dialect == "postgresql":
-        table = _fetch_postgresql(store, query.sql)
-        columns = [table.column(i) for i in range(table.num_columns)]
-    else:
-        with translate_errors("reading from the store"):
+    with map_errors("reading from the store"):
+        if store.dialect == "postgresql":
+            table = _fetch_postgresql(store, query.sql)
+            columns = [table.column(i) for i in range(table.num_columns)]
+        else:
             raw = _fetch_sqlite(store, query.sql)
-        columns = [pa.chunked_array([pa.array(values)]) for values in raw]
+            columns = [pa.chunked_array([pa.array(values)]) for values in raw]
     kinds = query.columns.values()
     arrays = [_cast(column, kind) for column, kind in zip(columns, kinds, strict=True)]
     return pa.Table.from_arrays(arrays, names=names)
@@ -129,31 +128,12 @@ def fetch_arrow(store: Store, query: InputQuery) -> pa.Table:
 
 def compute_session(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB connection, in UTC, for one computation."""
-    with translate_duckdb_errors("starting DuckDB"):
+    with map_errors("starting DuckDB"):
         con = duckdb.connect(database=":memory:")
         con.execute("SET TimeZone = 'UTC'")
         if threads:
             con.execute(f"SET threads = {int(threads)}")
     return con
-
-
-@contextmanager
-def translate_duckdb_errors(what: str) -> Iterator[None]:
-    """Map DuckDB errors raised inside the block to :class:`ComputeError`.
-
-    DuckDB answers Ctrl-C by stopping the query and raising a plain ``RuntimeError("Query
-    interrupted")``, swallowing the ``KeyboardInterrupt``: it becomes one again, so an
-    interrupted command exits 130 and its run is recorded aborted, not failed.
-    """
-    try:
-        yield
-    except RuntimeError as exc:
-        if str(exc).strip() == "Query interrupted":
-            raise KeyboardInterrupt from exc
-        raise
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ComputeError(f"{what}: {first}") from exc
 
 
 def load_inputs(
@@ -163,7 +143,7 @@ def load_inputs(
     counts = {}
     for name, query in queries.items():
         table = fetch_arrow(store, query)
-        with translate_duckdb_errors(f"loading {name} into DuckDB"):
+        with map_errors(f"loading {name} into DuckDB"):
             con.register(f"_arrow_{name}", table)
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _arrow_{name}")
             con.unregister(f"_arrow_{name}")

@@ -1,7 +1,9 @@
-"""One exception hierarchy for formline.
+"""One exception hierarchy for formline, and the one mapper from driver errors into it.
 
-Adapters translate driver errors (sqlite3, psycopg, duckdb, ...) into these types; the CLI maps
-them to exit codes through :attr:`FormlineError.exit_code`, the API to status codes.
+Every adapter runs its driver calls inside :func:`map_errors`, which turns the low-level
+library's exceptions (sqlite3, psycopg and SQLAlchemy, ADBC, DuckDB, Redis) into these types with
+a one-line message naming what was being done. The CLI maps them to exit codes through
+:attr:`FormlineError.exit_code`, the API to status codes.
 
 Exit codes (the CLI's, documented in the README):
 
@@ -16,6 +18,10 @@ Exit codes (the CLI's, documented in the README):
 """
 
 from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 #: The CLI's exit code for each outcome (see the module docstring).
 EXIT_OK = 0
@@ -46,10 +52,6 @@ class SourceError(DataError):
     """A data source (file, feed) cannot be read or is not what it claims to be."""
 
 
-class LeakageError(FormlineError):
-    """A computation would use a fact that was not known at its cutoff."""
-
-
 class StoreError(FormlineError):
     """The database is unreachable, unmigrated or refused an operation."""
 
@@ -62,7 +64,7 @@ class ReloadRefusedError(StoreError):
 class StoreNotFoundError(StoreError):
     """No store where the settings point (a read-only command never creates one)."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class SchemaMismatchError(FormlineError):
@@ -107,3 +109,94 @@ class InvalidParameterError(ConfigError, ValueError):
 class MixedWorldsError(ConfigError):
     """Loading the synthetic demo world and real data into one store: models would train on
     both. Exit code 2; each belongs in a store of its own."""
+
+
+#: Each driver's base exception, by module and class name, and the formline error it becomes.
+#: Resolved through ``sys.modules`` only: a driver that was never imported raised nothing, and
+#: this module, which the pure core imports, imports no driver. ``sqlalchemy.exc`` covers
+#: sqlite3 and psycopg errors raised through SQLAlchemy (``DBAPIError``, ``OperationalError``).
+DRIVER_ERRORS: tuple[tuple[str, str, type[FormlineError]], ...] = (
+    ("sqlalchemy.exc", "SQLAlchemyError", StoreError),
+    ("sqlite3", "Error", StoreError),
+    ("psycopg", "Error", StoreError),
+    ("adbc_driver_manager", "Error", StoreError),
+    ("duckdb", "Error", ComputeError),
+    ("redis.exceptions", "RedisError", CacheError),
+)
+
+
+def _driver_error(exc: BaseException) -> type[FormlineError] | None:
+    for module_name, class_name, target in DRIVER_ERRORS:
+        module = sys.modules.get(module_name)
+        base = getattr(module, class_name, None) if module is not None else None
+        if isinstance(base, type) and isinstance(exc, base):
+            return target
+    return None
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """DuckDB answers Ctrl-C by stopping the query and raising ``InterruptException`` (a plain
+    ``RuntimeError("Query interrupted")`` in older releases), swallowing the
+    ``KeyboardInterrupt``."""
+    if isinstance(exc, RuntimeError) and str(exc).strip() == "Query interrupted":
+        return True
+    duckdb = sys.modules.get("duckdb")
+    interrupt = getattr(duckdb, "InterruptException", None) if duckdb is not None else None
+    return isinstance(interrupt, type) and isinstance(exc, interrupt)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a driver error's message (of the driver's own error under a
+    SQLAlchemy wrapper), or its type name when it has no message."""
+    original = getattr(exc, "orig", None)
+    if isinstance(original, BaseException):
+        exc = original
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextmanager
+def map_errors(
+    what: str, also: Mapping[type[BaseException], type[FormlineError]] | None = None
+) -> Iterator[None]:
+    """Map the driver errors raised inside the block into formline's own types.
+
+    The message is ``"{what}: {the driver's first line}"``: it names the operation, never a
+    connection string. A :class:`FormlineError` raised inside passes unchanged, and an
+    interrupted DuckDB query becomes a ``KeyboardInterrupt`` again (so an interrupted command
+    exits 130 and its run is recorded aborted, not failed).
+
+    Parameters
+    ----------
+    what
+        What the block does, as the message starts: ``"reading predictions"``.
+    also
+        Further exception types to map (checked first), for an adapter whose library raises
+        built-in errors too: the Redis cache maps ``OSError`` (refused connections, timeouts).
+
+    Raises
+    ------
+    StoreError
+        For SQLAlchemy, sqlite3, psycopg and ADBC errors.
+    ComputeError
+        For DuckDB errors.
+    CacheError
+        For Redis errors.
+
+    Examples
+    --------
+    >>> with map_errors("reading the schema version"):  # doctest: +SKIP
+    ...     conn.execute(text("SELECT version_num FROM formline_schema_version"))
+    """
+    try:
+        yield
+    except FormlineError:
+        raise
+    except Exception as exc:
+        if _interrupted(exc):
+            raise KeyboardInterrupt from exc
+        target = next((t for kind, t in (also or {}).items() if isinstance(exc, kind)), None)
+        target = target or _driver_error(exc)
+        if target is None:
+            raise
+        raise target(f"{what}: {first_line(exc)}") from exc

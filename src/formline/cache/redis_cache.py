@@ -7,18 +7,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-from formline.errors import CacheError
+from formline.errors import CacheError, map_errors
 
 
 class RedisCache:
     """Values in Redis under ``prefix + key``, each with its TTL (``SET ... PX``).
 
     Driver errors (refused or timed-out connections, protocol errors) become
-    :class:`~formline.errors.CacheError`, whose message names the operation and the error type,
-    never the URL. Connections are opened lazily, one client per event loop, so the same cache
-    object works under a server's loop and under ``asyncio.run`` in the worker.
+    :class:`~formline.errors.CacheError` through :func:`~formline.errors.map_errors`, whose
+    message names the operation and the driver's first line, never the URL. Connections are
+    opened lazily, one client per event loop, so the same cache object works under a server's
+    loop and under ``asyncio.run`` in the worker.
 
     Parameters
     ----------
@@ -57,11 +57,9 @@ class RedisCache:
 
     @asynccontextmanager
     async def _translated(self, what: str) -> AsyncIterator[Redis]:
-        try:
+        # redis-py raises built-in OSError and TimeoutError too (a refused socket, a timeout).
+        with map_errors(f"redis {what}", also={OSError: CacheError}):
             yield self._client()
-        except (TimeoutError, RedisError, OSError) as exc:
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            raise CacheError(f"redis {what}: {type(exc).__name__} {detail}".strip()) from exc
 
     async def get(self, key: str) -> bytes | None:
         async with self._translated("get") as client:

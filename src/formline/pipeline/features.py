@@ -14,8 +14,8 @@ from formline.engine import (
     compute_session,
     fetch_arrow,
     load_inputs,
-    translate_duckdb_errors,
 )
+from formline.errors import map_errors
 from formline.matches.features import (
     MATCH_INPUT_COLUMNS,
     ODDS_INPUT_COLUMNS,
@@ -105,7 +105,7 @@ def compute_features(
         load_inputs(con, store, MATCH_FEATURE_INPUTS)
         progress.finish("loading facts")
         progress.start("computing features", None)
-        with translate_duckdb_errors("computing features"):
+        with map_errors("computing features"):
             frame = build_match_features(con, as_of, params, queries)
         progress.finish("computing features")
     finally:

@@ -1,4 +1,4 @@
-"""Connecting to the store, migrating it, and translating driver errors."""
+"""Connecting to the store and migrating it (driver errors map through formline.errors)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from formline.errors import StoreError, StoreNotFoundError
+from formline.errors import StoreError, StoreNotFoundError, map_errors
 from formline.settings import normalise_database_url, redact_url
 from formline.store.timeouts import (
     StoreTimeouts,
@@ -27,24 +26,6 @@ MIGRATIONS_PATH = Path(__file__).with_name("migrations")
 #: formline's own Alembic version table. Not Alembic's default ``alembic_version``: Optuna keeps
 #: its studies in the same database and versions its own tables under that name.
 VERSION_TABLE = "formline_schema_version"
-
-
-@contextmanager
-def translate_errors(what: str) -> Iterator[None]:
-    """Map SQLAlchemy and driver errors raised inside the block to :class:`StoreError`.
-
-    The message names the operation and the driver's first line, never the connection string.
-    """
-    try:
-        yield
-    except StoreError:
-        raise
-    except DBAPIError as exc:
-        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        raise StoreError(f"{what}: {detail}") from exc
-    except SQLAlchemyError as exc:
-        detail = str(exc).strip().splitlines()[0]
-        raise StoreError(f"{what}: {detail}") from exc
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -77,13 +58,13 @@ class Store:
     @contextmanager
     def begin(self, what: str = "store") -> Iterator[Connection]:
         """A connection in a transaction that commits on success and rolls back on error."""
-        with translate_errors(what), self.engine.begin() as conn:
+        with map_errors(what), self.engine.begin() as conn:
             yield conn
 
     @contextmanager
     def connect(self, what: str = "store") -> Iterator[Connection]:
         """A connection for reads."""
-        with translate_errors(what), self.engine.connect() as conn:
+        with map_errors(what), self.engine.connect() as conn:
             yield conn
 
     def libpq_url(self) -> str:
@@ -133,7 +114,7 @@ class Store:
         """
         from alembic import command
 
-        with translate_errors("migrating the database"), self.engine.connect() as conn:
+        with map_errors("migrating the database"), self.engine.connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
             if sqlite:
                 conn.exec_driver_sql("PRAGMA foreign_keys=OFF")

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 
-from formline.errors import StoreError
+from formline.errors import StoreError, StoreNotFoundError
 from formline.settings import normalise_database_url
 from formline.store.db import Store, postgres_engine
 from formline.store.timeouts import StoreTimeouts
@@ -35,8 +35,9 @@ def _sqlite_connector(path: Path) -> Any:
 
     def connect() -> sqlite3.Connection:
         if not path.exists():
-            # sqlite3 reports a missing file as "unable to open database file"; say which.
-            raise sqlite3.OperationalError(f"no store at {path.name}: run the worker first")
+            # sqlite3 reports a missing file as "unable to open database file"; say which. A
+            # StoreError, so the API answers 503 (and /health says the store is down).
+            raise StoreNotFoundError(f"no store at {path.name}: run the worker first")
         conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA foreign_keys=ON")

@@ -22,8 +22,8 @@ from typing import IO, Any
 
 from sqlalchemy import text
 
-from formline.errors import DataError, FormlineError
-from formline.store.db import Store, translate_errors
+from formline.errors import DataError, FormlineError, map_errors
+from formline.store.db import Store
 
 _DOMAIN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _POLL_SECONDS = 0.2
@@ -116,10 +116,10 @@ def _advisory_lock(store: Store, domain: str, holder: str, wait_seconds: float) 
     # A connection of its own, outside the pool, for the length of the run: the lock is the
     # session's, released by the server when the session ends.
     key = "formline run lock: " + domain
-    with translate_errors(f"taking the {domain} run lock"):
+    with map_errors(f"taking the {domain} run lock"):
         conn = store.engine.connect()
     try:
-        with translate_errors(f"taking the {domain} run lock"):
+        with map_errors(f"taking the {domain} run lock"):
             conn.execute(
                 text("SELECT set_config('application_name', :name, false)"),
                 {"name": f"formline {holder}"[:63]},
@@ -145,7 +145,7 @@ def _advisory_lock(store: Store, domain: str, holder: str, wait_seconds: float) 
         try:
             yield
         finally:
-            with translate_errors(f"releasing the {domain} run lock"):
+            with map_errors(f"releasing the {domain} run lock"):
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key})
                 conn.commit()
     finally:
