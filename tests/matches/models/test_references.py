@@ -32,7 +32,7 @@ def test_the_market_model_returns_the_de_margined_odds_and_base_rates_where_miss
     np.testing.assert_allclose(p[0], [0.5, 0.3, 0.2], atol=1e-6)
     np.testing.assert_allclose(p[1], model.base_rates_, atol=1e-6)  # no odds: base rates
     np.testing.assert_allclose(p.sum(axis=1), 1.0)
-    assert model.fallback_share_ == pytest.approx(0.25)
+    assert model.fallback_share(X) == pytest.approx(0.25)
     over = model.predict_over_proba(X)
     assert over[0] == pytest.approx(0.55) and over[1] == pytest.approx(model.over_rate_)
     assert not np.isnan(X["market_p_home"].iloc[[0, 2, 3]]).any()  # the input is not modified

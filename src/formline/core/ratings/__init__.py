@@ -1,8 +1,9 @@
 """Team rating systems fitted on finished results in the order they became known.
 
-Each system has a compiled kernel over plain arrays (for feature builders) and an estimator
-following the scikit-learn contract (hyperparameters in ``__init__``, ``fit`` returns ``self``,
-learned state ends in ``_``).
+Each system has a compiled kernel over plain arrays (for feature builders) and a scikit-learn
+estimator (a ``BaseEstimator``: ``get_params``, ``set_params`` and ``clone`` work; hyperparameters
+in ``__init__``, ``fit`` returns ``self``, learned state ends in ``_``; see
+tests/core/test_estimator_contract.py).
 """
 
 from formline.core.ratings.elo import (

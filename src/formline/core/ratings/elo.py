@@ -17,6 +17,7 @@ import numba
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+from sklearn.base import BaseEstimator  # type: ignore[import-untyped, unused-ignore]
 
 from formline.errors import NotFittedError
 
@@ -244,7 +245,7 @@ def _last_values(
     return out
 
 
-class EloRatings:
+class EloRatings(BaseEstimator):  # type: ignore[misc, unused-ignore]
     """Elo ratings fitted on finished results, in the order the results became known.
 
     Parameters

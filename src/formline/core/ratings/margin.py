@@ -23,6 +23,7 @@ import numba
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+from sklearn.base import BaseEstimator  # type: ignore[import-untyped, unused-ignore]
 
 from formline.core.ratings.elo import _last_values, _not_fitted, _require_teams
 
@@ -143,7 +144,7 @@ def margin_kernel(
     return result
 
 
-class MarginRatings:
+class MarginRatings(BaseEstimator):  # type: ignore[misc, unused-ignore]
     """Margin ratings of one statistic, fitted on finished matches in the order they became known.
 
     Parameters

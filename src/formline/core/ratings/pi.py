@@ -20,6 +20,7 @@ import numba
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+from sklearn.base import BaseEstimator  # type: ignore[import-untyped, unused-ignore]
 
 from formline.core.ratings.elo import _encode_results, _last_values, _not_fitted, _require_teams
 
@@ -160,7 +161,7 @@ def pi_expected_goal_difference(
     return result
 
 
-class PiRatings:
+class PiRatings(BaseEstimator):  # type: ignore[misc, unused-ignore]
     """Pi-ratings fitted on finished results, in the order the results became known.
 
     Parameters

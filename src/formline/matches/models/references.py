@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from sklearn.base import BaseEstimator
 
 from formline.matches.models.base import (
@@ -30,18 +31,29 @@ MARKET_OVER = "market_p_over_2_5"
 class EloMatchModel(LogisticMatchModel):
     """Ratings only: multinomial logistic regression on the Elo features."""
 
-    def __init__(self, C: float = 1.0, max_iter: int = 2000) -> None:
-        super().__init__(features=ELO_FEATURES, use_market=False, C=C, max_iter=max_iter)
+    # Fixed for this model, so class attributes: not hyperparameters (``get_params`` lists
+    # only ``C`` and ``max_iter``), and ``__init__`` sets nothing but its arguments.
+    features = ELO_FEATURES
+    use_market = False
 
-    def get_params(self, deep: bool = True) -> dict[str, object]:
-        return {"C": self.C, "max_iter": self.max_iter}
+    def __init__(self, C: float = 1.0, max_iter: int = 2000) -> None:
+        self.C = C
+        self.max_iter = max_iter
+
+
+def _without_odds(X: pd.DataFrame) -> NDArray[np.bool_]:
+    """Rows without a complete set of de-margined 1X2 odds."""
+    missing: NDArray[np.bool_] = np.isnan(X[list(MARKET_1X2)].to_numpy(dtype=np.float64)).any(
+        axis=1
+    )
+    return missing
 
 
 class MarketMatchModel(BaseEstimator):  # type: ignore[misc]
     """The market as a model: de-margined pre-kickoff odds (Shin).
 
     Matches without odds get the training base rates, so the model always answers; the share of
-    such matches is ``fallback_share_`` of the last prediction.
+    such matches in a frame is :meth:`fallback_share`.
     """
 
     uses_market = True
@@ -58,10 +70,13 @@ class MarketMatchModel(BaseEstimator):  # type: ignore[misc]
         if not hasattr(self, "base_rates_"):
             not_fitted(self)
         p = X[list(MARKET_1X2)].to_numpy(dtype=np.float64, copy=True)
-        missing = np.isnan(p).any(axis=1)
-        p[missing] = self.base_rates_
-        self.fallback_share_ = float(missing.mean()) if len(p) else 0.0
+        p[_without_odds(X)] = self.base_rates_
         return clip_probabilities(p)
+
+    def fallback_share(self, X: pd.DataFrame) -> float:
+        """Share of the rows of ``X`` without 1X2 odds, which get the base rates (0 if empty)."""
+        missing = _without_odds(X)
+        return float(missing.mean()) if len(missing) else 0.0
 
     def predict_over_proba(self, X: pd.DataFrame) -> FloatArray:
         """(n,) de-margined probability of over 2.5 goals (base rate where missing)."""
