@@ -5,6 +5,12 @@ Every multiclass function takes outcomes ``y`` of shape ``(n,)`` holding class i
 (within ``1e-6``; rows are renormalised before scoring). Missing values are an error: drop the
 matches without a forecast first, and score every model on the same matches as the market.
 Lower is better for every loss; ``accuracy`` is higher-is-better.
+
+The ranked probability score (:func:`rps`, :func:`per_match_rps`) is for ordered outcomes only,
+such as 1X2 (home, draw, away: goal difference falling). For outcomes without an order (the
+winner of a race among its runners) it would depend on how the columns happen to be listed:
+score those with the log loss or the Brier score, per event with
+:mod:`formline.core.grouped`.
 """
 
 from __future__ import annotations
@@ -189,7 +195,11 @@ def brier_score(y: ArrayLike, p: ArrayLike) -> float:
 
 
 def per_match_rps(y: ArrayLike, p: ArrayLike) -> FloatArray:
-    """Ranked probability score per match, for outcomes in their natural order.
+    """Ranked probability score per match, for ordered outcomes only (1X2), columns in order.
+
+    Columns must follow the outcomes' natural order (home, draw, away): reordering them changes
+    the score. For unordered outcomes (race runners) use :func:`per_match_log_loss`, the Brier
+    score or :mod:`formline.core.grouped` instead.
 
     ``RPS = sum_{j=1}^{K-1} (P_j - O_j)**2 / (K - 1)`` with cumulative forecast ``P_j`` and
     cumulative outcome ``O_j``; for 1X2, ``((P_home - O_home)**2 + (P_home+draw - O_home+draw)**2)
@@ -217,7 +227,7 @@ def per_match_rps(y: ArrayLike, p: ArrayLike) -> FloatArray:
 
 
 def rps(y: ArrayLike, p: ArrayLike) -> float:
-    """Mean ranked probability score (see :func:`per_match_rps`).
+    """Mean ranked probability score (see :func:`per_match_rps`): ordered outcomes only.
 
     Parameters
     ----------
