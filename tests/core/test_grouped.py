@@ -174,7 +174,7 @@ def _events(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return scores[order], groups[order], won[order]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)  # the number of examples comes from the Hypothesis profile
 @given(_events())
 def test_softmax_sums_to_one_in_every_event(events: tuple[np.ndarray, ...]) -> None:
     scores, groups, _ = events
@@ -184,7 +184,7 @@ def test_softmax_sums_to_one_in_every_event(events: tuple[np.ndarray, ...]) -> N
     np.testing.assert_allclose(sums, 1.0, atol=1e-12)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)  # the number of examples comes from the Hypothesis profile
 @given(_events(), st.randoms(use_true_random=False))
 def test_results_do_not_depend_on_the_order_of_rows(
     events: tuple[np.ndarray, ...], rnd: random.Random
@@ -207,7 +207,7 @@ def test_results_do_not_depend_on_the_order_of_rows(
         np.testing.assert_allclose(again, implied[order], rtol=1e-12, atol=1e-15)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)  # the number of examples comes from the Hypothesis profile
 @given(_events(), st.floats(-1e6, 1e6))
 def test_a_constant_added_to_an_event_changes_nothing(
     events: tuple[np.ndarray, ...], shift: float
