@@ -232,6 +232,86 @@ def decide_promotion(
     return False, f"does not beat {incumbent}: {summary}"
 
 
+def training_window(
+    frame: MatchFrame, as_of: datetime, config: TrainConfig, information: str
+) -> tuple[pd.DataFrame, list[Any]]:
+    """The training rows (see :func:`training_rows`) and their walk-forward splits.
+
+    Raises
+    ------
+    DataError
+        When there are fewer than 200 rows to validate on.
+    """
+    rows = training_rows(frame.frame, as_of, config, information)
+    if len(rows) < 200:
+        what = " with observed prices" if information == "market" else ""
+        raise DataError(
+            f"only {len(rows)} finished matches{what} in the training window; need at least 200"
+        )
+    start = config.resolved_domain.start_column
+    splits = walk_forward_splits(
+        rows[start].to_numpy(), n_splits=config.n_splits, gap=timedelta(days=config.gap_days)
+    )
+    return rows, splits
+
+
+@dataclass
+class Validated:
+    """A model's walk-forward validation beside its domain's reference model and the market."""
+
+    #: Out-of-fold predictions of the model and of the reference, aligned with each other.
+    result: WalkForwardResult
+    reference: WalkForwardResult
+    #: The model's metrics, with the reference's, the market comparison and the lead breakdown.
+    metrics: dict[str, Any]
+    #: The closing line's metrics on the matches with closing odds (None with fewer than 30).
+    market_metrics: dict[str, Any] | None
+    #: One row per validated match: ids, result, fold, probabilities, reference, prices.
+    frame: pd.DataFrame
+
+
+def validate(
+    prototype: Any,
+    rows: pd.DataFrame,
+    splits: list[Any],
+    config: TrainConfig,
+    information: str,
+    lead_frames: dict[str, pd.DataFrame] | None = None,
+) -> Validated:
+    """Walk ``prototype`` and the domain's reference model forward over ``splits`` of ``rows``
+    (calibrated on earlier folds), and score both beside the market's closing line."""
+    lead_frames = lead_frames or {}
+    y = rows[["home_goals", "away_goals"]]
+    result = walk_forward_predictions(
+        prototype, rows, y, splits, config.calibration, extra=lead_frames
+    )
+    domain = config.resolved_domain
+    reference = walk_forward_predictions(
+        build_prototype(domain.reference_model, config, {}),
+        rows,
+        y,
+        splits,
+        config.calibration,
+        extra=lead_frames,
+    )
+    scored = rows.iloc[result.rows].reset_index(drop=True)
+    metrics = _metrics(scored, result.proba, result.over)
+    metrics["raw"] = evaluate(outcome_codes(scored[["home_goals", "away_goals"]]), result.raw_proba)
+    on_market, market_metrics = compare_with_market(scored, result.proba)
+    if on_market is not None:
+        metrics["on_market_matches"] = on_market
+    reference_key = reference_metrics_key(domain)
+    metrics[reference_key] = _metrics(scored, reference.proba, reference.over)
+    metrics["by_lead"] = scores_by_lead(
+        rows, information, lead_frames, result.rows, result.proba, result.extra_proba
+    )
+    metrics[reference_key]["by_lead"] = scores_by_lead(
+        rows, "no_market", lead_frames, reference.rows, reference.proba, reference.extra_proba
+    )
+    frame = _validation_frame(rows, result, reference)
+    return Validated(result, reference, metrics, market_metrics, frame)
+
+
 @dataclass
 class TrainingData:
     """The modelling frame as of one instant, and every finished match as known at each
@@ -303,17 +383,9 @@ def train_model(
     ):
         data = TrainingData(store, as_of, config.validation_leads, domain)
     match_frame: MatchFrame = data.match_frame
-    rows = training_rows(match_frame.frame, as_of, config, information)
-    if len(rows) < 200:
-        what = " with observed prices" if information == "market" else ""
-        raise DataError(
-            f"only {len(rows)} finished matches{what} in the training window; need at least 200"
-        )
+    rows, splits = training_window(match_frame, as_of, config, information)
     X = rows
     y = rows[["home_goals", "away_goals"]]
-    splits = walk_forward_splits(
-        rows["kickoff_at"].to_numpy(), n_splits=config.n_splits, gap=timedelta(days=config.gap_days)
-    )
     started = time.perf_counter()
     slot = Slot(domain.name, config.competition or ALL_SCOPE, information)
     version = registry.create_model_version(
@@ -342,37 +414,13 @@ def train_model(
                 tune_lightgbm(store, X, y, splits, config, match_frame.feature_version, as_of)
             )
             prototype = build_prototype(config.model_type, config, params)
-        lead_frames = data.lead_frames(rows)
-        result = walk_forward_predictions(
-            prototype, X, y, splits, config.calibration, extra=lead_frames
-        )
-        reference = walk_forward_predictions(
-            build_prototype(domain.reference_model, config, {}),
-            X,
-            y,
-            splits,
-            config.calibration,
-            extra=lead_frames,
-        )
+        validated = validate(prototype, rows, splits, config, information, data.lead_frames(rows))
+        result, reference = validated.result, validated.reference
+        metrics, market_metrics = validated.metrics, validated.market_metrics
         scored = rows.iloc[result.rows].reset_index(drop=True)
-        metrics = _metrics(scored, result.proba, result.over)
-        metrics["raw"] = evaluate(
-            outcome_codes(scored[["home_goals", "away_goals"]]), result.raw_proba
-        )
-        on_market, market_metrics = compare_with_market(scored, result.proba)
-        if on_market is not None:
-            metrics["on_market_matches"] = on_market
-        reference_key = reference_metrics_key(domain)
-        metrics[reference_key] = _metrics(scored, reference.proba, reference.over)
-        metrics["by_lead"] = scores_by_lead(
-            rows, information, lead_frames, result.rows, result.proba, result.extra_proba
-        )
-        metrics[reference_key]["by_lead"] = scores_by_lead(
-            rows, "no_market", lead_frames, reference.rows, reference.proba, reference.extra_proba
-        )
         final = clone_fit(prototype, X, y)
         calibrator, over_calibrator = fit_final_calibrators(result, y, config.calibration)
-        validation = _validation_frame(rows, result, reference)
+        validation = validated.frame
         bundle = {
             "format_version": BUNDLE_FORMAT,
             "model_type": config.model_type,
