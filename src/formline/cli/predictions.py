@@ -40,9 +40,9 @@ def predict_run(
     settings = load_settings()
     instant = as_of_or_now(as_of)
     days = settings.default_horizon_days if horizon is None else horizon
+    resolved = command_domain(settings, domain)
     with console.status("predicting"):
-        store = open_existing_store(settings)
-        result = run_predictions(store, instant, days, domain=command_domain(settings, domain))
+        result = run_predictions(open_existing_store(settings), instant, days, domain=resolved)
     for information, n in sorted(result.unpredicted.items()):
         err_console.print(
             f"{n} matches not predicted: no champion for what is known about them "
