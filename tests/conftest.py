@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from support import POSTGRES_URL, require_postgres
 
@@ -15,6 +16,15 @@ from support import POSTGRES_URL, require_postgres
 # two workers on two cores).
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
+
+# Hypothesis: a fast, reproducible profile on CI (the same examples every run), a fast random
+# one locally, and HYPOTHESIS_PROFILE=thorough for a long search. A test's own @settings wins.
+settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True)
+settings.register_profile("dev", max_examples=40, deadline=None)
+settings.register_profile("thorough", max_examples=2000, deadline=None)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 
 @pytest.fixture

@@ -138,3 +138,45 @@ def test_the_real_data_sessions_run(tmp_path: Path) -> None:
     backtest = pd.read_csv(tmp_path / "backtest.csv")
     assert len(backtest) == 3_652  # two seasons of five leagues
     assert (tmp_path / "home" / "formline.db").exists()
+
+
+def _python_blocks() -> list[str]:
+    section = README.split("## Python API\n", 1)[1].split("\n## ", 1)[0]  # code has "# ..."
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+
+
+def test_the_python_api_examples_run(tmp_path: Path) -> None:
+    """The README's Python examples run as written, on a small demo world."""
+    blocks = _python_blocks()
+    assert blocks, "the Python API section has no example"
+    env = {**os.environ, "FORMLINE_HOME": str(tmp_path / "home")}
+    env.pop("DATABASE_URL", None)
+    world = ["--leagues", "1", "--teams", "12", "--seasons", "3"]
+    subprocess.run(
+        [sys.executable, "-m", "formline", "ingest:demo", *world],
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    checks = (
+        "\nassert len(frame) > 300 and frame['finished'].any()\n"
+        "assert list(catalog.columns[:3]) == ['name', 'group', 'description']\n"
+        "assert len(three_days_out) == len(entity_df)\n"
+        "assert (three_days_out['cutoff_at'] < three_days_out['kickoff_at']).all()\n"
+        "assert 0.5 < report.metrics['log_loss'] < 1.5 and len(validated) > 50\n"
+        "assert published.empty\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", "\n".join(blocks) + checks],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("ok")

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     model_storage_path: Path | None = Field(
         default=None, description="Where model bundles are written. Default: FORMLINE_HOME/models."
     )
+    formline_domain: str = Field(
+        default="matches",
+        pattern=r"^[a-z][a-z0-9_]{0,31}$",
+        description="The domain (kind of event) commands act on when --domain is not given.",
+    )
     default_horizon_days: int = Field(
         default=90, ge=1, description="How far ahead predictions look by default."
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from formline.domain import get_domain, model_type
 from formline.matches.dataset import load_match_frame
 from formline.pipeline.ingest import ingest_demo
 from formline.pipeline.predict import upcoming
@@ -41,13 +42,13 @@ def test_grid_markets_of_a_dixon_coles_prediction(tmp_path: Path) -> None:
     store.dispose()
 
 
-def test_only_models_with_a_grid_have_grid_markets() -> None:
-    class Logistic:
-        def predict_proba(self, X: object) -> None: ...
-
+def test_only_model_types_that_declare_a_grid_have_grid_markets() -> None:
     class Goals:
-        def predict_scores(self, X: object) -> None: ...
+        def predict_score_grid(self, X: object) -> None: ...
 
-    assert score_grid_method(Logistic()) is None
+    matches = get_domain("matches")
     goals = Goals()
-    assert score_grid_method(goals) == goals.predict_scores
+    # Declared, not probed: a logistic model is not asked for a grid even if it had the method.
+    assert score_grid_method(goals, model_type(matches, "logistic")) is None
+    assert score_grid_method(goals, model_type(matches, "goals")) == goals.predict_score_grid
+    assert [t.name for t in matches.model_types if t.score_grid] == ["goals", "dixon-coles"]

@@ -9,10 +9,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-import formline.matches.tables  # noqa: F401  (the matches domain's tables, on the same metadata)
+from formline.domain import register_all_tables
 from formline.errors import StoreError
 from formline.store.db import VERSION_TABLE, Store
 from formline.store.tables import metadata
+
+register_all_tables()  # the domains' tables are on the same metadata
 
 NEW_TABLES = {
     "model_versions",

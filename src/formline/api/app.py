@@ -7,11 +7,12 @@ writes, and answers from a cache keyed by the published snapshot.
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from formline import __version__
@@ -20,19 +21,12 @@ from formline.api.errors import install_error_handlers
 from formline.api.head import HeadAsGet
 from formline.api.hot import HotPath
 from formline.api.metrics import ApiMetrics, ASGIApp, MetricsMiddleware, Receive, Scope, Send
-from formline.api.routes import (
-    competitions,
-    health,
-    matches,
-    metrics,
-    models,
-    performance,
-    predictions,
-    value_bets,
-)
+from formline.api.routes import health, metrics, models
 from formline.api.warm import warm_predictions
 from formline.cache.factory import build_cache
 from formline.cache.tiered import TieredCache
+from formline.domain import Domain, all_domains
+from formline.errors import ConfigError
 from formline.settings import Settings
 from formline.store.readonly import open_read_only_store
 from formline.store.reads import Pointer
@@ -156,17 +150,11 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.context = context
-    # Routes are matched in order: the hot ones first.
-    for module in (
-        predictions,
-        matches,
-        health,
-        competitions,
-        models,
-        performance,
-        value_bets,
-        metrics,
-    ):
+    # Routes are matched in order: the domains' (the hot ones first), then the shared ones.
+    for domain in all_domains():
+        for router in domain_routers(domain):
+            app.include_router(router)
+    for module in (health, models, metrics):
         app.include_router(module.router)
     install_error_handlers(app, settings.api_retry_after_seconds)
     origins = list(settings.cors_origin_list)
@@ -188,6 +176,18 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=api_metrics)
     app.add_middleware(HeadAsGet)  # outermost: everything inside sees a GET
     return app
+
+
+def domain_routers(domain: Domain) -> list[APIRouter]:
+    """The routers ``domain`` declares (``"package.module:attribute"`` each), imported."""
+    routers = []
+    for spec in domain.api_routers:
+        module_name, _, attribute = spec.partition(":")
+        router = getattr(importlib.import_module(module_name), attribute or "router", None)
+        if not isinstance(router, APIRouter):
+            raise ConfigError(f"domain {domain.name}: {spec} is not a FastAPI APIRouter")
+        routers.append(router)
+    return routers
 
 
 async def _unbuilt(scope: Scope, receive: Receive, send: Send) -> None:

@@ -28,8 +28,8 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from formline import __version__
+from formline.domain import Domain, all_domains, get_domain
 from formline.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, FormlineError
-from formline.matches.model_types import MODEL_TYPES
 from formline.settings import Settings
 from formline.timeutil import parse_instant, utc_now_naive
 
@@ -238,8 +238,8 @@ def recorded(command: str, *, lock: bool = True) -> Callable[[F], F]:
 
     The run starts when the command first opens the store (a usage error before that records
     nothing) and ends with the command: succeeded, failed with the error, or aborted when
-    interrupted. With ``lock``, the command holds the store's run lock of the ``matches``
-    domain meanwhile.
+    interrupted. With ``lock``, the command holds the store's run lock of its domain (its
+    ``--domain``, else the ``FORMLINE_DOMAIN`` setting) meanwhile.
     """
 
     def decorate(function: F) -> F:
@@ -282,10 +282,9 @@ def _start_recorded_run(settings: Settings, store: Any) -> None:
         lock_wait_seconds=settings.run_lock_wait_seconds,
         model_dir=settings.resolved_model_storage_path,
     )
+    lock_domain = command_domain(settings, kwargs.get("domain")).name if lock else None
     state["run"] = stack.enter_context(
-        tracked_run(
-            store, command, params=params, lock_domain="matches" if lock else None, policy=policy
-        )
+        tracked_run(store, command, params=params, lock_domain=lock_domain, policy=policy)
     )
 
 
@@ -366,6 +365,17 @@ def one_of(choices: Sequence[str]) -> Callable[[str], str]:
     return check
 
 
+def all_model_types() -> tuple[str, ...]:
+    """Every registered domain's model type names, each once, in declaration order (the chosen
+    domain checks its own when the command runs)."""
+    names: dict[str, None] = {}
+    for domain in all_domains():
+        names.update(dict.fromkeys(t.name for t in domain.model_types))
+    return tuple(names)
+
+
+MODEL_TYPES = all_model_types()
+
 ModelType = Annotated[
     str,
     typer.Option(
@@ -375,6 +385,26 @@ ModelType = Annotated[
         help=f"The model type: {', '.join(MODEL_TYPES)}.",
     ),
 ]
+
+DomainName = Annotated[
+    str | None,
+    typer.Option(
+        "--domain",
+        metavar="DOMAIN",
+        help="The kind of event, of the registered domains (default FORMLINE_DOMAIN: matches).",
+    ),
+]
+
+
+def command_domain(settings: Settings, name: str | None) -> Domain:
+    """The domain a command acts on: ``--domain``, else the ``FORMLINE_DOMAIN`` setting.
+
+    Raises
+    ------
+    ConfigError
+        For a domain that is not registered (exit 2, naming those that are).
+    """
+    return get_domain(name or settings.formline_domain)
 
 
 Seed = Annotated[

@@ -7,10 +7,13 @@ from typing import Annotated, Any
 import typer
 
 from formline.cli.app import (
+    MODEL_TYPES,
     AsOf,
+    DomainName,
     Horizon,
     app,
     as_of_or_now,
+    command_domain,
     console,
     current_run,
     load_settings,
@@ -22,7 +25,6 @@ from formline.cli.app import (
 )
 from formline.cli.data import ingest_limits
 from formline.cli.predictions import cache_target
-from formline.matches.model_types import MODEL_TYPES
 
 #: Who starts a run, as ``job_runs`` records it (formline.store.tables.JOB_TRIGGERS).
 TRIGGERS = ("manual", "cron", "api")
@@ -74,6 +76,7 @@ def daily_run(
     skip_cleanup: Annotated[
         bool, typer.Option("--skip-cleanup", help="Keep every prediction snapshot this time.")
     ] = False,
+    domain: DomainName = None,
 ) -> None:
     """Ingest updates, build features, train when due, publish predictions, warm the API's
     Redis, prune old snapshots (job_runs rows)."""
@@ -95,6 +98,7 @@ def daily_run(
         triggered_by=triggered_by,
         retention_days=None if skip_cleanup else settings.snapshot_retention_days,
         cache=cache_target(settings),
+        domain=command_domain(settings, domain).name,
     )
     store = open_configured_store(settings)
 
@@ -123,7 +127,9 @@ def daily_run(
         from formline.pipeline.report import write_report
         from formline.store.promotions import champions_at
 
-        for slot, champion in sorted(champions_at(store, "matches", config.as_of).items()):
+        for slot, champion in sorted(
+            champions_at(store, command_domain(settings, domain).name, config.as_of).items()
+        ):
             path = write_report(
                 store, champion.id, settings.formline_home / "reports" / f"model-{champion.id}.html"
             )

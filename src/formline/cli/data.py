@@ -11,9 +11,11 @@ from rich.table import Table
 
 from formline.cli.app import (
     AsOf,
+    DomainName,
     RichProgress,
     app,
     as_of_or_now,
+    command_domain,
     console,
     err_console,
     load_settings,
@@ -170,6 +172,19 @@ def features_build(as_of: AsOf = None) -> None:
         f"{instant.isoformat()}Z (feature version {build.feature_version}); "
         f"{build.written} snapshot rows written or changed in {build.seconds:.1f}s"
     )
+
+
+@app.command("features:list")
+def features_list(domain: DomainName = None) -> None:
+    """List the domain's point-in-time features: name, group, whether odds feed it, and what
+    it measures (also ``formline.list_features()``)."""
+    domain_ = command_domain(load_settings(), domain)
+    table = Table(title=f"{domain_.name} features (version {domain_.feature_set().schema_hash})")
+    for column in ("feature", "group", "odds", "description"):
+        table.add_column(column)
+    for spec in domain_.feature_set():
+        table.add_row(spec.name, spec.group, "yes" if spec.uses_market else "", spec.description)
+    console.print(table)
 
 
 @app.command("features:export")

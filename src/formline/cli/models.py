@@ -15,11 +15,13 @@ from rich.table import Table
 from formline.cli.app import (
     CALIBRATIONS,
     AsOf,
+    DomainName,
     ModelType,
     Seed,
     app,
     as_of_or_now,
     calibration_method,
+    command_domain,
     console,
     current_run,
     load_settings,
@@ -30,6 +32,7 @@ from formline.cli.app import (
     open_existing_store,
     recorded,
 )
+from formline.domain import get_domain, reference_metrics_key
 from formline.timeutil import parse_instant
 
 if TYPE_CHECKING:
@@ -120,6 +123,7 @@ def model_train(
         ),
     ] = "temperature",
     seed: Seed = 0,
+    domain: DomainName = None,
 ) -> None:
     """Train a model walk-forward, register it, and deploy it only if it beats the champion."""
     from formline.pipeline.train import TrainConfig, train_model
@@ -135,6 +139,7 @@ def model_train(
         calibration=calibration_method(calibration),
         random_state=seed,
         horizon_days=settings.default_horizon_days,
+        domain=command_domain(settings, domain).name,
     )
     store = open_configured_store(settings)
     run = current_run()
@@ -143,7 +148,12 @@ def model_train(
         result = train_model(store, config, model_dir(settings))
     version = result.version
     console.print(f"model {version.id}: {version.name} v{version.version} ({version.status})")
-    rows = [(version.name, result.metrics), ("elo reference", result.metrics.get("elo_reference"))]
+    trained_for = config.resolved_domain
+    reference = (
+        f"{trained_for.reference_model} reference",
+        result.metrics.get(reference_metrics_key(trained_for)),
+    )
+    rows = [(version.name, result.metrics), reference]
     console.print(metrics_table("walk-forward validation", rows))
     if result.market_metrics:
         console.print(
@@ -234,7 +244,10 @@ def model_show(
                 "validation",
                 [
                     (v.name, v.metrics),
-                    ("elo reference", v.metrics.get("elo_reference")),
+                    (
+                        f"{get_domain(v.domain).reference_model} reference",
+                        v.metrics.get(reference_metrics_key(get_domain(v.domain))),
+                    ),
                     (f"{v.name} (closing-odds matches)", v.metrics.get("on_market_matches")),
                     ("closing line (Shin)", v.market_metrics),
                 ],
@@ -275,6 +288,7 @@ def model_rollback(
     information: Annotated[
         str | None, typer.Option("--information", help="The slot's state: market or no_market.")
     ] = None,
+    domain: DomainName = None,
 ) -> None:
     """Revoke the current champion of a slot; the champion before it takes over (repeat to walk
     further back)."""
@@ -282,11 +296,12 @@ def model_rollback(
     from formline.store.promotions import rollback, slot_of
     from formline.store.registry import deployed_models
 
-    store = open_existing_store(load_settings())
+    settings = load_settings()
+    store = open_existing_store(settings)
     slots = sorted(
         {
             slot_of(m)
-            for m in deployed_models(store, "matches")
+            for m in deployed_models(store, command_domain(settings, domain).name)
             if (scope is None or m.scope == scope)
             and (information is None or m.information == information)
         }
@@ -347,6 +362,7 @@ def model_backtest(
         int, typer.Option("--jobs", min=1, max=64, help="Worker processes for the model fits.")
     ] = 1,
     seed: Seed = 0,
+    domain: DomainName = None,
 ) -> None:
     """Walk-forward backtest over a period, refitting at each season or month boundary."""
     from formline.pipeline.backtest import (
@@ -361,14 +377,16 @@ def model_backtest(
     check_output(out, suffixes=(".csv",))
     first, last = parse_instant(start, "--start"), parse_instant(end, "--end")
     leads = parse_lead_days(lead_days)
+    settings = load_settings()
     config = TrainConfig(
         model_type=model_type,
         use_market=not no_market,
         competition=competition,
         random_state=seed,
         lookback_days=0,
+        domain=command_domain(settings, domain).name,
     )
-    store = open_existing_store(load_settings())
+    store = open_existing_store(settings)
     with console.status(f"backtesting {model_type}"):
         result = run_backtest(store, first, last, config, refit, lead_days=leads, jobs=jobs)
     write_backtest(result, out)

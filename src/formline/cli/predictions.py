@@ -12,9 +12,11 @@ from rich.table import Table
 
 from formline.cli.app import (
     AsOf,
+    DomainName,
     Horizon,
     app,
     as_of_or_now,
+    command_domain,
     console,
     err_console,
     load_settings,
@@ -29,6 +31,7 @@ from formline.settings import Settings
 def predict_run(
     as_of: AsOf = None,
     horizon: Horizon = None,
+    domain: DomainName = None,
 ) -> None:
     """Predict every match in (as_of, as_of + horizon] with the champions deployed as of then;
     publish."""
@@ -37,8 +40,9 @@ def predict_run(
     settings = load_settings()
     instant = as_of_or_now(as_of)
     days = settings.default_horizon_days if horizon is None else horizon
+    resolved = command_domain(settings, domain)
     with console.status("predicting"):
-        result = run_predictions(open_existing_store(settings), instant, days)
+        result = run_predictions(open_existing_store(settings), instant, days, domain=resolved)
     for information, n in sorted(result.unpredicted.items()):
         err_console.print(
             f"{n} matches not predicted: no champion for what is known about them "

@@ -3,13 +3,13 @@ and the reference prices used to evaluate models (never as features)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
 from formline.core.markets import implied_probabilities
+from formline.domain import EventFrame
 from formline.engine import InputQuery, fetch_arrow
 from formline.matches.features import FeatureParams
 from formline.pipeline.features import compute_features
@@ -51,14 +51,9 @@ PRICE_COLUMNS = [f"{kind}_{o}" for kind in ("opening", "closing") for o in ("hom
 CLOSING_PROBABILITIES = ["closing_p_home", "closing_p_draw", "closing_p_away"]
 
 
-@dataclass
-class MatchFrame:
-    """Every match with features as of ``as_of``; see :func:`load_match_frame`."""
-
-    frame: pd.DataFrame
-    as_of: datetime
-    feature_version: str
-    feature_names: list[str]
+#: Every match with features as of ``as_of`` (the domain contract's frame); see
+#: :func:`load_match_frame`.
+MatchFrame = EventFrame
 
 
 def reference_prices(odds: pd.DataFrame) -> pd.DataFrame:

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-#: Information states, richest first.
-INFORMATION_STATES = ("market", "no_market")
+from formline.matches.domain import INFORMATION_STATES as INFORMATION_STATES
+
 MARKET_FEATURES = ("market_p_home", "market_p_draw", "market_p_away")
 
 

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from formline.core.splits import walk_forward_splits
+from formline.domain import model_type, uses_market
 from formline.errors import ConfigError, DataError
-from formline.matches.dataset import MatchFrame, load_match_frame
+from formline.matches.dataset import MatchFrame
 from formline.matches.information import information_states, model_information, serves
 from formline.matches.models.validation import fit_calibrated
 from formline.pipeline.backtest_plan import Window, predict_windows
@@ -47,8 +48,6 @@ BACKTEST_COLUMNS = [
     "model",
     "lead_days",
 ]
-#: Models evaluated as they are, without calibration (the market is the reference itself).
-UNCALIBRATED = ("market",)
 #: Walk-forward splits of each refit's training rows that fit its calibrators.
 CALIBRATION_SPLITS = 3
 
@@ -142,21 +141,23 @@ def run_backtest(
         raise ConfigError("--lead-days: leads are whole days >= 0")
     if jobs < 1:
         raise ConfigError(f"--jobs: {jobs} is below 1")
-    match_frame = match_frame or load_match_frame(store, end)
+    domain = config.resolved_domain
+    match_frame = match_frame or domain.load_frame(store, end)
     frame = match_frame.frame[match_frame.frame["finished"]].reset_index(drop=True)
     if config.competition:
         frame = frame[frame["competition"] == config.competition].reset_index(drop=True)
     test = frame[(frame["kickoff_at"] >= start) & (frame["kickoff_at"] < end)]
     if test.empty:
         raise DataError(f"no finished matches between {start:%Y-%m-%d} and {end:%Y-%m-%d}")
-    later = frames_at_lead_days(store, match_frame.as_of, test, [d for d in leads if d > 0])
+    later = frames_at_lead_days(store, match_frame.as_of, test, [d for d in leads if d > 0], domain)
     at_lead = {d: test if d == 0 else later[d] for d in leads}
     prototype = build_prototype(config.model_type, config, dict(config.hyperparameters))
-    information = model_information(bool(getattr(prototype, "uses_market", False)))
+    declared = model_type(domain, config.model_type)
+    information = model_information(uses_market(declared, config.use_market))
     pieces, omitted = _pieces(
         frame, test, at_lead, block_starts(test, refit), end, config, information
     )
-    calibration = "none" if config.model_type in UNCALIBRATED else config.calibration
+    calibration = config.calibration if declared.calibrated else "none"
     if planned:
         predicted, fits = _planned(
             prototype, frame, at_lead, pieces, calibration, config, jobs, fit_cache

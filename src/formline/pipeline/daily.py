@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from formline.domain import check_model_options, model_type, resolve_domain
 from formline.errors import CacheError, ConfigError
-from formline.matches.model_types import check_model_options
 from formline.matches.sources.text_table import ReadLimits
 from formline.pipeline.warm import CacheTarget
 from formline.store import promotions
@@ -48,13 +48,16 @@ class DailyConfig:
     retention_days: int | None = None
     #: The API's Redis, warmed after a publish (None: the step is skipped).
     cache: CacheTarget | None = None
+    #: The domain's registered name; None: the only registered domain.
+    domain: str | None = None
 
     def __post_init__(self) -> None:
         # Checked before any step runs: a mistyped type must not wait for the others to train.
         if not self.model_types:
             raise ConfigError("--model-types: name at least one model type")
-        for model_type in self.model_types:
-            check_model_options(model_type, use_market=self.use_market, option="--model-types")
+        domain = resolve_domain(self.domain)
+        for name in self.model_types:
+            check_model_options(domain, name, use_market=self.use_market, option="--model-types")
         if self.horizon_days < 1:
             raise ConfigError(f"--horizon: {self.horizon_days} is below 1")
 
@@ -120,33 +123,32 @@ def training_plan(config: DailyConfig) -> list[tuple[str, bool]]:
     without them, so there is a champion for matches whose prices are observed and one for
     matches further out (``market`` needs prices; ``elo`` and ``dixon-coles`` never read them).
     """
-    from formline.pipeline.train import NEVER_MARKET
-
+    domain = resolve_domain(config.domain)
     plan: list[tuple[str, bool]] = []
-    for model_type in config.model_types:
-        if model_type == "market":
-            plan.append((model_type, True))
-        elif model_type in NEVER_MARKET or not config.use_market:
-            plan.append((model_type, False))
+    for name in config.model_types:
+        declared = model_type(domain, name, option="--model-types")
+        if declared.uses_market is not None:
+            plan.append((name, declared.uses_market))
+        elif not config.use_market:
+            plan.append((name, False))
         else:
-            plan += [(model_type, True), (model_type, False)]
+            plan += [(name, True), (name, False)]
     return plan
 
 
 def training_due(store: Store, config: DailyConfig) -> tuple[bool, str]:
     """Train when forced, when a slot the plan fills has no champion as of the run's instant,
     or when the oldest of those champions is older than ``retrain_days``."""
-    from formline.pipeline.train import DOMAIN
-
+    domain = resolve_domain(config.domain).name
     if config.force_train:
         return True, "forced"
     states = sorted({"market" if market else "no_market" for _, market in training_plan(config)})
-    champions = promotions.champions_at(store, DOMAIN, config.as_of)
-    missing = [s for s in states if promotions.Slot(DOMAIN, ALL_SCOPE, s) not in champions]
+    champions = promotions.champions_at(store, domain, config.as_of)
+    missing = [s for s in states if promotions.Slot(domain, ALL_SCOPE, s) not in champions]
     if missing:
         return True, f"no champion as of {config.as_of:%Y-%m-%d %H:%M} for {', '.join(missing)}"
     trained = min(
-        champions[promotions.Slot(DOMAIN, ALL_SCOPE, s)].training_as_of.replace(tzinfo=None)
+        champions[promotions.Slot(domain, ALL_SCOPE, s)].training_as_of.replace(tzinfo=None)
         for s in states
     )
     age = config.as_of - trained
@@ -166,16 +168,18 @@ def step_train(
     due, why = training_due(store, config)
     if not due:
         return StepOutcome("train", "skipped", detail=why)
-    data = TrainingData(store, config.as_of)  # features built once for every model
+    # The features are built once for every model.
+    data = TrainingData(store, config.as_of, domain=resolve_domain(config.domain))
     results = []
-    for model_type, use_market in training_plan(config):
+    for name, use_market in training_plan(config):
         train_config = TrainConfig(
-            model_type=model_type,
+            model_type=name,
             as_of=config.as_of,
             lookback_days=config.lookback_days,
             use_market=use_market,
             horizon_days=config.horizon_days,
             job_run_id=job_run_id,
+            domain=config.domain,
         )
         results.append(train_model(store, train_config, model_dir, data))
     deployed = [r.version.name for r in results if r.decision == "deployed"]
@@ -193,7 +197,7 @@ def step_predictions(store: Store, config: DailyConfig) -> StepOutcome:
     """Publish the deployed model's predictions for the horizon."""
     from formline.pipeline.predict import run_predictions
 
-    result = run_predictions(store, config.as_of, config.horizon_days)
+    result = run_predictions(store, config.as_of, config.horizon_days, domain=config.domain)
     missed = "".join(
         f"; {n} {state} matches without a champion for that information"
         for state, n in sorted(result.unpredicted.items())

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from formline.core.metrics import evaluate
-from formline.matches.dataset import load_match_frame
+from formline.domain import Domain, resolve_domain
 from formline.matches.information import information_states, serves
 from formline.matches.models import outcome_codes
 from formline.store.db import Store
@@ -36,31 +36,41 @@ def lead_bucket(days: float) -> str:
 
 
 def frames_at_leads(
-    store: Store, as_of: datetime, rows: pd.DataFrame, leads: tuple[float, ...]
+    store: Store,
+    as_of: datetime,
+    rows: pd.DataFrame,
+    leads: tuple[float, ...],
+    domain: Domain | None = None,
 ) -> dict[str, pd.DataFrame]:
     """``rows`` (matches of a modelling frame) with their features as known ``lead`` days
     before kickoff, one frame per lead bucket, row for row in the order of ``rows``.
 
     Results and ids are those of ``rows``; only the features differ.
     """
-    frames = frames_at_lead_days(store, as_of, rows, leads)
+    frames = frames_at_lead_days(store, as_of, rows, leads, domain)
     return {lead_bucket(days): frame for days, frame in frames.items()}
 
 
 def frames_at_lead_days(
-    store: Store, as_of: datetime, rows: pd.DataFrame, leads: Sequence[float]
+    store: Store,
+    as_of: datetime,
+    rows: pd.DataFrame,
+    leads: Sequence[float],
+    domain: Domain | None = None,
 ) -> dict[float, pd.DataFrame]:
     """``rows`` with their features as known ``days`` before kickoff, one frame per lead (in
     days), row for row in the order (and with the index) of ``rows``; built in one pass for
     every lead. Each frame's ``cutoff_at`` is its rows' cutoff (kickoff minus the lead)."""
     if not leads or rows.empty:
         return {}
-    kickoffs = pd.to_datetime(rows["kickoff_at"])
+    domain = resolve_domain(domain)
+    key = domain.event_key
+    kickoffs = pd.to_datetime(rows[domain.start_column])
     queries = pd.concat(
         [
             pd.DataFrame(
                 {
-                    "match_id": rows["match_id"].to_numpy(),
+                    key: rows[key].to_numpy(),
                     "cutoff_at": kickoffs - pd.Timedelta(days=d),
                 }
             )
@@ -68,15 +78,15 @@ def frames_at_lead_days(
         ],
         ignore_index=True,
     )
-    built = load_match_frame(store, as_of, queries=queries)
-    features = built.frame[["match_id", "cutoff_at", *built.feature_names]].astype(
+    built = domain.load_frame(store, as_of, queries=queries)
+    features = built.frame[[key, "cutoff_at", *built.feature_names]].astype(
         {"cutoff_at": "datetime64[us]"}
     )
     out = {}
     for days in leads:
         cutoffs = (kickoffs - pd.Timedelta(days=days)).to_numpy(dtype="datetime64[us]")
-        wanted = pd.DataFrame({"match_id": rows["match_id"].to_numpy(), "cutoff_at": cutoffs})
-        at_lead = wanted.merge(features, on=["match_id", "cutoff_at"], how="left")
+        wanted = pd.DataFrame({key: rows[key].to_numpy(), "cutoff_at": cutoffs})
+        at_lead = wanted.merge(features, on=[key, "cutoff_at"], how="left")
         replaced = at_lead[built.feature_names].set_axis(rows.index)
         frame = pd.concat([rows.drop(columns=built.feature_names), replaced], axis=1)
         frame = frame[rows.columns]

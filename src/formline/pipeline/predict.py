@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 
 from formline.core.markets import fair_odds
+from formline.domain import Domain, model_type, resolve_domain
 from formline.errors import SchemaMismatchError
-from formline.matches.dataset import load_match_frame
-from formline.matches.features import FEATURE_SET_VERSION
 from formline.matches.information import INFORMATION_STATES, information_states, serves
 from formline.pipeline.train import load_champions
 from formline.store import registry
@@ -54,14 +53,16 @@ class PredictResult:
         return next(m for m in self.models if m.id == top)
 
 
-def drivers(model: Any, X: pd.DataFrame, top: int = N_DRIVERS) -> list[list[dict[str, Any]]]:
-    """The top feature contributions of each prediction (empty lists if the model has none).
+def drivers(
+    model: Any, X: pd.DataFrame, top: int = N_DRIVERS, *, explains: bool = True
+) -> list[list[dict[str, Any]]]:
+    """The top feature contributions of each prediction (empty lists for a model type that
+    does not declare explanations, or whose explanation is empty for these rows).
 
     Contributions are on the model's raw score per outcome: exact terms for linear models,
     TreeSHAP for trees. Features are ranked by their largest absolute contribution.
     """
-    explain = getattr(model, "explain", None)
-    contributions = explain(X) if callable(explain) else None
+    contributions = model.explain(X) if explains else None
     if contributions is None:
         return [[] for _ in range(len(X))]
     names = list(model.feature_names_)
@@ -83,8 +84,9 @@ def drivers(model: Any, X: pd.DataFrame, top: int = N_DRIVERS) -> list[list[dict
     return out
 
 
-def predict_frame(bundle: dict[str, Any], X: pd.DataFrame) -> pd.DataFrame:
-    """Calibrated probabilities, fair odds and drivers for the rows of ``X``."""
+def predict_frame(bundle: dict[str, Any], X: pd.DataFrame, *, explains: bool) -> pd.DataFrame:
+    """Calibrated probabilities, fair odds and drivers (if the model type ``explains``) for the
+    rows of ``X``."""
     model = bundle["model"]
     proba = bundle["calibrator"].transform(model.predict_proba(X))
     over = bundle["over_calibrator"].transform(model.predict_over_proba(X))
@@ -95,7 +97,8 @@ def predict_frame(bundle: dict[str, Any], X: pd.DataFrame) -> pd.DataFrame:
     frame["p_over_2_5"] = over
     frame["fair_over_2_5"] = fair_odds(over)
     frame["fair_under_2_5"] = fair_odds(1.0 - over)
-    frame["drivers"] = pd.Series(drivers(model, X), index=frame.index, dtype=object)
+    explained = drivers(model, X, explains=explains)
+    frame["drivers"] = pd.Series(explained, index=frame.index, dtype=object)
     return frame
 
 
@@ -145,7 +148,11 @@ def assign_champions(
 
 
 def run_predictions(
-    store: Store, as_of: datetime, horizon_days: int, publish: bool = True
+    store: Store,
+    as_of: datetime,
+    horizon_days: int,
+    publish: bool = True,
+    domain: Domain | str | None = None,
 ) -> PredictResult:
     """Predict every upcoming match with the champions deployed as of ``as_of``; publish one
     snapshot.
@@ -164,21 +171,26 @@ def run_predictions(
     SchemaMismatchError
         When a champion was trained on another feature version.
     """
-    champions = load_champions(store, as_of)
+    domain = resolve_domain(domain)
+    feature_version = domain.feature_set().schema_hash
+    champions = load_champions(store, as_of, domain)
     for version, bundle in champions.values():
-        if bundle["feature_version"] != FEATURE_SET_VERSION:
+        if bundle["feature_version"] != feature_version:
             raise SchemaMismatchError(
                 f"deployed model {version.label} uses feature version "
-                f"{bundle['feature_version']}, this formline computes {FEATURE_SET_VERSION}: "
+                f"{bundle['feature_version']}, this formline computes {feature_version}: "
                 "retrain it"
             )
-    match_frame = load_match_frame(store, as_of)
+    match_frame = domain.load_frame(store, as_of)
     rows = upcoming(match_frame.frame, as_of, horizon_days)
     chosen, unassigned = assign_champions(rows, list(champions))
     pieces = []
     for slot, positions in chosen.items():
         version, bundle = champions[slot]
-        piece = predict_frame(bundle, rows.iloc[positions].reset_index(drop=True))
+        explains = model_type(domain, version.model_type).explains
+        piece = predict_frame(
+            bundle, rows.iloc[positions].reset_index(drop=True), explains=explains
+        )
         piece["model_version_id"] = version.id
         piece["information"] = slot.information
         pieces.append(piece)
@@ -198,8 +210,9 @@ def run_predictions(
         store,
         as_of=as_of,
         horizon_days=horizon_days,
-        feature_version=FEATURE_SET_VERSION,
+        feature_version=feature_version,
         predictions=predictions,
+        domain=domain.name,
     )
     return PredictResult(
         models,

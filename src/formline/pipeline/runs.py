@@ -102,7 +102,7 @@ def tracked_run(
     command: str,
     *,
     params: Mapping[str, Any] | None = None,
-    lock_domain: str | None = "matches",
+    lock_domain: str | None = None,
     policy: RunPolicy | None = None,
 ) -> Iterator[Run]:
     """Record ``command``'s run in ``job_runs`` for the length of the block.

@@ -1,7 +1,7 @@
 """The markets a model's score grid implies for one predicted match (``predict:match --markets``).
 
-Only models with an exact-score grid have them (Dixon-Coles' ``predict_score_grid``, the goals
-model's ``predict_scores``). The grid is recomputed from the stored model and the match's
+Only model types that declare an exact-score grid have them (Dixon-Coles and the goals model,
+through ``predict_score_grid``). The grid is recomputed from the stored model and the match's
 features as of the prediction's ``as_of``, the inputs the published prediction used; it is the
 model's raw grid, before the 1X2 calibration the published probabilities went through.
 """
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from formline.core.score_markets import grid_markets
+from formline.domain import ModelType, get_domain, model_type
 from formline.matches.dataset import load_match_frame
 from formline.pipeline.train import load_model_bundle
 from formline.store import registry
@@ -23,17 +24,16 @@ from formline.store.db import Store
 
 __all__ = ["match_grid_markets", "score_grid_method"]
 
-#: Method names under which a match model hands out its (n, H, A) score grids.
-GRID_METHODS = ("predict_score_grid", "predict_scores")
 
-
-def score_grid_method(model: Any) -> Callable[[pd.DataFrame], np.ndarray] | None:
-    """The model's score-grid method, or None for a model without a grid."""
-    for name in GRID_METHODS:
-        method = getattr(model, name, None)
-        if callable(method):
-            return method  # type: ignore[no-any-return]
-    return None
+def score_grid_method(
+    model: Any, declared: ModelType
+) -> Callable[[pd.DataFrame], np.ndarray] | None:
+    """The score-grid method of ``model``, a fitted model of type ``declared``: None for a
+    type that does not declare score grids."""
+    if not declared.score_grid:
+        return None
+    method: Callable[[pd.DataFrame], np.ndarray] = model.predict_score_grid
+    return method
 
 
 def _naive_utc(instant: datetime) -> datetime:
@@ -64,7 +64,8 @@ def match_grid_markets(
         When the model's bundle is missing or does not match the registry.
     """
     bundle = load_model_bundle(version)
-    method = score_grid_method(bundle["model"])
+    declared = model_type(get_domain(version.domain), version.model_type)
+    method = score_grid_method(bundle["model"], declared)
     if method is None:
         return None
     kickoff_at, as_of = _naive_utc(kickoff_at), _naive_utc(as_of)

@@ -21,16 +21,22 @@ from formline.core.calibration import CalibrationMethod
 from formline.core.comparison import paired_bootstrap
 from formline.core.metrics import evaluate, evaluate_binary, per_match_log_loss
 from formline.core.splits import walk_forward_splits
+from formline.domain import (
+    Domain,
+    check_model_options,
+    model_type,
+    reference_metrics_key,
+    resolve_domain,
+    uses_market,
+)
 from formline.errors import ConfigError, DataError
 from formline.matches.dataset import (
     CLOSING_PROBABILITIES,
     PRICE_COLUMNS,
     MatchFrame,
-    load_match_frame,
 )
 from formline.matches.information import information_states, model_information, serves
-from formline.matches.model_types import check_model_options
-from formline.matches.models import make_model, outcome_codes, over_labels
+from formline.matches.models import outcome_codes, over_labels
 from formline.matches.models.validation import (
     WalkForwardResult,
     fit_final_calibrators,
@@ -47,10 +53,6 @@ from formline.timeutil import utc_now_naive
 log = logging.getLogger(__name__)
 
 BUNDLE_FORMAT = 1
-#: The domain these models predict (its champion slots and snapshots are keyed by it).
-DOMAIN = "matches"
-#: Model types that never read prices, so they need no "-no-market" in their names.
-NEVER_MARKET = ("elo", "dixon-coles")
 #: Keyword arguments every model type takes from the pipeline rather than its hyperparameters.
 _PIPELINE_PARAMS = ("use_market", "random_state")
 
@@ -76,9 +78,13 @@ class TrainConfig:
     validation_leads: tuple[float, ...] = VALIDATION_LEADS
     #: The job run training it (a dead run's version is failed with it).
     job_run_id: int | None = None
+    #: The domain's registered name; None: the only registered domain.
+    domain: str | None = None
 
     def __post_init__(self) -> None:
-        check_model_options(self.model_type, use_market=self.use_market, trials=self.trials)
+        check_model_options(
+            self.resolved_domain, self.model_type, use_market=self.use_market, trials=self.trials
+        )
         for name, value, least in (
             ("--lookback", self.lookback_days, 0),
             ("--seed", self.random_state, 0),
@@ -88,6 +94,11 @@ class TrainConfig:
         ):
             if value < least:
                 raise ConfigError(f"{name}: {value} is below {least}")
+
+    @property
+    def resolved_domain(self) -> Domain:
+        """The domain the config trains for."""
+        return resolve_domain(self.domain)
 
 
 @dataclass
@@ -119,10 +130,11 @@ def training_rows(
 
 
 def model_name(config: TrainConfig, information: str) -> str:
-    """The registry name: type, ``-no-market`` for a model without prices (unless it never
-    reads them: ``elo``, ``dixon-coles``), and the competition scope."""
+    """The registry name: type, ``-no-market`` for a model without prices (unless its type never
+    reads them, as declared by the domain), and the competition scope."""
     name = config.model_type
-    if information == "no_market" and config.model_type not in NEVER_MARKET:
+    declared = model_type(config.resolved_domain, config.model_type)
+    if information == "no_market" and declared.uses_market is not False:
         name += "-no-market"
     return f"{name}-{config.competition}" if config.competition else name
 
@@ -133,7 +145,9 @@ def build_prototype(
     """An unfitted model of ``model_type`` with the pipeline's and the given parameters."""
     clean = {k: v for k, v in params.items() if k not in _PIPELINE_PARAMS}
     market = config.use_market if use_market is None else use_market
-    return make_model(model_type, use_market=market, random_state=config.random_state, **clean)
+    return config.resolved_domain.make_model(
+        model_type, use_market=market, random_state=config.random_state, **clean
+    )
 
 
 def _metrics(rows: pd.DataFrame, proba: np.ndarray, over: np.ndarray) -> dict[str, Any]:
@@ -218,6 +232,86 @@ def decide_promotion(
     return False, f"does not beat {incumbent}: {summary}"
 
 
+def training_window(
+    frame: MatchFrame, as_of: datetime, config: TrainConfig, information: str
+) -> tuple[pd.DataFrame, list[Any]]:
+    """The training rows (see :func:`training_rows`) and their walk-forward splits.
+
+    Raises
+    ------
+    DataError
+        When there are fewer than 200 rows to validate on.
+    """
+    rows = training_rows(frame.frame, as_of, config, information)
+    if len(rows) < 200:
+        what = " with observed prices" if information == "market" else ""
+        raise DataError(
+            f"only {len(rows)} finished matches{what} in the training window; need at least 200"
+        )
+    start = config.resolved_domain.start_column
+    splits = walk_forward_splits(
+        rows[start].to_numpy(), n_splits=config.n_splits, gap=timedelta(days=config.gap_days)
+    )
+    return rows, splits
+
+
+@dataclass
+class Validated:
+    """A model's walk-forward validation beside its domain's reference model and the market."""
+
+    #: Out-of-fold predictions of the model and of the reference, aligned with each other.
+    result: WalkForwardResult
+    reference: WalkForwardResult
+    #: The model's metrics, with the reference's, the market comparison and the lead breakdown.
+    metrics: dict[str, Any]
+    #: The closing line's metrics on the matches with closing odds (None with fewer than 30).
+    market_metrics: dict[str, Any] | None
+    #: One row per validated match: ids, result, fold, probabilities, reference, prices.
+    frame: pd.DataFrame
+
+
+def validate(
+    prototype: Any,
+    rows: pd.DataFrame,
+    splits: list[Any],
+    config: TrainConfig,
+    information: str,
+    lead_frames: dict[str, pd.DataFrame] | None = None,
+) -> Validated:
+    """Walk ``prototype`` and the domain's reference model forward over ``splits`` of ``rows``
+    (calibrated on earlier folds), and score both beside the market's closing line."""
+    lead_frames = lead_frames or {}
+    y = rows[["home_goals", "away_goals"]]
+    result = walk_forward_predictions(
+        prototype, rows, y, splits, config.calibration, extra=lead_frames
+    )
+    domain = config.resolved_domain
+    reference = walk_forward_predictions(
+        build_prototype(domain.reference_model, config, {}),
+        rows,
+        y,
+        splits,
+        config.calibration,
+        extra=lead_frames,
+    )
+    scored = rows.iloc[result.rows].reset_index(drop=True)
+    metrics = _metrics(scored, result.proba, result.over)
+    metrics["raw"] = evaluate(outcome_codes(scored[["home_goals", "away_goals"]]), result.raw_proba)
+    on_market, market_metrics = compare_with_market(scored, result.proba)
+    if on_market is not None:
+        metrics["on_market_matches"] = on_market
+    reference_key = reference_metrics_key(domain)
+    metrics[reference_key] = _metrics(scored, reference.proba, reference.over)
+    metrics["by_lead"] = scores_by_lead(
+        rows, information, lead_frames, result.rows, result.proba, result.extra_proba
+    )
+    metrics[reference_key]["by_lead"] = scores_by_lead(
+        rows, "no_market", lead_frames, reference.rows, reference.proba, reference.extra_proba
+    )
+    frame = _validation_frame(rows, result, reference)
+    return Validated(result, reference, metrics, market_metrics, frame)
+
+
 @dataclass
 class TrainingData:
     """The modelling frame as of one instant, and every finished match as known at each
@@ -227,14 +321,21 @@ class TrainingData:
     store: Store
     as_of: datetime
     leads: tuple[float, ...] = VALIDATION_LEADS
+    #: The domain (None: the only registered one).
+    domain: Domain | None = None
     _frame: MatchFrame | None = None
     _at_leads: dict[str, pd.DataFrame] | None = None
 
     @property
+    def resolved_domain(self) -> Domain:
+        """The domain whose events these are."""
+        return resolve_domain(self.domain)
+
+    @property
     def match_frame(self) -> MatchFrame:
-        """Every match with its features as of ``as_of``."""
+        """Every event with its features as of ``as_of``."""
         if self._frame is None:
-            self._frame = load_match_frame(self.store, self.as_of)
+            self._frame = self.resolved_domain.load_frame(self.store, self.as_of)
         return self._frame
 
     def lead_frames(self, rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -243,7 +344,9 @@ class TrainingData:
         if self._at_leads is None:
             frame = self.match_frame.frame
             finished = frame[frame["finished"]].reset_index(drop=True)
-            self._at_leads = frames_at_leads(self.store, self.as_of, finished, self.leads)
+            self._at_leads = frames_at_leads(
+                self.store, self.as_of, finished, self.leads, self.resolved_domain
+            )
         out = {}
         for label, frame in self._at_leads.items():
             position = pd.Series(np.arange(len(frame)), index=frame["match_id"].to_numpy())
@@ -268,27 +371,27 @@ def train_model(
     as_of = config.as_of or utc_now_naive()
     params = dict(config.hyperparameters)
     prototype = build_prototype(config.model_type, config, params)
-    information = model_information(bool(getattr(prototype, "uses_market", False)))
-    if data is None or data.as_of != as_of or data.leads != config.validation_leads:
-        data = TrainingData(store, as_of, config.validation_leads)
+    domain = config.resolved_domain
+    declared = model_type(domain, config.model_type)
+    reads_prices = uses_market(declared, config.use_market)
+    information = model_information(reads_prices)
+    if (
+        data is None
+        or data.as_of != as_of
+        or data.leads != config.validation_leads
+        or data.resolved_domain.name != domain.name
+    ):
+        data = TrainingData(store, as_of, config.validation_leads, domain)
     match_frame: MatchFrame = data.match_frame
-    rows = training_rows(match_frame.frame, as_of, config, information)
-    if len(rows) < 200:
-        what = " with observed prices" if information == "market" else ""
-        raise DataError(
-            f"only {len(rows)} finished matches{what} in the training window; need at least 200"
-        )
+    rows, splits = training_window(match_frame, as_of, config, information)
     X = rows
     y = rows[["home_goals", "away_goals"]]
-    splits = walk_forward_splits(
-        rows["kickoff_at"].to_numpy(), n_splits=config.n_splits, gap=timedelta(days=config.gap_days)
-    )
     started = time.perf_counter()
-    slot = Slot(DOMAIN, config.competition or ALL_SCOPE, information)
+    slot = Slot(domain.name, config.competition or ALL_SCOPE, information)
     version = registry.create_model_version(
         store,
         name=model_name(config, information),
-        domain=DOMAIN,
+        domain=domain.name,
         information=information,
         model_type=config.model_type,
         horizon_days=config.horizon_days,
@@ -297,45 +400,27 @@ def train_model(
         window_end=rows["kickoff_at"].max().to_pydatetime(),
         feature_version=match_frame.feature_version,
         feature_names=list(getattr(prototype, "_feature_list", lambda: [])()),
-        uses_market=bool(getattr(prototype, "uses_market", False)),
+        uses_market=reads_prices,
         hyperparameters=_json_params(prototype),
         competition=config.competition,
         random_state=config.random_state,
         job_run_id=config.job_run_id,
     )
     try:
-        if config.trials and config.model_type == "lightgbm":
+        if config.trials and declared.tunable:
             from formline.pipeline.tuning import tune_lightgbm
 
             params.update(
                 tune_lightgbm(store, X, y, splits, config, match_frame.feature_version, as_of)
             )
             prototype = build_prototype(config.model_type, config, params)
-        lead_frames = data.lead_frames(rows)
-        result = walk_forward_predictions(
-            prototype, X, y, splits, config.calibration, extra=lead_frames
-        )
-        reference = walk_forward_predictions(
-            build_prototype("elo", config, {}), X, y, splits, config.calibration, extra=lead_frames
-        )
+        validated = validate(prototype, rows, splits, config, information, data.lead_frames(rows))
+        result, reference = validated.result, validated.reference
+        metrics, market_metrics = validated.metrics, validated.market_metrics
         scored = rows.iloc[result.rows].reset_index(drop=True)
-        metrics = _metrics(scored, result.proba, result.over)
-        metrics["raw"] = evaluate(
-            outcome_codes(scored[["home_goals", "away_goals"]]), result.raw_proba
-        )
-        on_market, market_metrics = compare_with_market(scored, result.proba)
-        if on_market is not None:
-            metrics["on_market_matches"] = on_market
-        metrics["elo_reference"] = _metrics(scored, reference.proba, reference.over)
-        metrics["by_lead"] = scores_by_lead(
-            rows, information, lead_frames, result.rows, result.proba, result.extra_proba
-        )
-        metrics["elo_reference"]["by_lead"] = scores_by_lead(
-            rows, "no_market", lead_frames, reference.rows, reference.proba, reference.extra_proba
-        )
         final = clone_fit(prototype, X, y)
         calibrator, over_calibrator = fit_final_calibrators(result, y, config.calibration)
-        validation = _validation_frame(rows, result, reference)
+        validation = validated.frame
         bundle = {
             "format_version": BUNDLE_FORMAT,
             "model_type": config.model_type,
@@ -378,7 +463,7 @@ def train_model(
             incumbent_loss = per_match_log_loss(
                 outcome_codes(scored[["home_goals", "away_goals"]]), reference.proba
             )
-            label = "the elo reference"
+            label = f"the {domain.reference_model} reference"
         deploy, reason = decide_promotion(
             losses, incumbent_loss, label, config.n_boot, config.random_state
         )
@@ -431,7 +516,7 @@ def load_model_bundle(version: registry.ModelVersion) -> dict[str, Any]:
 
 
 def load_champions(
-    store: Store, as_of: datetime
+    store: Store, as_of: datetime, domain: Domain | str | None = None
 ) -> dict[promotions.Slot, tuple[registry.ModelVersion, dict[str, Any]]]:
     """Every slot's champion as of ``as_of`` with its verified bundle.
 
@@ -448,9 +533,10 @@ def load_champions(
     """
     from formline.errors import ModelNotFoundError
 
-    found = promotions.champions_at(store, DOMAIN, as_of)
+    domain = resolve_domain(domain)
+    found = promotions.champions_at(store, domain.name, as_of)
     if not found:
-        newest = promotions.champions_at(store, DOMAIN)
+        newest = promotions.champions_at(store, domain.name)
         if newest:
             later = ", ".join(
                 f"{m.label} (trained as of {m.training_as_of:%Y-%m-%d %H:%M})"

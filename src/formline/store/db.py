@@ -225,9 +225,12 @@ def _require_sqlite_store(path: Path) -> None:
     import sqlite3
 
     if not path.is_file():
+        from formline.domain import all_domains
+
+        commands = sorted({s.command for d in all_domains() for s in d.sources})
+        create = " or ".join(f"`formline {c}`" for c in commands) or "an ingest command"
         raise StoreNotFoundError(
-            f"no store at {path}: check FORMLINE_HOME or DATABASE_URL, or create one with "
-            "`formline ingest:demo` or `formline ingest:football-data`"
+            f"no store at {path}: check FORMLINE_HOME or DATABASE_URL, or create one with {create}"
         )
     try:
         with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import time
 from typing import NamedTuple
 
 import numpy as np
@@ -230,10 +229,8 @@ def test_invalid_input_raises() -> None:
         EloRatings().fit(good).expected_home("A", "Z")
 
 
-def test_kernel_speed_on_250k_matches() -> None:
-    league = _random_league(250_000, 400, seed=3)
-    elo_kernel(*league, 20.0, 65.0, 1 / 3, 1500.0, True)  # compile or load the cache
-    start = time.perf_counter()
+def test_kernel_is_finite_on_a_long_random_history() -> None:
+    """Timing at 250k matches is benchmarks/core_speed.py's; here, a long history stays finite."""
+    league = _random_league(20_000, 400, seed=3)
     out = elo_kernel(*league, 20.0, 65.0, 1 / 3, 1500.0, True)
-    print(f"elo_kernel on 250,000 matches: {time.perf_counter() - start:.4f} s")
     assert all(np.isfinite(x).all() for x in out)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import inspect
-import time
 
 import numpy as np
 import pandas as pd
@@ -190,19 +189,15 @@ def test_estimator_contract(
         DixonColes().fit(X.drop(columns="kickoff_at"), y)
 
 
-def test_fit_and_predict_timing_on_100k_matches() -> None:
-    X = _fixtures(13, 20, 20, seed=5)  # 98,800 matches, 260 teams in 13 unconnected leagues
+def test_fits_many_unconnected_leagues() -> None:
+    """Timing at 100k matches is benchmarks/core_speed.py's; here, that such a fit converges."""
+    X = _fixtures(4, 12, 3, seed=5)  # 1,584 matches, 48 teams in 4 unconnected leagues
     rng = np.random.default_rng(6)
-    strength = rng.normal(0, 0.3, (2, 260))
+    strength = rng.normal(0, 0.3, (2, 48))
     lam = np.exp(0.45 + strength[0, X["home_team_id"] - 100] - strength[1, X["away_team_id"] - 100])
     mu = np.exp(0.2 + strength[0, X["away_team_id"] - 100] - strength[1, X["home_team_id"] - 100])
     y = pd.DataFrame({"home_goals": rng.poisson(lam), "away_goals": rng.poisson(mu)})
-    start = time.perf_counter()
     model = DixonColes().fit(X, y)
-    fit_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    model.predict_proba(X.iloc[:10_000])
-    predict_seconds = time.perf_counter() - start
-    print(f"DixonColes: fit {len(X):,} matches in {fit_seconds:.2f} s, 10k predictions in "
-          f"{predict_seconds:.3f} s")  # fmt: skip
     assert model.converged_
+    teams = np.asarray(model.teams_) - 100
+    assert np.corrcoef(model.attack_, strength[0, teams])[0, 1] > 0.6

@@ -56,7 +56,7 @@ def test_predictions_are_coherent_distributions(
 ) -> None:
     model, X, _ = fitted
     proba = model.predict_proba(X)
-    scores = model.predict_scores(X)
+    scores = model.predict_score_grid(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
     np.testing.assert_allclose(scores.sum(axis=(1, 2)), 1.0, atol=1e-9)
     over = model.predict_over_proba(X)

@@ -235,3 +235,42 @@ class LightGBMMatchModel(_FeatureModel):
         """Total gain per feature of the 1X2 head."""
         gain = self.result_model_.booster_.feature_importance(importance_type="gain")
         return pd.Series(gain, index=self.feature_names_, dtype="float64")
+
+
+class ClassifierMatchModel(_FeatureModel):
+    """Any scikit-learn classifier as a match model: one clone of ``estimator`` predicts the
+    1X2 outcome, another over/under 2.5 goals, from the registered features (or ``features``).
+
+    It is how a user's own estimator goes through formline's walk-forward validation, calibration
+    and market comparison (:func:`formline.walk_forward`). The estimator sees the feature
+    matrix as it is, missing values included: give it a pipeline that imputes (for example
+    ``make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression())``) unless it
+    handles them itself.
+    """
+
+    def __init__(
+        self, estimator: Any, features: Sequence[str] | None = None, use_market: bool = True
+    ) -> None:
+        self.estimator = estimator
+        self.features = features
+        self.use_market = use_market
+
+    def fit(self, X: pd.DataFrame, y: pd.DataFrame) -> ClassifierMatchModel:
+        """Fit both clones on ``X`` (features) and ``y`` (home_goals, away_goals)."""
+        from sklearn.base import clone
+
+        self._feature_names = self._feature_list()
+        matrix = self._matrix(X)
+        self.result_model_ = clone(self.estimator).fit(matrix, outcome_codes(y))
+        self.over_model_ = clone(self.estimator).fit(matrix, over_labels(y))
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> FloatArray:
+        """(n, 3) probabilities of home, draw, away (an outcome absent from the training rows
+        gets the clipping floor)."""
+        if not hasattr(self, "result_model_"):
+            not_fitted(self)
+        raw = self.result_model_.predict_proba(self._matrix(X))
+        proba: FloatArray = np.zeros((len(X), 3), dtype=np.float64)
+        proba[:, np.asarray(self.result_model_.classes_, dtype=np.int64)] = raw
+        return clip_probabilities(proba)

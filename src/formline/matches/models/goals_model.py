@@ -98,18 +98,18 @@ class GoalsMatchModel(_FeatureModel):
         away: FloatArray = self.away_model_.predict(matrix)
         return home, away
 
-    def predict_scores(self, X: pd.DataFrame) -> FloatArray:
+    def predict_score_grid(self, X: pd.DataFrame) -> FloatArray:
         """(n, 11, 11) probabilities of each exact score (home goals, away goals)."""
         home_rate, away_rate = self.predict_rates(X)
         return dixon_coles_grid(home_rate, away_rate, self.rho_, MAX_GOALS)
 
     def predict_proba(self, X: pd.DataFrame) -> FloatArray:
         """(n, 3) probabilities of home, draw, away."""
-        return clip_probabilities(grid_outcomes(self.predict_scores(X)))
+        return clip_probabilities(grid_outcomes(self.predict_score_grid(X)))
 
     def predict_over_proba(self, X: pd.DataFrame) -> FloatArray:
         """(n,) probability of more than 2.5 goals."""
-        return grid_over(self.predict_scores(X))
+        return grid_over(self.predict_score_grid(X))
 
     def explain(self, X: pd.DataFrame) -> FloatArray:
         """Each feature's exact term in ``log(lambda_home / lambda_away)``, signed per outcome:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-# The domains' tables live on the same metadata. TODO(issue 11): through the domain registry.
-import formline.matches.tables  # noqa: F401
+from formline.domain import register_all_tables
 from formline.store.db import VERSION_TABLE
 from formline.store.tables import metadata
+
+# Every registered domain's tables live on the same metadata.
+register_all_tables()
 
 config = context.config
 connection = config.attributes.get("connection")

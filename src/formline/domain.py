@@ -1,0 +1,329 @@
+"""The domain contract: what a kind of event (football matches, horse races, transfers ...) gives
+the shared machinery, and the registry the command line, the API and the library find domains in.
+
+The shared layers (store, engine, pipeline, API plumbing, cache, CLI plumbing) never name a
+domain. A domain is a package that implements :class:`Domain` and registers it under the
+``formline.domains`` entry-point group (``pyproject.toml``)::
+
+    [project.entry-points."formline.domains"]
+    matches = "formline.matches.domain:MatchesDomain"
+
+in the spirit of Feast's ``OfflineStore`` and Dagster's ``DbClient``: the core defines the
+interface, the domain implements it, and a third-party package can add a domain the same way.
+
+A domain object is cheap to import and to build: it declares names and capabilities as data and
+imports its heavy parts (pandas, models, SQL) inside the methods that need them, so ``--help``
+and the read API load no ML library through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from formline.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from formline.core.feature_registry import FeatureSet
+
+#: The entry-point group domains register under.
+ENTRY_POINT_GROUP = "formline.domains"
+
+
+@dataclass(frozen=True)
+class Market:
+    """A market a domain predicts and prices.
+
+    ``selections`` are the fixed outcomes (``("home", "draw", "away")``), or empty when there is
+    one selection per unit of the event (a race's runners). ``ordered`` outcomes admit the
+    ranked probability score; ``lines`` are the lines formline predicts (``(2.5,)`` for over/under
+    2.5 goals; empty for a market without a line).
+    """
+
+    name: str
+    description: str
+    selections: tuple[str, ...] = ()
+    ordered: bool = False
+    lines: tuple[float, ...] = ()
+
+    @property
+    def per_unit(self) -> bool:
+        """Whether the market has one selection per unit (runner, candidate club)."""
+        return not self.selections
+
+
+@dataclass(frozen=True)
+class ModelType:
+    """A model type a domain can train, and what it can do, declared rather than probed.
+
+    ``uses_market`` is ``True`` for a model that always reads prices, ``False`` for one that
+    never does, ``None`` for one that reads them unless trained with ``--no-market``.
+    """
+
+    name: str
+    description: str
+    uses_market: bool | None = None
+    #: Per-prediction feature contributions (linear terms, TreeSHAP).
+    explains: bool = False
+    #: A hyperparameter search (``--trials``).
+    tunable: bool = False
+    #: A distribution over exact scores, from which grid markets (handicaps, totals) are priced.
+    score_grid: bool = False
+    #: Fitted state worth showing in the report (ratings, attack and defence strengths).
+    reports_ratings: bool = False
+    #: Whether probabilities are calibrated on later folds (a market reference is not).
+    calibrated: bool = True
+
+    def can_run_without_market(self) -> bool:
+        """Whether the type can be trained without prices."""
+        return self.uses_market is not True
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source a domain ingests: its name, what it reads and the command that ingests it."""
+
+    name: str
+    description: str
+    command: str
+
+
+@dataclass(frozen=True)
+class EventFrame:
+    """Every event (or event and unit) with point-in-time features as of ``as_of``, its ids,
+    targets (blank where the result was not known at ``as_of``) and market references."""
+
+    frame: pd.DataFrame
+    as_of: datetime
+    feature_version: str
+    feature_names: list[str]
+
+
+@runtime_checkable
+class Domain(Protocol):
+    """What a kind of event gives the shared pipeline.
+
+    Attributes are data (names, markets, model types, capabilities); methods load or build. A
+    method may import pandas or the domain's models; the attributes never need them.
+    """
+
+    #: The name stored with models, snapshots, job runs and feature snapshots (``"matches"``).
+    name: str
+    #: What one event is called in messages (``"match"``, ``"race"``).
+    event_noun: str
+    #: What one unit of an event is called (``"runner"``), or None for events without units.
+    unit_noun: str | None
+    #: The column of the domain's frames that identifies an event (``"match_id"``).
+    event_key: str
+    #: The column of the domain's frames with the instant the event starts (``"kickoff_at"``):
+    #: walk-forward splits, leads and horizons are measured from it.
+    start_column: str
+    #: The markets it predicts; the first is the headline market.
+    markets: tuple[Market, ...]
+    #: The model types it trains, the default first.
+    model_types: tuple[ModelType, ...]
+    #: Information states of an event as of an instant, richest first.
+    information_states: tuple[str, ...]
+    #: The model every candidate is compared with before a first champion exists.
+    reference_model: str
+    #: The model whose probabilities are the market's own (None if the domain has no prices).
+    market_reference: str | None
+    #: Its sources.
+    sources: tuple[Source, ...]
+    #: Modules of ``formline.api``-style routers the read API mounts for this domain
+    #: (``"formline.api.routes.predictions:router"``); they import no ML library.
+    api_routers: tuple[str, ...]
+
+    def register_tables(self) -> None:
+        """Put the domain's tables on the store's metadata (import its schema module)."""
+
+    def feature_set(self) -> FeatureSet:
+        """Every feature the domain computes, in column order, with its description; its
+        ``schema_hash`` is the feature version stored with every snapshot and model."""
+
+    def load_frame(
+        self, store: Any, as_of: datetime, queries: pd.DataFrame | None = None
+    ) -> EventFrame:
+        """Every event with its features as of ``as_of`` (or, given ``queries`` with an event
+        id column and ``cutoff_at``, one row per query with features as of its own cutoff),
+        targets known at ``as_of`` and the market references."""
+
+    def make_model(self, model_type: str, *, use_market: bool = True, **params: Any) -> Any:
+        """A fresh, unfitted estimator of ``model_type`` (scikit-learn contract)."""
+
+
+def model_type(domain: Domain, name: str, *, option: str = "--model-type") -> ModelType:
+    """The declared model type ``name`` of ``domain``.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``option`` and the types the domain has.
+    """
+    for declared in domain.model_types:
+        if declared.name == name:
+            return declared
+    names = ", ".join(t.name for t in domain.model_types)
+    raise ConfigError(f"{option}: unknown '{name}'; choose from {names} (domain {domain.name})")
+
+
+def model_type_names(domain: Domain) -> tuple[str, ...]:
+    """The names of ``domain``'s model types, the default first."""
+    return tuple(t.name for t in domain.model_types)
+
+
+def market(domain: Domain, name: str) -> Market:
+    """The declared market ``name`` of ``domain`` (ConfigError if it has none by that name)."""
+    for declared in domain.markets:
+        if declared.name == name:
+            return declared
+    names = ", ".join(m.name for m in domain.markets)
+    raise ConfigError(f"unknown market '{name}' for domain {domain.name}; choose from {names}")
+
+
+# --- The registry ---------------------------------------------------------------------------
+
+#: Extra domains registered in-process (tests, notebooks), by name; they win over entry points.
+_REGISTERED: dict[str, Callable[[], Domain]] = {}
+
+
+@cache
+def _entry_point_factories() -> dict[str, Callable[[], Domain]]:
+    found: dict[str, Callable[[], Domain]] = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        found[point.name] = _lazy(point.load)
+    return found
+
+
+def _lazy(load: Callable[[], Any]) -> Callable[[], Domain]:
+    def build() -> Domain:
+        factory = load()
+        made: Domain = factory() if isinstance(factory, type) else factory
+        return made
+
+    return build
+
+
+def register_domain(name: str, factory: Callable[[], Domain]) -> None:
+    """Register a domain in this process (a plugin without an entry point, or a test's)."""
+    _REGISTERED[name] = factory
+    get_domain.cache_clear()
+
+
+def unregister_domain(name: str) -> None:
+    """Remove a domain :func:`register_domain` added."""
+    _REGISTERED.pop(name, None)
+    get_domain.cache_clear()
+
+
+def domain_names() -> tuple[str, ...]:
+    """The registered domains' names, sorted."""
+    return tuple(sorted({*_entry_point_factories(), *_REGISTERED}))
+
+
+@cache
+def get_domain(name: str) -> Domain:
+    """The registered domain ``name``.
+
+    Raises
+    ------
+    ConfigError
+        When no domain has that name (the message lists those that exist), or none is
+        registered at all (formline is not installed, so its entry points are missing).
+    """
+    factory = _REGISTERED.get(name) or _entry_point_factories().get(name)
+    if factory is None:
+        names = domain_names()
+        if not names:
+            raise ConfigError(
+                "no formline domain is registered: install the package (pip install -e .) so "
+                f"its '{ENTRY_POINT_GROUP}' entry points exist"
+            )
+        raise ConfigError(f"--domain: unknown '{name}'; choose from {', '.join(names)}")
+    domain = factory()
+    if not isinstance(domain, Domain):
+        raise ConfigError(f"{domain!r} is registered as formline domain '{name}' but is not one")
+    if domain.name != name:
+        raise ConfigError(f"the domain registered as '{name}' calls itself '{domain.name}'")
+    return domain
+
+
+def all_domains() -> list[Domain]:
+    """Every registered domain, by name."""
+    return [get_domain(name) for name in domain_names()]
+
+
+def register_all_tables() -> None:
+    """Put every registered domain's tables on the store's metadata (migrations, schema checks)."""
+    for domain in all_domains():
+        domain.register_tables()
+
+
+def resolve_domain(domain: Domain | str | None = None) -> Domain:
+    """``domain`` itself, the registered domain of that name, or (None) the only registered one.
+
+    Shared code that is given no domain uses this rather than naming one.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown name, or None while several domains are registered.
+    """
+    if domain is None:
+        names = domain_names()
+        if len(names) != 1:
+            raise ConfigError(
+                f"several domains are registered ({', '.join(names)}): say which with --domain"
+                if names
+                else "no formline domain is registered: install the package (pip install -e .)"
+            )
+        return get_domain(names[0])
+    if isinstance(domain, str):
+        return get_domain(domain)
+    return domain
+
+
+def check_model_options(
+    domain: Domain,
+    model_type_name: str,
+    *,
+    use_market: bool = True,
+    trials: int = 0,
+    option: str = "--model-type",
+) -> ModelType:
+    """The declared model type, after refusing an unknown one, a price model without prices and
+    a search the type does not have: before any data is read or any registry row written.
+
+    Raises
+    ------
+    ConfigError
+        Naming the option and the reason.
+    """
+    declared = model_type(domain, model_type_name, option=option)
+    if not use_market and not declared.can_run_without_market():
+        raise ConfigError(f"{option} {model_type_name} needs odds; it cannot run with --no-market")
+    if trials < 0:
+        raise ConfigError(f"--trials: {trials} is negative; give 0 (no search) or more")
+    if trials and not declared.tunable:
+        tunable = ", ".join(t.name for t in domain.model_types if t.tunable) or "no model type"
+        raise ConfigError(
+            f"--trials: only {tunable} has a search; --model-type is {model_type_name}"
+        )
+    return declared
+
+
+def reference_metrics_key(domain: Domain) -> str:
+    """Where a model's metrics hold its domain's reference model's on the same rows
+    (``elo_reference`` for matches)."""
+    return f"{domain.reference_model.replace('-', '_')}_reference"
+
+
+def uses_market(declared: ModelType, use_market: bool) -> bool:
+    """Whether a model of ``declared`` type, trained with ``use_market``, reads prices."""
+    return declared.uses_market if declared.uses_market is not None else use_market

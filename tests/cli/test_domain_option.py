@@ -1,0 +1,32 @@
+"""``--domain`` and the domain-aware verbs, in process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from in_process import error_line, invoke
+
+from formline.domain import get_domain
+
+
+def test_features_list_shows_every_feature_with_its_description(tmp_path: Path) -> None:
+    result = invoke(tmp_path, "features:list")
+    assert result.exit_code == 0, result.stderr
+    specs = list(get_domain("matches").feature_set())
+    for spec in (specs[0], specs[-1]):
+        assert spec.name in result.stdout and spec.description in result.stdout
+    # The setting picks the domain when --domain is not given.
+    same = invoke(tmp_path, "features:list", env={"FORMLINE_DOMAIN": "matches"})
+    assert same.stdout == result.stdout
+
+
+def test_an_unknown_domain_exits_2_naming_the_registered_ones(tmp_path: Path) -> None:
+    for argv in (
+        ["features:list", "--domain", "horses"],
+        ["model:train", "--domain", "horses"],
+        ["predict:run", "--domain", "horses"],
+    ):
+        result = invoke(tmp_path, *argv)
+        assert result.exit_code == 2, argv
+        assert error_line(result) == "error: --domain: unknown 'horses'; choose from matches"
+    assert not (tmp_path / "formline.db").exists()  # refused before a store was created

@@ -1,0 +1,131 @@
+"""The domain contract: the registry finds domains, and what a domain declares is true."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from formline.domain import (
+    Domain,
+    Market,
+    check_model_options,
+    domain_names,
+    get_domain,
+    market,
+    model_type,
+    register_domain,
+    resolve_domain,
+    unregister_domain,
+)
+from formline.errors import ConfigError
+from formline.matches.domain import MatchesDomain
+
+
+class _Races:
+    """A second domain, declared only: enough for the registry."""
+
+    name = "races_test"
+    event_noun = "race"
+    unit_noun = "runner"
+    event_key = "race_id"
+    start_column = "off_at"
+    markets = (Market("win", "the winner", selections=()),)
+    model_types = MatchesDomain.model_types[:1]
+    information_states = ("no_market",)
+    reference_model = "logistic"
+    market_reference = None
+    sources = ()
+    api_routers = ()
+
+    def register_tables(self) -> None:
+        return None
+
+    def feature_set(self) -> object:
+        raise NotImplementedError
+
+    def load_frame(self, store: object, as_of: object, queries: object = None) -> object:
+        raise NotImplementedError
+
+    def make_model(self, model_type: str, *, use_market: bool = True, **params: object) -> object:
+        raise NotImplementedError
+
+
+@pytest.fixture
+def second_domain() -> Iterator[None]:
+    register_domain("races_test", _Races)
+    yield
+    unregister_domain("races_test")
+
+
+def test_matches_is_registered_through_its_entry_point() -> None:
+    assert "matches" in domain_names()
+    domain = get_domain("matches")
+    assert isinstance(domain, Domain)
+    assert domain.name == "matches"
+    assert get_domain("matches") is domain  # built once
+    assert resolve_domain(None) is domain  # the only one registered
+    assert resolve_domain("matches") is domain
+
+
+def test_an_unknown_domain_is_a_config_error_naming_those_that_exist() -> None:
+    with pytest.raises(ConfigError, match="unknown 'horses'; choose from matches"):
+        get_domain("horses")
+
+
+def test_several_domains_need_a_name(second_domain: None) -> None:
+    assert domain_names() == ("matches", "races_test")
+    assert get_domain("races_test").unit_noun == "runner"
+    assert market(get_domain("races_test"), "win").per_unit
+    with pytest.raises(ConfigError, match="several domains are registered"):
+        resolve_domain(None)
+
+
+def test_a_registered_object_that_is_not_a_domain_is_refused() -> None:
+    register_domain("broken", lambda: object())  # type: ignore[arg-type, return-value]
+    try:
+        with pytest.raises(
+            ConfigError, match="is registered as formline domain 'broken' but is not one"
+        ):
+            get_domain("broken")
+    finally:
+        unregister_domain("broken")
+
+
+def test_model_options_are_checked_against_the_declarations() -> None:
+    matches = get_domain("matches")
+    assert check_model_options(matches, "lightgbm", trials=5).tunable
+    with pytest.raises(ConfigError, match="only lightgbm has a search"):
+        check_model_options(matches, "goals", trials=5)
+    with pytest.raises(ConfigError, match="market needs odds"):
+        check_model_options(matches, "market", use_market=False)
+    with pytest.raises(ConfigError, match="unknown 'nope'"):
+        model_type(matches, "nope")
+
+
+@pytest.mark.parametrize("name", [t.name for t in MatchesDomain.model_types])
+def test_declared_capabilities_are_what_the_models_do(name: str) -> None:
+    """The declarations replace probing the models, so they must be true of them."""
+    matches = get_domain("matches")
+    declared = model_type(matches, name)
+    model = matches.make_model(name, use_market=declared.uses_market is not False)
+    assert callable(getattr(model, "explain", None)) == declared.explains
+    assert callable(getattr(model, "predict_score_grid", None)) == declared.score_grid
+    if declared.uses_market is not None:
+        assert bool(model.uses_market) == declared.uses_market
+    else:
+        assert matches.make_model(name, use_market=False).uses_market is False
+        assert matches.make_model(name, use_market=True).uses_market is True
+
+
+def test_the_domain_object_is_cheap_to_import() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from formline.domain import get_domain; d = get_domain('matches'); "
+        "d.register_tables(); "
+        "print(sorted(m for m in ('pandas', 'numpy', 'sklearn', 'duckdb') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
