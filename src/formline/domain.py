@@ -157,6 +157,12 @@ class Domain(Protocol):
     def make_model(self, model_type: str, *, use_market: bool = True, **params: Any) -> Any:
         """A fresh, unfitted estimator of ``model_type`` (scikit-learn contract)."""
 
+    def wrap_estimator(self, estimator: Any, *, use_market: bool = True) -> Any:
+        """A plain scikit-learn classifier as a model of the domain (fitted on its features)."""
+
+    def information_needed(self, reads_prices: bool) -> str:
+        """The information state a model needs: the richest if it reads prices."""
+
 
 def model_type(domain: Domain, name: str, *, option: str = "--model-type") -> ModelType:
     """The declared model type ``name`` of ``domain``.

@@ -203,10 +203,9 @@ def walk_forward(
 
     ``model`` is a registered model type (``"logistic"``, ``"lightgbm"`` ...), a fitted-or-not
     model of the domain (``fit(X, y)``, ``predict_proba``, ``predict_over_proba``), or any
-    scikit-learn classifier, which is wrapped in
-    :class:`~formline.matches.models.feature_models.ClassifierMatchModel` (one clone per market)
-    and fitted on the registered features (without the odds-derived ones if ``use_market`` is
-    false).
+    scikit-learn classifier, which the domain wraps (``Domain.wrap_estimator``; for matches
+    ``ClassifierMatchModel``, one clone per market) and fits on its registered features (without
+    the odds-derived ones if ``use_market`` is false).
 
     Raises
     ------
@@ -216,7 +215,6 @@ def walk_forward(
         With fewer than 200 finished events in the window.
     """
     from formline.domain import model_type, uses_market
-    from formline.matches.information import model_information
     from formline.pipeline.train import (
         TrainConfig,
         TrainingData,
@@ -246,11 +244,9 @@ def walk_forward(
     elif callable(getattr(model, "predict_over_proba", None)):
         prototype, reads_prices = model, bool(getattr(model, "uses_market", use_market))
     else:
-        from formline.matches.models.feature_models import ClassifierMatchModel
-
-        prototype = ClassifierMatchModel(model, use_market=use_market)
-        reads_prices = prototype.uses_market
-    information = model_information(reads_prices)
+        prototype = resolved.wrap_estimator(model, use_market=use_market)
+        reads_prices = bool(prototype.uses_market)
+    information = resolved.information_needed(reads_prices)
     data = TrainingData(store, instant, domain=resolved)
     rows, splits = training_window(data.match_frame, instant, config, information)
     validated = validate(prototype, rows, splits, config, information, data.lead_frames(rows))

@@ -100,3 +100,14 @@ class MatchesDomain:
         from formline.matches.models import make_model
 
         return make_model(model_type, use_market=use_market, **params)
+
+    def wrap_estimator(self, estimator: Any, *, use_market: bool = True) -> Any:
+        """``estimator`` as a match model: one clone for 1X2, one for over/under 2.5 (see
+        :class:`formline.matches.models.feature_models.ClassifierMatchModel`)."""
+        from formline.matches.models.feature_models import ClassifierMatchModel
+
+        return ClassifierMatchModel(estimator, use_market=use_market)
+
+    def information_needed(self, reads_prices: bool) -> str:
+        """``market`` for a model that reads prices, else ``no_market``."""
+        return INFORMATION_STATES[0] if reads_prices else INFORMATION_STATES[1]

@@ -24,7 +24,7 @@ from formline.core.splits import walk_forward_splits
 from formline.domain import model_type, uses_market
 from formline.errors import ConfigError, DataError
 from formline.matches.dataset import MatchFrame
-from formline.matches.information import information_states, model_information, serves
+from formline.matches.information import information_states, serves
 from formline.matches.models.validation import fit_calibrated
 from formline.pipeline.backtest_plan import Window, predict_windows
 from formline.pipeline.leads import frames_at_lead_days
@@ -153,7 +153,7 @@ def run_backtest(
     at_lead = {d: test if d == 0 else later[d] for d in leads}
     prototype = build_prototype(config.model_type, config, dict(config.hyperparameters))
     declared = model_type(domain, config.model_type)
-    information = model_information(uses_market(declared, config.use_market))
+    information = domain.information_needed(uses_market(declared, config.use_market))
     pieces, omitted = _pieces(
         frame, test, at_lead, block_starts(test, refit), end, config, information
     )

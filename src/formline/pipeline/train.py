@@ -35,7 +35,7 @@ from formline.matches.dataset import (
     PRICE_COLUMNS,
     MatchFrame,
 )
-from formline.matches.information import information_states, model_information, serves
+from formline.matches.information import information_states, serves
 from formline.matches.models import outcome_codes, over_labels
 from formline.matches.models.validation import (
     WalkForwardResult,
@@ -374,7 +374,7 @@ def train_model(
     domain = config.resolved_domain
     declared = model_type(domain, config.model_type)
     reads_prices = uses_market(declared, config.use_market)
-    information = model_information(reads_prices)
+    information = domain.information_needed(reads_prices)
     if (
         data is None
         or data.as_of != as_of
