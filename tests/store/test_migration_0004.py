@@ -36,6 +36,10 @@ PREDICTIONS = [
 ]
 
 
+#: (model, models_key, as_of, n_predictions) of snapshots 1, 2 (both models) and 3.
+SNAPSHOTS = [("1", "1", ":t1", 3), ("NULL", "1,2", ":t2", 2), ("2", "2", ":t3", 1)]
+
+
 def _drivers(n: int, match: int) -> str:
     return json.dumps(
         [
@@ -85,8 +89,7 @@ def _release_0003_store(store: Store) -> None:
                 f"{model}, '{key}', {as_of}, 30, 'fv', {n}, :t2)",
                 {},
             )
-            for model, key, as_of, n in (("1", "1", ":t1", 3), ("NULL", "1,2", ":t2", 2))
-            + (("2", "2", ":t3", 1),)
+            for model, key, as_of, n in SNAPSHOTS
         ],
         *[
             (

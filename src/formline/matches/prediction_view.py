@@ -7,11 +7,12 @@ over/under 2.5 over and under. Plain SQLAlchemy Core, no pandas: the read API us
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, func, select
+from sqlalchemy import ColumnElement, FromClause, Subquery, and_, literal_column, select
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from formline.store.tables import predicted_events, prediction_snapshots, predictions
 
@@ -43,63 +44,71 @@ PROBABILITY_COLUMNS = [c.probability for c in CELLS if c.probability is not None
 FAIR_COLUMNS = [c.fair for c in CELLS]
 
 
-def _pick(cell: Cell, value: ColumnElement[Any]) -> ColumnElement[Any]:
-    """``value`` of the long row of ``cell`` within a group of one match's rows."""
-    is_cell = and_(
-        predictions.c.market == cell.market,
-        predictions.c.selection == cell.selection,
-        predictions.c.line == cell.line,
-    )
-    return func.max(case((is_cell, value)))
+def _cell_rows(cell: Cell) -> NamedFromClause:
+    """``predictions`` under a name of its own, for the rows of ``cell``."""
+    return predictions.alias(f"{cell.market.replace('1x2', 'result')}_{cell.selection}")
 
 
-def wide_predictions(
-    *where: ColumnElement[bool], drivers: bool = False, values: Sequence[str] | None = None
-) -> Subquery:
+@cache
+def wide_predictions(*, drivers: bool = False, values: tuple[str, ...] | None = None) -> Subquery:
     """The matches snapshots' predictions, one row per (snapshot, match), as a subquery.
 
     Columns: ``snapshot_id``, ``match_id``, ``model_version_id``, ``information``, ``drivers``
     (only with ``drivers``), the probabilities (:data:`PROBABILITY_COLUMNS`) and the fair odds
     (:data:`FAIR_COLUMNS`): the columns of the wide ``predictions`` table of revision 0003.
 
+    Each predicted event of a ``matches`` snapshot is joined to its long rows by their primary
+    key, one join per cell; an event lacking one of them is left out (a match prediction is all
+    five rows, as the publisher writes them). The subquery has no grouping, so both SQLite and
+    PostgreSQL merge it into the query that selects from it and narrow it there by that query's
+    conditions (a snapshot, a match, a model) through the indexes of ``predicted_events``: filter
+    on its columns in the outer query. Built once per argument set (building it costs more than
+    the database spends answering a one-match read).
+
     Parameters
     ----------
-    *where
-        Conditions on :data:`~formline.store.tables.predicted_events` (a snapshot, a match, a
-        model), applied before the pivot so that it only groups the rows asked for.
     drivers
         Include each prediction's drivers.
     values
-        Only these probability and fair odds columns (default: all of them).
+        Only these probability and fair odds columns (default: all of them), so only the cells
+        that hold them are joined.
     """
     wanted = set(PROBABILITY_COLUMNS + FAIR_COLUMNS if values is None else values)
     events = predicted_events
-    of_event = and_(
-        predictions.c.snapshot_id == events.c.snapshot_id,
-        predictions.c.event_id == events.c.event_id,
-        predictions.c.unit == events.c.unit,
-    )
-    matches_snapshots = select(prediction_snapshots.c.id).where(
-        prediction_snapshots.c.domain == DOMAIN
-    )
     columns: list[ColumnElement[Any]] = [
         events.c.snapshot_id,
         events.c.event_id.label("match_id"),
         events.c.model_version_id,
         events.c.information,
         *([events.c.drivers] if drivers else []),
-        *[
-            _pick(c, predictions.c.probability).label(c.probability)
-            for c in CELLS
-            if c.probability in wanted
-        ],
-        *[_pick(c, predictions.c.fair_odds).label(c.fair) for c in CELLS if c.fair in wanted],
     ]
-    # Grouped by the primary key of predicted_events, so its other columns are single-valued.
+    joined: FromClause = events
+    for cell in CELLS:
+        picked = [c for c in (cell.probability, cell.fair) if c in wanted]
+        if not picked:
+            continue
+        rows = _cell_rows(cell)
+        joined = joined.join(
+            rows,
+            and_(
+                rows.c.snapshot_id == events.c.snapshot_id,
+                rows.c.event_id == events.c.event_id,
+                rows.c.unit == events.c.unit,
+                rows.c.market == literal_column(f"'{cell.market}'"),
+                rows.c.selection == literal_column(f"'{cell.selection}'"),
+                rows.c.line == literal_column(repr(cell.line)),
+            ),
+        )
+        if cell.probability in wanted:
+            columns.append(rows.c.probability.label(cell.probability))
+        if cell.fair in wanted:
+            columns.append(rows.c.fair_odds.label(cell.fair))
+    matches_snapshots = select(prediction_snapshots.c.id).where(
+        prediction_snapshots.c.domain == literal_column(f"'{DOMAIN}'")
+    )
     query = (
         select(*columns)
-        .select_from(events.join(predictions, of_event))
-        .where(events.c.unit == "", events.c.snapshot_id.in_(matches_snapshots), *where)
-        .group_by(events.c.snapshot_id, events.c.event_id, events.c.unit)
+        .select_from(joined)
+        .where(events.c.unit == literal_column("''"), events.c.snapshot_id.in_(matches_snapshots))
     )
     return query.subquery("wide_predictions")

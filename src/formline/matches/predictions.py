@@ -24,7 +24,7 @@ from formline.matches.prediction_view import (
 )
 from formline.store.db import Store
 from formline.store.predictions import PredictionRows, Published, publish_snapshot
-from formline.store.tables import predicted_events, prediction_snapshots, publications
+from formline.store.tables import prediction_snapshots, publications
 
 #: The wide prediction of one match, as the pipeline computes it and the readers return it.
 PREDICTION_COLUMNS = [
@@ -157,20 +157,27 @@ def read_snapshot_predictions(store: Store, snapshot_id: int) -> pd.DataFrame:
     Columns: ``match_id``, ``model_version_id``, ``information``, the probabilities, the fair
     odds, ``drivers``. An unknown snapshot gives an empty frame.
     """
-    wide = wide_predictions(predicted_events.c.snapshot_id == snapshot_id, drivers=True)
-    query = select(*[wide.c[c] for c in PREDICTION_COLUMNS]).order_by(wide.c.match_id)
+    wide = wide_predictions(drivers=True)
+    query = (
+        select(*[wide.c[c] for c in PREDICTION_COLUMNS])
+        .where(wide.c.snapshot_id == snapshot_id)
+        .order_by(wide.c.match_id)
+    )
     with store.connect("reading predictions") as conn:
         return _frame(conn, query, PREDICTION_COLUMNS)
 
 
-def _history(match_id: int, *where: Any) -> Select[Any]:
-    wide = wide_predictions(predicted_events.c.event_id == match_id, *where, drivers=True)
-    return (
+def _history(match_id: int, snapshot_id: Any = None) -> Select[Any]:
+    wide = wide_predictions(drivers=True)
+    query = (
         select(*_SNAPSHOT_COLUMNS, *[wide.c[c] for c in PREDICTION_COLUMNS])
         .select_from(wide)
         .join(prediction_snapshots, prediction_snapshots.c.id == wide.c.snapshot_id)
-        .order_by(prediction_snapshots.c.as_of.desc(), prediction_snapshots.c.id.desc())
+        .where(wide.c.match_id == match_id)
     )
+    if snapshot_id is not None:
+        query = query.where(wide.c.snapshot_id == snapshot_id)
+    return query.order_by(prediction_snapshots.c.as_of.desc(), prediction_snapshots.c.id.desc())
 
 
 def predictions_for_match(store: Store, match_id: int) -> pd.DataFrame:
@@ -199,7 +206,7 @@ def latest_prediction_for_match(
         .scalar_subquery()
     )
     with store.connect("reading predictions") as conn:
-        in_published = _history(match_id, predicted_events.c.snapshot_id == published)
+        in_published = _history(match_id, published)
         row = conn.execute(in_published).mappings().first()
         is_published = row is not None
         if row is None:

@@ -17,7 +17,6 @@ from sqlalchemy import (
     Select,
     Subquery,
     and_,
-    bindparam,
     case,
     func,
     select,
@@ -61,11 +60,14 @@ def _prediction_rows(wide: Subquery, *, drivers: bool) -> Select[Any]:
 
 def _in_snapshot(
     query: Select[Any],
+    wide: Subquery,
+    snapshot_id: int,
     competition_ids: Sequence[int] | None,
     kickoff_from: datetime | None,
     kickoff_before: datetime | None,
 ) -> Select[Any]:
-    """``query`` narrowed by the optional competition and kickoff filters."""
+    """``query`` narrowed to one snapshot and the optional competition and kickoff filters."""
+    query = query.where(wide.c.snapshot_id == snapshot_id)
     if competition_ids is not None:
         query = query.where(matches.c.competition_id.in_(list(competition_ids)))
     if kickoff_from is not None:
@@ -106,16 +108,16 @@ def snapshot_predictions(
         ``snapshot_created_at``, the match columns (``id``, ``competition``, ``kickoff_at``,
         ``home_team`` ...), the probabilities and fair odds, and ``drivers`` if asked for.
     """
-    where = [predicted_events.c.snapshot_id == snapshot_id]
+    wide = wide_predictions(drivers=drivers)
+    rows = _prediction_rows(wide, drivers=drivers)
+    query = _in_snapshot(rows, wide, snapshot_id, competition_ids, kickoff_from, kickoff_before)
     if match_id is not None:
-        where.append(predicted_events.c.event_id == match_id)
-    rows = _prediction_rows(wide_predictions(*where, drivers=drivers), drivers=drivers)
-    query = _in_snapshot(rows, competition_ids, kickoff_from, kickoff_before)
+        query = query.where(wide.c.match_id == match_id)
     query = query.order_by(matches.c.kickoff_at, matches.c.id)
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-_LIST_WIDE = wide_predictions(predicted_events.c.snapshot_id == bindparam("list_snapshot_id"))
+_LIST_WIDE = wide_predictions()
 #: One snapshot's predictions as the list shows them: only what it shows, no snapshot columns
 #: (the caller knows the snapshot), labelled as the list's fields. Built once: the list is the
 #: hot read.
@@ -166,28 +168,31 @@ def snapshot_prediction_list(
         ``home_team``, ``away_team`` (names), ``model_version_id``, ``information``, the
         probabilities and the fair odds.
     """
-    query = _in_snapshot(_LIST_QUERY, competition_ids, kickoff_from, kickoff_before)
-    result = conn.execute(
-        query.order_by(matches.c.kickoff_at, matches.c.id), {"list_snapshot_id": snapshot_id}
+    query = _in_snapshot(
+        _LIST_QUERY, _LIST_WIDE, snapshot_id, competition_ids, kickoff_from, kickoff_before
     )
+    result = conn.execute(query.order_by(matches.c.kickoff_at, matches.c.id))
     keys = tuple(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 def match_prediction_history(conn: Connection, match_id: int) -> list[dict[str, Any]]:
     """Every stored prediction of one match with drivers, newest snapshot (``as_of``) first."""
-    wide = wide_predictions(predicted_events.c.event_id == match_id, drivers=True)
-    query = _prediction_rows(wide, drivers=True).order_by(
-        prediction_snapshots.c.as_of.desc(), prediction_snapshots.c.id.desc()
+    wide = wide_predictions(drivers=True)
+    query = (
+        _prediction_rows(wide, drivers=True)
+        .where(wide.c.match_id == match_id)
+        .order_by(prediction_snapshots.c.as_of.desc(), prediction_snapshots.c.id.desc())
     )
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def latest_match_prediction(conn: Connection, match_id: int) -> dict[str, Any] | None:
     """The newest stored prediction of one match (by snapshot ``as_of``), with drivers."""
-    wide = wide_predictions(predicted_events.c.event_id == match_id, drivers=True)
+    wide = wide_predictions(drivers=True)
     query = (
         _prediction_rows(wide, drivers=True)
+        .where(wide.c.match_id == match_id)
         .order_by(prediction_snapshots.c.as_of.desc(), prediction_snapshots.c.id.desc())
         .limit(1)
     )
@@ -234,13 +239,11 @@ def pre_kickoff_ranked(
     is then the latest prediction made at that lead.
     """
     bucket = _lead_bucket(dialect)
-    of_model = (
-        []
-        if model_version_id is None
-        else [predicted_events.c.model_version_id == model_version_id]
-    )
-    wide = wide_predictions(*of_model, values=("p_home", "p_draw", "p_away"))
+    wide = wide_predictions(values=("p_home", "p_draw", "p_away"))
     partition = [wide.c.match_id, bucket] if by_lead else [wide.c.match_id]
+    condition = prediction_snapshots.c.as_of < matches.c.kickoff_at
+    if model_version_id is not None:
+        condition = condition & (wide.c.model_version_id == model_version_id)
     rank = (
         func.row_number()
         .over(
@@ -265,7 +268,7 @@ def pre_kickoff_ranked(
         .select_from(wide)
         .join(prediction_snapshots, prediction_snapshots.c.id == wide.c.snapshot_id)
         .join(matches, matches.c.id == wide.c.match_id)
-        .where(prediction_snapshots.c.as_of < matches.c.kickoff_at)
+        .where(condition)
     )
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import SchemaItem
 
 from formline.errors import StoreError
 
@@ -226,14 +227,15 @@ def _create_wide_predictions() -> None:
 
 
 def _create_feature_snapshots(generic: bool) -> None:
+    key: list[SchemaItem]
     if generic:
         key = [
             sa.Column("domain", sa.String(length=32), nullable=False),
             sa.Column("event_id", _ID, autoincrement=False, nullable=False),
             sa.Column("unit", sa.String(length=64), server_default="", nullable=False),
         ]
-        extra: list[sa.SchemaItem] = []
-        pk = ("domain", "event_id", "unit", "as_of", "feature_version")
+        extra: list[SchemaItem] = []
+        pk: tuple[str, ...] = ("domain", "event_id", "unit", "as_of", "feature_version")
     else:
         key = [sa.Column("match_id", _ID, nullable=False)]
         extra = [
