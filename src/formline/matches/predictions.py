@@ -157,7 +157,7 @@ def read_snapshot_predictions(store: Store, snapshot_id: int) -> pd.DataFrame:
     Columns: ``match_id``, ``model_version_id``, ``information``, the probabilities, the fair
     odds, ``drivers``. An unknown snapshot gives an empty frame.
     """
-    wide = wide_predictions(drivers=True)
+    wide = wide_predictions(store.dialect, drivers=True)
     query = (
         select(*[wide.c[c] for c in PREDICTION_COLUMNS])
         .where(wide.c.snapshot_id == snapshot_id)
@@ -167,8 +167,8 @@ def read_snapshot_predictions(store: Store, snapshot_id: int) -> pd.DataFrame:
         return _frame(conn, query, PREDICTION_COLUMNS)
 
 
-def _history(match_id: int, snapshot_id: Any = None) -> Select[Any]:
-    wide = wide_predictions(drivers=True)
+def _history(dialect: str, match_id: int, snapshot_id: Any = None) -> Select[Any]:
+    wide = wide_predictions(dialect, drivers=True)
     query = (
         select(*_SNAPSHOT_COLUMNS, *[wide.c[c] for c in PREDICTION_COLUMNS])
         .select_from(wide)
@@ -188,7 +188,7 @@ def predictions_for_match(store: Store, match_id: int) -> pd.DataFrame:
     :func:`read_snapshot_predictions`.
     """
     with store.connect("reading predictions") as conn:
-        return _frame(conn, _history(match_id), _HISTORY_COLUMNS)
+        return _frame(conn, _history(store.dialect, match_id), _HISTORY_COLUMNS)
 
 
 def latest_prediction_for_match(
@@ -206,11 +206,11 @@ def latest_prediction_for_match(
         .scalar_subquery()
     )
     with store.connect("reading predictions") as conn:
-        in_published = _history(match_id, published)
+        in_published = _history(store.dialect, match_id, published)
         row = conn.execute(in_published).mappings().first()
         is_published = row is not None
         if row is None:
-            row = conn.execute(_history(match_id).limit(1)).mappings().first()
+            row = conn.execute(_history(store.dialect, match_id).limit(1)).mappings().first()
     if row is None:
         return None
     return {**dict(row), "published": is_published}

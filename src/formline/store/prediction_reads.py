@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -108,7 +109,7 @@ def snapshot_predictions(
         ``snapshot_created_at``, the match columns (``id``, ``competition``, ``kickoff_at``,
         ``home_team`` ...), the probabilities and fair odds, and ``drivers`` if asked for.
     """
-    wide = wide_predictions(drivers=drivers)
+    wide = wide_predictions(conn.dialect.name, drivers=drivers)
     rows = _prediction_rows(wide, drivers=drivers)
     query = _in_snapshot(rows, wide, snapshot_id, competition_ids, kickoff_from, kickoff_before)
     if match_id is not None:
@@ -117,25 +118,28 @@ def snapshot_predictions(
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-_LIST_WIDE = wide_predictions()
-#: One snapshot's predictions as the list shows them: only what it shows, no snapshot columns
-#: (the caller knows the snapshot), labelled as the list's fields. Built once: the list is the
-#: hot read.
-_LIST_QUERY = with_match_joins(
-    select(
-        matches.c.id.label("match_id"),
-        competitions.c.code.label("competition"),
-        matches.c.kickoff_at,
-        matches.c.status,
-        home_team.c.name.label("home_team"),
-        away_team.c.name.label("away_team"),
-        _LIST_WIDE.c.model_version_id,
-        _LIST_WIDE.c.information,
-        *_values(_LIST_WIDE),
+@cache
+def _list_query(dialect: str) -> tuple[Select[Any], Subquery]:
+    """One snapshot's predictions as the list shows them: only what it shows, no snapshot
+    columns (the caller knows the snapshot), labelled as the list's fields; and the wide view
+    it reads. Built once per dialect: the list is the hot read."""
+    wide = wide_predictions(dialect)
+    query = with_match_joins(
+        select(
+            matches.c.id.label("match_id"),
+            competitions.c.code.label("competition"),
+            matches.c.kickoff_at,
+            matches.c.status,
+            home_team.c.name.label("home_team"),
+            away_team.c.name.label("away_team"),
+            wide.c.model_version_id,
+            wide.c.information,
+            *_values(wide),
+        )
+        .select_from(wide)
+        .join(matches, matches.c.id == wide.c.match_id)
     )
-    .select_from(_LIST_WIDE)
-    .join(matches, matches.c.id == _LIST_WIDE.c.match_id)
-)
+    return query, wide
 
 
 def snapshot_prediction_list(
@@ -168,9 +172,8 @@ def snapshot_prediction_list(
         ``home_team``, ``away_team`` (names), ``model_version_id``, ``information``, the
         probabilities and the fair odds.
     """
-    query = _in_snapshot(
-        _LIST_QUERY, _LIST_WIDE, snapshot_id, competition_ids, kickoff_from, kickoff_before
-    )
+    listed, wide = _list_query(conn.dialect.name)
+    query = _in_snapshot(listed, wide, snapshot_id, competition_ids, kickoff_from, kickoff_before)
     result = conn.execute(query.order_by(matches.c.kickoff_at, matches.c.id))
     keys = tuple(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result.all()]
@@ -178,7 +181,7 @@ def snapshot_prediction_list(
 
 def match_prediction_history(conn: Connection, match_id: int) -> list[dict[str, Any]]:
     """Every stored prediction of one match with drivers, newest snapshot (``as_of``) first."""
-    wide = wide_predictions(drivers=True)
+    wide = wide_predictions(conn.dialect.name, drivers=True)
     query = (
         _prediction_rows(wide, drivers=True)
         .where(wide.c.match_id == match_id)
@@ -189,7 +192,7 @@ def match_prediction_history(conn: Connection, match_id: int) -> list[dict[str, 
 
 def latest_match_prediction(conn: Connection, match_id: int) -> dict[str, Any] | None:
     """The newest stored prediction of one match (by snapshot ``as_of``), with drivers."""
-    wide = wide_predictions(drivers=True)
+    wide = wide_predictions(conn.dialect.name, drivers=True)
     query = (
         _prediction_rows(wide, drivers=True)
         .where(wide.c.match_id == match_id)
@@ -239,7 +242,7 @@ def pre_kickoff_ranked(
     is then the latest prediction made at that lead.
     """
     bucket = _lead_bucket(dialect)
-    wide = wide_predictions(values=("p_home", "p_draw", "p_away"))
+    wide = wide_predictions(dialect, values=("p_home", "p_draw", "p_away"))
     partition = [wide.c.match_id, bucket] if by_lead else [wide.c.match_id]
     condition = prediction_snapshots.c.as_of < matches.c.kickoff_at
     if model_version_id is not None:
