@@ -249,9 +249,11 @@ def test_the_api_and_the_cache_import_no_ml_library_and_no_worker_code() -> None
         "formline.engine",
         "formline.cli",
     )
-    # A domain's table definitions are plain SQLAlchemy; the rest of the domain is worker code.
+    # A domain's table definitions and its wide view of the predictions are plain SQLAlchemy;
+    # the rest of the domain is worker code.
+    plain = (" imports formline.matches.tables", " imports formline.matches.prediction_view")
     problems = _offending(served, banned)
-    assert [p for p in problems if not p.endswith(" imports formline.matches.tables")] == []
+    assert [p for p in problems if not p.endswith(plain)] == []
 
 
 def test_the_layering_test_can_fail(tmp_path: Path) -> None:

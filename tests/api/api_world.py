@@ -2,7 +2,7 @@
 
 The matches and odds are the seeded demo world (2 leagues x 10 teams x 4 seasons, "now"
 2025-11-06). The model and its predictions are written through the registry and
-``publish_snapshot`` directly, with simple deterministic probabilities, so these tests depend on
+``publish_predictions`` directly, with simple deterministic probabilities, so these tests depend on
 the store's contract and not on how any model trains.
 """
 
@@ -14,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from sqlalchemy import select
 
+from formline.matches.predictions import publish_predictions
 from formline.matches.tables import matches
 from formline.pipeline.ingest import ingest_demo
 from formline.settings import Settings
 from formline.store import promotions, registry
 from formline.store.db import Store
-from formline.store.predictions import publish_snapshot
 
 NOW = datetime(2025, 11, 6)
 FEATURE_VERSION = "apitest"
@@ -48,7 +48,7 @@ def probabilities(match_id: int) -> tuple[float, float, float]:
 
 
 def prediction_frame(match_ids: list[int]) -> pd.DataFrame:
-    """Predictions in the shape ``publish_snapshot`` takes, with one driver per match."""
+    """Predictions in the shape ``publish_predictions`` takes, with one driver per match."""
     rows = []
     for match_id in match_ids:
         p_home, p_draw, p_away = probabilities(match_id)
@@ -119,7 +119,7 @@ def window_match_ids(store: Store, as_of: datetime, horizon_days: int) -> list[i
 def publish(store: Store, model_id: int, as_of: datetime, horizon_days: int) -> int:
     """Publish the deterministic predictions of every match in the window."""
     ids = window_match_ids(store, as_of, horizon_days)
-    snapshot_id = publish_snapshot(
+    snapshot_id = publish_predictions(
         store,
         model_version_id=model_id,
         as_of=as_of,

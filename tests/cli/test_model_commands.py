@@ -51,7 +51,7 @@ def test_the_model_lifecycle_from_the_command_line(home: Path) -> None:
     import sqlite3
 
     with sqlite3.connect(home / "formline.db") as conn:
-        (match_id,) = conn.execute("SELECT match_id FROM predictions LIMIT 1").fetchone()
+        (match_id,) = conn.execute("SELECT event_id FROM predicted_events LIMIT 1").fetchone()
     shown = run("predict:match", str(match_id), home=home)
     assert shown.returncode == 0, shown.stderr
     assert "fair odds" in shown.stdout and "drivers" in shown.stdout

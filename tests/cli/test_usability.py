@@ -17,10 +17,10 @@ from sqlalchemy import select
 from formline import __version__
 from formline.cli.models import MODEL_LIST_FIELDS, MODEL_SHOW_FIELDS
 from formline.matches.models.factory import MODEL_TYPES
+from formline.matches.predictions import publish_predictions
 from formline.matches.tables import matches
 from formline.store import promotions, registry
 from formline.store.db import Store, open_store
-from formline.store.predictions import publish_snapshot
 
 NOW = "2025-11-06"
 BACKTEST = ["model:backtest", "--start", "2024-07-01", "--end", NOW]
@@ -189,7 +189,7 @@ def test_predict_match_says_which_match_and_tells_unknown_from_unpredicted(
                           "away": -0.2}]],
         }
     )  # fmt: skip
-    publish_snapshot(
+    publish_predictions(
         store,
         model_version_id=model.id,
         as_of=datetime(2025, 11, 6),

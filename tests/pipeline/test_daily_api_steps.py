@@ -16,7 +16,7 @@ from formline.pipeline.daily import DailyConfig, run_daily, step_warm_cache
 from formline.pipeline.warm import CacheTarget
 from formline.store.db import Store, open_store
 from formline.store.jobs import list_job_runs
-from formline.store.tables import prediction_snapshots, predictions
+from formline.store.tables import predicted_events, prediction_snapshots, predictions
 from support import REPO_ROOT, require_redis
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "api"))
@@ -56,16 +56,20 @@ def test_the_daily_run_prunes_old_snapshots(store: Store, tmp_path: Path) -> Non
             .returning(prediction_snapshots.c.id)
         ).scalar_one()  # fmt: skip
         conn.execute(
-            insert(predictions).values(snapshot_id=old, match_id=1, model_version_id=1,
-                                       information="no_market", p_home=0.5, p_draw=0.3,
-                                       p_away=0.2, p_over_2_5=0.5, drivers=[])
+            insert(predicted_events).values(snapshot_id=old, event_id=1, unit="",
+                                            model_version_id=1, information="no_market",
+                                            drivers=[])
+        )  # fmt: skip
+        conn.execute(
+            insert(predictions).values(snapshot_id=old, event_id=1, unit="", market="1x2",
+                                       selection="home", line=0.0, probability=0.5)
         )  # fmt: skip
         conn.execute(
             update(prediction_snapshots)
             .where(prediction_snapshots.c.id != old)
             .values(created_at=datetime.now(UTC) - timedelta(days=200))
         )
-    n_predictions = _count(store, predictions)
+    n_predictions, n_rows = _count(store, predicted_events), _count(store, predictions)
     config = DailyConfig(
         as_of=NOW,
         skip_ingest=True,
@@ -81,7 +85,8 @@ def test_the_daily_run_prunes_old_snapshots(store: Store, tmp_path: Path) -> Non
     assert "kept 1 current and 2 needed" in steps["cleanup"].detail
     assert steps["warm_cache"].status == "skipped"
     assert _count(store, prediction_snapshots) == 3
-    assert _count(store, predictions) == n_predictions - 1
+    assert _count(store, predicted_events) == n_predictions - 1
+    assert _count(store, predictions) == n_rows - 1
     runs = {r["step"]: r for r in list_job_runs(store, result.run_id)}
     assert (runs["cleanup"]["status"], runs["cleanup"]["rows"]) == ("succeeded", 1)
     assert runs["warm_cache"]["status"] == "skipped"

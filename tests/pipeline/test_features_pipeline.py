@@ -51,7 +51,7 @@ def test_build_stores_one_snapshot_per_match_and_cutoff(store: Store) -> None:
     assert _count(store, feature_builds) == 3
 
     match_id = int(first.frame["match_id"].iloc[-1])
-    stored = load_feature_snapshot(store, match_id, DEMO_NOW, FEATURE_SET_VERSION)
+    stored = load_feature_snapshot(store, match_id, DEMO_NOW, FEATURE_SET_VERSION, domain="matches")
     assert stored is not None
     expected = first.frame.set_index("match_id").loc[match_id, "home_elo"]
     assert stored["home_elo"] == expected

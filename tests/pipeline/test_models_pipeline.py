@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from formline.errors import ModelNotFoundError
+from formline.matches.predictions import read_snapshot_predictions
 from formline.pipeline.backtest import BACKTEST_COLUMNS, run_backtest, write_backtest
 from formline.pipeline.daily import DailyConfig, run_daily, training_due
 from formline.pipeline.ingest import ingest_demo
@@ -19,8 +20,8 @@ from formline.pipeline.train import TrainConfig, train_model
 from formline.store import promotions
 from formline.store.db import Store, open_store
 from formline.store.jobs import list_job_runs
-from formline.store.predictions import current_snapshot, read_snapshot_predictions
-from formline.store.tables import model_promotions, prediction_snapshots, predictions
+from formline.store.predictions import current_snapshot
+from formline.store.tables import model_promotions, predicted_events, prediction_snapshots
 
 NOW = datetime(2025, 11, 6)
 
@@ -158,7 +159,7 @@ def test_daily_run_records_every_step_and_stops_at_a_failure(
     assert by_step["train"]["status"] == "skipped"
     assert by_step["predictions"]["status"] == "failed"
     assert "no deployed model" in by_step["predictions"]["error"]
-    assert _count(demo_store, predictions) == 0
+    assert _count(demo_store, predicted_events) == 0
 
     for use_market in (True, False):  # a champion for each information state
         trained = train_model(

@@ -8,11 +8,11 @@ import pandas as pd
 from sqlalchemy import select
 
 from formline.matches.frames import SourceBatch
+from formline.matches.predictions import publish_predictions
 from formline.matches.store import upsert_batch
 from formline.matches.tables import matches
 from formline.store import promotions, registry
 from formline.store.db import Store
-from formline.store.predictions import publish_snapshot
 
 FEATURE_VERSION = "snaptest"
 
@@ -104,7 +104,7 @@ def publish(
     store: Store, model_id: int, as_of: datetime, ids: list[int], publication: str = "default"
 ) -> int:
     """Publish ``frame(ids)`` as ``model_id``'s snapshot as of ``as_of`` (30 days); its id."""
-    return publish_snapshot(
+    return publish_predictions(
         store,
         model_version_id=model_id,
         as_of=as_of,

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from snapshot_fixtures import FEATURE_VERSION, add_matches, add_model, frame
 
 from formline.api.routes.predictions import build_predictions
+from formline.matches.predictions import prediction_rows, publish_predictions
 from formline.store.db import Store
-from formline.store.predictions import publish_snapshot
 from formline.store.readonly import open_read_only_store
 from formline.store.reads import current_pointer
 
@@ -46,7 +46,7 @@ def test_readers_see_only_complete_snapshots(store: Store) -> None:
     def writer() -> None:
         try:
             for as_of, ids, p_home in plan:
-                publish_snapshot(
+                publish_predictions(
                     store,
                     model_version_id=model_id,
                     as_of=as_of,
@@ -103,7 +103,12 @@ def test_the_readers_do_notice_a_publish_that_is_not_atomic(store: Store) -> Non
     the same readers catch incomplete snapshots."""
     from sqlalchemy import insert
 
-    from formline.store.tables import prediction_snapshots, predictions, publications
+    from formline.store.tables import (
+        predicted_events,
+        prediction_snapshots,
+        predictions,
+        publications,
+    )
     from formline.store.types import utcnow
 
     match_ids = add_matches(store, [T + timedelta(days=1, minutes=i) for i in range(600)], 30)
@@ -135,11 +140,13 @@ def test_the_readers_do_notice_a_publish_that_is_not_atomic(store: Store) -> Non
                         information="no_market")
             )  # fmt: skip
             for start in range(0, len(match_ids), 100):
-                chunk = rows.iloc[start : start + 100].to_dict("records")
+                long = prediction_rows(rows.iloc[start : start + 100])
                 with store.begin() as conn:
-                    conn.execute(
-                        insert(predictions), [{**r, "snapshot_id": snapshot_id} for r in chunk]
-                    )
+                    for table, part in ((predicted_events, long.events), (predictions, long.rows)):
+                        records = part.to_dict("records")
+                        conn.execute(
+                            insert(table), [{**r, "snapshot_id": snapshot_id} for r in records]
+                        )
                 time.sleep(0.05)
         finally:
             done.set()

@@ -11,18 +11,18 @@ from sqlalchemy import func, select
 
 from formline.errors import DataError, ModelNotFoundError, SchemaMismatchError, StoreError
 from formline.matches.frames import SourceBatch
+from formline.matches.predictions import (
+    latest_prediction_for_match,
+    predictions_for_match,
+    publish_predictions,
+    read_snapshot_predictions,
+)
 from formline.matches.store import upsert_batch
 from formline.matches.tables import matches
 from formline.store.db import Store
-from formline.store.predictions import (
-    current_snapshot,
-    latest_prediction_for_match,
-    predictions_for_match,
-    publish_snapshot,
-    read_snapshot_predictions,
-)
+from formline.store.predictions import current_snapshot
 from formline.store.registry import complete_model_version, create_model_version
-from formline.store.tables import prediction_snapshots, predictions
+from formline.store.tables import predicted_events, prediction_snapshots, predictions
 
 AS_OF = datetime(2022, 8, 1)
 
@@ -108,7 +108,7 @@ def _frame(match_ids: list[int], p_home: float = 0.5) -> pd.DataFrame:
 def _publish(
     store: Store, model_id: int, frame: pd.DataFrame, as_of: datetime = AS_OF
 ) -> tuple[int, bool]:
-    published = publish_snapshot(
+    published = publish_predictions(
         store,
         model_version_id=model_id,
         as_of=as_of,
@@ -165,7 +165,8 @@ def test_the_pointer_flips_to_the_new_snapshot(store: Store) -> None:
     assert written and new != old
     current = current_snapshot(store)
     assert current is not None and current["id"] == new
-    assert _count(store, predictions) == 3
+    assert _count(store, predicted_events) == 3
+    assert _count(store, predictions) == 15  # five rows a match
 
 
 def test_a_failed_publish_writes_nothing(store: Store) -> None:
@@ -179,7 +180,8 @@ def test_a_failed_publish_writes_nothing(store: Store) -> None:
     with pytest.raises(StoreError):
         _publish(store, model_id, unknown, as_of=datetime(2022, 8, 3))
     assert _count(store, prediction_snapshots) == 1
-    assert _count(store, predictions) == 2
+    assert _count(store, predicted_events) == 2
+    assert _count(store, predictions) == 10
     current = current_snapshot(store)
     assert current is not None and current["id"] == old
 
@@ -195,7 +197,7 @@ def test_bad_input_is_refused_before_writing(store: Store) -> None:
     with pytest.raises(ModelNotFoundError):
         _publish(store, 999, _frame(ids))
     with pytest.raises(SchemaMismatchError, match="feature version"):
-        publish_snapshot(
+        publish_predictions(
             store,
             model_version_id=model_id,
             as_of=AS_OF,

@@ -12,7 +12,7 @@ from formline.matches.tables import matches
 from formline.store.db import Store
 from formline.store.prediction_reads import settled_predictions
 from formline.store.retention import prune_snapshots
-from formline.store.tables import prediction_snapshots, predictions
+from formline.store.tables import predicted_events, prediction_snapshots
 
 T = datetime(2022, 8, 1)
 FUTURE = datetime.now(UTC) + timedelta(days=1)  # every snapshot was created before this
@@ -24,7 +24,8 @@ def _snapshot_ids(store: Store) -> set[int]:
 
 
 def _prediction_rows(store: Store) -> dict[int, int]:
-    query = select(predictions.c.snapshot_id, func.count()).group_by(predictions.c.snapshot_id)
+    snapshot_id = predicted_events.c.snapshot_id
+    query = select(snapshot_id, func.count()).group_by(snapshot_id)
     with store.connect() as conn:
         return {int(s): int(n) for s, n in conn.execute(query)}
 

@@ -11,14 +11,15 @@ from sqlalchemy import func, select
 
 import formline.matches.store as store_matches
 from formline.errors import ReloadRefusedError, StoreError
+from formline.matches.predictions import read_snapshot_predictions
 from formline.matches.sources.demo import generate_demo_world
 from formline.matches.store import Counts, replace_source
 from formline.matches.tables import matches, odds, teams
 from formline.pipeline.ingest import ingest_demo
 from formline.store.db import Store
 from formline.store.prediction_reads import snapshot_predictions
-from formline.store.predictions import current_snapshot, read_snapshot_predictions
-from formline.store.tables import predictions
+from formline.store.predictions import current_snapshot
+from formline.store.tables import predicted_events
 
 NOW = datetime(2024, 10, 1)
 WORLD = {"n_leagues": 1, "n_teams": 4, "n_seasons": 2}
@@ -122,8 +123,8 @@ def test_a_failure_mid_reload_leaves_the_previous_world(
         _load(store, now=datetime(2025, 1, 10))
     assert _world(store) == before
     with store.connect() as conn:
-        of_snapshot = predictions.c.snapshot_id == snapshot
-        kept = conn.execute(select(func.count()).select_from(predictions).where(of_snapshot))
+        of_snapshot = predicted_events.c.snapshot_id == snapshot
+        kept = conn.execute(select(func.count()).select_from(predicted_events).where(of_snapshot))
         assert kept.scalar_one() == len(ids)
 
 

@@ -130,7 +130,7 @@ def predict_match(
     tell them apart.
     """
     from formline.errors import NotFoundError
-    from formline.store.predictions import latest_prediction_for_match
+    from formline.matches.predictions import latest_prediction_for_match
     from formline.store.reads import get_match
     from formline.store.registry import get_model_version
 

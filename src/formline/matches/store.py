@@ -469,7 +469,10 @@ def _delete_missing(conn: Connection, source: str, report: LoadReport) -> LoadRe
     matches_deleted = teams_deleted = competitions_deleted = 0
     if gone:
         conn.execute(
-            text("DELETE FROM feature_snapshots WHERE match_id IN (SELECT id FROM stage_gone)")
+            text(
+                "DELETE FROM feature_snapshots WHERE domain = 'matches' "
+                "AND event_id IN (SELECT id FROM stage_gone)"
+            )
         )
         matches_deleted = conn.execute(
             text("DELETE FROM matches WHERE id IN (SELECT id FROM stage_gone)")
@@ -504,7 +507,7 @@ def _delete_missing(conn: Connection, source: str, report: LoadReport) -> LoadRe
     if report.changed:
         features_deleted = conn.execute(
             text(
-                "DELETE FROM feature_snapshots WHERE match_id IN "
+                "DELETE FROM feature_snapshots WHERE domain = 'matches' AND event_id IN "
                 "(SELECT id FROM matches WHERE source = :source)"
             ),
             params,
@@ -514,22 +517,21 @@ def _delete_missing(conn: Connection, source: str, report: LoadReport) -> LoadRe
 
 
 def _refuse_if_predicted(conn: Connection, source: str) -> None:
-    """Raise if a stored prediction is of a match in ``stage_gone``."""
+    """Raise if a stored prediction (of a matches snapshot) is of a match in ``stage_gone``."""
+    predicted = (
+        "FROM predicted_events p JOIN stage_gone g ON g.id = p.event_id "
+        "JOIN prediction_snapshots s ON s.id = p.snapshot_id AND s.domain = 'matches' "
+    )
     rows = conn.execute(
         text(
-            "SELECT p.snapshot_id, min(pub.name) AS publication "
-            "FROM predictions p JOIN stage_gone g ON g.id = p.match_id "
+            f"SELECT p.snapshot_id, min(pub.name) AS publication {predicted}"
             "LEFT JOIN publications pub ON pub.snapshot_id = p.snapshot_id "
             "GROUP BY p.snapshot_id ORDER BY p.snapshot_id"
         )
     ).fetchall()
     if not rows:
         return
-    n_matches = _scalar(
-        conn,
-        "SELECT count(DISTINCT p.match_id) FROM predictions p "
-        "JOIN stage_gone g ON g.id = p.match_id",
-    )
+    n_matches = _scalar(conn, f"SELECT count(DISTINCT p.event_id) {predicted}")
     snapshots = ", ".join(
         f"{r.snapshot_id}" + (f" (published as '{r.publication}')" if r.publication else "")
         for r in rows
@@ -558,7 +560,12 @@ def delete_source(store: Store, source: str) -> int:
             for r in conn.execute(select(col).where(matches.c.source == source).distinct())
         }
         match_ids = select(matches.c.id).where(matches.c.source == source).scalar_subquery()
-        conn.execute(feature_snapshots.delete().where(feature_snapshots.c.match_id.in_(match_ids)))
+        conn.execute(
+            feature_snapshots.delete().where(
+                (feature_snapshots.c.domain == "matches")
+                & feature_snapshots.c.event_id.in_(match_ids)
+            )
+        )
         conn.execute(odds.delete().where(odds.c.match_id.in_(match_ids)))
         deleted = conn.execute(matches.delete().where(matches.c.source == source)).rowcount
         conn.execute(ingest_rejects.delete().where(ingest_rejects.c.source == source))

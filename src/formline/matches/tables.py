@@ -1,7 +1,25 @@
 """The matches domain's tables: competitions, teams and their aliases, matches and odds.
 
-They live on the store's one ``metadata`` (formline.store.tables), so the Alembic migrations and
-the shared tables that reference a match (feature snapshots, predictions) see them.
+They live on the store's one ``metadata`` (formline.store.tables), so the Alembic migrations see
+them.
+
+The shared tables that hold a match's rows (``feature_snapshots``, ``predicted_events`` and
+``predictions``) name it by ``event_id`` in the domain ``matches``, without a foreign key. The
+guards a foreign key gave are this domain's own DDL, triggers created by
+migration 0004_long_predictions (on SQLite and PostgreSQL alike):
+
+* ``matches_keep_predicted`` (BEFORE DELETE) refuses deleting a match that a row of
+  ``predicted_events`` of a snapshot of domain ``matches`` names: a stored prediction never
+  loses its match (the ingest refuses such a reload first, with ReloadRefusedError; any other
+  delete fails with StoreError).
+* ``matches_delete_feature_snapshots`` (AFTER DELETE) deletes the match's feature snapshots of
+  domain ``matches``, as the old ``ON DELETE CASCADE`` did.
+* ``predicted_events_match_exists`` (BEFORE INSERT on ``predicted_events``) refuses a
+  prediction of a ``matches`` snapshot whose ``event_id`` is no match, as the old foreign key
+  did.
+
+A later migration that rebuilds ``matches`` (a SQLite batch migration copies the table) must
+create both triggers again.
 """
 
 from __future__ import annotations

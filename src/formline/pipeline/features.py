@@ -24,6 +24,7 @@ from formline.matches.features import (
     match_feature_set,
 )
 from formline.matches.features.build import FEATURE_BOOKMAKERS
+from formline.matches.prediction_view import DOMAIN
 from formline.pipeline.outputs import check_output, csv_timestamps, utc_timestamps, write_atomically
 from formline.pipeline.progress import NoProgress, Progress
 from formline.store.db import Store
@@ -130,7 +131,14 @@ def build_features(
     build = compute_features(store, as_of, params, progress)
     progress.start("saving snapshots", None)
     build.written = save_feature_snapshots(
-        store, build.frame, build.feature_names, build.feature_version, as_of, build.seconds
+        store,
+        build.frame,
+        build.feature_names,
+        build.feature_version,
+        as_of,
+        build.seconds,
+        domain=DOMAIN,
+        event_column="match_id",
     )
     progress.finish("saving snapshots")
     return build

@@ -1,4 +1,5 @@
-"""Feature snapshots: stored feature values keyed by (match, as_of, feature version)."""
+"""Feature snapshots: stored feature values keyed by (domain, event, unit, as_of, feature
+version)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from formline.store.db import Store
 from formline.store.staging import now_param, stage, upsert_sql
 from formline.store.tables import feature_builds, feature_snapshots
 from formline.store.types import utcnow
+
+#: The primary key of feature_snapshots.
+_KEY = ("domain", "event_id", "unit", "as_of", "feature_version")
 
 
 def _json_records(frame: pd.DataFrame) -> pd.Series:
@@ -40,17 +44,23 @@ def save_feature_snapshots(
     feature_version: str,
     as_of: datetime,
     seconds: float,
+    *,
+    domain: str,
+    event_column: str = "event_id",
 ) -> int:
-    """Upsert one snapshot row per match and record the build. Returns rows written or changed.
+    """Upsert one snapshot row per event (and unit) and record the build. Returns rows written
+    or changed.
 
-    ``frame`` has ``match_id``, ``cutoff_at`` and the features. A snapshot's ``as_of`` is the
-    match's cutoff, ``min(kickoff_at, as_of)``: a finished match's features are the same for
-    every later build, so rebuilding writes nothing new for it, while each build adds a row for
-    every match still to be played.
+    ``frame`` has the event id (column ``event_column``), ``cutoff_at``, the features, and
+    ``unit`` when the domain predicts parts of events (else every row is of its event, unit
+    ""). A snapshot's ``as_of`` is the event's cutoff, ``min(start, as_of)``: a finished
+    event's features are the same for every later build, so rebuilding writes nothing new for
+    it, while each build adds a row for every event still to come.
     """
     staged = pd.DataFrame(
         {
-            "match_id": frame["match_id"].astype("int64"),
+            "event_id": frame[event_column].astype("int64"),
+            "unit": frame["unit"] if "unit" in frame.columns else "",
             "as_of": frame["cutoff_at"],
             "features": _json_records(frame[feature_names]).to_numpy(),
         }
@@ -61,7 +71,7 @@ def save_feature_snapshots(
         stage(
             conn,
             "stage_features",
-            {"match_id": "int", "as_of": "timestamp", "features": "text"},
+            {"event_id": "int", "unit": "text", "as_of": "timestamp", "features": "text"},
             staged,
         )
         features_sql = "CAST(features AS JSONB)" if dialect == "postgresql" else "features"
@@ -69,15 +79,18 @@ def save_feature_snapshots(
         sql = upsert_sql(
             dialect,
             "feature_snapshots",
-            ["match_id", "as_of", "feature_version", "features", "computed_at"],
-            f"SELECT match_id, as_of, :version, {features_sql}, :now FROM stage_features",
-            conflict=["match_id", "as_of", "feature_version"],
+            [*_KEY[:3], "as_of", "feature_version", "features", "computed_at"],
+            f"SELECT :domain, event_id, unit, as_of, :version, {features_sql}, :now "
+            "FROM stage_features",
+            conflict=list(_KEY),
             update=["features"],
             touch=("computed_at",),
-        ).replace("RETURNING id", "RETURNING match_id")
-        written = len(conn.execute(text(sql), {"version": feature_version, "now": now}).fetchall())
+        ).replace("RETURNING id", "RETURNING event_id")
+        params = {"domain": domain, "version": feature_version, "now": now}
+        written = len(conn.execute(text(sql), params).fetchall())
         conn.execute(
             feature_builds.insert().values(
+                domain=domain,
                 as_of=as_of,
                 feature_version=feature_version,
                 feature_names=feature_names,
@@ -91,14 +104,23 @@ def save_feature_snapshots(
 
 
 def load_feature_snapshot(
-    store: Store, match_id: int, as_of: datetime, feature_version: str
+    store: Store,
+    event_id: int,
+    as_of: datetime,
+    feature_version: str,
+    *,
+    domain: str,
+    unit: str = "",
 ) -> dict[str, Any] | None:
-    """The stored features of one match as of ``as_of`` (the latest snapshot at or before it)."""
+    """The stored features of one event (or unit of it) of ``domain`` as of ``as_of``: the
+    latest snapshot at or before it, None if there is none."""
     with store.connect("reading feature snapshots") as conn:
         row = conn.execute(
             select(feature_snapshots.c.features)
             .where(
-                (feature_snapshots.c.match_id == match_id)
+                (feature_snapshots.c.domain == domain)
+                & (feature_snapshots.c.event_id == event_id)
+                & (feature_snapshots.c.unit == unit)
                 & (feature_snapshots.c.feature_version == feature_version)
                 & (feature_snapshots.c.as_of <= as_of)
             )

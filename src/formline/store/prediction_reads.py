@@ -9,55 +9,66 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Subquery,
+    and_,
+    case,
+    func,
+    select,
+)
 
+from formline.matches.prediction_view import FAIR_COLUMNS, PROBABILITY_COLUMNS, wide_predictions
 from formline.matches.tables import AGGREGATE_BOOKMAKERS, competitions, matches, odds
 from formline.store.reads import MATCH_COLUMNS, away_team, home_team, with_match_joins
-from formline.store.tables import prediction_snapshots, predictions
+from formline.store.tables import predicted_events, prediction_snapshots
 
-PROBABILITIES = ("p_home", "p_draw", "p_away", "p_over_2_5")
-FAIR_ODDS = ("fair_home", "fair_draw", "fair_away", "fair_over_2_5", "fair_under_2_5")
+PROBABILITIES = tuple(PROBABILITY_COLUMNS)
+FAIR_ODDS = tuple(FAIR_COLUMNS)
 OUTCOMES = ("home", "draw", "away")
 
-_SNAPSHOT_COLUMNS = (
-    predictions.c.snapshot_id,
-    predictions.c.model_version_id,
-    predictions.c.information,
-    prediction_snapshots.c.as_of,
-    prediction_snapshots.c.horizon_days,
-    prediction_snapshots.c.created_at.label("snapshot_created_at"),
-)
-_PREDICTION_COLUMNS = tuple(predictions.c[c] for c in (*PROBABILITIES, *FAIR_ODDS))
+
+def _values(wide: Subquery) -> list[ColumnElement[Any]]:
+    return [wide.c[c] for c in (*PROBABILITIES, *FAIR_ODDS)]
 
 
-def _prediction_rows(*, drivers: bool) -> Select[Any]:
-    """predictions joined to their snapshot, match, competition and teams."""
+def _prediction_rows(wide: Subquery, *, drivers: bool) -> Select[Any]:
+    """The wide predictions of ``wide`` joined to their snapshot, match, competition and teams."""
     columns = [
-        *_SNAPSHOT_COLUMNS,
+        wide.c.snapshot_id,
+        wide.c.model_version_id,
+        wide.c.information,
+        prediction_snapshots.c.as_of,
+        prediction_snapshots.c.horizon_days,
+        prediction_snapshots.c.created_at.label("snapshot_created_at"),
         *MATCH_COLUMNS,
-        *_PREDICTION_COLUMNS,
-        *([predictions.c.drivers] if drivers else []),
+        *_values(wide),
+        *([wide.c.drivers] if drivers else []),
     ]
     query = (
         select(*columns)
-        .select_from(predictions)
-        .join(prediction_snapshots, prediction_snapshots.c.id == predictions.c.snapshot_id)
-        .join(matches, matches.c.id == predictions.c.match_id)
+        .select_from(wide)
+        .join(prediction_snapshots, prediction_snapshots.c.id == wide.c.snapshot_id)
+        .join(matches, matches.c.id == wide.c.match_id)
     )
     return with_match_joins(query)
 
 
 def _in_snapshot(
     query: Select[Any],
+    wide: Subquery,
     snapshot_id: int,
     competition_ids: Sequence[int] | None,
     kickoff_from: datetime | None,
     kickoff_before: datetime | None,
 ) -> Select[Any]:
     """``query`` narrowed to one snapshot and the optional competition and kickoff filters."""
-    query = query.where(predictions.c.snapshot_id == snapshot_id)
+    query = query.where(wide.c.snapshot_id == snapshot_id)
     if competition_ids is not None:
         query = query.where(matches.c.competition_id.in_(list(competition_ids)))
     if kickoff_from is not None:
@@ -98,31 +109,37 @@ def snapshot_predictions(
         ``snapshot_created_at``, the match columns (``id``, ``competition``, ``kickoff_at``,
         ``home_team`` ...), the probabilities and fair odds, and ``drivers`` if asked for.
     """
-    rows = _prediction_rows(drivers=drivers)
-    query = _in_snapshot(rows, snapshot_id, competition_ids, kickoff_from, kickoff_before)
+    wide = wide_predictions(conn.dialect.name, drivers=drivers)
+    rows = _prediction_rows(wide, drivers=drivers)
+    query = _in_snapshot(rows, wide, snapshot_id, competition_ids, kickoff_from, kickoff_before)
     if match_id is not None:
-        query = query.where(predictions.c.match_id == match_id)
+        query = query.where(wide.c.match_id == match_id)
     query = query.order_by(matches.c.kickoff_at, matches.c.id)
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-#: One snapshot's predictions as the list shows them: only what it shows, no snapshot columns
-#: (the caller knows the snapshot), labelled as the list's fields.
-_LIST_QUERY = with_match_joins(
-    select(
-        matches.c.id.label("match_id"),
-        competitions.c.code.label("competition"),
-        matches.c.kickoff_at,
-        matches.c.status,
-        home_team.c.name.label("home_team"),
-        away_team.c.name.label("away_team"),
-        predictions.c.model_version_id,
-        predictions.c.information,
-        *_PREDICTION_COLUMNS,
+@cache
+def _list_query(dialect: str) -> tuple[Select[Any], Subquery]:
+    """One snapshot's predictions as the list shows them: only what it shows, no snapshot
+    columns (the caller knows the snapshot), labelled as the list's fields; and the wide view
+    it reads. Built once per dialect: the list is the hot read."""
+    wide = wide_predictions(dialect)
+    query = with_match_joins(
+        select(
+            matches.c.id.label("match_id"),
+            competitions.c.code.label("competition"),
+            matches.c.kickoff_at,
+            matches.c.status,
+            home_team.c.name.label("home_team"),
+            away_team.c.name.label("away_team"),
+            wide.c.model_version_id,
+            wide.c.information,
+            *_values(wide),
+        )
+        .select_from(wide)
+        .join(matches, matches.c.id == wide.c.match_id)
     )
-    .select_from(predictions)
-    .join(matches, matches.c.id == predictions.c.match_id)
-)
+    return query, wide
 
 
 def snapshot_prediction_list(
@@ -155,7 +172,8 @@ def snapshot_prediction_list(
         ``home_team``, ``away_team`` (names), ``model_version_id``, ``information``, the
         probabilities and the fair odds.
     """
-    query = _in_snapshot(_LIST_QUERY, snapshot_id, competition_ids, kickoff_from, kickoff_before)
+    listed, wide = _list_query(conn.dialect.name)
+    query = _in_snapshot(listed, wide, snapshot_id, competition_ids, kickoff_from, kickoff_before)
     result = conn.execute(query.order_by(matches.c.kickoff_at, matches.c.id))
     keys = tuple(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result.all()]
@@ -163,9 +181,10 @@ def snapshot_prediction_list(
 
 def match_prediction_history(conn: Connection, match_id: int) -> list[dict[str, Any]]:
     """Every stored prediction of one match with drivers, newest snapshot (``as_of``) first."""
+    wide = wide_predictions(conn.dialect.name, drivers=True)
     query = (
-        _prediction_rows(drivers=True)
-        .where(predictions.c.match_id == match_id)
+        _prediction_rows(wide, drivers=True)
+        .where(wide.c.match_id == match_id)
         .order_by(prediction_snapshots.c.as_of.desc(), prediction_snapshots.c.id.desc())
     )
     return [dict(r) for r in conn.execute(query).mappings()]
@@ -173,9 +192,10 @@ def match_prediction_history(conn: Connection, match_id: int) -> list[dict[str, 
 
 def latest_match_prediction(conn: Connection, match_id: int) -> dict[str, Any] | None:
     """The newest stored prediction of one match (by snapshot ``as_of``), with drivers."""
+    wide = wide_predictions(conn.dialect.name, drivers=True)
     query = (
-        _prediction_rows(drivers=True)
-        .where(predictions.c.match_id == match_id)
+        _prediction_rows(wide, drivers=True)
+        .where(wide.c.match_id == match_id)
         .order_by(prediction_snapshots.c.as_of.desc(), prediction_snapshots.c.id.desc())
         .limit(1)
     )
@@ -222,7 +242,11 @@ def pre_kickoff_ranked(
     is then the latest prediction made at that lead.
     """
     bucket = _lead_bucket(dialect)
-    partition = [predictions.c.match_id, bucket] if by_lead else [predictions.c.match_id]
+    wide = wide_predictions(dialect, values=("p_home", "p_draw", "p_away"))
+    partition = [wide.c.match_id, bucket] if by_lead else [wide.c.match_id]
+    condition = prediction_snapshots.c.as_of < matches.c.kickoff_at
+    if model_version_id is not None:
+        condition = condition & (wide.c.model_version_id == model_version_id)
     rank = (
         func.row_number()
         .over(
@@ -231,25 +255,22 @@ def pre_kickoff_ranked(
         )
         .label("rank")
     )
-    condition = prediction_snapshots.c.as_of < matches.c.kickoff_at
-    if model_version_id is not None:
-        condition = condition & (predictions.c.model_version_id == model_version_id)
     return (
         select(
-            predictions.c.snapshot_id,
-            predictions.c.match_id,
-            predictions.c.model_version_id,
-            predictions.c.information,
+            wide.c.snapshot_id,
+            wide.c.match_id,
+            wide.c.model_version_id,
+            wide.c.information,
             prediction_snapshots.c.as_of,
-            predictions.c.p_home,
-            predictions.c.p_draw,
-            predictions.c.p_away,
+            wide.c.p_home,
+            wide.c.p_draw,
+            wide.c.p_away,
             bucket.label("lead_bucket"),
             rank,
         )
-        .select_from(predictions)
-        .join(prediction_snapshots, prediction_snapshots.c.id == predictions.c.snapshot_id)
-        .join(matches, matches.c.id == predictions.c.match_id)
+        .select_from(wide)
+        .join(prediction_snapshots, prediction_snapshots.c.id == wide.c.snapshot_id)
+        .join(matches, matches.c.id == wide.c.match_id)
         .where(condition)
     )
 
@@ -334,7 +355,9 @@ def latest_odds_for_snapshot(
         .label("rank")
     )
     in_snapshot = and_(
-        predictions.c.match_id == odds.c.match_id, predictions.c.snapshot_id == snapshot_id
+        predicted_events.c.event_id == odds.c.match_id,
+        predicted_events.c.snapshot_id == snapshot_id,
+        predicted_events.c.unit == "",
     )
     query = (
         select(
@@ -347,7 +370,7 @@ def latest_odds_for_snapshot(
             rank,
         )
         .select_from(odds)
-        .join(predictions, in_snapshot)
+        .join(predicted_events, in_snapshot)
         .join(matches, matches.c.id == odds.c.match_id)
         .where(
             (odds.c.market == "1x2")

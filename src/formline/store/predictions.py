@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Select, select, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -20,56 +20,73 @@ from formline.errors import DataError, SchemaMismatchError
 from formline.store.db import Store
 from formline.store.registry import fetch_model, to_json
 from formline.store.staging import stage
-from formline.store.tables import prediction_snapshots, predictions, publications
+from formline.store.tables import prediction_snapshots, publications
 from formline.store.types import as_utc, utcnow
 
-PROBABILITY_COLUMNS = ["p_home", "p_draw", "p_away", "p_over_2_5"]
-FAIR_COLUMNS = ["fair_home", "fair_draw", "fair_away", "fair_over_2_5", "fair_under_2_5"]
-PREDICTION_COLUMNS = [
-    "match_id",
-    "model_version_id",
-    "information",
-    *PROBABILITY_COLUMNS,
-    *FAIR_COLUMNS,
-    "drivers",
-]
+#: One row per predicted event (and unit): who predicted it, with what, and why.
+EVENT_COLUMNS = ["event_id", "unit", "model_version_id", "information", "drivers"]
+#: One row per (event, unit, market, selection, line): the probability and its fair odds.
+ROW_COLUMNS = ["event_id", "unit", "market", "selection", "line", "probability", "fair_odds"]
 
-_STAGE = {
-    "match_id": "int",
+_EVENT_STAGE = {
+    "event_id": "int",
+    "unit": "text",
     "model_version_id": "int",
     "information": "text",
-    **dict.fromkeys([*PROBABILITY_COLUMNS, *FAIR_COLUMNS], "float"),
     "drivers": "text",
 }
-_SNAPSHOT_COLUMNS = [
-    prediction_snapshots.c.id.label("snapshot_id"),
-    prediction_snapshots.c.models_key,
-    prediction_snapshots.c.as_of,
-    prediction_snapshots.c.horizon_days,
-    prediction_snapshots.c.feature_version,
-    prediction_snapshots.c.created_at,
-]
+_ROW_STAGE = {
+    "event_id": "int",
+    "unit": "text",
+    "market": "text",
+    "selection": "text",
+    "line": "float",
+    "probability": "float",
+    "fair_odds": "float",
+}
+
+
+@dataclass(frozen=True)
+class PredictionRows:
+    """A snapshot's predictions in long form, as a domain hands them to :func:`publish_snapshot`.
+
+    ``events`` has one row per predicted event and unit (:data:`EVENT_COLUMNS`; ``unit`` may be
+    left out for events predicted as a whole, and ``model_version_id`` and ``information`` when
+    one model predicted everything); ``rows`` one per market, selection and line
+    (:data:`ROW_COLUMNS`, ``unit`` likewise optional).
+    """
+
+    events: pd.DataFrame
+    rows: pd.DataFrame
 
 
 def _insert(conn: Connection) -> Any:
     return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
 
 
-def _checked(frame: pd.DataFrame) -> pd.DataFrame:
-    """The prediction columns of ``frame`` with drivers as JSON text, or DataError."""
-    if frame.empty:
+def _with_unit(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame if "unit" in frame.columns else frame.assign(unit="")
+
+
+def _checked(predictions: PredictionRows) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The events (drivers as JSON text) and rows of ``predictions``, or DataError."""
+    events, rows = _with_unit(predictions.events), _with_unit(predictions.rows)
+    if events.empty:
         raise DataError("no predictions to publish; an empty snapshot is never published")
-    missing = [c for c in PREDICTION_COLUMNS if c not in frame.columns]
+    missing = [c for c in EVENT_COLUMNS if c not in events.columns]
+    missing += [c for c in ROW_COLUMNS if c not in rows.columns and c not in missing]
     if missing:
         raise DataError(f"predictions are missing columns: {', '.join(missing)}")
-    if frame["match_id"].isna().any() or frame["model_version_id"].isna().any():
-        raise DataError("predictions have rows without a match_id or model_version_id")
-    duplicated = frame["match_id"][frame["match_id"].duplicated()]
-    if len(duplicated):
-        raise DataError(f"predictions repeat match ids: {sorted(set(duplicated.tolist()))[:10]}")
-    staged = frame[PREDICTION_COLUMNS].copy()
+    if events["event_id"].isna().any() or events["model_version_id"].isna().any():
+        raise DataError("predictions have rows without an event_id or model_version_id")
+    repeated = events[events.duplicated(["event_id", "unit"])]
+    if len(repeated):
+        raise DataError(
+            f"predictions repeat event ids: {sorted(set(repeated['event_id'].tolist()))[:10]}"
+        )
+    staged = events[EVENT_COLUMNS].copy()
     staged["drivers"] = [_drivers_json(d) for d in staged["drivers"]]
-    return staged
+    return staged, rows[ROW_COLUMNS]
 
 
 def _drivers_json(drivers: Any) -> str:
@@ -98,7 +115,7 @@ def publish_snapshot(
     as_of: datetime,
     horizon_days: int,
     feature_version: str,
-    predictions: pd.DataFrame,
+    predictions: PredictionRows,
     publication: str = "default",
     domain: str = "matches",
     model_version_id: int | None = None,
@@ -112,18 +129,18 @@ def publish_snapshot(
     as_of, horizon_days, feature_version
         As of when, how far ahead, from which feature set.
     predictions
-        One row per match: ``match_id``, ``model_version_id`` and ``information`` (the model
-        that predicted it and the information state it used), ``p_home``, ``p_draw``,
-        ``p_away``, ``p_over_2_5`` (each in [0, 1]), ``fair_home``, ``fair_draw``,
-        ``fair_away``, ``fair_over_2_5``, ``fair_under_2_5`` and ``drivers`` (a JSON-able list
-        per row, or None).
+        The predicted events, each with ``model_version_id`` and ``information`` (the model
+        that predicted it and the information state it used) and ``drivers`` (a JSON-able list,
+        or None), and their rows, each probability in [0, 1] (see :class:`PredictionRows`; a
+        domain builds them, as :func:`formline.matches.predictions.prediction_rows` does).
     publication
         The pointer to move (``"default"`` is the one the read API serves).
     domain
         The domain the snapshot belongs to.
     model_version_id
-        The model of every row, for a frame without ``model_version_id`` and ``information``
-        columns (one model predicted everything; its information state is filled in).
+        The model of every event, for events without ``model_version_id`` and
+        ``information`` columns (one model predicted everything; its information state is
+        filled in).
 
     Returns
     -------
@@ -137,22 +154,23 @@ def publish_snapshot(
     Raises
     ------
     DataError
-        If ``predictions`` is empty, lacks columns or repeats a match.
+        If ``predictions`` is empty, lacks columns or repeats an event.
     ModelNotFoundError
         If a model version does not exist.
     SchemaMismatchError
         If ``feature_version`` is not every model's.
     StoreError
-        If the database refuses a row (probability outside [0, 1], unknown match); then nothing
-        is written.
+        If the database refuses a row (probability outside [0, 1], a row of no event, a
+        repeated row); then nothing is written.
     """
     if model_version_id is not None:
-        predictions = predictions.assign(model_version_id=model_version_id)
-        if "information" not in predictions.columns:
+        events = predictions.events.assign(model_version_id=model_version_id)
+        if "information" not in events.columns:
             with store.connect("reading the model registry") as conn:
                 information = fetch_model(conn, model_version_id).information
-            predictions = predictions.assign(information=information)
-    staged = _checked(predictions)
+            events = events.assign(information=information)
+        predictions = PredictionRows(events, predictions.rows)
+    staged, rows = _checked(predictions)
     model_ids = sorted({int(m) for m in staged["model_version_id"]})
     models_key = ",".join(str(m) for m in model_ids)
     with store.begin("publishing predictions") as conn:
@@ -194,17 +212,7 @@ def publish_snapshot(
                 select(publications.c.snapshot_id).where(publications.c.name == publication)
             ).scalar()
             return Published(int(existing), False, current == existing, pointer_as_of)
-        stage(conn, "stage_predictions", _STAGE, staged)
-        drivers = "CAST(drivers AS JSONB)" if conn.dialect.name == "postgresql" else "drivers"
-        values = ", ".join(c for c in PREDICTION_COLUMNS if c != "drivers")
-        conn.execute(
-            text(
-                f"INSERT INTO predictions (snapshot_id, {values}, drivers) "
-                f"SELECT :snapshot_id, {values}, {drivers} FROM stage_predictions"
-            ),
-            {"snapshot_id": snapshot_id},
-        )
-        conn.execute(text("DROP TABLE stage_predictions"))
+        _insert_rows(conn, int(snapshot_id), staged, rows)
         if pointer_as_of is not None and as_utc(as_of) < pointer_as_of:
             return Published(int(snapshot_id), True, False, pointer_as_of)
         upsert = _insert(conn)(publications).values(
@@ -217,6 +225,39 @@ def publish_snapshot(
             )
         )
     return Published(int(snapshot_id), True, True, pointer_as_of)
+
+
+def _insert_rows(
+    conn: Connection, snapshot_id: int, events: pd.DataFrame, rows: pd.DataFrame
+) -> None:
+    """Insert a new snapshot's events and rows, staged in bulk."""
+    stage(conn, "stage_predicted_events", _EVENT_STAGE, events)
+    drivers = "CAST(drivers AS JSONB)" if conn.dialect.name == "postgresql" else "drivers"
+    values = ", ".join(c for c in EVENT_COLUMNS if c != "drivers")
+    conn.execute(
+        text(
+            f"INSERT INTO predicted_events (snapshot_id, {values}, drivers) "
+            f"SELECT :snapshot_id, {values}, {drivers} FROM stage_predicted_events"
+        ),
+        {"snapshot_id": snapshot_id},
+    )
+    stage(conn, "stage_predictions", _ROW_STAGE, rows)
+    values = ", ".join(ROW_COLUMNS)
+    conn.execute(
+        text(
+            f"INSERT INTO predictions (snapshot_id, {values}) "
+            f"SELECT :snapshot_id, {values} FROM stage_predictions"
+        ),
+        {"snapshot_id": snapshot_id},
+    )
+    conn.execute(text("DROP TABLE stage_predicted_events"))
+    conn.execute(text("DROP TABLE stage_predictions"))
+    if conn.dialect.name == "postgresql":
+        # Fresh statistics with the snapshot, so that its first reads are planned for its size:
+        # until autovacuum gets round to it, a new or fast-grown table is estimated at a row
+        # per condition, and the pivot's join can then be planned as a loop over every row of
+        # the snapshot for each event (seconds instead of milliseconds for 1,000 events).
+        conn.execute(text("ANALYZE predicted_events, predictions"))
 
 
 def _pointer_as_of(conn: Connection, publication: str) -> datetime | None:
@@ -246,78 +287,3 @@ def current_snapshot(store: Store, publication: str = "default") -> dict[str, An
     with store.connect("reading the published snapshot") as conn:
         row = conn.execute(query).mappings().first()
     return None if row is None else dict(row)
-
-
-def _frame(conn: Connection, query: Select[Any], columns: list[str]) -> pd.DataFrame:
-    rows = [dict(r) for r in conn.execute(query).mappings()]
-    frame = pd.DataFrame(rows, columns=columns)
-    if "as_of" in frame and len(frame):
-        for col in ("as_of", "created_at"):
-            frame[col] = pd.to_datetime(frame[col], utc=True)
-    return frame
-
-
-def read_snapshot_predictions(store: Store, snapshot_id: int) -> pd.DataFrame:
-    """Every prediction of one snapshot, by ``match_id``, with ``drivers`` parsed.
-
-    Columns: ``match_id``, the probabilities, the fair odds, ``drivers``. An unknown snapshot
-    gives an empty frame.
-    """
-    query = (
-        select(*[predictions.c[c] for c in PREDICTION_COLUMNS])
-        .where(predictions.c.snapshot_id == snapshot_id)
-        .order_by(predictions.c.match_id)
-    )
-    with store.connect("reading predictions") as conn:
-        return _frame(conn, query, PREDICTION_COLUMNS)
-
-
-def _history(match_id: int) -> Select[Any]:
-    return (
-        select(*_SNAPSHOT_COLUMNS, *[predictions.c[c] for c in PREDICTION_COLUMNS])
-        .join(prediction_snapshots, prediction_snapshots.c.id == predictions.c.snapshot_id)
-        .where(predictions.c.match_id == match_id)
-        .order_by(prediction_snapshots.c.as_of.desc(), prediction_snapshots.c.id.desc())
-    )
-
-
-_HISTORY_COLUMNS = [c.name for c in _SNAPSHOT_COLUMNS] + PREDICTION_COLUMNS
-
-
-def predictions_for_match(store: Store, match_id: int) -> pd.DataFrame:
-    """Every stored prediction of one match, newest snapshot first.
-
-    Columns: ``snapshot_id``, ``model_version_id``, ``as_of``, ``horizon_days``,
-    ``feature_version``, ``created_at`` (of the snapshot), then those of
-    :func:`read_snapshot_predictions`.
-    """
-    with store.connect("reading predictions") as conn:
-        return _frame(conn, _history(match_id), _HISTORY_COLUMNS)
-
-
-def latest_prediction_for_match(
-    store: Store, match_id: int, publication: str = "default"
-) -> dict[str, Any] | None:
-    """The prediction of one match from the published snapshot if it covers the match, else from
-    the newest snapshot that does; None if no snapshot does.
-
-    Keys as the columns of :func:`predictions_for_match`, plus ``published`` (True when it comes
-    from the published snapshot).
-    """
-    published = (
-        select(publications.c.snapshot_id)
-        .where(publications.c.name == publication)
-        .scalar_subquery()
-    )
-    with store.connect("reading predictions") as conn:
-        row = (
-            conn.execute(_history(match_id).where(predictions.c.snapshot_id == published))
-            .mappings()
-            .first()
-        )
-        is_published = row is not None
-        if row is None:
-            row = conn.execute(_history(match_id).limit(1)).mappings().first()
-    if row is None:
-        return None
-    return {**dict(row), "published": is_published}

@@ -1,7 +1,7 @@
 """Retention: prune old prediction snapshots, never one that is still needed.
 
-A snapshot created before the cutoff is deleted (its predictions with it, by the foreign key's
-``ON DELETE CASCADE``, in the same transaction) unless
+A snapshot created before the cutoff is deleted (its predicted events and their rows with it, by
+the foreign keys' ``ON DELETE CASCADE``, in the same transaction) unless
 
 * a publication points at it (the snapshot the API serves), or
 * it holds a deployed model's latest pre-kickoff prediction of some match: the prediction
@@ -22,7 +22,7 @@ from sqlalchemy import Connection, delete, func, select
 from formline.store.db import Store
 from formline.store.prediction_reads import pre_kickoff_ranked
 from formline.store.reads import deployed_model_ids
-from formline.store.tables import prediction_snapshots, predictions, publications
+from formline.store.tables import predicted_events, prediction_snapshots, publications
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,8 @@ def prune_snapshots(store: Store, *, cutoff: datetime, dry_run: bool = False) ->
     Returns
     -------
     PruneResult
-        Counts of deleted snapshots and predictions, and of old snapshots kept (current, or
-        needed to evaluate the deployed model).
+        Counts of deleted snapshots and predictions (predicted events), and of old snapshots
+        kept (current, or needed to evaluate the deployed model).
 
     Raises
     ------
@@ -88,8 +88,8 @@ def prune_snapshots(store: Store, *, cutoff: datetime, dry_run: bool = False) ->
             n_predictions += int(
                 conn.execute(
                     select(func.count())
-                    .select_from(predictions)
-                    .where(predictions.c.snapshot_id.in_(chunk))
+                    .select_from(predicted_events)
+                    .where(predicted_events.c.snapshot_id.in_(chunk))
                 ).scalar_one()
             )
             if not dry_run:

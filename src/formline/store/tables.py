@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -57,11 +58,18 @@ ingest_rejects = Table(
     UniqueConstraint("source_file", "source_line", "column", name="uq_ingest_rejects_location"),
 )
 
+# Keyed by domain and event, without a foreign key (the event's table is the domain's): the
+# matches domain's triggers delete a match's snapshots with it (revision 0004, see
+# formline.matches.tables).
 feature_snapshots = Table(
     "feature_snapshots",
     metadata,
-    Column("match_id", Id, ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True),
-    # The cutoff the features are true as of: min(kickoff_at, as_of of the build).
+    Column("domain", String(32), primary_key=True),
+    # The event's id in the domain's own table (a match id for "matches").
+    Column("event_id", Id, primary_key=True, autoincrement=False),
+    # A part of the event with features of its own (a runner); "" for the event itself.
+    Column("unit", String(64), primary_key=True, server_default=""),
+    # The cutoff the features are true as of: min(start of the event, as_of of the build).
     Column("as_of", UTCDateTime(), primary_key=True),
     # The feature set's schema hash (see formline.matches.features.FEATURE_SET_VERSION).
     Column("feature_version", String(32), primary_key=True),
@@ -73,6 +81,7 @@ feature_builds = Table(
     "feature_builds",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
+    Column("domain", String(32), nullable=False, server_default="matches"),
     Column("as_of", UTCDateTime(), nullable=False),
     Column("feature_version", String(32), nullable=False),
     Column("feature_names", Json, nullable=False),
@@ -203,10 +212,13 @@ prediction_snapshots = Table(
     ),
 )
 
-_PROBABILITIES = ("p_home", "p_draw", "p_away", "p_over_2_5")
-
-predictions = Table(
-    "predictions",
+# A snapshot's predictions in long form (revision 0004), for any domain: one row in
+# predicted_events per predicted event (and unit), with the model, its information state and the
+# drivers; one row in predictions per (market, selection, line) with its probability. The event
+# has no foreign key here (its table is the domain's); the matches domain's triggers refuse
+# deleting a predicted match (see formline.matches.tables).
+predicted_events = Table(
+    "predicted_events",
     metadata,
     Column(
         "snapshot_id",
@@ -214,20 +226,38 @@ predictions = Table(
         ForeignKey("prediction_snapshots.id", ondelete="CASCADE"),
         primary_key=True,
     ),
-    Column("match_id", Id, ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True),
-    # Which champion predicted this match, and the information state it used at as_of.
+    # The event's id in the domain's own table (a match id for "matches").
+    Column("event_id", Id, primary_key=True, autoincrement=False),
+    # What of the event is predicted: "" for the event itself, else a runner or a candidate.
+    Column("unit", String(64), primary_key=True, server_default=""),
+    # Which champion predicted it, and the information state it used at as_of.
     Column("model_version_id", Id, ForeignKey("model_versions.id"), nullable=False),
     Column("information", String(32), nullable=False),
-    *[Column(p, Float, nullable=False) for p in _PROBABILITIES],
-    *[Column(f"fair_{o}", Float) for o in ("home", "draw", "away", "over_2_5", "under_2_5")],
-    # [{"feature", "value", "contribution", "outcome"}, ...]
+    # [{"feature", "value", <outcome>: contribution, ...}, ...]
     Column("drivers", Json, nullable=False),
-    CheckConstraint(
-        " AND ".join(f"{p} >= 0 AND {p} <= 1" for p in _PROBABILITIES),
-        name="probabilities_in_unit_interval",
+    Index("ix_predicted_events_event_id", "event_id"),
+    Index("ix_predicted_events_model_version_id", "model_version_id"),
+)
+
+predictions = Table(
+    "predictions",
+    metadata,
+    Column("snapshot_id", Id, primary_key=True, autoincrement=False),
+    Column("event_id", Id, primary_key=True, autoincrement=False),
+    Column("unit", String(64), primary_key=True, server_default=""),
+    # The market ("1x2", "over_under", ...), the selection in it and its line; a market
+    # without a line has line 0, as in the matches domain's odds.
+    Column("market", String(32), primary_key=True),
+    Column("selection", String(64), primary_key=True),
+    Column("line", Float, primary_key=True),
+    Column("probability", Float, nullable=False),
+    Column("fair_odds", Float),
+    ForeignKeyConstraint(
+        ["snapshot_id", "event_id", "unit"],
+        [predicted_events.c.snapshot_id, predicted_events.c.event_id, predicted_events.c.unit],
+        ondelete="CASCADE",
     ),
-    Index("ix_predictions_match_id", "match_id"),
-    Index("ix_predictions_model_version_id", "model_version_id"),
+    CheckConstraint("probability >= 0 AND probability <= 1", name="probability_in_unit_interval"),
 )
 
 # The current-snapshot pointer per publication name ("default"), flipped atomically on publish.

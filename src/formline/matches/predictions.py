@@ -1,0 +1,216 @@
+"""The matches domain's predictions: a match's wide prediction row (``p_home`` ...
+``fair_under_2_5``) as the store's long rows for publishing, and the published rows read back
+wide.
+
+See :mod:`formline.matches.prediction_view` for the five long rows of a match prediction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Select, select
+
+from formline.errors import DataError
+from formline.matches.prediction_view import (
+    CELLS,
+    DOMAIN,
+    FAIR_COLUMNS,
+    PROBABILITY_COLUMNS,
+    wide_predictions,
+)
+from formline.store.db import Store
+from formline.store.predictions import PredictionRows, Published, publish_snapshot
+from formline.store.tables import prediction_snapshots, publications
+
+#: The wide prediction of one match, as the pipeline computes it and the readers return it.
+PREDICTION_COLUMNS = [
+    "match_id",
+    "model_version_id",
+    "information",
+    *PROBABILITY_COLUMNS,
+    *FAIR_COLUMNS,
+    "drivers",
+]
+#: What a wide frame must hold to be published (the model may be given for every row).
+_REQUIRED = [c for c in PREDICTION_COLUMNS if c not in ("model_version_id", "information")]
+
+
+def prediction_rows(frame: pd.DataFrame) -> PredictionRows:
+    """The long rows of wide match predictions (one row per match), for :func:`publish_snapshot`.
+
+    Parameters
+    ----------
+    frame
+        ``match_id``, the probabilities (``p_home``, ``p_draw``, ``p_away``, ``p_over_2_5``),
+        the fair odds (``fair_home`` ... ``fair_under_2_5``) and ``drivers``, with
+        ``model_version_id`` and ``information`` when it has them.
+
+    Returns
+    -------
+    PredictionRows
+        One event per match (unit ""), five rows per match: 1x2 home, draw and away, over/under
+        2.5 over and under (its probability ``1 - p_over_2_5``).
+
+    Raises
+    ------
+    DataError
+        If ``frame`` lacks columns, has a row without a match id or repeats a match.
+    """
+    if frame.empty:
+        return PredictionRows(pd.DataFrame(), pd.DataFrame())
+    missing = [c for c in _REQUIRED if c not in frame.columns]
+    if missing:
+        raise DataError(f"predictions are missing columns: {', '.join(missing)}")
+    if frame["match_id"].isna().any():
+        raise DataError("predictions have rows without a match_id or model_version_id")
+    duplicated = frame["match_id"][frame["match_id"].duplicated()]
+    if len(duplicated):
+        raise DataError(f"predictions repeat match ids: {sorted(set(duplicated.tolist()))[:10]}")
+    event_id = frame["match_id"].astype("int64").to_numpy()
+    carried = [c for c in ("model_version_id", "information") if c in frame.columns]
+    events = pd.DataFrame(
+        {
+            "event_id": event_id,
+            "unit": "",
+            **{c: frame[c].to_numpy() for c in carried},
+            "drivers": frame["drivers"].to_numpy(dtype=object),
+        }
+    )
+    pieces = []
+    for cell in CELLS:
+        if cell.probability is not None:
+            probability = frame[cell.probability].to_numpy(dtype=np.float64)
+        else:
+            probability = 1.0 - frame[str(cell.complement_of)].to_numpy(dtype=np.float64)
+        pieces.append(
+            pd.DataFrame(
+                {
+                    "event_id": event_id,
+                    "unit": "",
+                    "market": cell.market,
+                    "selection": cell.selection,
+                    "line": cell.line,
+                    "probability": probability,
+                    "fair_odds": frame[cell.fair].to_numpy(dtype=np.float64),
+                }
+            )
+        )
+    return PredictionRows(events, pd.concat(pieces, ignore_index=True))
+
+
+def publish_predictions(
+    store: Store,
+    *,
+    as_of: datetime,
+    horizon_days: int,
+    feature_version: str,
+    predictions: pd.DataFrame,
+    publication: str = "default",
+    model_version_id: int | None = None,
+) -> Published:
+    """Publish wide match predictions (one row per match) as a matches snapshot.
+
+    :func:`prediction_rows` of ``predictions`` through
+    :func:`formline.store.predictions.publish_snapshot`, whose parameters, results and errors
+    these are; ``predictions`` needs ``model_version_id`` and ``information`` columns unless
+    ``model_version_id`` is given.
+    """
+    return publish_snapshot(
+        store,
+        as_of=as_of,
+        horizon_days=horizon_days,
+        feature_version=feature_version,
+        predictions=prediction_rows(predictions),
+        publication=publication,
+        domain=DOMAIN,
+        model_version_id=model_version_id,
+    )
+
+
+_SNAPSHOT_COLUMNS = [
+    prediction_snapshots.c.id.label("snapshot_id"),
+    prediction_snapshots.c.models_key,
+    prediction_snapshots.c.as_of,
+    prediction_snapshots.c.horizon_days,
+    prediction_snapshots.c.feature_version,
+    prediction_snapshots.c.created_at,
+]
+_HISTORY_COLUMNS = [c.name for c in _SNAPSHOT_COLUMNS] + PREDICTION_COLUMNS
+
+
+def _frame(conn: Connection, query: Select[Any], columns: list[str]) -> pd.DataFrame:
+    rows = [dict(r) for r in conn.execute(query).mappings()]
+    frame = pd.DataFrame(rows, columns=columns)
+    if "as_of" in frame and len(frame):
+        for col in ("as_of", "created_at"):
+            frame[col] = pd.to_datetime(frame[col], utc=True)
+    return frame
+
+
+def read_snapshot_predictions(store: Store, snapshot_id: int) -> pd.DataFrame:
+    """Every prediction of one snapshot, by ``match_id``, with ``drivers`` parsed.
+
+    Columns: ``match_id``, ``model_version_id``, ``information``, the probabilities, the fair
+    odds, ``drivers``. An unknown snapshot gives an empty frame.
+    """
+    wide = wide_predictions(store.dialect, drivers=True)
+    query = (
+        select(*[wide.c[c] for c in PREDICTION_COLUMNS])
+        .where(wide.c.snapshot_id == snapshot_id)
+        .order_by(wide.c.match_id)
+    )
+    with store.connect("reading predictions") as conn:
+        return _frame(conn, query, PREDICTION_COLUMNS)
+
+
+def _history(dialect: str, match_id: int, snapshot_id: Any = None) -> Select[Any]:
+    wide = wide_predictions(dialect, drivers=True)
+    query = (
+        select(*_SNAPSHOT_COLUMNS, *[wide.c[c] for c in PREDICTION_COLUMNS])
+        .select_from(wide)
+        .join(prediction_snapshots, prediction_snapshots.c.id == wide.c.snapshot_id)
+        .where(wide.c.match_id == match_id)
+    )
+    if snapshot_id is not None:
+        query = query.where(wide.c.snapshot_id == snapshot_id)
+    return query.order_by(prediction_snapshots.c.as_of.desc(), prediction_snapshots.c.id.desc())
+
+
+def predictions_for_match(store: Store, match_id: int) -> pd.DataFrame:
+    """Every stored prediction of one match, newest snapshot first.
+
+    Columns: ``snapshot_id``, ``models_key``, ``as_of``, ``horizon_days``,
+    ``feature_version``, ``created_at`` (of the snapshot), then those of
+    :func:`read_snapshot_predictions`.
+    """
+    with store.connect("reading predictions") as conn:
+        return _frame(conn, _history(store.dialect, match_id), _HISTORY_COLUMNS)
+
+
+def latest_prediction_for_match(
+    store: Store, match_id: int, publication: str = "default"
+) -> dict[str, Any] | None:
+    """The prediction of one match from the published snapshot if it covers the match, else from
+    the newest snapshot that does; None if no snapshot does.
+
+    Keys as the columns of :func:`predictions_for_match`, plus ``published`` (True when it comes
+    from the published snapshot).
+    """
+    published = (
+        select(publications.c.snapshot_id)
+        .where(publications.c.name == publication)
+        .scalar_subquery()
+    )
+    with store.connect("reading predictions") as conn:
+        in_published = _history(store.dialect, match_id, published)
+        row = conn.execute(in_published).mappings().first()
+        is_published = row is not None
+        if row is None:
+            row = conn.execute(_history(store.dialect, match_id).limit(1)).mappings().first()
+    if row is None:
+        return None
+    return {**dict(row), "published": is_published}
