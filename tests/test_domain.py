@@ -56,6 +56,12 @@ class _Races:
     def information_needed(self, reads_prices: bool) -> str:
         return "no_market"
 
+    def prediction_rows(self, predictions: object) -> object:
+        raise NotImplementedError
+
+    def read_snapshot(self, store: object, snapshot_id: int) -> object:
+        raise NotImplementedError
+
 
 @pytest.fixture
 def second_domain() -> Iterator[None]:

@@ -114,9 +114,6 @@ ALLOWED_DOMAIN_REFERENCES = {
     "pipeline/score_markets.py": "grid markets of one match (predict:match --markets)",
     "pipeline/train.py": "1X2 targets and metrics, the validation frame",
     "pipeline/tuning.py": "the lightgbm search over match models",
-    "store/features.py": "feature snapshots keyed by match_id (long-format keys pending)",
-    "store/predictions.py": "wide 1X2 prediction columns (long-format predictions pending)",
-    "store/tables.py": "wide 1X2 prediction columns (long-format predictions pending)",
     "settings.py": "FORMLINE_INGEST_PATHS: the football-data files the daily ingest step re-loads",
 }
 #: Shared modules exempt from the rule: migrations are the store's frozen history.

@@ -163,6 +163,13 @@ class Domain(Protocol):
     def information_needed(self, reads_prices: bool) -> str:
         """The information state a model needs: the richest if it reads prices."""
 
+    def prediction_rows(self, predictions: pd.DataFrame) -> Any:
+        """The long rows (:class:`formline.store.predictions.PredictionRows`: events, and one
+        row per market, selection and line) of the frame the domain's models predict."""
+
+    def read_snapshot(self, store: Any, snapshot_id: int) -> pd.DataFrame:
+        """One snapshot's predictions in the domain's own frame (one row per event)."""
+
 
 def model_type(domain: Domain, name: str, *, option: str = "--model-type") -> ModelType:
     """The declared model type ``name`` of ``domain``.

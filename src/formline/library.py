@@ -255,15 +255,19 @@ def walk_forward(
     )
 
 
-def read_predictions(store: Store, publication: str = "default") -> pd.DataFrame:
-    """The published snapshot's predictions (what the API serves), one row per event, with
-    the snapshot's ``as_of``; empty when nothing is published."""
+def read_predictions(
+    store: Store, publication: str = "default", domain: Domain | str | None = None
+) -> pd.DataFrame:
+    """The published snapshot's predictions (what the API serves), one row per event in the
+    domain's own columns, with the snapshot's id and ``as_of``; empty when the publication
+    points at nothing of the domain."""
     import pandas as pd
 
-    from formline.store.predictions import current_snapshot, read_snapshot_predictions
+    from formline.store.predictions import current_snapshot
 
+    resolved = resolve_domain(domain)
     snapshot = current_snapshot(store, publication)
-    if snapshot is None:
+    if snapshot is None or snapshot["domain"] != resolved.name:
         return pd.DataFrame()
-    frame = read_snapshot_predictions(store, int(snapshot["id"]))
+    frame: pd.DataFrame = resolved.read_snapshot(store, int(snapshot["id"]))
     return frame.assign(snapshot_id=int(snapshot["id"]), as_of=snapshot["as_of"])

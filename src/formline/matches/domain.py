@@ -108,6 +108,19 @@ class MatchesDomain:
 
         return ClassifierMatchModel(estimator, use_market=use_market)
 
+    def prediction_rows(self, predictions: pd.DataFrame) -> Any:
+        """Five rows per match: 1X2 home, draw, away; over/under 2.5 over and under (see
+        :func:`formline.matches.predictions.prediction_rows`)."""
+        from formline.matches.predictions import prediction_rows
+
+        return prediction_rows(predictions)
+
+    def read_snapshot(self, store: Store, snapshot_id: int) -> pd.DataFrame:
+        """One row per match: the probabilities, fair odds and drivers of a snapshot."""
+        from formline.matches.predictions import read_snapshot_predictions
+
+        return read_snapshot_predictions(store, snapshot_id)
+
     def information_needed(self, reads_prices: bool) -> str:
         """``market`` for a model that reads prices, else ``no_market``."""
         return INFORMATION_STATES[0] if reads_prices else INFORMATION_STATES[1]

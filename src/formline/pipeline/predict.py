@@ -14,10 +14,10 @@ from formline.core.markets import fair_odds
 from formline.domain import Domain, model_type, resolve_domain
 from formline.errors import SchemaMismatchError
 from formline.matches.information import INFORMATION_STATES, information_states, serves
-from formline.matches.predictions import publish_predictions
 from formline.pipeline.train import load_champions
 from formline.store import registry
 from formline.store.db import Store
+from formline.store.predictions import publish_snapshot
 from formline.store.promotions import Slot
 from formline.store.tables import ALL_SCOPE
 
@@ -206,12 +206,12 @@ def run_predictions(
         return PredictResult(
             models, as_of, horizon_days, predictions, None, False, False, unassigned
         )
-    snapshot = publish_predictions(
+    snapshot = publish_snapshot(
         store,
         as_of=as_of,
         horizon_days=horizon_days,
         feature_version=feature_version,
-        predictions=predictions,
+        predictions=domain.prediction_rows(predictions),
         domain=domain.name,
     )
     return PredictResult(

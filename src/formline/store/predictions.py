@@ -116,8 +116,8 @@ def publish_snapshot(
     horizon_days: int,
     feature_version: str,
     predictions: PredictionRows,
+    domain: str,
     publication: str = "default",
-    domain: str = "matches",
     model_version_id: int | None = None,
 ) -> Published:
     """Store a snapshot of predictions and point ``publication`` at it, in one transaction.
