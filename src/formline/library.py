@@ -259,15 +259,15 @@ def read_predictions(
     store: Store, publication: str = "default", domain: Domain | str | None = None
 ) -> pd.DataFrame:
     """The published snapshot's predictions (what the API serves), one row per event in the
-    domain's own columns, with the snapshot's id and ``as_of``; empty when the publication
-    points at nothing of the domain."""
+    domain's own columns, with the snapshot's id and ``as_of``; empty when the domain has
+    published nothing under ``publication``."""
     import pandas as pd
 
     from formline.store.predictions import current_snapshot
 
     resolved = resolve_domain(domain)
-    snapshot = current_snapshot(store, publication)
-    if snapshot is None or snapshot["domain"] != resolved.name:
+    snapshot = current_snapshot(store, publication, resolved.name)
+    if snapshot is None:
         return pd.DataFrame()
     frame: pd.DataFrame = resolved.read_snapshot(store, int(snapshot["id"]))
     return frame.assign(snapshot_id=int(snapshot["id"]), as_of=snapshot["as_of"])

@@ -24,6 +24,7 @@ from formline.matches.prediction_view import (
 )
 from formline.store.db import Store
 from formline.store.predictions import PredictionRows, Published, publish_snapshot
+from formline.store.reads import publication_is
 from formline.store.tables import prediction_snapshots, publications
 
 #: The wide prediction of one match, as the pipeline computes it and the readers return it.
@@ -202,7 +203,7 @@ def latest_prediction_for_match(
     """
     published = (
         select(publications.c.snapshot_id)
-        .where(publications.c.name == publication)
+        .where(publication_is(publication, DOMAIN))
         .scalar_subquery()
     )
     with store.connect("reading predictions") as conn:

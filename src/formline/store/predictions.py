@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from formline.errors import DataError, SchemaMismatchError
 from formline.store.db import Store
+from formline.store.reads import one_pointer, publication_is
 from formline.store.registry import fetch_model, to_json
 from formline.store.staging import stage
 from formline.store.tables import prediction_snapshots, publications
@@ -198,7 +199,7 @@ def publish_snapshot(
             .on_conflict_do_nothing(index_elements=natural_key)
             .returning(prediction_snapshots.c.id)
         ).scalar()
-        pointer_as_of = _pointer_as_of(conn, publication)
+        pointer_as_of = _pointer_as_of(conn, publication, domain)
         if snapshot_id is None:
             existing = conn.execute(
                 select(prediction_snapshots.c.id).where(
@@ -209,18 +210,18 @@ def publish_snapshot(
                 )
             ).scalar_one()
             current = conn.execute(
-                select(publications.c.snapshot_id).where(publications.c.name == publication)
+                select(publications.c.snapshot_id).where(publication_is(publication, domain))
             ).scalar()
             return Published(int(existing), False, current == existing, pointer_as_of)
         _insert_rows(conn, int(snapshot_id), staged, rows)
         if pointer_as_of is not None and as_utc(as_of) < pointer_as_of:
             return Published(int(snapshot_id), True, False, pointer_as_of)
         upsert = _insert(conn)(publications).values(
-            name=publication, snapshot_id=snapshot_id, published_at=now
+            domain=domain, name=publication, snapshot_id=snapshot_id, published_at=now
         )
         conn.execute(
             upsert.on_conflict_do_update(
-                index_elements=["name"],
+                index_elements=["domain", "name"],
                 set_={"snapshot_id": snapshot_id, "published_at": now},
             )
         )
@@ -260,19 +261,23 @@ def _insert_rows(
         conn.execute(text("ANALYZE predicted_events, predictions"))
 
 
-def _pointer_as_of(conn: Connection, publication: str) -> datetime | None:
-    """The ``as_of`` of the snapshot ``publication`` points at (None before any publish)."""
+def _pointer_as_of(conn: Connection, publication: str, domain: str) -> datetime | None:
+    """The ``as_of`` of the snapshot ``domain``'s ``publication`` points at (None before any
+    publish)."""
     query = (
         select(prediction_snapshots.c.as_of)
         .join(publications, publications.c.snapshot_id == prediction_snapshots.c.id)
-        .where(publications.c.name == publication)
+        .where(publication_is(publication, domain))
     )
     found: datetime | None = conn.execute(query).scalar()
     return found
 
 
-def current_snapshot(store: Store, publication: str = "default") -> dict[str, Any] | None:
-    """The snapshot ``publication`` points at, or None if nothing was published.
+def current_snapshot(
+    store: Store, publication: str = "default", domain: str | None = None
+) -> dict[str, Any] | None:
+    """The snapshot ``publication`` of ``domain`` points at (None: of the domain that has that
+    publication; StoreError if several do), or None if nothing was published.
 
     Keys: ``id``, ``domain``, ``model_version_id`` (None when several models predicted),
     ``models_key``, ``as_of``, ``horizon_days``, ``feature_version``,
@@ -282,8 +287,8 @@ def current_snapshot(store: Store, publication: str = "default") -> dict[str, An
         select(prediction_snapshots, publications.c.name.label("publication"))
         .add_columns(publications.c.published_at)
         .join(publications, publications.c.snapshot_id == prediction_snapshots.c.id)
-        .where(publications.c.name == publication)
+        .where(publication_is(publication, domain))
     )
     with store.connect("reading the published snapshot") as conn:
-        row = conn.execute(query).mappings().first()
+        row = one_pointer(list(conn.execute(query).mappings()), publication)
     return None if row is None else dict(row)

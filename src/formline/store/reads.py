@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Select, func, select
 
-from formline.errors import NotFoundError
+from formline.errors import NotFoundError, StoreError
 from formline.matches.tables import competitions, matches, teams
 from formline.store.tables import model_versions, prediction_snapshots, publications
 
@@ -70,8 +70,28 @@ class Pointer:
     published_at: datetime
 
 
-def current_pointer(conn: Connection, publication: str = DEFAULT_PUBLICATION) -> Pointer | None:
-    """The snapshot ``publication`` points at, read in one statement; None before any publish."""
+def publication_is(publication: str, domain: str | None) -> ColumnElement[bool]:
+    """The ``publications`` rows of ``publication`` (of ``domain``; None: of any domain)."""
+    named = publications.c.name == publication
+    return named if domain is None else named & (publications.c.domain == domain)
+
+
+def one_pointer(rows: list[Any], publication: str) -> Any:
+    """The one row of a pointer lookup, None if there is none; StoreError when several domains
+    publish under ``publication`` and the caller did not say which."""
+    if len(rows) > 1:
+        domains = ", ".join(sorted(str(r["domain"]) for r in rows))
+        raise StoreError(
+            f"several domains publish '{publication}' ({domains}): say which domain to read"
+        )
+    return rows[0] if rows else None
+
+
+def current_pointer(
+    conn: Connection, publication: str = DEFAULT_PUBLICATION, domain: str | None = None
+) -> Pointer | None:
+    """The snapshot ``publication`` of ``domain`` points at (None: the domain that has that
+    publication, StoreError if several do), read in one statement; None before any publish."""
     query = (
         select(
             prediction_snapshots.c.id.label("snapshot_id"),
@@ -83,14 +103,16 @@ def current_pointer(conn: Connection, publication: str = DEFAULT_PUBLICATION) ->
             prediction_snapshots.c.n_predictions,
             prediction_snapshots.c.created_at,
             publications.c.published_at,
+            publications.c.domain,
         )
         .join(publications, publications.c.snapshot_id == prediction_snapshots.c.id)
-        .where(publications.c.name == publication)
+        .where(publication_is(publication, domain))
     )
-    row = conn.execute(query).mappings().first()
+    row = one_pointer(list(conn.execute(query).mappings()), publication)
     if row is None:
         return None
     fields = dict(row)
+    fields.pop("domain")
     key = fields.pop("models_key")
     return Pointer(**fields, model_version_ids=tuple(int(i) for i in key.split(",") if i))
 

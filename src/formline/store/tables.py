@@ -260,10 +260,12 @@ predictions = Table(
     CheckConstraint("probability >= 0 AND probability <= 1", name="probability_in_unit_interval"),
 )
 
-# The current-snapshot pointer per publication name ("default"), flipped atomically on publish.
+# The current-snapshot pointer per domain and publication name ("default"), flipped atomically
+# on publish (revision 0005 added the domain to the key).
 publications = Table(
     "publications",
     metadata,
+    Column("domain", String(32), primary_key=True, server_default="matches"),
     Column("name", String(64), primary_key=True),
     Column("snapshot_id", Id, ForeignKey("prediction_snapshots.id"), nullable=False),
     Column("published_at", UTCDateTime(), nullable=False),
