@@ -7,10 +7,11 @@ changes nothing and a corrected row updates in place.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -268,6 +269,15 @@ class StagedLoad:
             ("load_files", _LOAD_FILES),
         ):
             create_stage(conn, name, columns)
+        conn.commit()
+
+    def _commit(self) -> None:
+        """Commit the staging so far. The rows go in through the driver's own cursor
+        (:func:`~formline.store.staging.stage_rows`), which SQLAlchemy does not see: commit
+        the driver's transaction too."""
+        self.conn.commit()
+        driver: Any = self.conn.connection.dbapi_connection
+        driver.commit()
 
     def new_file(self) -> int:
         """A number for the next file (or batch) added."""
@@ -299,6 +309,7 @@ class StagedLoad:
         stage_rows(self.conn, "load_matches", _LOAD_MATCHES, m)
         stage_rows(self.conn, "load_odds", _LOAD_ODDS, o)
         stage_rows(self.conn, "load_rejects", _LOAD_REJECTS, r)
+        self._commit()  # temporary tables only: the store's tables are not touched
 
     def finish_file(
         self,
@@ -316,6 +327,7 @@ class StagedLoad:
             text("INSERT INTO load_files VALUES (:file, :season, :day, :reason)"),
             {"file": file, "season": season, "day": day, "reason": reason},
         )
+        self._commit()
 
     def _prepare(self) -> None:
         """Apply the per-file rules once: the stale matches become rejects."""
@@ -323,6 +335,11 @@ class StagedLoad:
             return
         self._prepared = True
         conn = self.conn
+        self._commit()  # the staging so far; the write transaction starts here
+        if conn.dialect.name == "sqlite":
+            # Take the write lock first: a deferred transaction whose snapshot predates another
+            # writer's commit (a heartbeat during a long load) could never write ("locked").
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         if conn.dialect.name == "postgresql":
             for name in ("load_matches", "load_odds", "load_rejects", "load_files"):
                 conn.execute(text(f"ANALYZE {name}"))
@@ -441,6 +458,15 @@ class StagedLoad:
             competitions_counts, teams_counts, matches_counts, odds_counts, rejects, unmatched
         )
 
+    def drop(self) -> None:
+        """Drop the load's temporary tables (best effort: the connection may be broken)."""
+        names = ["load_matches", "load_odds", "load_rejects", "load_files", "load_stale"]
+        names += ["load_matches_last", "load_odds_last"]
+        with contextlib.suppress(Exception):
+            for name in names:
+                self.conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+            self.conn.commit()
+
     def replace(self, source: str) -> LoadReport:
         """:meth:`write`, then delete ``source``'s rows the load no longer has (see
         :func:`replace_source`)."""
@@ -456,10 +482,26 @@ def _days(dates: pd.Series) -> pd.arrays.IntegerArray:
 
 @contextmanager
 def staged_load(store: Store, what: str, source: str | None = None) -> Iterator[StagedLoad]:
-    """A :class:`StagedLoad` in one transaction of ``store``: it commits when the block ends
-    and rolls back (nothing written) if the block raises."""
-    with store.begin(what) as conn:
-        yield StagedLoad(conn, source)
+    """A :class:`StagedLoad` on one connection of ``store``, written in one transaction.
+
+    Chunks are staged into temporary tables only, each committed as it comes, so the store's
+    own tables are untouched (and other writers, such as a run's heartbeat, are not held up)
+    until :meth:`StagedLoad.write` writes everything in one transaction (on SQLite it takes
+    the write lock first). The block commits that transaction when it ends and rolls it back
+    if it raises, so a load that fails, while reading or writing, leaves the store as it was.
+    The temporary tables are dropped when the block ends.
+    """
+    with store.connect(what) as conn:
+        load = StagedLoad(conn, source)
+        try:
+            yield load
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+        finally:
+            load.drop()
 
 
 def _upsert_competitions(conn: Connection) -> Counts:
