@@ -322,7 +322,9 @@ class StagedLoad:
         """``file`` is complete: its matches and odds take ``season`` (if given), and its
         matches without a score dated before ``played_until`` become rejects with ``reason``
         (their odds go with them)."""
-        day = None if played_until is None else int(np.datetime64(played_until, "D").astype(int))
+        day = None
+        if played_until is not None:
+            day = int(np.asarray(played_until).astype("datetime64[D]").astype(np.int64))
         self.conn.execute(
             text("INSERT INTO load_files VALUES (:file, :season, :day, :reason)"),
             {"file": file, "season": season, "day": day, "reason": reason},
@@ -407,9 +409,7 @@ class StagedLoad:
     def bookmakers(self) -> list[str]:
         """The bookmakers of the odds the load holds, sorted."""
         self._prepare()
-        found = self.conn.execute(
-            text(f"SELECT DISTINCT bookmaker FROM ({self._odds_sql()}) AS o")
-        )
+        found = self.conn.execute(text(f"SELECT DISTINCT bookmaker FROM ({self._odds_sql()}) AS o"))
         return sorted(str(row[0]) for row in found if row[0] is not None)
 
     def _source_of(self) -> str:
@@ -436,23 +436,17 @@ class StagedLoad:
             "load_matches_last",
             _last_per_key(self._matches_sql(), match_columns, _KEY, "_seq DESC"),
         )
-        odds_columns = [*ODDS_COLUMNS, "_seq"]
-        _temporary_table(
-            conn,
-            "load_odds_last",
-            _last_per_key(self._odds_sql(), odds_columns, [*_KEY, *_ODDS_KEY], "_seq DESC"),
-        )
         n_matches = _scalar(conn, "SELECT count(*) FROM load_matches_last")
-        n_odds = _scalar(conn, "SELECT count(*) FROM load_odds_last")
         competitions_counts = teams_counts = Counts()
         if n_matches:
             competitions_counts = _upsert_competitions(conn)
             teams_counts = _upsert_teams(conn)
         # Every staging table is created, empty or not, so that a reload can refer to them all.
-        _resolve_keys(conn)
+        _resolve_keys(conn, self._odds_sql())
         matches_counts = _upsert_matches(conn, n_matches)
         _match_ids(conn)
-        odds_counts, unmatched = _upsert_odds(conn, source, n_odds)
+        n_odds = _stage_odds(conn, source, self._odds_sql())
+        odds_counts, unmatched = _upsert_odds(conn, n_odds)
         rejects = _upsert_rejects(conn)
         return LoadReport(
             competitions_counts, teams_counts, matches_counts, odds_counts, rejects, unmatched
@@ -461,7 +455,7 @@ class StagedLoad:
     def drop(self) -> None:
         """Drop the load's temporary tables (best effort: the connection may be broken)."""
         names = ["load_matches", "load_odds", "load_rejects", "load_files", "load_stale"]
-        names += ["load_matches_last", "load_odds_last"]
+        names += ["load_matches_last"]
         with contextlib.suppress(Exception):
             for name in names:
                 self.conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
@@ -560,7 +554,7 @@ def _upsert_teams(conn: Connection) -> Counts:
     return Counts(inserted=inserted, unchanged=names - inserted)
 
 
-def _resolve_keys(conn: Connection) -> None:
+def _resolve_keys(conn: Connection, odds_sql: str) -> None:
     """``stage_keys_raw``: the load's distinct match keys (of its matches and its odds), each
     with a ``key_id``; ``stage_keys``: those resolved to the store's competition and team ids
     (keys naming a competition or team the store does not know are left out)."""
@@ -569,10 +563,11 @@ def _resolve_keys(conn: Connection) -> None:
         conn,
         "stage_keys_raw",
         f"SELECT ROW_NUMBER() OVER () AS key_id, {keys} FROM (SELECT {keys} FROM "
-        f"load_matches_last UNION SELECT {keys} FROM load_odds_last) AS u",
+        f"load_matches_last UNION SELECT {keys} FROM ({odds_sql}) AS o) AS u",
         unique="key_id",
     )
-    conn.execute(text(f"CREATE INDEX ix_stage_keys_raw_key ON stage_keys_raw ({keys})"))
+    teams_first = _cols(["home_team", "away_team", "season", "competition", "sport"])
+    conn.execute(text(f"CREATE INDEX ix_stage_keys_raw_key ON stage_keys_raw ({teams_first})"))
     _temporary_table(
         conn,
         "stage_keys",
@@ -624,17 +619,34 @@ def _match_ids(conn: Connection) -> None:
     )
 
 
-def _upsert_odds(conn: Connection, source: str, total: int) -> tuple[Counts, int]:
-    """Upsert the load's odds against the store's matches (in this load or loaded before);
-    the counts and the number of odds rows whose match the store does not have."""
-    values = [c for c in _ODDS_STAGE if c not in ("key_id", "source")]
-    _temporary_table(
-        conn,
-        "stage_odds",
-        f"SELECT k.*, CAST(:source AS TEXT) AS source FROM "
-        f"({_with_key_id('load_odds_last', values)}) AS k",
-        {"source": source},
-    )
+def _stage_odds(conn: Connection, source: str, odds_sql: str) -> int:
+    """``stage_odds``: the load's odds (``odds_sql``) with their ``key_id``, one row per natural
+    key (a key added twice: its last row). Returns how many there are, with those whose match
+    key has a NULL (they have no ``key_id`` and will not resolve)."""
+    values = [*(c for c in _ODDS_STAGE if c not in ("key_id", "source")), "_seq"]
+    keyed = _with_key_id(f"({odds_sql})", values)
+    sql = f"SELECT k.*, CAST(:source AS TEXT) AS source FROM ({keyed}) AS k"
+    _temporary_table(conn, "stage_odds", sql, {"source": source})
+    total = _scalar(conn, "SELECT count(*) FROM stage_odds")
+    odds_key = ["key_id", *_ODDS_KEY]
+    if total != _scalar(
+        conn, f"SELECT count(*) FROM (SELECT DISTINCT {_cols(odds_key)} FROM stage_odds) AS d"
+    ):
+        # Rare (the same odds in two files, or twice in one batch): keep the last of each.
+        columns = [*_ODDS_STAGE, "_seq"]
+        last = _last_per_key("SELECT * FROM stage_odds", columns, odds_key, "_seq DESC")
+        _temporary_table(conn, "stage_odds_last", last)
+        conn.execute(text("DROP TABLE stage_odds"))
+        conn.execute(text("ALTER TABLE stage_odds_last RENAME TO stage_odds"))
+        total = _scalar(conn, "SELECT count(*) FROM stage_odds")
+    nulls = " OR ".join(f'"{c}" IS NULL' for c in _KEY)
+    unkeyed = f"SELECT DISTINCT {_cols([*_KEY, *_ODDS_KEY])} FROM ({odds_sql}) AS o WHERE {nulls}"
+    return total + _scalar(conn, f"SELECT count(*) FROM ({unkeyed}) AS u")
+
+
+def _upsert_odds(conn: Connection, total: int) -> tuple[Counts, int]:
+    """Upsert ``stage_odds`` against the store's matches (in this load or loaded before); the
+    counts and the number of odds rows whose match the store does not have (of ``total``)."""
     resolved = _scalar(
         conn, "SELECT count(*) FROM stage_odds s JOIN stage_match_ids i ON i.key_id = s.key_id"
     )
