@@ -4,9 +4,10 @@ Each case generates a file of a given size (junk text, junk rows under a valid h
 without end, a gzip bomb, valid rows), runs the CLI on it in a subprocess with a fresh embedded
 store and the default limits, and records its exit code, first line of error, wall time and
 peak resident memory (from ``wait4``). Valid files are also loaded by the code of --baseline
-(default ``main``, exported with ``git archive`` into a temporary folder and put first on
-``PYTHONPATH``), up to --baseline-max-mb, and the two runs' printed reports compared. Every run
-is bounded in time (killed after --timeout seconds). Writes its section of docs/benchmarks.md.
+(default: where this branch left ``main``, exported with ``git archive`` into a temporary
+folder and put first on ``PYTHONPATH``), up to --baseline-max-mb, and the two runs' printed
+reports compared. Every run is bounded in time (killed after --timeout seconds). Writes its
+section of docs/benchmarks.md.
 
     .venv/bin/python benchmarks/ingest_memory.py [--quick] [--no-docs] [--baseline REF]
 """
@@ -205,11 +206,23 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller files only")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
-    parser.add_argument("--baseline", default="main", help="git revision to compare with")
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        help="git revision to compare with (default: where this branch left main)",
+    )
     parser.add_argument(
         "--baseline-max-mb", type=int, default=16, help="largest valid file the baseline loads"
     )
     options = parser.parse_args()
+    if options.baseline is None:
+        found = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "merge-base", "main", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        options.baseline = found.stdout.strip()[:12] or "main"
     sizes = {
         "junk text, no header": [8, 32, 128],
         "junk rows, valid header": [8, 32, 128],

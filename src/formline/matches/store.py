@@ -1,8 +1,11 @@
 """Writing match facts to the store: competitions, teams and aliases, matches, odds, rejects.
 
-Everything a load writes goes in through :func:`upsert_batch`, in one transaction: a load that
-fails leaves the store as it was. Upserts are by natural key, so loading the same data twice
-changes nothing and a corrected row updates in place.
+Everything a load writes goes in through a :class:`StagedLoad` (:func:`upsert_batch` and
+:func:`replace_source` for a batch held whole, :func:`staged_load` for one fed a chunk at a
+time): rows are staged into temporary tables, then written set-based in one transaction, so a
+load that fails leaves the store as it was and memory is bounded by a chunk, not by the load.
+Upserts are by natural key, so loading the same data twice changes nothing and a corrected row
+updates in place.
 """
 
 from __future__ import annotations
@@ -370,21 +373,10 @@ class StagedLoad:
             )
 
     def _matches_sql(self) -> str:
-        columns = [c for c in MATCH_COLUMNS if c != "season"]
-        return (
-            f"SELECT {_cols(columns, 'm.')}, COALESCE(f.season, m.season) AS season, m._seq "
-            "FROM load_matches m LEFT JOIN load_files f ON f._file = m._file WHERE NOT EXISTS "
-            "(SELECT 1 FROM load_stale s WHERE s._file = m._file "
-            "AND s.source_line = m.source_line)"
-        )
+        return _kept_sql("load_matches", MATCH_COLUMNS, "source_line")
 
     def _odds_sql(self) -> str:
-        columns = [c for c in ODDS_COLUMNS if c != "season"]
-        return (
-            f"SELECT {_cols(columns, 'o.')}, COALESCE(f.season, o.season) AS season, o._seq "
-            "FROM load_odds o LEFT JOIN load_files f ON f._file = o._file WHERE NOT EXISTS "
-            "(SELECT 1 FROM load_stale s WHERE s._file = o._file AND s.source_line = o._line)"
-        )
+        return _kept_sql("load_odds", ODDS_COLUMNS, "_line")
 
     def rows(self) -> int:
         """How many match rows the load holds (before a key repeated across files is merged)."""
@@ -434,7 +426,7 @@ class StagedLoad:
         _temporary_table(
             conn,
             "load_matches_last",
-            _last_per_key(self._matches_sql(), match_columns, _KEY, "_seq DESC"),
+            _last_per_key(self._matches_sql(), match_columns, _KEY, "_seq DESC") + " ORDER BY _seq",
         )
         n_matches = _scalar(conn, "SELECT count(*) FROM load_matches_last")
         competitions_counts = teams_counts = Counts()
@@ -465,6 +457,17 @@ class StagedLoad:
         """:meth:`write`, then delete ``source``'s rows the load no longer has (see
         :func:`replace_source`)."""
         return _delete_missing(self.conn, source, self.write())
+
+
+def _kept_sql(table: str, columns: dict[str, str], line: str) -> str:
+    """The rows of staged ``table`` with their file's season, less those of the stale matches
+    (``line``: the column holding their match's source line)."""
+    others = [c for c in columns if c != "season"]
+    return (
+        f"SELECT {_cols(others, 'x.')}, COALESCE(f.season, x.season) AS season, x._seq "
+        f"FROM {table} x LEFT JOIN load_files f ON f._file = x._file WHERE NOT EXISTS "
+        f"(SELECT 1 FROM load_stale s WHERE s._file = x._file AND s.source_line = x.{line})"
+    )
 
 
 def _days(dates: pd.Series) -> pd.arrays.IntegerArray:
@@ -582,10 +585,14 @@ def _resolve_keys(conn: Connection, odds_sql: str) -> None:
 
 
 def _with_key_id(table: str, columns: list[str]) -> str:
-    """The rows of ``table`` with the ``key_id`` of their match key (rows with a NULL in their
-    key have none, and no match could be resolved for them)."""
+    """The rows of ``table`` with the ``key_id`` of their match key, in the order they were
+    added (so new rows get their ids in that order); rows with a NULL in their key have none,
+    and no match could be resolved for them."""
     same = " AND ".join(f'k."{c}" = x."{c}"' for c in _KEY)
-    return f"SELECT k.key_id, {_cols(columns, 'x.')} FROM {table} x JOIN stage_keys_raw k ON {same}"
+    return (
+        f"SELECT k.key_id, {_cols(columns, 'x.')} FROM {table} x "
+        f"JOIN stage_keys_raw k ON {same} ORDER BY x._seq"
+    )
 
 
 def _upsert_matches(conn: Connection, total: int) -> Counts:
@@ -635,7 +642,7 @@ def _stage_odds(conn: Connection, source: str, odds_sql: str) -> int:
         # Rare (the same odds in two files, or twice in one batch): keep the last of each.
         columns = [*_ODDS_STAGE, "_seq"]
         last = _last_per_key("SELECT * FROM stage_odds", columns, odds_key, "_seq DESC")
-        _temporary_table(conn, "stage_odds_last", last)
+        _temporary_table(conn, "stage_odds_last", f"{last} ORDER BY _seq")
         conn.execute(text("DROP TABLE stage_odds"))
         conn.execute(text("ALTER TABLE stage_odds_last RENAME TO stage_odds"))
         total = _scalar(conn, "SELECT count(*) FROM stage_odds")
