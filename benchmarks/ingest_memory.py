@@ -299,7 +299,9 @@ def main() -> None:
             f"renamed teams. *baseline* is `{options.baseline}` (run from a `git archive` of its "
             "`src`, same interpreter and libraries), *this branch* the code of this run; "
             "*report as baseline* says whether the two printed the same report (counts of "
-            "matches, odds, teams, rejects).",
+            "matches, odds, teams, rejects). The baseline is not run past `--baseline-max-mb` "
+            "(16 MB by default): its peak grows by about 150 MB per MB of text, so a 60 MB file "
+            "would take some 9 GB.",
             markdown_table(pd.DataFrame(valid)),
             "The file is parsed a chunk of rows at a time and each chunk staged into temporary "
             "tables (committed as it comes, the store's own tables untouched); the upserts then "
