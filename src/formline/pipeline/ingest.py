@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from formline.errors import DataError, MixedWorldsError, ReloadRefusedError
-from formline.matches.frames import SourceBatch
-from formline.matches.store import LoadReport, replace_source, upsert_batch
+from formline.matches.store import LoadReport, replace_source, staged_load
 from formline.matches.tables import matches
 from formline.pipeline.progress import NoProgress, Progress
 from formline.store.db import Store
@@ -126,10 +125,12 @@ def ingest_football_data(
 ) -> IngestResult:
     """Load football-data.co.uk CSV files (or folders of them) in one transaction.
 
-    Every file is parsed before anything is written, so a file that is not a football-data CSV
-    (or passes one of the ``limits``: size, line length, rejects) stops the load with nothing
-    written. Files are streamed a chunk of rows at a time. Rows with bad values are kept as
-    rejects.
+    Files are streamed a chunk of rows at a time into the load's staging tables (see
+    :func:`formline.matches.store.staged_load`), so memory is bounded by a chunk, not by the
+    files; the store is written once every file is read, in the same transaction, so a file
+    that is not a football-data CSV (or passes one of the ``limits``: size, line length,
+    rejects) stops the load with nothing written. Rows with bad values are kept as rejects.
+    The result's ``reads`` carry no rows (they went to the store).
 
     Raises
     ------
@@ -138,7 +139,7 @@ def ingest_football_data(
     MixedWorldsError
         If the store holds the demo world (real data goes into a store of its own).
     """
-    from formline.matches.sources.football_data import discover_files, read_football_data_file
+    from formline.matches.sources.football_data import FootballDataStream, discover_files
 
     progress = progress or NoProgress()
     demo, _ = _matches_by_world(store)
@@ -151,24 +152,32 @@ def ingest_football_data(
     files = discover_files(paths)
     if not files:
         raise DataError(f"no CSV files found in {', '.join(str(p) for p in paths)}")
-    progress.start("reading files", len(files))
     reads = []
-    for path in files:
-        read = read_football_data_file(path, limits)
-        log.info("%s", read.describe())
-        reads.append(read)
-        progress.advance("reading files")
-    progress.finish("reading files")
-    batch = SourceBatch.concat([read.batch for read in reads])
-    progress.start("writing to the store", None)
-    report = upsert_batch(store, batch)
+    with staged_load(store, "loading matches") as load:
+        progress.start("reading files", len(files))
+        for path in files:
+            stream = FootballDataStream(path, limits)
+            file = load.new_file()
+            for chunk in stream.chunks():
+                load.add(chunk, file)
+            load.finish_file(
+                file, season=stream.season, played_until=stream.played_until, reason=stream.reason
+            )
+            read = stream.read()
+            log.info("%s", read.describe())
+            reads.append(read)
+            progress.advance("reading files")
+        progress.finish("reading files")
+        progress.start("writing to the store", None)
+        report = load.write()
+        rows, rejects, books = load.rows(), load.rejects(), load.bookmakers()
     progress.finish("writing to the store")
     return IngestResult(
         report,
         files=len(files),
-        rows=len(batch.matches),
-        rejects=format_rejects(batch.rejects),
-        notes=describe_reads(reads, batch),
+        rows=rows,
+        rejects=format_rejects(rejects),
+        notes=describe_reads(reads, books),
         reads=reads,
     )
 
@@ -183,7 +192,7 @@ def _matches_by_world(store: Store) -> tuple[int, int]:
     return int(row[0]), int(row[1]) - int(row[0])
 
 
-def describe_reads(reads: list[FileRead], batch: SourceBatch) -> list[str]:
+def describe_reads(reads: list[FileRead], bookmakers: list[str]) -> list[str]:
     """What the adapter made of the files, one line each: the date forms it read, the odds
     columns it read and the bookmakers they name, the columns it ignored, and the inputs this
     source never fills."""
@@ -203,7 +212,7 @@ def describe_reads(reads: list[FileRead], batch: SourceBatch) -> list[str]:
         "dates read as "
         + (", ".join(f"{f} ({forms[f]} rows in {files[f]} of {n} files)" for f in forms) or "-")
     ]
-    books = sorted(set(batch.odds["bookmaker"].dropna())) if len(batch.odds) else []
+    books = sorted(set(bookmakers))
     lines.append(
         f"odds columns read ({len(read)}): {', '.join(read) or '-'}; bookmakers stored: "
         f"{', '.join(books) or '-'}"

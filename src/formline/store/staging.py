@@ -61,33 +61,46 @@ def stage(
 
     The table lives until the end of the connection's session; it is dropped first if present.
     """
-    dialect = conn.dialect.name
-    index = 0 if dialect == "sqlite" else 1
+    create_stage(conn, name, columns)
+    staged = stage_rows(conn, name, columns, frame)
+    if staged and conn.dialect.name == "postgresql":
+        conn.execute(text(f"ANALYZE {name}"))  # temporary tables get no statistics otherwise
+    return staged
+
+
+def create_stage(conn: Connection, name: str, columns: dict[str, str]) -> None:
+    """(Re)create the empty temporary table ``name`` with ``columns`` (see :func:`stage`)."""
+    index = 0 if conn.dialect.name == "sqlite" else 1
     conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
     column_sql = ", ".join(f'"{col}" {_SQL_TYPES[kind][index]}' for col, kind in columns.items())
     conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({column_sql})"))
+
+
+def stage_rows(conn: Connection, name: str, columns: dict[str, str], frame: pd.DataFrame) -> int:
+    """Append those ``columns`` of ``frame`` to the temporary table ``name`` made by
+    :func:`create_stage`, :data:`_COPY_CHUNK` rows at a time (so the text or Python values
+    built for the driver stay bounded). Returns the number of rows appended."""
     if frame.empty:
         return 0
     driver: Any = conn.connection.dbapi_connection
     assert driver is not None
     names = ", ".join(f'"{col}"' for col in columns)
-    if dialect == "postgresql":
+    if conn.dialect.name == "postgresql":
         _copy(driver, name, names, columns, frame)
-        conn.execute(text(f"ANALYZE {name}"))  # temporary tables get no statistics otherwise
         return len(frame)
-    rows = list(
-        zip(
-            *(_column_values(frame[col], kind) for col, kind in columns.items()),
-            strict=True,
-        )
-    )
     placeholders = ", ".join("?" for _ in columns)
     cursor = driver.cursor()
     try:
-        cursor.executemany(f"INSERT INTO {name} ({names}) VALUES ({placeholders})", rows)
+        for begin in range(0, len(frame), _COPY_CHUNK):
+            chunk = frame.iloc[begin : begin + _COPY_CHUNK]
+            rows = zip(
+                *(_column_values(chunk[col], kind) for col, kind in columns.items()),
+                strict=True,
+            )
+            cursor.executemany(f"INSERT INTO {name} ({names}) VALUES ({placeholders})", rows)
     finally:
         cursor.close()
-    return len(rows)
+    return len(frame)
 
 
 #: Rows per ``COPY`` write: bounds the text held in memory at once.

@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -219,68 +219,118 @@ def read_football_data(path: Path, limits: ReadLimits | None = None) -> SourceBa
 
 def read_football_data_file(path: Path, limits: ReadLimits | None = None) -> FileRead:
     """Like :func:`read_football_data`, with what the adapter made of the file (date forms,
-    odds columns read and ignored). The file is streamed ``limits.chunk_rows`` rows at a time.
+    odds columns read and ignored). The file is streamed ``limits.chunk_rows`` rows at a time
+    (see :class:`FootballDataStream`); the whole batch is then held in memory.
     """
-    limits = limits or ReadLimits()
-    seen: dict[tuple[Any, ...], int] = {}  # match key -> its first line, across chunks
-    forms: dict[str, int] = {}
-    first_date: np.datetime64 | None = None
-    parts: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
-    count, header = 0, []
-    first_reject: str | None = None
-    chunks = TextTable.chunks(
-        path,
-        what="a football-data.co.uk CSV",
-        required=_REQUIRED,
-        renames=_OLD_NAMES,
-        limits=limits,
-    )
-    for table in chunks:
-        header = table.header
-        rejects = RejectLog(table, path, SOURCE, np.zeros(len(table.lines), dtype=bool))
-        for pos, reason in table.ragged + table.short:
-            rejects.add(np.arange(len(table.lines)) == pos, "", reason, fatal=True)
-        matches, date = _matches(table, rejects, path, forms)
-        dates = date[~np.isnat(date)]
-        if dates.size and (first_date is None or dates.min() < first_date):
-            first_date = dates.min()
-        keep = ~rejects.dropped & ~_duplicates(matches, table, rejects, seen)
-        odds = _odds(table, matches, keep, rejects)
-        count += rejects.count()
-        if first_reject is None and count:
-            line, column, reason = rejects.first()
-            first_reject = f"{path}:{line}: {column + ': ' if column else ''}{reason}"
-        if limits.max_rejects is not None and count > limits.max_rejects:
-            raise SourceError(
-                f"{path}: more than {limits.max_rejects} rejects (INGEST_MAX_REJECTS) by line "
-                f"{table.lines[-1]}, so the file is refused and nothing was loaded; "
-                f"the first: {first_reject}"
-            )
-        matches = matches[keep]
-        scheduled = (matches["status"] == "scheduled").to_numpy()
-        raws = [_raw(table, p) for p in np.flatnonzero(keep)[scheduled]]
-        matches["_raw"] = pd.Series(None, index=matches.index, dtype=object)
-        if raws:
-            matches.loc[scheduled, "_raw"] = raws
-        frame = rejects.frame()
-        if table.short:  # a truncated row is one reject, not one per cell it lacks
-            cut = table.lines[[pos for pos, _ in table.short]]
-            frame = frame[~frame["source_line"].isin(cut) | (frame["column"] == "")]
-        parts.append((matches, odds, frame))
-    if "Season" not in header:
-        season = _file_season(first_date)
+    stream = FootballDataStream(path, limits)
+    parts = [(c.matches, c.odds, c.rejects) for c in stream.chunks()]
+    if stream.season is not None:
         for matches, odds, _ in parts:
-            matches["season"] = season
+            matches["season"] = stream.season
             if not odds.empty:
-                odds["season"] = season
+                odds["season"] = stream.season
     parts = _unplayed_in_the_past(parts, path)
     batch = SourceBatch(
         pd.concat([m for m, _, _ in parts], ignore_index=True),
         pd.concat([o for _, o, _ in parts], ignore_index=True),
         pd.concat([r for _, _, r in parts], ignore_index=True),
     )
-    read, ignored = _columns(header)
-    return FileRead(path, batch.conformed(), forms, read, ignored)
+    return replace(stream.read(), batch=batch.conformed())
+
+
+class FootballDataStream:
+    """One football-data.co.uk file read a chunk of ``limits.chunk_rows`` rows at a time, so
+    what is held is one chunk, never the file.
+
+    :meth:`chunks` yields each chunk's batch (not conformed; the matches carry ``_date``, their
+    calendar day, and ``_raw``, the raw record of a row without a score; the odds ``_line``,
+    their match's line). Two rules need the whole file and are left to the consumer once the
+    chunks are exhausted: without a ``Season`` column every row takes :attr:`season`, and a
+    row without a score dated before :attr:`played_until` is rejected with :attr:`reason`
+    (:func:`read_football_data_file` applies them in memory, the store's staged load in SQL).
+    """
+
+    def __init__(self, path: Path, limits: ReadLimits | None = None) -> None:
+        self.path, self.limits = path, limits or ReadLimits()
+        #: The one season of a file without a ``Season`` column (known once it is all read).
+        self.season: str | None = None
+        #: The calendar day of the file's last played match (None: none played).
+        self.played_until: np.datetime64 | None = None
+        self.forms: dict[str, int] = {}
+        self.header: list[str] = []
+
+    @property
+    def reason(self) -> str:
+        """The reject reason of a row without a score before :attr:`played_until` ("" when no
+        match was played)."""
+        if self.played_until is None:
+            return ""
+        last = pd.Timestamp(self.played_until)
+        return f"no score but dated before the file's last played match ({last:%Y-%m-%d})"
+
+    def read(self) -> FileRead:
+        """What the adapter made of the file (its batch left empty: it was streamed)."""
+        read, ignored = _columns(self.header)
+        return FileRead(self.path, SourceBatch(), self.forms, read, ignored)
+
+    def chunks(self) -> Iterator[SourceBatch]:
+        """The file's chunks, in order (see the class).
+
+        Raises
+        ------
+        SourceError
+            If the file cannot be read, is not a football-data.co.uk CSV at all, or passes one
+            of the limits (the message names the file and, where one is to blame, the line).
+        """
+        path, limits = self.path, self.limits
+        seen: dict[tuple[Any, ...], int] = {}  # match key -> its first line, across chunks
+        first_date: np.datetime64 | None = None
+        count = 0
+        first_reject: str | None = None
+        tables = TextTable.chunks(
+            path,
+            what="a football-data.co.uk CSV",
+            required=_REQUIRED,
+            renames=_OLD_NAMES,
+            limits=limits,
+        )
+        for table in tables:
+            self.header = table.header
+            rejects = RejectLog(table, path, SOURCE, np.zeros(len(table.lines), dtype=bool))
+            for pos, reason in table.ragged + table.short:
+                rejects.add(np.arange(len(table.lines)) == pos, "", reason, fatal=True)
+            matches, date = _matches(table, rejects, path, self.forms)
+            dates = date[~np.isnat(date)]
+            if dates.size and (first_date is None or dates.min() < first_date):
+                first_date = dates.min()
+            keep = ~rejects.dropped & ~_duplicates(matches, table, rejects, seen)
+            odds = _odds(table, matches, keep, rejects)
+            count += rejects.count()
+            if first_reject is None and count:
+                line, column, reason = rejects.first()
+                first_reject = f"{path}:{line}: {column + ': ' if column else ''}{reason}"
+            if limits.max_rejects is not None and count > limits.max_rejects:
+                raise SourceError(
+                    f"{path}: more than {limits.max_rejects} rejects (INGEST_MAX_REJECTS) by "
+                    f"line {table.lines[-1]}, so the file is refused and nothing was loaded; "
+                    f"the first: {first_reject}"
+                )
+            matches = matches[keep]
+            scheduled = (matches["status"] == "scheduled").to_numpy()
+            played = matches.loc[(matches["status"] == "finished").to_numpy(), "_date"]
+            if len(played) and (self.played_until is None or played.max() > self.played_until):
+                self.played_until = played.max().to_datetime64()
+            raws = [_raw(table, p) for p in np.flatnonzero(keep)[scheduled]]
+            matches["_raw"] = pd.Series(None, index=matches.index, dtype=object)
+            if raws:
+                matches.loc[scheduled, "_raw"] = raws
+            frame = rejects.frame()
+            if table.short:  # a truncated row is one reject, not one per cell it lacks
+                cut = table.lines[[pos for pos, _ in table.short]]
+                frame = frame[~frame["source_line"].isin(cut) | (frame["column"] == "")]
+            yield SourceBatch(matches, odds, frame)
+        if "Season" not in self.header:
+            self.season = _file_season(first_date)
 
 
 def _raw(table: TextTable, pos: int) -> str:

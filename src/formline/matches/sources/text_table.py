@@ -52,7 +52,7 @@ class ReadLimits:
     max_file_mb: float | None = 64.0  # decompressed text
     max_line_kb: float | None = 64.0  # one physical line, and one record across lines
     max_rejects: int | None = 10_000  # rejects in one file before the file is refused
-    chunk_rows: int = 20_000  # rows parsed at a time (memory stays bounded by a chunk)
+    chunk_rows: int = 2_000  # rows parsed at a time (memory stays bounded by a chunk)
 
     @property
     def max_bytes(self) -> int | None:
