@@ -186,11 +186,6 @@ def model_type(domain: Domain, name: str, *, option: str = "--model-type") -> Mo
     raise ConfigError(f"{option}: unknown '{name}'; choose from {names} (domain {domain.name})")
 
 
-def model_type_names(domain: Domain) -> tuple[str, ...]:
-    """The names of ``domain``'s model types, the default first."""
-    return tuple(t.name for t in domain.model_types)
-
-
 def market(domain: Domain, name: str) -> Market:
     """The declared market ``name`` of ``domain`` (ConfigError if it has none by that name)."""
     for declared in domain.markets:
