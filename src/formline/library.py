@@ -63,15 +63,10 @@ def open_store(url: str | None = None, *, create: bool = False) -> Store:
     """
     from formline.settings import Settings
     from formline.store.db import open_store as open_url
-    from formline.store.timeouts import StoreTimeouts
 
     settings = Settings()
-    timeouts = StoreTimeouts(
-        connect=settings.database_connect_timeout,
-        statement=settings.database_statement_timeout,
-        pool=settings.database_pool_timeout,
-    )
-    return open_url(url or settings.resolved_database_url, create=create, timeouts=timeouts)
+    url = url or settings.resolved_database_url
+    return open_url(url, create=create, timeouts=settings.worker_store_timeouts())
 
 
 def list_features(domain: Domain | str | None = None) -> pd.DataFrame:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from formline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from formline.store.timeouts import StoreTimeouts
 
 
 class Settings(BaseSettings):
@@ -225,6 +229,17 @@ class Settings(BaseSettings):
         """The database URL to connect to, with the driver named explicitly."""
         return normalise_database_url(
             self.database_url or f"sqlite:///{(self.formline_home / 'formline.db').as_posix()}"
+        )
+
+    def worker_store_timeouts(self) -> StoreTimeouts:
+        """The store's connect, statement and pool timeouts for worker code (commands, the
+        library); the API bounds its own by ``API_STORE_TIMEOUT``."""
+        from formline.store.timeouts import StoreTimeouts
+
+        return StoreTimeouts(
+            connect=self.database_connect_timeout,
+            statement=self.database_statement_timeout,
+            pool=self.database_pool_timeout,
         )
 
     @property

@@ -219,15 +219,12 @@ def open_configured_store(settings: Settings, migrate: bool = True, create: bool
 
     With ``create`` false (:func:`open_existing_store`) a missing store is an error instead."""
     from formline.store.db import open_store
-    from formline.store.timeouts import StoreTimeouts
 
-    timeouts = StoreTimeouts(
-        connect=settings.database_connect_timeout,
-        statement=settings.database_statement_timeout,
-        pool=settings.database_pool_timeout,
-    )
     store = open_store(
-        settings.resolved_database_url, migrate=migrate, create=create, timeouts=timeouts
+        settings.resolved_database_url,
+        migrate=migrate,
+        create=create,
+        timeouts=settings.worker_store_timeouts(),
     )
     _start_recorded_run(settings, store)
     return store
