@@ -220,7 +220,8 @@ def walk_forward(
 
     resolved = resolve_domain(domain)
     instant = _instant(as_of)
-    name = model if isinstance(model, str) else "logistic"
+    # A custom model still needs a config: the domain's default type stands in for its name.
+    name = model if isinstance(model, str) else resolved.model_types[0].name
     config = TrainConfig(
         model_type=name,
         as_of=instant,
