@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,3 +79,47 @@ def require_redis() -> str:
             pytest.fail(f"CI=true but {_REDIS_PROBLEM}")
         pytest.skip(_REDIS_PROBLEM)
     return REDIS_URL
+
+
+def stored_rows(store: Any) -> dict[str, list[tuple[object, ...]]]:
+    """Every row a football load writes (competitions, teams, aliases, matches with results,
+    odds, rejects), by natural key, ids and timestamps left out, sorted: what two loads or two
+    backends must agree on."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import aliased
+
+    from formline.matches.tables import competitions, matches, odds, team_aliases, teams
+    from formline.store.tables import ingest_rejects
+
+    home, away = aliased(teams), aliased(teams)
+    key = (competitions.c.code, matches.c.season, home.c.name, away.c.name)
+    joined = (
+        matches.join(competitions, competitions.c.id == matches.c.competition_id)
+        .join(home, home.c.id == matches.c.home_team_id)
+        .join(away, away.c.id == matches.c.away_team_id)
+    )
+    stamps = {"id", "created_at", "updated_at"}
+    ids = {"competition_id", "home_team_id", "away_team_id"}
+    match_columns = [c for c in matches.c if c.name not in stamps | ids]
+    odds_columns = [c for c in odds.c if c.name not in {*stamps, "match_id"}]
+    reject_columns = [c for c in ingest_rejects.c if c.name not in {"id", "created_at"}]
+    with store.connect() as conn:
+        rows = {
+            "competitions": conn.execute(
+                select(competitions.c.sport, competitions.c.code, competitions.c.name)
+            ).all(),
+            "teams": conn.execute(select(teams.c.sport, teams.c.name)).all(),
+            "aliases": conn.execute(
+                select(team_aliases.c.alias, teams.c.name, team_aliases.c.source).join(
+                    teams, teams.c.id == team_aliases.c.team_id
+                )
+            ).all(),
+            "matches": conn.execute(select(*key, *match_columns).select_from(joined)).all(),
+            "odds": conn.execute(
+                select(*key, *odds_columns).select_from(
+                    joined.join(odds, odds.c.match_id == matches.c.id)
+                )
+            ).all(),
+            "rejects": conn.execute(select(*reject_columns)).all(),
+        }
+    return {name: sorted((tuple(r) for r in found), key=repr) for name, found in rows.items()}

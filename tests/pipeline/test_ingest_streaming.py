@@ -9,8 +9,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 import formline.matches.store as writer
 from formline.errors import SourceError
@@ -18,11 +16,9 @@ from formline.matches.frames import SourceBatch
 from formline.matches.sources.football_data import read_football_data_file
 from formline.matches.sources.text_table import ReadLimits
 from formline.matches.store import upsert_batch
-from formline.matches.tables import competitions, matches, odds, team_aliases, teams
 from formline.pipeline.ingest import describe_reads, format_rejects, ingest_football_data
 from formline.store.db import Store, open_store
-from formline.store.tables import ingest_rejects
-from support import POSTGRES_URL, require_football_odds, require_postgres
+from support import POSTGRES_URL, require_football_odds, require_postgres, stored_rows
 
 DEFAULT = ReadLimits().chunk_rows
 StoreFactory = Callable[[], Store]
@@ -101,46 +97,10 @@ def fresh_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stor
                     conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-def _stored(store: Store) -> dict[str, list[tuple[object, ...]]]:
-    """Every row the load writes, by natural key, ids and timestamps left out, sorted."""
-    home, away = aliased(teams), aliased(teams)
-    key = (competitions.c.code, matches.c.season, home.c.name, away.c.name)
-    joined = (
-        matches.join(competitions, competitions.c.id == matches.c.competition_id)
-        .join(home, home.c.id == matches.c.home_team_id)
-        .join(away, away.c.id == matches.c.away_team_id)
-    )
-    stamps = {"id", "created_at", "updated_at"}
-    ids = {"competition_id", "home_team_id", "away_team_id"}
-    match_columns = [c for c in matches.c if c.name not in stamps | ids]
-    odds_columns = [c for c in odds.c if c.name not in {*stamps, "match_id"}]
-    reject_columns = [c for c in ingest_rejects.c if c.name not in {"id", "created_at"}]
-    with store.connect() as conn:
-        rows = {
-            "competitions": conn.execute(
-                select(competitions.c.sport, competitions.c.code, competitions.c.name)
-            ).all(),
-            "teams": conn.execute(select(teams.c.sport, teams.c.name)).all(),
-            "aliases": conn.execute(
-                select(team_aliases.c.alias, teams.c.name, team_aliases.c.source).join(
-                    teams, teams.c.id == team_aliases.c.team_id
-                )
-            ).all(),
-            "matches": conn.execute(select(*key, *match_columns).select_from(joined)).all(),
-            "odds": conn.execute(
-                select(*key, *odds_columns).select_from(
-                    joined.join(odds, odds.c.match_id == matches.c.id)
-                )
-            ).all(),
-            "rejects": conn.execute(select(*reject_columns)).all(),
-        }
-    return {name: sorted((tuple(r) for r in found), key=repr) for name, found in rows.items()}
-
-
 def _ingest(store: Store, paths: list[Path], chunk_rows: int) -> tuple[object, ...]:
     """What a load reports and stores with chunks of ``chunk_rows`` rows."""
     result = ingest_football_data(store, paths, limits=ReadLimits(chunk_rows=chunk_rows))
-    return result.report, result.rows, result.rejects, result.notes, _stored(store)
+    return result.report, result.rows, result.rejects, result.notes, stored_rows(store)
 
 
 def _in_memory(store: Store, paths: list[Path]) -> tuple[object, ...]:
@@ -150,7 +110,7 @@ def _in_memory(store: Store, paths: list[Path]) -> tuple[object, ...]:
     report = upsert_batch(store, batch)
     books = sorted(set(batch.odds["bookmaker"].dropna()))
     notes = describe_reads(reads, books)
-    return report, len(batch.matches), format_rejects(batch.rejects), notes, _stored(store)
+    return report, len(batch.matches), format_rejects(batch.rejects), notes, stored_rows(store)
 
 
 def test_the_loader_stages_one_chunk_at_a_time(
@@ -212,7 +172,7 @@ def test_a_file_refused_in_a_later_chunk_leaves_nothing(
     limits = ReadLimits(chunk_rows=2, max_rejects=3)
     with pytest.raises(SourceError, match=r"more than 3 rejects \(INGEST_MAX_REJECTS\) by line 7"):
         ingest_football_data(store, hand_made[::-1], limits=limits)
-    assert all(not rows for rows in _stored(store).values())
+    assert all(not rows for rows in stored_rows(store).values())
 
 
 REAL_FILES = ("E0_0304.csv", "E0_2122.csv", "D1_1920.csv")  # with 9, 2 and 1 known rejects

@@ -8,15 +8,11 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 from formline.matches.frames import SourceBatch
 from formline.matches.store import upsert_batch
-from formline.matches.tables import competitions, matches, odds, teams
 from formline.store.db import Store, open_store
-from formline.store.tables import ingest_rejects
-from support import require_football_odds
+from support import require_football_odds, stored_rows
 
 
 @pytest.fixture
@@ -29,36 +25,6 @@ def both(sqlite_url: str, postgres_url: str) -> Iterator[tuple[Store, Store]]:
     finally:
         for store in stores:
             store.dispose()
-
-
-def _stored(store: Store) -> dict[str, list[tuple[object, ...]]]:
-    """Matches (with results), odds and rejects by natural key, ids left out, sorted."""
-    home, away = aliased(teams), aliased(teams)
-    key = (competitions.c.code, matches.c.season, home.c.name, away.c.name)
-    joined = (
-        matches.join(competitions, competitions.c.id == matches.c.competition_id)
-        .join(home, home.c.id == matches.c.home_team_id)
-        .join(away, away.c.id == matches.c.away_team_id)
-    )
-    stamps = {"id", "created_at", "updated_at"}
-    match_columns = [
-        c
-        for c in matches.c
-        if c.name not in {*stamps, "competition_id", "home_team_id", "away_team_id"}
-    ]
-    odds_columns = [c for c in odds.c if c.name not in {*stamps, "match_id"}]
-    reject_columns = [c for c in ingest_rejects.c if c.name not in {"id", "created_at"}]
-    with store.connect() as conn:
-        rows = {
-            "matches": conn.execute(select(*key, *match_columns).select_from(joined)).all(),
-            "odds": conn.execute(
-                select(*key, *odds_columns).select_from(
-                    joined.join(odds, odds.c.match_id == matches.c.id)
-                )
-            ).all(),
-            "rejects": conn.execute(select(*reject_columns)).all(),
-        }
-    return {name: sorted((tuple(r) for r in found), key=repr) for name, found in rows.items()}
 
 
 def _tricky() -> SourceBatch:
@@ -123,8 +89,8 @@ def test_escaped_and_exact_values_are_stored_alike(both: tuple[Store, Store]) ->
     batch = _tricky()
     for store in both:
         upsert_batch(store, batch)
-    stored = _stored(lite)
-    assert stored == _stored(postgres)
+    stored = stored_rows(lite)
+    assert stored == stored_rows(postgres)
     assert len(stored["matches"]) == 3 and len(stored["odds"]) == 3
     assert {r[2] for r in stored["matches"]} == {"Tab\tTown", "New\nLine", "Zürich"}
     assert stored["rejects"][0][-1] == '{"Date": "\\\\N", "x": "line\\nbreak"}'
@@ -142,6 +108,6 @@ def test_real_files_are_stored_alike(both: tuple[Store, Store]) -> None:
     reports = [upsert_batch(store, batch) for store in both]
     assert reports[0] == reports[1]
     assert reports[0].odds.inserted > 1000
-    lite, postgres = (_stored(store) for store in both)
+    lite, postgres = (stored_rows(store) for store in both)
     assert {k: len(v) for k, v in lite.items()} == {k: len(v) for k, v in postgres.items()}
     assert lite == postgres
