@@ -148,6 +148,13 @@ class Settings(BaseSettings):
         description="With Redis, seconds an entry read from Redis is also kept in the API "
         "process's memory (0: read Redis every time).",
     )
+    api_cache_redis_timeout_seconds: float = Field(
+        default=0.25,
+        gt=0.0,
+        le=10.0,
+        description="Seconds the API waits for Redis to connect or answer before it answers "
+        "from the store instead: small, because a slow cache is worse than none.",
+    )
     api_cache_max_mb: int = Field(
         default=64,
         ge=1,

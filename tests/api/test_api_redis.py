@@ -45,7 +45,9 @@ def test_two_api_processes_share_entries_in_redis(
     world: tuple[str, World], redis_prefix: tuple[str, str]
 ) -> None:
     url, prefix = redis_prefix
-    settings = settings_for(world[0], redis_url=url, api_cache_key_prefix=prefix)
+    settings = settings_for(
+        world[0], redis_url=url, api_cache_key_prefix=prefix, api_cache_redis_timeout_seconds=5.0
+    )
     with TestClient(create_app(settings)) as first:
         body = first.get("/matches", params={"limit": 5}).content
         assert first.get("/health").json()["cache"] == {
@@ -75,7 +77,9 @@ def test_the_worker_warms_redis_for_the_api(
     assert warmed.snapshot_id == world[1].current_snapshot_id
     assert warmed.written == n_matches + 1 + 2  # each match, the list, the list per competition
     assert (again.written, again.present) == (0, warmed.written)
-    settings = settings_for(world[0], redis_url=url, api_cache_key_prefix=prefix)
+    settings = settings_for(
+        world[0], redis_url=url, api_cache_key_prefix=prefix, api_cache_redis_timeout_seconds=5.0
+    )
     with TestClient(create_app(settings)) as client:
         for match_id in world[1].current_match_ids:
             assert client.get(f"/predictions/matches/{match_id}").status_code == 200
@@ -124,7 +128,9 @@ def test_with_redis_the_warm_fills_redis_and_not_the_process_tier(
     """Every worker reads Redis; a body in one process's tier that it was never asked for is
     memory that worker holds for nothing (docs/benchmarks.md, idle worker)."""
     url, prefix = redis_prefix
-    settings = settings_for(world[0], redis_url=url, api_cache_key_prefix=prefix)
+    settings = settings_for(
+        world[0], redis_url=url, api_cache_key_prefix=prefix, api_cache_redis_timeout_seconds=5.0
+    )
     with TestClient(create_app(settings)) as client:
         client.get("/competitions")  # the first read of the pointer starts the warm
         context = client.app.state.context  # type: ignore[attr-defined]

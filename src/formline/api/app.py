@@ -108,6 +108,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
             max_bytes=settings.api_cache_max_mb * 1024 * 1024,
             prefix=settings.api_cache_key_prefix,
             local_ttl=settings.api_cache_local_ttl_seconds,
+            redis_timeout=settings.api_cache_redis_timeout_seconds,
             on_error=lambda _: api_metrics.cache_errors.inc(),
         )
         if settings.api_cache_enabled

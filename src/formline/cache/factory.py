@@ -23,6 +23,7 @@ def build_cache(
     max_bytes: int = 64 * 1024 * 1024,
     prefix: str = "formline",
     local_ttl: float = 5.0,
+    redis_timeout: float = 0.25,
     on_error: Callable[[CacheError], None] | None = None,
 ) -> Cache:
     """The API's cache: in-process without Redis; with Redis, Redis (degrading to misses when it
@@ -41,6 +42,8 @@ def build_cache(
         First part of every Redis key.
     local_ttl
         Seconds an entry read from Redis is kept in process (0: no in-process tier).
+    redis_timeout
+        Seconds to wait for Redis to connect or answer.
     on_error
         Called with each Redis failure.
     """
@@ -50,7 +53,8 @@ def build_cache(
     from formline.cache.redis_cache import RedisCache
 
     remote = DegradingCache(
-        RedisCache(redis_url, prefix=redis_key_prefix(prefix)), on_error=on_error
+        RedisCache(redis_url, prefix=redis_key_prefix(prefix), timeout=redis_timeout),
+        on_error=on_error,
     )
     if local_ttl <= 0:
         return remote

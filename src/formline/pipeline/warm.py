@@ -16,6 +16,8 @@ class CacheTarget:
     redis_url: str
     key_prefix: str = "formline"
     ttl_predictions: int = 3600
+    #: Seconds to wait for Redis: a batch job can wait longer than an API request.
+    timeout: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,9 @@ def warm_api_cache(store: Store, target: CacheTarget) -> WarmOutcome:
         ) from exc
 
     ttls = {"predictions": target.ttl_predictions, "prediction": target.ttl_predictions}
-    cache = RedisCache(target.redis_url, prefix=redis_key_prefix(target.key_prefix))
+    cache = RedisCache(
+        target.redis_url, prefix=redis_key_prefix(target.key_prefix), timeout=target.timeout
+    )
 
     async def run() -> WarmOutcome:
         try:
