@@ -31,6 +31,33 @@ from formline.races.models._inputs import (
 Missing = Literal["error", "race_mean"]
 
 
+def penalised_objective(
+    beta: FloatArray, design: FloatArray, groups: ArrayLike, credit: FloatArray, alpha: float
+) -> tuple[float, FloatArray]:
+    """The fit's objective and its gradient in ``beta``.
+
+    ``mean over races of -sum_i t_i log softmax(design @ beta)_i + alpha / 2 * ||beta||**2``,
+    the mean taken over the races with a winner (``credit`` summing to 1).
+
+    Parameters
+    ----------
+    beta : numpy.ndarray of shape (d,)
+    design : numpy.ndarray of shape (n, d)
+    groups : array_like of shape (n,)
+    credit : numpy.ndarray of shape (n,)
+        Each runner's share of its race's win; each race's sums to 1 or 0.
+    alpha : float
+
+    Returns
+    -------
+    tuple of (float, numpy.ndarray of shape (d,))
+    """
+    loss, gradient = grouped_cross_entropy(design @ beta, groups, credit)
+    n_decided = float(credit.sum())
+    value = loss / n_decided + 0.5 * alpha * float(beta @ beta)
+    return value, design.T @ gradient / n_decided + alpha * beta
+
+
 class ConditionalLogit(BaseEstimator):  # type: ignore[misc]
     """Softmax within each race over a linear score, L2-regularised.
 
@@ -142,19 +169,14 @@ class ConditionalLogit(BaseEstimator):  # type: ignore[misc]
             raise DataError("no race has a winner: nothing to fit")
         keep = decided[codes]
         design, credit, codes = design[keep], credit[keep], codes[keep]
-        n_fit = int(decided.sum())
         scale = design.std(axis=0) if self.standardize else np.ones(design.shape[1])
         scale = np.where(scale > 0.0, scale, 1.0)
         standardised = design / scale
 
-        def objective(beta: FloatArray) -> tuple[float, FloatArray]:
-            loss, gradient = grouped_cross_entropy(standardised @ beta, codes, credit)
-            value = loss / n_fit + 0.5 * self.alpha * float(beta @ beta)
-            return value, standardised.T @ gradient / n_fit + self.alpha * beta
-
         result = minimize(
-            objective,
+            penalised_objective,
             np.zeros(design.shape[1]),
+            args=(standardised, codes, credit, self.alpha),
             jac=True,
             method="L-BFGS-B",
             options={"maxiter": self.max_iter, "gtol": self.tol, "ftol": 1e-15},
@@ -171,7 +193,7 @@ class ConditionalLogit(BaseEstimator):  # type: ignore[misc]
         self.n_features_in_ = design.shape[1]
         if columns is not None:
             self.feature_names_in_ = np.asarray(columns, dtype=object)
-        self.n_races_ = n_fit
+        self.n_races_ = int(decided.sum())
         self.n_iter_ = int(result.nit)
         self.loss_ = float(result.fun) - 0.5 * self.alpha * float(beta @ beta)
         return self
