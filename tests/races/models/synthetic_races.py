@@ -31,18 +31,21 @@ class World:
 
 
 def _finish_order(
-    p: np.ndarray, codes: np.ndarray, n: int, rng: np.random.Generator, exponents: tuple[float, ...]
+    p: np.ndarray, codes: np.ndarray, rng: np.random.Generator, exponents: tuple[float, ...]
 ) -> np.ndarray:
-    """Finishing positions drawn place by place from ``p ** exponent`` (Harville with all 1)."""
+    """Finishing positions drawn place by place, each from the runners not yet placed with
+    probability proportional to ``p ** exponent`` (Gumbel-max; Harville with all ones)."""
     position = np.zeros(p.shape[0])
-    for race in range(n):
-        rows = np.flatnonzero(codes == race)
-        left = list(rows)
-        for place in range(1, rows.size + 1):
-            e = exponents[min(place - 1, len(exponents) - 1)]
-            w = p[left] ** e
-            pick = rng.choice(len(left), p=w / w.sum())
-            position[left.pop(pick)] = place
+    log_p = np.log(p)
+    for place in range(1, int(np.bincount(codes).max()) + 1):
+        e = exponents[min(place - 1, len(exponents) - 1)]
+        key = e * log_p + rng.gumbel(size=p.shape[0])
+        key[position > 0] = -np.inf
+        order = np.lexsort((key, codes))
+        last = np.flatnonzero(np.r_[codes[order][1:] != codes[order][:-1], True])
+        best = order[last]
+        best = best[position[best] == 0]
+        position[best] = place
     return position
 
 
@@ -84,7 +87,7 @@ def make_world(
     frame["win_odds"] = odds
     frame["won"] = won
     if exponents is not None:
-        frame["finish_position"] = _finish_order(p, codes, n_races, rng, exponents)
+        frame["finish_position"] = _finish_order(p, codes, rng, exponents)
         frame["won"] = (frame["finish_position"] == 1).astype(float)
     if shuffle:
         perm = rng.permutation(n)
