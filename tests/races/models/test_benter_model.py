@@ -39,6 +39,18 @@ def test_stage_two_is_fitted_on_races_after_stage_one(world: World) -> None:
     np.testing.assert_array_equal(model.stage1_.coef_, alone.coef_)
 
 
+def test_races_sharing_a_start_time_stay_on_one_side_of_the_split(world: World) -> None:
+    train, _ = _split(world)
+    same_day = train.assign(start_at=train["start_at"].dt.floor("D"))  # 24 races a day
+    model = BenterModel(features=FEATURES, stage2_fraction=0.3).fit(
+        same_day, same_day["won"], groups=same_day["race_id"]
+    )
+    early = same_day["start_at"] < model.split_at_
+    assert same_day.loc[early, "start_at"].max() < same_day.loc[~early, "start_at"].min()
+    assert model.n_races_stage1_ == same_day.loc[early, "race_id"].nunique()
+    assert model.n_races_stage1_ % 24 == 0 and 1400 <= model.n_races_stage1_ < 1424
+
+
 def test_stage_one_never_sees_the_odds_or_the_later_races(world: World) -> None:
     train, _ = _split(world)
     model = BenterModel(features=FEATURES).fit(train, train["won"], groups=train["race_id"])

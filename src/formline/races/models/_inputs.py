@@ -108,26 +108,35 @@ def numeric_columns(X: pd.DataFrame, exclude: Sequence[str]) -> list[str]:
 def later_races(
     start_at: pd.Series, codes: IntArray, n_races: int, fraction: float, name: str
 ) -> BoolArray:
-    """Rows of the last ``fraction`` of races by start time, all strictly later than the rest.
+    """Rows of about the last ``fraction`` of races by start time, all strictly later than the
+    rest.
 
-    Races are ordered by their start time (a race's earliest row); the cut moves later past
-    races that share the start time of the last early race, so no later race starts with or
-    before an early one. Raises :class:`DataError` when either part would be empty.
+    Races are ordered by their start time (a race's earliest row, numbers or instants in any
+    time zone). Races that share a start time stay on one side: the cut is the first boundary
+    between distinct start times at or after the target, else the last one before it. Raises
+    :class:`DataError` when every race starts at the same time.
     """
     if not 0.0 < fraction < 1.0:
         raise InvalidParameterError(f"{name} must be in (0, 1), got {fraction!r}")
-    times = pd.to_datetime(start_at, utc=True) if not _is_numeric(start_at) else start_at
-    if bool(pd.isna(times).any()):
+    if bool(pd.isna(start_at).any()):
         raise DataError("the start time is missing on some rows")
-    order_key = pd.Series(np.asarray(times)).groupby(codes).min()
-    start = np.asarray(order_key.reindex(range(n_races)).to_numpy())
+    times: NDArray[Any]
+    if _is_numeric(start_at):
+        times = np.asarray(start_at, dtype=np.float64)
+    else:
+        # Instants as UTC nanoseconds: comparable across time zones, and fast to group.
+        utc = pd.to_datetime(pd.Series(np.asarray(start_at, dtype=object)), utc=True)
+        times = utc.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    start = np.full(n_races, np.iinfo(np.int64).max, dtype=times.dtype)
+    np.minimum.at(start, codes, times)
     order = np.argsort(start, kind="stable")
-    cut = int(np.floor(n_races * (1.0 - fraction)))
-    cut = min(max(cut, 1), n_races)
-    while cut < n_races and start[order[cut]] == start[order[cut - 1]]:
-        cut += 1
-    if cut >= n_races:
-        raise DataError(f"too few races with distinct start times to split off {name}={fraction}")
+    target = min(max(int(np.floor(n_races * (1.0 - fraction))), 1), n_races - 1)
+    # The nearest cut at or after the target between two distinct start times, else before it.
+    steps = np.flatnonzero(np.diff(start[order]) > 0) + 1
+    if steps.size == 0:
+        raise DataError(f"every race starts at the same time: cannot split off {name}")
+    after = steps[steps >= target]
+    cut = int(after[0]) if after.size else int(steps[-1])
     late = np.zeros(n_races, dtype=np.bool_)
     late[order[cut:]] = True
     mask: BoolArray = late[codes]

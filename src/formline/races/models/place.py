@@ -65,10 +65,10 @@ def _field_positions(block: FloatArray, exponents: Sequence[float]) -> FloatArra
         rows = slice(start, min(start + step, m))
         prob = np.ones((rows.stop - rows.start, len(orders)))
         for j in range(depth):
-            chosen = drawn[j][rows][:, orders]  # (rows, orders, depth)
-            remaining = 1.0 - chosen[:, :, :j].sum(axis=2)
+            weights = drawn[j][rows]
+            remaining = 1.0 - sum((weights[:, orders[:, i]] for i in range(j)), np.zeros(1))
             with np.errstate(divide="ignore", invalid="ignore"):
-                prob *= np.where(remaining > 0.0, chosen[:, :, j] / remaining, 0.0)
+                prob *= np.where(remaining > 0.0, weights[:, orders[:, j]] / remaining, 0.0)
         for j in range(depth):
             out[rows, :, j] = prob @ indicators[j]
     return out
