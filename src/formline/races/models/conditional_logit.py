@@ -13,7 +13,7 @@ import warnings
 from typing import Any, Literal
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
@@ -29,6 +29,19 @@ from formline.races.models._inputs import (
 )
 
 Missing = Literal["error", "race_mean"]
+
+
+def _race_means(
+    matrix: FloatArray, missing: NDArray[np.bool_], codes: NDArray[np.int64], n_races: int
+) -> FloatArray:
+    """Each race's mean of each column over its non-missing rows (0 where all are missing)."""
+    filled = np.where(missing, 0.0, matrix)
+    means = np.zeros((n_races, matrix.shape[1]))
+    for column in range(matrix.shape[1]):
+        counts = race_sum((~missing[:, column]).astype(np.float64), codes, n_races)
+        totals = race_sum(filled[:, column], codes, n_races)
+        np.divide(totals, counts, out=means[:, column], where=counts > 0)
+    return means
 
 
 def penalised_objective(
@@ -131,21 +144,10 @@ class ConditionalLogit(BaseEstimator):  # type: ignore[misc]
             raise DataError("X has missing values; impute them or use missing='race_mean'")
         if np.isinf(matrix).any():
             raise DataError("X has infinite values")
-        centred = grouped_demean(matrix, codes)
         if self.center:
-            design = np.where(missing, 0.0, centred)
+            design = np.where(missing, 0.0, grouped_demean(matrix, codes))
         elif missing.any():
-            race_means = np.nan_to_num(matrix - centred, nan=0.0)
-            # matrix - centred is the race mean on every present row; spread it to the race.
-            means = np.zeros((n_races, matrix.shape[1]))
-            for column in range(matrix.shape[1]):
-                present = ~missing[:, column]
-                counts = race_sum(present.astype(np.float64), codes, n_races)
-                totals = race_sum(np.where(present, race_means[:, column], 0.0), codes, n_races)
-                means[:, column] = np.divide(
-                    totals, counts, out=np.zeros(n_races), where=counts > 0
-                )
-            design = np.where(missing, means[codes], matrix)
+            design = np.where(missing, _race_means(matrix, missing, codes, n_races)[codes], matrix)
         else:
             design = matrix
         return design, (codes, n_races, columns)

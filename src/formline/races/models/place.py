@@ -75,7 +75,7 @@ def _field_positions(block: FloatArray, exponents: Sequence[float]) -> FloatArra
 
 
 def finish_probabilities(
-    p: ArrayLike, *, groups: ArrayLike, exponents: Sequence[float] = (1.0, 1.0, 1.0)
+    p: ArrayLike, groups: ArrayLike, exponents: Sequence[float] = (1.0, 1.0, 1.0)
 ) -> FloatArray:
     """Each runner's probability of finishing exactly 1st, 2nd, ... under a discounted Harville.
 
@@ -118,7 +118,7 @@ def finish_probabilities(
     return result
 
 
-def harville_place(p: ArrayLike, *, groups: ArrayLike, places: int = 3) -> FloatArray:
+def harville_place(p: ArrayLike, groups: ArrayLike, places: int = 3) -> FloatArray:
     """Each runner's probability of finishing in the first ``places`` under Harville's model.
 
     In a race of at least ``places`` runners they sum to ``places``; in a smaller race every
@@ -137,7 +137,6 @@ def harville_place(p: ArrayLike, *, groups: ArrayLike, places: int = 3) -> Float
 
 def benter_place(
     p: ArrayLike,
-    *,
     groups: ArrayLike,
     gamma: float = BENTER_GAMMA,
     delta: float = BENTER_DELTA,
@@ -183,7 +182,6 @@ def _unique_finisher(position: FloatArray, codes: IntArray, n_races: int, place:
 
 def fit_discount_exponents(
     p: ArrayLike,
-    *,
     groups: ArrayLike,
     finish_position: ArrayLike,
     bounds: tuple[float, float] = (0.05, 3.0),
