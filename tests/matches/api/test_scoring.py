@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from formline.api.scoring import outcome, score
+from formline.matches.api.scoring import outcome, score
 from formline.core import metrics
 
 
