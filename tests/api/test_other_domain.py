@@ -234,7 +234,7 @@ def test_a_second_domains_routes_read_its_own_pointer(
         first = publish_other(store, world.model_id, world.current_match_ids)
         assert client.get("/other-snapshot").json() == {"snapshot_id": first}
         _wait_for_warm(client)
-        assert WARMED == [first]  # the move of its pointer warmed its hot response
+        assert [first] == WARMED  # the move of its pointer warmed its hot response
         second = publish_other(store, world.model_id, world.current_match_ids, days=2)
         seen = [client.get("/other-snapshot").json()["snapshot_id"] for _ in range(3)]
         assert seen == [second] * 3  # the hot path follows the other domain's pointer

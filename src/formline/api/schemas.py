@@ -10,9 +10,12 @@ and ``offset``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from formline.store.reads import Pointer
 
 
 class Public(BaseModel):
@@ -87,6 +90,21 @@ class SnapshotPublic(Public):
     horizon_days: int
     n_predictions: int = Field(description="Predictions in the whole snapshot.")
     published_at: datetime
+
+
+def snapshot_public(pointer: Pointer | None) -> SnapshotPublic | None:
+    """The public header of the snapshot ``pointer`` points at."""
+    if pointer is None:
+        return None
+    return SnapshotPublic(
+        id=pointer.snapshot_id,
+        model_version_id=pointer.model_version_id,
+        model_version_ids=list(pointer.model_version_ids),
+        as_of=pointer.as_of,
+        horizon_days=pointer.horizon_days,
+        n_predictions=pointer.n_predictions,
+        published_at=pointer.published_at,
+    )
 
 
 InformationState = Literal["market", "no_market"]

@@ -72,6 +72,7 @@ class MatchesDomain:
         "formline.matches.api.routes.performance:router",
         "formline.matches.api.routes.value_bets:router",
     )
+    # Its cached response kinds and what to warm after a publish (see formline.api.declared).
     api_cache: str | None = "formline.matches.api.cache:MATCHES_CACHE"
 
     def __repr__(self) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from formline.api.deps import Context, IsoDate, day_end, day_start
-from formline.api.schemas import ErrorPublic, SnapshotPublic
+from formline.api.schemas import ErrorPublic, snapshot_public
 from formline.api.serving import SnapshotGone, cached_read
 from formline.errors import NotFoundError
 from formline.matches.api.params import CompetitionCode, MatchId
@@ -36,21 +36,6 @@ router = APIRouter(tags=["predictions"])
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorPublic, "description": "Unknown match or competition."}
 }
-
-
-def snapshot_public(pointer: Pointer | None) -> SnapshotPublic | None:
-    """The public header of the snapshot ``pointer`` points at."""
-    if pointer is None:
-        return None
-    return SnapshotPublic(
-        id=pointer.snapshot_id,
-        model_version_id=pointer.model_version_id,
-        model_version_ids=list(pointer.model_version_ids),
-        as_of=pointer.as_of,
-        horizon_days=pointer.horizon_days,
-        n_predictions=pointer.n_predictions,
-        published_at=pointer.published_at,
-    )
 
 
 def _prediction_fields(row: dict[str, Any]) -> dict[str, Any]:

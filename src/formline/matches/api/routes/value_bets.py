@@ -8,10 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from formline.api.deps import Context, IsoInstant, utc_instant
-from formline.api.schemas import ErrorPublic
+from formline.api.schemas import ErrorPublic, snapshot_public
 from formline.api.serving import SnapshotGone, cached_read
 from formline.matches.api.params import CompetitionCode
-from formline.matches.api.routes.predictions import snapshot_public
 from formline.matches.api.schemas import ValueBetPublic, ValueBetsPublic
 from formline.matches.prediction_reads import latest_odds_for_snapshot, snapshot_predictions
 from formline.matches.prediction_view import DOMAIN
