@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from formline.domain import Domain
@@ -45,7 +45,8 @@ class DomainCache:
     """A domain's cache declaration (what its ``api_cache`` string names).
 
     ``hot_requests(store, pointer)`` lists the responses to warm for the snapshot ``pointer``
-    points at (kinds of ``kinds``, keyed as the routes key them) and ``build(store, pointer,
+    points at (of its hot kinds, keyed as the routes key them: the worker keeps each for
+    ``API_CACHE_TTL_PREDICTIONS``, an API process for its kind's TTL) and ``build(store, pointer,
     kind, params)`` builds one of them as the route would; both None when the domain warms
     nothing.
     """
@@ -53,12 +54,6 @@ class DomainCache:
     kinds: tuple[CacheKind, ...]
     hot_requests: Callable[[Store, Pointer], list[HotRequest]] | None = None
     build: Callable[[Store, Pointer, str, dict[str, object]], BaseModel] | None = None
-    #: Kinds by name (derived).
-    by_name: Mapping[str, CacheKind] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "by_name", {kind.name: kind for kind in self.kinds})
-
     @property
     def warms(self) -> bool:
         """Whether the domain declares what to warm."""
