@@ -54,6 +54,7 @@ class DomainCache:
     kinds: tuple[CacheKind, ...]
     hot_requests: Callable[[Store, Pointer], list[HotRequest]] | None = None
     build: Callable[[Store, Pointer, str, dict[str, object]], BaseModel] | None = None
+
     @property
     def warms(self) -> bool:
         """Whether the domain declares what to warm."""
