@@ -37,6 +37,7 @@ class _Races:
     market_reference = None
     sources = ()
     api_routers = ()
+    api_cache = None
 
     def register_tables(self) -> None:
         return None

@@ -137,8 +137,13 @@ class Domain(Protocol):
     #: Its sources.
     sources: tuple[Source, ...]
     #: Modules of ``formline.api``-style routers the read API mounts for this domain
-    #: (``"formline.api.routes.predictions:router"``); they import no ML library.
+    #: (``"formline.matches.api.routes.predictions:router"``); they import no ML library.
     api_routers: tuple[str, ...]
+    #: Its read-API cache declaration, a :class:`formline.api.declared.DomainCache` named
+    #: ``"package.module:attribute"``: the kinds of response its routers cache with the setting
+    #: of each TTL, which the hot path may answer, and what the API and the worker warm after
+    #: it publishes. None for a domain without routers.
+    api_cache: str | None
 
     def register_tables(self) -> None:
         """Put the domain's tables on the store's metadata (import its schema module)."""

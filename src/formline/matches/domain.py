@@ -66,12 +66,14 @@ class MatchesDomain:
     sources: tuple[Source, ...] = MATCH_SOURCES
     # The read API's football routes, hot ones first (see formline.api.app.create_app).
     api_routers: tuple[str, ...] = (
-        "formline.api.routes.predictions:router",
-        "formline.api.routes.matches:router",
-        "formline.api.routes.competitions:router",
-        "formline.api.routes.performance:router",
-        "formline.api.routes.value_bets:router",
+        "formline.matches.api.routes.predictions:router",
+        "formline.matches.api.routes.matches:router",
+        "formline.matches.api.routes.competitions:router",
+        "formline.matches.api.routes.performance:router",
+        "formline.matches.api.routes.value_bets:router",
     )
+    # Its cached response kinds and what to warm after a publish (see formline.api.declared).
+    api_cache: str | None = "formline.matches.api.cache:MATCHES_CACHE"
 
     def __repr__(self) -> str:
         return "MatchesDomain()"
