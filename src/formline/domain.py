@@ -112,7 +112,10 @@ class Domain(Protocol):
     """What a kind of event gives the shared pipeline.
 
     Attributes are data (names, markets, model types, capabilities); methods load or build. A
-    method may import pandas or the domain's models; the attributes never need them.
+    method may import pandas or the domain's models; the attributes never need them. The
+    domain's maths (targets, metrics, the market comparison, the validation frame, backtest
+    columns, search spaces, report sections) are methods too: the shared steps iterate what the
+    domain declares and call them, and never look inside its predictions.
     """
 
     #: The name stored with models, snapshots, job runs and feature snapshots (``"matches"``).
