@@ -95,17 +95,11 @@ ALLOWED_DOMAIN_REFERENCES = {
     "core/ratings/pi.py": "two-sided ratings read home/away columns",
     # The pipeline's football-shaped steps: targets, metrics and the validation frame are 1X2
     # and over/under; they move behind the Domain contract step by step.
-    "pipeline/backtest.py": "1X2 targets, the backtest CSV columns",
-    "pipeline/backtest_plan.py": "fits match models (ensemble members) per refit",
     "pipeline/daily.py": "the ingest step re-loads football-data paths",
     "pipeline/features.py": "the match feature inputs (SQL) and the export query",
     "pipeline/ingest.py": "the football-data and demo ingest steps",
-    "pipeline/leads.py": "scores 1X2 by lead",
     "pipeline/predict.py": "1X2 and over/under prediction rows; information states",
-    "pipeline/report.py": "the HTML report's 1X2 sections",
     "pipeline/score_markets.py": "grid markets of one match (predict:match --markets)",
-    "pipeline/train.py": "1X2 targets and metrics, the validation frame",
-    "pipeline/tuning.py": "the lightgbm search over match models",
     "settings.py": "FORMLINE_INGEST_PATHS: the football-data files the daily ingest step re-loads",
 }
 #: Shared modules exempt from the rule: migrations are the store's frozen history.
