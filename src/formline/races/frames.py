@@ -193,9 +193,7 @@ class RaceBatch:
         if not batches:
             return RaceBatch()
         names = ("races", "runners", "odds", "dividends", "rejects")
-        stacked = {
-            n: pd.concat([getattr(b, n) for b in batches], ignore_index=True) for n in names
-        }
+        stacked = {n: pd.concat([getattr(b, n) for b in batches], ignore_index=True) for n in names}
         return RaceBatch(**stacked)
 
 

@@ -98,9 +98,7 @@ def _entity(name: str, *extra: Column[object]) -> tuple[Table, Table]:
     return entity, aliases
 
 
-horses, horse_aliases = _entity(
-    "horses", Column("country", String(32)), Column("sex", String(32))
-)
+horses, horse_aliases = _entity("horses", Column("country", String(32)), Column("sex", String(32)))
 jockeys, jockey_aliases = _entity("jockeys")
 trainers, trainer_aliases = _entity("trainers")
 
