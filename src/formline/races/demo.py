@@ -14,7 +14,7 @@ The truth is known, so the world is a test bed:
 * Margins and finish times follow the performances; sectional times and running positions are
   derived from each runner's early speed and its finish time, so they agree with the finish.
 * The public's tote odds are informed but imperfect: the public sees the performance with noise
-  and over-bets longshots (its probabilities are the truth's flattened, ``q ~ p^0.8``), and the
+  and over-bets longshots (its probabilities are the truth's flattened, ``q ~ p^0.75``), and the
   pool keeps a take of 18% (``sum 1/odds ~ 1/0.82``), with odds cut to 0.1 and capped at 99.
   Place odds are the public's Harville place probability, less the take.
 
@@ -47,7 +47,7 @@ RACE_INTERVAL = np.timedelta64(30, "m")
 LENGTH_SECONDS = 0.16  # one length at racing speed
 MIN_REST_DAYS = 14
 #: The public's probabilities are the truth's raised to this power (a favourite-longshot bias).
-PUBLIC_FLATTENING = 0.8
+PUBLIC_FLATTENING = 0.75
 PUBLIC_NOISE = 0.45  # sd of the public's error about a runner's performance
 
 Floats = npt.NDArray[np.float64]
