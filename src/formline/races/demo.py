@@ -163,7 +163,7 @@ def generate_race_world(
 
 
 def _horses(rng: np.random.Generator, n: int, first_day: np.datetime64) -> dict[str, Any]:
-    names = set()
+    names: set[str] = set()
     while len(names) < n:
         parts = rng.choice(_SYLLABLES, size=(n, 3))
         names |= {"".join(p).upper() for p in parts}
@@ -181,7 +181,8 @@ def _horses(rng: np.random.Generator, n: int, first_day: np.datetime64) -> dict[
 
 
 def _age(horses: dict[str, Any], day: np.datetime64) -> Floats:
-    return (day - horses["foaled"]).astype(np.int64) / 365.25
+    days: Floats = (day - horses["foaled"]).astype(np.int64) / 365.25
+    return days
 
 
 def _run_race(
@@ -335,9 +336,9 @@ def _reveal(
     start = races["start_at"].to_numpy(dtype="datetime64[us]")
     card_at = start - CARD_LEAD
     result_at = start + RESULT_DELAY
-    run = result_at <= now
-    off = start <= now
-    published = card_at <= now
+    run: npt.NDArray[np.bool_] = np.asarray(result_at <= now)
+    off: npt.NDArray[np.bool_] = np.asarray(start <= now)
+    published: npt.NDArray[np.bool_] = np.asarray(card_at <= now)
     key = (
         races[["venue", "race_date", "race_number"]]
         .iloc[runners["race_index"]]
@@ -391,9 +392,9 @@ def _reveal(
         trainer_name=[f"Trainer {t + 1}" for t in runners["trainer"]],
         gear="--",
         card_observed_at=card_at[index],
-        status=np.where(revealed, "finished", None),
-        result_code=np.where(revealed, runners["finish_position"].astype(str), None),
-        dead_heat=np.where(revealed, False, None),
+        status=pd.Series("finished", index=runners.index).where(revealed),
+        result_code=runners["finish_position"].astype(str).where(revealed),
+        dead_heat=pd.Series(False, index=runners.index, dtype="boolean").where(revealed),
         result_observed_at=np.where(revealed, result_at[index], np.datetime64("NaT")),
         source=SOURCE,
     )
@@ -450,7 +451,7 @@ def _reveal(
     shown = published[index]
     truth = runner_frame.loc[:, ["venue", "race_date", "race_number", "horse_key", "p_true"]]
     batch = RaceBatch(
-        races=race_frame[published].reset_index(drop=True),
+        races=pd.DataFrame(race_frame[published]).reset_index(drop=True),
         runners=runner_frame[shown].reset_index(drop=True),
         odds=odds[odds["observed_at"] <= now].reset_index(drop=True),
         dividends=dividends.reset_index(drop=True),
