@@ -85,7 +85,7 @@ def test_gdaley_bad_rows_give_exact_rejects(tmp_path: Path) -> None:
             run_row("0", "2", "18", "2", lengths_behind="-0.5"),
             run_row("0", "3", "17", "3"),
             run_row("9", "1", "19", "1"),
-            run_row("0", "4", "20", "x", position_sec1="4", position_sec2="4", position_sec3="4"),
+            run_row("0", "4", "20", "x"),
         ],
     )
     read = read_gdaley(folder)

@@ -24,7 +24,9 @@ What is known when (``observed_at``)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -197,7 +199,7 @@ class RaceBatch:
         return RaceBatch(**stacked)
 
 
-def describe_reject(row: dict[str, object] | pd.Series) -> str:
+def describe_reject(row: Mapping[Any, Any] | pd.Series) -> str:
     """One reject as ``file:line: column: reason`` (``file:line: reason`` for a whole row)."""
     where = f"{row['source_file']}:{row['source_line']}"
     column = row["column"]
