@@ -176,6 +176,7 @@ def _horses(rng: np.random.Generator, n: int, first_day: np.datetime64) -> dict[
         "best_distance": rng.uniform(1000, 2400, n),
         "going_liking": rng.uniform(-1, 1, n),  # > 0: likes it soft
         "early_speed": rng.normal(0.0, 1.0, n),
+        "body_weight": rng.normal(1100.0, 45.0, n),
         "sex": np.array(_SEXES, dtype=object)[rng.choice(5, n, p=[0.8, 0.08, 0.04, 0.05, 0.03])],
     }
 
