@@ -439,9 +439,11 @@ def build_race_features(
     _create_market(con, params)
     n = params.form_window
     low, mid, high = params.style_cuts
+    # Rounded first, so a mean a float's width from a cut falls on the same side everywhere.
+    early = "round(s.early_position, 9)"
     style = (
-        f"CASE WHEN s.early_position IS NULL THEN NULL WHEN s.early_position < {low} THEN 0 "
-        f"WHEN s.early_position < {mid} THEN 1 WHEN s.early_position < {high} THEN 2 ELSE 3 END"
+        f"CASE WHEN s.early_position IS NULL THEN NULL WHEN {early} < {low} THEN 0 "
+        f"WHEN {early} < {mid} THEN 1 WHEN {early} < {high} THEN 2 ELSE 3 END"
     )
     frame = con.execute(
         f"""
