@@ -28,7 +28,7 @@ from formline.races.features import RACE_FEATURES, build_race_features, create_i
 from formline.races.features.inputs import input_frames
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "races" / "features"))
-from race_reference import reference_features  # noqa: E402
+from race_reference import reference_features
 
 GOAL_SECONDS, GOAL_RATIO = 60.0, 10.0
 NOW = datetime(2025, 6, 1)
@@ -72,7 +72,9 @@ def tiled(base: dict[str, pd.DataFrame], runners: int) -> dict[str, pd.DataFrame
     return frames
 
 
-def duckdb_run(frames: dict[str, pd.DataFrame], as_of: datetime, threads: int) -> tuple[float, pd.DataFrame]:
+def duckdb_run(
+    frames: dict[str, pd.DataFrame], as_of: datetime, threads: int
+) -> tuple[float, pd.DataFrame]:
     """Seconds to load the frames into DuckDB and build, and the features."""
     started = time.perf_counter()
     con = compute_session(threads)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -70,11 +71,15 @@ def _cards(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     cards = cards.merge(races, on="race_id", how="inner")
     cards["surface"] = cards["surface"].astype("string").fillna("")
     cards["race_class"] = pd.to_numeric(cards["race_class"], errors="coerce")
-    cards["distance_band"] = np.digitize(cards["distance"].astype(float), DISTANCE_BANDS, right=True)
+    cards["distance_band"] = np.digitize(
+        cards["distance"].astype(float), DISTANCE_BANDS, right=True
+    )
     cards["field_size"] = cards.groupby("race_id")["runner_id"].transform("size")
     draw = cards["draw"].astype("Float64")
     size = cards["field_size"]
-    category = np.where(3 * (draw - 1) < size - 1, 0, np.where(3 * (draw - 1) < 2 * (size - 1), 1, 2))
+    category = np.where(
+        3 * (draw - 1) < size - 1, 0, np.where(3 * (draw - 1) < 2 * (size - 1), 1, 2)
+    )
     cards["draw_category"] = pd.Series(category, index=cards.index, dtype="float64").where(
         draw.notna().to_numpy() & (size >= 2).to_numpy()
     )
@@ -96,7 +101,9 @@ def _runs(frames: dict[str, pd.DataFrame], cards: pd.DataFrame, as_of: datetime)
     runs["field_final"] = by_race["final_time"].transform("mean")
     position = runs["finish_position"].astype("float64")
     runs["norm_finish"] = np.where(
-        position.isna(), 1.0, np.where(runs["started"] < 2, 0.0, (position - 1) / (runs["started"] - 1))
+        position.isna(),
+        1.0,
+        np.where(runs["started"] < 2, 0.0, (position - 1) / (runs["started"] - 1)),
     )
     runs["won"] = (position == 1).astype(float)
     runs["placed"] = (position <= 3).astype(float)
@@ -112,13 +119,18 @@ def _runs(frames: dict[str, pd.DataFrame], cards: pd.DataFrame, as_of: datetime)
 
 def _ratings(runs: pd.DataFrame, params: RaceFeatureParams) -> pd.DataFrame:
     out = runs[["runner_id"]].copy()
-    for column, keys in (("rating", ["horse_id"]), ("band", ["horse_id", "surface", "distance_band"])):
+    for column, keys in (
+        ("rating", ["horse_id"]),
+        ("band", ["horse_id", "surface", "distance_band"]),
+    ):
         entity = runs.groupby(keys, sort=False).ngroup().to_numpy()
         rank = runs["rating_rank"].to_numpy()
-        bounds = np.flatnonzero(np.r_[True, runs["race_id"].to_numpy()[1:] != runs["race_id"].to_numpy()[:-1], True])
+        bounds = np.flatnonzero(
+            np.r_[True, runs["race_id"].to_numpy()[1:] != runs["race_id"].to_numpy()[:-1], True]
+        )
         fields = [
             list(zip(entity[a:b].tolist(), rank[a:b].tolist(), strict=True))
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+            for a, b in pairwise(bounds)
         ]
         after = [pair for field in weng_lin_python(fields, params) for pair in field]
         out[f"{column}_mu"] = [a for a, _ in after]
@@ -142,7 +154,9 @@ def _cumulative(runs: pd.DataFrame, keys: list[str], values: dict[str, str]) -> 
     return last[[*keys, "observed_at", *values]].sort_values("observed_at")
 
 
-def _asof(left: pd.DataFrame, right: pd.DataFrame, on: str, by: list[str], suffix: str) -> pd.DataFrame:
+def _asof(
+    left: pd.DataFrame, right: pd.DataFrame, on: str, by: list[str], suffix: str
+) -> pd.DataFrame:
     """Strict as-of: the latest right row (per ``by``) observed before ``left[on]``."""
     right = right.rename(columns={c: f"{c}{suffix}" for c in right.columns if c not in by})
     right = right.astype({k: left[k].dtype for k in by})
@@ -206,7 +220,13 @@ def reference_features(
     q["recent_from"] = q["cutoff_at"] - pd.Timedelta(days=params.recent_days)
     q["one"] = 1
     q = _asof(q, state.sort_values("observed_at"), "cutoff_at", ["horse_id"], "_h")
-    q = _asof(q, band.sort_values("observed_at"), "cutoff_at", ["horse_id", "surface", "distance_band"], "_b")
+    q = _asof(
+        q,
+        band.sort_values("observed_at"),
+        "cutoff_at",
+        ["horse_id", "surface", "distance_band"],
+        "_b",
+    )
     q = _asof(q, global_state, "cutoff_at", ["one"], "_g")
     for alias, (table, keys) in tables.items():
         q = _asof(q, table, "cutoff_at", keys, f"_{alias}")
@@ -277,7 +297,9 @@ def reference_features(
     out["draw_bias"] = bias.where(q["draw_category"].notna())
     out["field_size"] = q["field_size"].astype(float)
     out["carried_weight"] = q["carried_weight"]
-    out["weight_vs_field"] = q["carried_weight"] - q.groupby(race)["carried_weight"].transform("mean")
+    out["weight_vs_field"] = q["carried_weight"] - q.groupby(race)["carried_weight"].transform(
+        "mean"
+    )
     out["weight_field_pct"] = _pct(q["carried_weight"], race)
     out["official_rating"] = q["rating"]
     out["rating_vs_field"] = q["rating"] - q.groupby(race)["rating"].transform("mean")
@@ -302,7 +324,9 @@ def _pct(values: pd.Series, race: pd.Series) -> pd.Series:
 
 
 def _market(odds: pd.DataFrame, q: pd.DataFrame, params: RaceFeatureParams) -> pd.DataFrame:
-    win = odds[odds["market"] == "win"].merge(q[["runner_id", "race_id", "cutoff_at"]], on="runner_id")
+    win = odds[odds["market"] == "win"].merge(
+        q[["runner_id", "race_id", "cutoff_at"]], on="runner_id"
+    )
     win = win[win["observed_at"] <= win["cutoff_at"]]
     win = win.assign(final=(win["kind"] == "final").astype(int)).sort_values(
         ["runner_id", "observed_at", "final"]

@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 from race_reference import reference_features, weng_lin_python
 from race_world import NOW, build, mismatches
-from support import SHARED_DATA
 
 from formline.engine import compute_session, load_inputs
 from formline.races.demo import generate_race_world
@@ -26,6 +25,7 @@ from formline.races.features import (
 from formline.races.features.inputs import RACE_FEATURE_INPUTS, input_frames
 from formline.races.features.rating import weng_lin_ratings
 from formline.races.store import upsert_races
+from support import SHARED_DATA
 
 GDALEY = SHARED_DATA / "horse_racing_hk_gdaley"
 
@@ -43,12 +43,21 @@ def test_the_registry_marks_market_features_and_is_emitted_in_order(
     features = demo[1]
     assert list(features.columns[5:]) == RACE_FEATURES.names
     market = {s.name for s in RACE_FEATURES if s.uses_market}
-    assert market == {"public_prob", "public_overround", "public_rank", "is_favourite", "is_longshot"}
+    assert market == {
+        "public_prob",
+        "public_overround",
+        "public_rank",
+        "is_favourite",
+        "is_longshot",
+    }
     assert all(s.description and s.group for s in RACE_FEATURES)
     assert len(RACE_FEATURE_SET_VERSION) == 16
-    assert RACE_FEATURES.schema_hash != type(RACE_FEATURES)(
-        "races", RACE_FEATURES.specs, {**RACE_FEATURES.params, "form_window": 4}
-    ).schema_hash
+    assert (
+        RACE_FEATURES.schema_hash
+        != type(RACE_FEATURES)(
+            "races", RACE_FEATURES.specs, {**RACE_FEATURES.params, "form_window": 4}
+        ).schema_hash
+    )
 
 
 def test_duckdb_agrees_with_the_pandas_reference_on_the_demo_world(
@@ -257,7 +266,9 @@ def test_hand_worked_features() -> None:
     assert second["trainer_runs"] == 2
     assert second["trainer_win_rate"] == pytest.approx((1 + 20 * 0.25) / (2 + 20))
     assert second["rating_mu"] > 25.0
-    assert features.loc[5, "rating_mu"] > features.loc[6, "rating_mu"] > features.loc[7, "rating_mu"]
+    assert (
+        features.loc[5, "rating_mu"] > features.loc[6, "rating_mu"] > features.loc[7, "rating_mu"]
+    )
     third = features.loc[8]  # horse 1, 543 days after race 2
     assert third["is_stale"] == 1 and third["horse_runs"] == 2
     assert np.isnan(third["race_class"]) and np.isnan(third["class_change"])  # "G"

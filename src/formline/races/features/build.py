@@ -28,12 +28,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from formline.races.features.rating import weng_lin_ratings
 from formline.races.features.registry import (
     DISTANCE_BANDS,
     RaceFeatureParams,
     race_feature_set,
 )
-from formline.races.features.rating import weng_lin_ratings
 from formline.races.frames import N_CALLS
 
 #: The builder's input tables and their columns (timestamps naive UTC).
@@ -86,8 +86,9 @@ _DUCKDB_TYPES = {
 }
 #: Result statuses of runners that did not take part: not a run.
 NOT_RUN = ("withdrawn", "took_no_part")
-#: The order facts became known in: results, then start, then race id.
-_RACE_ORDER = "observed_at, start_at, race_id"
+#: The order facts became known in (``runs.race_seq``: by result ``observed_at``, then start,
+#: then race id).
+_RACE_ORDER = "race_seq"
 
 
 def create_input_tables(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pd.DataFrame]) -> None:
@@ -168,7 +169,8 @@ def _create_runs(con: duckdb.DuckDBPyConnection) -> None:
                     ELSE (position_1 - 1) / (called - 1) END AS early_norm,
                field_final_time - final_section_time AS sectional,
                -- the rank for the rating: finishers by position, the rest tied behind them
-               coalesce(finish_position, 1000) AS rating_rank
+               coalesce(finish_position, 1000) AS rating_rank,
+               dense_rank() OVER (ORDER BY observed_at, start_at, race_id) AS race_seq
         FROM sized
         """
     )
@@ -193,8 +195,10 @@ def _create_ratings(con: duckdb.DuckDBPyConnection, params: RaceFeatureParams) -
         "beta": params.rating_beta,
         "tau": params.rating_tau,
     }
-    _, _, mu, sigma = weng_lin_ratings(starts, rows["horse_index"], rank, **kwargs)
-    _, _, band_mu, _ = weng_lin_ratings(starts, rows["band_index"], rank, **kwargs)
+    horse = np.asarray(rows["horse_index"], dtype=np.int64)
+    band = np.asarray(rows["band_index"], dtype=np.int64)
+    _, _, mu, sigma = weng_lin_ratings(starts, horse, rank, **kwargs)
+    _, _, band_mu, _ = weng_lin_ratings(starts, band, rank, **kwargs)
     frame = pd.DataFrame(
         {
             "runner_id": np.asarray(rows["runner_id"], dtype=np.int64),
@@ -216,22 +220,22 @@ def _cumulative(
     key = ", ".join(keys)
     per_race = ", ".join(f"{sql} AS {v}" for v, sql in values.items())
     totals = ", ".join(
-        f"sum({v}) OVER (PARTITION BY {key} ORDER BY {_RACE_ORDER} "
-        f"ROWS UNBOUNDED PRECEDING) AS {v}"
+        f"sum({v}) OVER (PARTITION BY {key} ORDER BY {_RACE_ORDER} ROWS UNBOUNDED PRECEDING) AS {v}"
         for v in values
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {name} AS
         WITH per_race AS (
-            SELECT {key}, race_id, observed_at, start_at, {per_race}
+            SELECT {key}, race_seq, observed_at, {per_race}
             FROM runs WHERE {" AND ".join(f"{k} IS NOT NULL" for k in keys)}
-            GROUP BY {key}, race_id, observed_at, start_at
+            GROUP BY {key}, race_seq, observed_at
         )
         SELECT {key}, observed_at, {totals}
         FROM per_race
-        QUALIFY row_number() OVER (PARTITION BY {key}, observed_at
-                                   ORDER BY start_at DESC, race_id DESC) = 1
+        -- the last race of each instant holds the totals as of that instant
+        QUALIFY lead(observed_at) OVER (PARTITION BY {key} ORDER BY race_seq)
+                IS DISTINCT FROM observed_at
         """
     )
 
@@ -309,6 +313,49 @@ def _create_runner_state(con: duckdb.DuckDBPyConnection, params: RaceFeaturePara
         runs = f"(coalesce({alias}.runs, 0) - coalesce({recent}.runs, 0))"
         return _shrunk(wins, runs, prior, m)
 
+    # One narrow ASOF join per history, then hash joins on the runner: chaining the ASOF joins
+    # in one statement carries every column through every join's sort (several times slower).
+    lookups = {
+        "h": ("horse_state", "h.horse_id = q.horse_id", "cutoff_at"),
+        "b": (
+            "band_state",
+            "b.horse_id = q.horse_id AND b.surface = q.surface "
+            "AND b.distance_band = q.distance_band",
+            "cutoff_at",
+        ),
+        "ga": ("all_state", "ga.one = 1", "cutoff_at"),
+        "j": ("jockey_state", "j.jockey_id = q.jockey_id", "cutoff_at"),
+        "jr": ("jockey_state", "jr.jockey_id = q.jockey_id", "recent_from"),
+        "t": ("trainer_state", "t.trainer_id = q.trainer_id", "cutoff_at"),
+        "tr": ("trainer_state", "tr.trainer_id = q.trainer_id", "recent_from"),
+        "jh": (
+            "jockey_horse_state",
+            "jh.jockey_id = q.jockey_id AND jh.horse_id = q.horse_id",
+            "cutoff_at",
+        ),
+        "jt": (
+            "jockey_trainer_state",
+            "jt.jockey_id = q.jockey_id AND jt.trainer_id = q.trainer_id",
+            "cutoff_at",
+        ),
+        "d": (
+            "draw_state",
+            "d.venue_id = q.venue_id AND d.surface = q.surface "
+            "AND d.distance_band = q.distance_band AND d.draw_category = q.draw_category",
+            "cutoff_at",
+        ),
+    }
+    for alias, (table, on, at) in lookups.items():
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE asof_{alias} AS
+            SELECT q.runner_id, {alias}.* EXCLUDE (observed_at)
+            FROM queries q ASOF JOIN {table} {alias} ON {on} AND q.{at} > {alias}.observed_at
+            """
+        )
+    joins = "\n".join(
+        f"LEFT JOIN asof_{alias} {alias} ON {alias}.runner_id = q.runner_id" for alias in lookups
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE runner_state AS
@@ -344,24 +391,7 @@ def _create_runner_state(con: duckdb.DuckDBPyConnection, params: RaceFeaturePara
                    (coalesce(d.norm_sum, 0) + {md} * 0.5) / (coalesce(d.runs, 0) + {md}) - 0.5
                END AS draw_bias
         FROM queries q
-        ASOF LEFT JOIN horse_state h ON h.horse_id = q.horse_id AND q.cutoff_at > h.observed_at
-        ASOF LEFT JOIN band_state b ON b.horse_id = q.horse_id AND b.surface = q.surface
-             AND b.distance_band = q.distance_band AND q.cutoff_at > b.observed_at
-        ASOF LEFT JOIN all_state ga ON ga.one = 1 AND q.cutoff_at > ga.observed_at
-        ASOF LEFT JOIN jockey_state j ON j.jockey_id = q.jockey_id AND q.cutoff_at > j.observed_at
-        ASOF LEFT JOIN jockey_state jr ON jr.jockey_id = q.jockey_id
-             AND q.recent_from > jr.observed_at
-        ASOF LEFT JOIN trainer_state t ON t.trainer_id = q.trainer_id
-             AND q.cutoff_at > t.observed_at
-        ASOF LEFT JOIN trainer_state tr ON tr.trainer_id = q.trainer_id
-             AND q.recent_from > tr.observed_at
-        ASOF LEFT JOIN jockey_horse_state jh ON jh.jockey_id = q.jockey_id
-             AND jh.horse_id = q.horse_id AND q.cutoff_at > jh.observed_at
-        ASOF LEFT JOIN jockey_trainer_state jt ON jt.jockey_id = q.jockey_id
-             AND jt.trainer_id = q.trainer_id AND q.cutoff_at > jt.observed_at
-        ASOF LEFT JOIN draw_state d ON d.venue_id = q.venue_id AND d.surface = q.surface
-             AND d.distance_band = q.distance_band AND d.draw_category = q.draw_category
-             AND q.cutoff_at > d.observed_at
+        {joins}
         """
     )
 
@@ -495,4 +525,10 @@ def build_race_features(
     ids = ["runner_id", "race_id", "horse_id", "start_at", "cutoff_at"]
     feature_set.check_columns(c for c in frame.columns if c not in ids)
     features = frame[feature_set.names].astype("float64")
-    return pd.concat([frame[ids].astype({"start_at": "datetime64[us]", "cutoff_at": "datetime64[us]"}), features], axis=1)
+    return pd.concat(
+        [
+            frame[ids].astype({"start_at": "datetime64[us]", "cutoff_at": "datetime64[us]"}),
+            features,
+        ],
+        axis=1,
+    )

@@ -16,9 +16,7 @@ _NAMED = {"race_id": "id"}
 #: read; market features use no other.
 RACE_FEATURE_INPUTS: dict[str, InputQuery] = {
     "races": InputQuery(
-        "SELECT id AS race_id, "
-        + ", ".join(list(RACE_INPUT_COLUMNS["races"])[1:])
-        + " FROM races",
+        "SELECT id AS race_id, " + ", ".join(list(RACE_INPUT_COLUMNS["races"])[1:]) + " FROM races",
         RACE_INPUT_COLUMNS["races"],
     ),
     "runners": InputQuery(

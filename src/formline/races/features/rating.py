@@ -128,4 +128,4 @@ def weng_lin_ratings(
         empty = np.empty(0)
         return empty, empty, empty, empty
     n_entities = int(entity.max()) + 1
-    return _weng_lin_kernel(race_start, entity, rank, n_entities, mu, sigma, beta, tau)  # type: ignore[no-any-return]
+    return _weng_lin_kernel(race_start, entity, rank, n_entities, mu, sigma, beta, tau)

@@ -83,7 +83,9 @@ def _specs(params: RaceFeatureParams) -> list[FeatureSpec]:
             "rating",
         ),
         spec("rating_mu_vs_field", "rating_mu minus the field's mean rating_mu", "rating"),
-        spec("rating_mu_field_pct", "percentile of rating_mu within the field (0 lowest)", "rating"),
+        spec(
+            "rating_mu_field_pct", "percentile of rating_mu within the field (0 lowest)", "rating"
+        ),
         # Connections.
         spec("jockey_runs", "the jockey's earlier rides", "connections"),
         spec(
@@ -113,9 +115,7 @@ def _specs(params: RaceFeatureParams) -> list[FeatureSpec]:
             "strike rate of this jockey on this horse, shrunk toward the mean",
             "connections",
         ),
-        spec(
-            "jockey_trainer_runs", "earlier rides of this jockey for this trainer", "connections"
-        ),
+        spec("jockey_trainer_runs", "earlier rides of this jockey for this trainer", "connections"),
         spec(
             "jockey_trainer_win_rate",
             "strike rate of this jockey for this trainer, shrunk toward the mean",
@@ -140,8 +140,14 @@ def _specs(params: RaceFeatureParams) -> list[FeatureSpec]:
             "style",
         ),
         # Class and distance.
-        spec("race_class", "the race's class as a number (1 highest); null if not numeric", "class"),
-        spec("class_change", "this race's class minus that of the last run (> 0: down in class)", "class"),
+        spec(
+            "race_class", "the race's class as a number (1 highest); null if not numeric", "class"
+        ),
+        spec(
+            "class_change",
+            "this race's class minus that of the last run (> 0: down in class)",
+            "class",
+        ),
         spec("distance", "the race's distance (m)", "class"),
         spec("distance_band", "0 sprint, 1 mile, 2 middle, 3 staying", "class"),
         # Draw.
@@ -182,9 +188,24 @@ def _specs(params: RaceFeatureParams) -> list[FeatureSpec]:
             "market",
             uses_market=True,
         ),
-        spec("public_overround", "the field's sum of 1/odds (1 + the take)", "market", uses_market=True),
-        spec("public_rank", "the runner's rank in the public's order (1 favourite)", "market", uses_market=True),
-        spec("is_favourite", "1 for the shortest price of the field (ties all)", "market", uses_market=True),
+        spec(
+            "public_overround",
+            "the field's sum of 1/odds (1 + the take)",
+            "market",
+            uses_market=True,
+        ),
+        spec(
+            "public_rank",
+            "the runner's rank in the public's order (1 favourite)",
+            "market",
+            uses_market=True,
+        ),
+        spec(
+            "is_favourite",
+            "1 for the shortest price of the field (ties all)",
+            "market",
+            uses_market=True,
+        ),
         spec(
             "is_longshot",
             f"1 if the odds are {params.longshot_odds:g} or longer",
