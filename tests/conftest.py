@@ -240,3 +240,36 @@ def store(database_url: str) -> Iterator[object]:
         yield opened
     finally:
         opened.dispose()
+
+
+#: The files whose tests take longest, heaviest first (CI, two workers): they start first, so
+#: that the two workers end together instead of one running a long test alone at the end.
+#: ``--maxschedchunk`` (pyproject) hands tests out two at a time, so they spread over both.
+HEAVY_FIRST = (
+    "tests/test_readme.py",
+    "tests/pipeline/test_ingest_streaming.py",
+    "tests/pipeline/test_published_by_lead.py",
+    "tests/pipeline/test_models_pipeline.py",
+    "tests/cli/test_model_commands.py",
+    "tests/cli/test_serve_command.py",
+    "tests/cli/test_commands.py",
+    "tests/cli/test_runs.py",
+    "tests/pipeline/test_information_states.py",
+    "tests/pipeline/test_backtest_plan.py",
+    "tests/test_errors.py",
+    "tests/test_library.py",
+    "tests/matches/test_staged_load.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the heaviest files first, each file's tests together and in their own order."""
+    rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
+    root = config.rootpath
+
+    def key(pair: tuple[int, pytest.Item]) -> tuple[int, int]:
+        index, item = pair
+        relative = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
+        return rank.get(relative, len(rank)), index
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=key)]

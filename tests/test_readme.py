@@ -19,6 +19,9 @@ from formline.pipeline.backtest import BACKTEST_COLUMNS
 from formline.pipeline.features import EXPORT_ID_COLUMNS, EXPORT_TARGET_COLUMNS
 from support import REPO_ROOT, require_football_odds
 
+sys.path.insert(0, str(REPO_ROOT / "tests" / "cli"))
+from in_process import invoke
+
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 MAKEFILE = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
 
@@ -109,6 +112,7 @@ def test_the_readme_documents_every_exported_column_and_json_field() -> None:
 
 
 @pytest.mark.realdata
+@pytest.mark.slow
 def test_the_real_data_sessions_run(tmp_path: Path) -> None:
     data = require_football_odds()
     # The real-data session and the model session after it, in the README's order.
@@ -152,14 +156,8 @@ def test_the_python_api_examples_run(tmp_path: Path) -> None:
     env = {**os.environ, "FORMLINE_HOME": str(tmp_path / "home")}
     env.pop("DATABASE_URL", None)
     world = ["--leagues", "1", "--teams", "12", "--seasons", "3"]
-    subprocess.run(
-        [sys.executable, "-m", "formline", "ingest:demo", *world],
-        env=env,
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    loaded = invoke(tmp_path / "home", "ingest:demo", *world)  # in process: the data only
+    assert loaded.exit_code == 0, loaded.output
     checks = (
         "\nassert len(frame) > 300 and frame['finished'].any()\n"
         "assert list(catalog.columns[:3]) == ['name', 'group', 'description']\n"
