@@ -111,19 +111,31 @@ def test_the_readme_documents_every_exported_column_and_json_field() -> None:
     assert missing == [], f"not documented under Exports: {missing}"
 
 
+#: The README's real-data commands that run in process here, each verb having its own
+#: ``python -m formline`` run elsewhere in the suite (tests/cli); the others run as processes.
+IN_PROCESS = ("ingest:football-data", "features:build", "features:export", "model:train")
+
+
 @pytest.mark.realdata
 @pytest.mark.slow
-def test_the_real_data_sessions_run(tmp_path: Path) -> None:
+def test_the_real_data_sessions_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = require_football_odds()
     # The real-data session and the model session after it, in the README's order.
     session = [c for b in _shell_blocks() for c in b if c.startswith("formline ")]
     assert any("ingest:football-data" in c for c in session)
     assert any("model:train" in c for c in session)
-    env = {**os.environ, "FORMLINE_HOME": str(tmp_path / "home")}
+    assert {shlex.split(c)[1] for c in session} > set(IN_PROCESS)
+    home = tmp_path / "home"
+    env = {**os.environ, "FORMLINE_HOME": str(home)}
     env.pop("DATABASE_URL", None)
+    monkeypatch.chdir(tmp_path)  # the README's relative --out paths
     for command in session:
         argv = shlex.split(command.replace("../shared/data/football_odds", str(data)))
         assert argv[0] == "formline"
+        if argv[1] in IN_PROCESS:
+            done = invoke(home, *argv[1:])
+            assert done.exit_code == 0, f"{command}: {done.stderr}"
+            continue
         result = subprocess.run(
             [sys.executable, "-m", "formline", *argv[1:]],
             capture_output=True,
