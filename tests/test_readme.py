@@ -19,6 +19,9 @@ from formline.matches.backtest import BACKTEST_COLUMNS
 from formline.pipeline.features import EXPORT_ID_COLUMNS, EXPORT_TARGET_COLUMNS
 from support import REPO_ROOT, require_football_odds
 
+sys.path.insert(0, str(REPO_ROOT / "tests" / "cli"))
+from in_process import invoke
+
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 MAKEFILE = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
 
@@ -108,18 +111,31 @@ def test_the_readme_documents_every_exported_column_and_json_field() -> None:
     assert missing == [], f"not documented under Exports: {missing}"
 
 
+#: The README's real-data commands that run in process here, each verb having its own
+#: ``python -m formline`` run elsewhere in the suite (tests/cli); the others run as processes.
+IN_PROCESS = ("ingest:football-data", "features:build", "features:export", "model:train")
+
+
 @pytest.mark.realdata
-def test_the_real_data_sessions_run(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_the_real_data_sessions_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = require_football_odds()
     # The real-data session and the model session after it, in the README's order.
     session = [c for b in _shell_blocks() for c in b if c.startswith("formline ")]
     assert any("ingest:football-data" in c for c in session)
     assert any("model:train" in c for c in session)
-    env = {**os.environ, "FORMLINE_HOME": str(tmp_path / "home")}
+    assert {shlex.split(c)[1] for c in session} > set(IN_PROCESS)
+    home = tmp_path / "home"
+    env = {**os.environ, "FORMLINE_HOME": str(home)}
     env.pop("DATABASE_URL", None)
+    monkeypatch.chdir(tmp_path)  # the README's relative --out paths
     for command in session:
         argv = shlex.split(command.replace("../shared/data/football_odds", str(data)))
         assert argv[0] == "formline"
+        if argv[1] in IN_PROCESS:
+            done = invoke(home, *argv[1:])
+            assert done.exit_code == 0, f"{command}: {done.stderr}"
+            continue
         result = subprocess.run(
             [sys.executable, "-m", "formline", *argv[1:]],
             capture_output=True,
@@ -152,14 +168,8 @@ def test_the_python_api_examples_run(tmp_path: Path) -> None:
     env = {**os.environ, "FORMLINE_HOME": str(tmp_path / "home")}
     env.pop("DATABASE_URL", None)
     world = ["--leagues", "1", "--teams", "12", "--seasons", "3"]
-    subprocess.run(
-        [sys.executable, "-m", "formline", "ingest:demo", *world],
-        env=env,
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    loaded = invoke(tmp_path / "home", "ingest:demo", *world)  # in process: the data only
+    assert loaded.exit_code == 0, loaded.output
     checks = (
         "\nassert len(frame) > 300 and frame['finished'].any()\n"
         "assert list(catalog.columns[:3]) == ['name', 'group', 'description']\n"

@@ -1,4 +1,7 @@
-"""The command line end to end, as a user runs it: exit codes, one-line errors, outputs."""
+"""The command line end to end, as a user runs it: exit codes, one-line errors, outputs.
+
+``run`` starts ``python -m formline`` (the usage errors here, ``db:migrate`` and the store
+errors are those processes); the longer flows run in process (``in_process.invoke``)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from in_process import invoke
 
 DEMO_NOW = "2025-11-06"
 
@@ -87,22 +91,22 @@ def test_verbose_shows_the_traceback(tmp_path: Path) -> None:
 
 
 def test_demo_ingest_build_and_export(tmp_path: Path) -> None:
-    first = run("ingest:demo", "--now", DEMO_NOW, "--seed", "3", home=tmp_path)
-    assert first.returncode == 0, first.stderr
+    first = invoke(tmp_path, "ingest:demo", "--now", DEMO_NOW, "--seed", "3")
+    assert first.exit_code == 0, first.stderr
     assert "6840" in first.stdout
 
-    again = run("ingest:demo", "--now", DEMO_NOW, "--seed", "3", home=tmp_path)
-    assert again.returncode == 0
+    again = invoke(tmp_path, "ingest:demo", "--now", DEMO_NOW, "--seed", "3")
+    assert again.exit_code == 0
     assert "already loaded" in again.stdout
 
-    build = run("features:build", "--as-of", DEMO_NOW, home=tmp_path)
-    assert build.returncode == 0, build.stderr
+    build = invoke(tmp_path, "features:build", "--as-of", DEMO_NOW)
+    assert build.exit_code == 0, build.stderr
     assert "6840 matches" in build.stdout
 
     for suffix in ("csv", "parquet"):
         out = tmp_path / f"features.{suffix}"
-        export = run("features:export", "--as-of", DEMO_NOW, "--out", str(out), home=tmp_path)
-        assert export.returncode == 0, export.stderr
+        export = invoke(tmp_path, "features:export", "--as-of", DEMO_NOW, "--out", str(out))
+        assert export.exit_code == 0, export.stderr
         frame = pd.read_csv(out) if suffix == "csv" else pd.read_parquet(out)
         assert len(frame) == 6840
         assert list(frame.columns[:6]) == [
@@ -115,24 +119,24 @@ def test_demo_ingest_build_and_export(tmp_path: Path) -> None:
         ]
         assert frame["match_id"].is_unique
 
-    forced = run("ingest:demo", "--now", DEMO_NOW, "--seed", "4", "--force", home=tmp_path)
-    assert forced.returncode == 0, forced.stderr
+    forced = invoke(tmp_path, "ingest:demo", "--now", DEMO_NOW, "--seed", "4", "--force")
+    assert forced.exit_code == 0, forced.stderr
     assert "6840" in forced.stdout
 
 
 def test_database_url_switches_to_postgresql(postgres_url: str, tmp_path: Path) -> None:
     env = {"DATABASE_URL": postgres_url}
-    unmigrated = run("ingest:demo", "--now", DEMO_NOW, home=tmp_path, env=env)
-    assert unmigrated.returncode == 1
+    unmigrated = invoke(tmp_path, "ingest:demo", "--now", DEMO_NOW, env=env)
+    assert unmigrated.exit_code == 1
     assert "db:migrate" in unmigrated.stderr
     assert run("db:migrate", home=tmp_path, env=env).returncode == 0
-    check = run("db:check", home=tmp_path, env=env)
-    assert check.returncode == 0 and "postgresql" in check.stdout
+    check = invoke(tmp_path, "db:check", env=env)
+    assert check.exit_code == 0 and "postgresql" in check.stdout
     assert "password" not in check.stdout
-    loaded = run("ingest:demo", "--now", DEMO_NOW, home=tmp_path, env=env)
-    assert loaded.returncode == 0, loaded.stderr
-    built = run("features:build", "--as-of", DEMO_NOW, home=tmp_path, env=env)
-    assert built.returncode == 0, built.stderr
+    loaded = invoke(tmp_path, "ingest:demo", "--now", DEMO_NOW, env=env)
+    assert loaded.exit_code == 0, loaded.stderr
+    built = invoke(tmp_path, "features:build", "--as-of", DEMO_NOW, env=env)
+    assert built.exit_code == 0, built.stderr
     assert "6840 matches" in built.stdout
     assert not (tmp_path / "formline.db").exists()
 
@@ -145,11 +149,11 @@ def _counts(stdout: str, table: str) -> list[int]:
 
 def test_reloads_and_reruns_count_what_changed(tmp_path: Path) -> None:
     small = ("--now", DEMO_NOW, "--leagues", "1", "--teams", "4", "--seasons", "2")
-    first = run("ingest:demo", *small, home=tmp_path)
-    assert first.returncode == 0, first.stderr
+    first = invoke(tmp_path, "ingest:demo", *small)
+    assert first.exit_code == 0, first.stderr
     assert _counts(first.stdout, "matches") == [24, 0, 0]
-    reloaded = run("ingest:demo", *small, "--force", home=tmp_path)
-    assert reloaded.returncode == 0, reloaded.stderr
+    reloaded = invoke(tmp_path, "ingest:demo", *small, "--force")
+    assert reloaded.exit_code == 0, reloaded.stderr
     assert _counts(reloaded.stdout, "matches") == [0, 0, 24]  # identical rows are not new
     assert "nothing changed" in reloaded.stdout
 
@@ -161,20 +165,20 @@ def test_reloads_and_reruns_count_what_changed(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     # The demo world and real data never share a store (models would train on both).
-    mixed = run("ingest:football-data", str(csv), home=tmp_path)
-    assert mixed.returncode == 2
+    mixed = invoke(tmp_path, "ingest:football-data", str(csv))
+    assert mixed.exit_code == 2
     assert "holds the demo world (24 synthetic matches)" in mixed.stderr
     assert "another FORMLINE_HOME or DATABASE_URL" in mixed.stderr
 
     real = tmp_path / "real"
-    loaded = run("ingest:football-data", str(csv), home=real)
-    assert loaded.returncode == 0, loaded.stderr
+    loaded = invoke(real, "ingest:football-data", str(csv))
+    assert loaded.exit_code == 0, loaded.stderr
     assert _counts(loaded.stdout, "matches") == [2, 0, 0]
     assert _counts(loaded.stdout, "odds") == [6, 0, 0]
-    rerun = run("ingest:football-data", str(csv), home=real)
-    assert rerun.returncode == 0, rerun.stderr
+    rerun = invoke(real, "ingest:football-data", str(csv))
+    assert rerun.exit_code == 0, rerun.stderr
     assert _counts(rerun.stdout, "matches") == [0, 0, 2]
     assert _counts(rerun.stdout, "odds") == [0, 0, 6]
     assert "nothing changed" in rerun.stdout
-    demo = run("ingest:demo", *small, home=real)
-    assert demo.returncode == 2 and "holds 2 matches of real data" in demo.stderr
+    demo = invoke(real, "ingest:demo", *small)
+    assert demo.exit_code == 2 and "holds 2 matches of real data" in demo.stderr
