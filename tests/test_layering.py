@@ -94,8 +94,6 @@ ALLOWED_DOMAIN_REFERENCES = {
     "api/warm.py": "warms the matches domain's /predictions pages",
     "store/prediction_reads.py": "the matches domain's API queries over its snapshots",
     "store/reads.py": "the matches domain's API queries (competitions, matches, teams)",
-    "cli/data.py": "ingest:football-data and the export columns: the domain's verbs",
-    "cli/predictions.py": "predict:match prints a match's 1X2 and grid markets",
     # Two-sided ratings take home/away columns; the US-sports issue makes them parameters.
     "core/ratings/elo.py": "two-sided ratings read home/away columns",
     "core/ratings/home_advantage.py": "two-sided ratings read home/away columns",
@@ -105,16 +103,10 @@ ALLOWED_DOMAIN_REFERENCES = {
     # and over/under; they move behind the Domain contract step by step.
     "pipeline/backtest.py": "1X2 targets, the backtest CSV columns",
     "pipeline/backtest_plan.py": "fits match models (ensemble members) per refit",
-    "pipeline/daily.py": "the ingest step re-loads football-data paths",
-    "pipeline/features.py": "the match feature inputs (SQL) and the export query",
-    "pipeline/ingest.py": "the football-data and demo ingest steps",
     "pipeline/leads.py": "scores 1X2 by lead",
-    "pipeline/predict.py": "1X2 and over/under prediction rows; information states",
     "pipeline/report.py": "the HTML report's 1X2 sections",
-    "pipeline/score_markets.py": "grid markets of one match (predict:match --markets)",
     "pipeline/train.py": "1X2 targets and metrics, the validation frame",
     "pipeline/tuning.py": "the lightgbm search over match models",
-    "settings.py": "FORMLINE_INGEST_PATHS: the football-data files the daily ingest step re-loads",
 }
 #: Shared modules exempt from the rule: migrations are the store's frozen history.
 EXEMPT = ("store/migrations/versions/",)
