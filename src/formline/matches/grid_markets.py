@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from formline.core import score_markets as sm
 from formline.core.score_markets import grid_markets
 from formline.domain import ModelType, get_domain, model_type
 from formline.matches.dataset import load_match_frame
@@ -51,6 +52,64 @@ GRID_MARKETS = {
 GRID_ROW_COLUMNS = ["market", "selection", "line", "probability", "fair_odds"]
 
 
+def _bets(grids: np.ndarray) -> list[tuple[str, str, float, np.ndarray, np.ndarray]]:
+    """Every published bet of ``grids`` ``(n, H, A)``: market, selection, line, and per match
+    the probability (given the stake is not returned; NaN for a bet that can only push) and
+    the fair odds, vectorised over the matches."""
+    bets: list[tuple[str, str, float, np.ndarray, np.ndarray]] = []
+
+    def simple(market: str, names: tuple[str, ...], probs: np.ndarray) -> None:
+        for k, name in enumerate(names):
+            p = probs[:, k]
+            with np.errstate(divide="ignore"):
+                fair = np.where(p > 0.0, 1.0 / p, np.nan)
+            bets.append((market, name, 0.0, p, fair))
+
+    def settled(market: str, name: str, line: float, s: sm.Settlement) -> None:
+        gain = s.win + 0.5 * s.half_win
+        lose = s.loss + 0.5 * s.half_loss
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.where(gain + lose > 0.0, gain / (gain + lose), np.nan)
+        bets.append((market, name, line, p, s.fair_odds))
+
+    simple(
+        "double_chance", ("home_or_draw", "home_or_away", "draw_or_away"), sm.double_chance(grids)
+    )
+    simple("both_teams_to_score", ("yes", "no"), sm.both_teams_to_score(grids))
+    for side in ("home", "away"):
+        settled("draw_no_bet", side, 0.0, sm.draw_no_bet(grids, side))
+    for line in HANDICAP_LINES:
+        settled("asian_handicap", "home", line, sm.asian_handicap(grids, line, "home"))
+        away = -line + 0.0  # not -0.0
+        settled("asian_handicap", "away", away, sm.asian_handicap(grids, away, "away"))
+    for line in TOTAL_LINES:
+        for total in ("over", "under"):
+            settled("total_goals", total, line, sm.total_goals(grids, line, total))  # type: ignore[arg-type]
+    return bets
+
+
+def _long(grids: np.ndarray) -> pd.DataFrame:
+    """The published rows of every grid of ``grids``, with each row's match position."""
+    arr = np.asarray(grids, dtype=np.float64)
+    n = arr.shape[0]
+    bets = _bets(arr) if n else []
+    k = len(bets)
+    frame = pd.DataFrame(
+        {
+            "position": np.repeat(np.arange(n), k),
+            "market": np.tile(np.array([b[0] for b in bets], dtype=object), n),
+            "selection": np.tile(np.array([b[1] for b in bets], dtype=object), n),
+            "line": np.tile(np.array([b[2] for b in bets], dtype=np.float64), n),
+            # (k, n) -> match-major, as the positions
+            "probability": np.stack([b[3] for b in bets]).T.ravel() if k else [],
+            "fair_odds": np.stack([b[4] for b in bets]).T.ravel() if k else [],
+        }
+    )
+    frame = frame[frame["probability"].notna()]
+    frame["probability"] = frame["probability"].clip(0.0, 1.0)
+    return frame.reset_index(drop=True)
+
+
 def published_grid_markets(grid: np.ndarray) -> pd.DataFrame:
     """The grid markets one match's grid ``(H, A)`` publishes, as long rows.
 
@@ -63,31 +122,27 @@ def published_grid_markets(grid: np.ndarray) -> pd.DataFrame:
         store's market and selection names (``double_chance``, ``home_or_draw``), line 0 for a
         market without a line, the probability the stake is won given it is not returned and
         the fair odds. A line that can only push is left out (it has no price).
+
+    Raises
+    ------
+    ValueError
+        For a grid that is not one, as :mod:`formline.core.score_markets` raises.
     """
-    table = grid_markets(grid, HANDICAP_LINES, TOTAL_LINES)
-    table = table[table["market"].isin(list(GRID_MARKETS))]
-    gain = table["win"] + 0.5 * table["half_win"]
-    lose = table["loss"] + 0.5 * table["half_loss"]
-    settled = (gain + lose) > 0.0
-    out = pd.DataFrame(
-        {
-            "market": table["market"].map(GRID_MARKETS),
-            "selection": table["selection"].str.replace(" ", "_"),
-            "line": table["line"].fillna(0.0),
-            "probability": (gain / (gain + lose).where(settled)).clip(0.0, 1.0),
-            "fair_odds": table["fair_odds"],
-        }
-    )
-    return out[settled].reset_index(drop=True)
+    arr = np.asarray(grid, dtype=np.float64)
+    if arr.ndim != 2:
+        raise ValueError(f"published_grid_markets takes one match's grid (H, A), got {arr.shape}")
+    return _long(arr[None])[GRID_ROW_COLUMNS]
 
 
 def grid_prediction_rows(grids: np.ndarray) -> list[list[dict[str, Any]]]:
-    """:func:`published_grid_markets` of each grid of ``grids`` ``(n, H, A)``, each as a list of
-    row dicts (the ``markets`` column of a wide match prediction)."""
-    return [
-        published_grid_markets(grid).to_dict("records")  # type: ignore[misc]
-        for grid in np.asarray(grids, dtype=np.float64)
-    ]
+    """:func:`published_grid_markets` of each grid of ``grids`` ``(n, H, A)``, computed for all
+    at once, each as a list of row dicts (the ``markets`` column of a wide match prediction)."""
+    arr = np.asarray(grids, dtype=np.float64)
+    rows = _long(arr)
+    out: list[list[dict[str, Any]]] = [[] for _ in range(arr.shape[0])]
+    for record in rows.to_dict("records"):
+        out[int(record.pop("position"))].append(record)
+    return out
 
 
 def score_grid_method(
