@@ -84,7 +84,7 @@ def _bets(grids: np.ndarray) -> list[tuple[str, str, float, np.ndarray, np.ndarr
         settled("asian_handicap", "away", away, sm.asian_handicap(grids, away, "away"))
     for line in TOTAL_LINES:
         for total in ("over", "under"):
-            settled("total_goals", total, line, sm.total_goals(grids, line, total))  # type: ignore[arg-type]
+            settled("total_goals", total, line, sm.total_goals(grids, line, total))
     return bets
 
 
@@ -141,7 +141,7 @@ def grid_prediction_rows(grids: np.ndarray) -> list[list[dict[str, Any]]]:
     rows = _long(arr)
     out: list[list[dict[str, Any]]] = [[] for _ in range(arr.shape[0])]
     for record in rows.to_dict("records"):
-        out[int(record.pop("position"))].append(record)
+        out[int(record.pop("position"))].append({str(k): v for k, v in record.items()})
     return out
 
 
