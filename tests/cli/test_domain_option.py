@@ -29,6 +29,9 @@ def test_an_unknown_domain_exits_2_naming_the_registered_ones(tmp_path: Path) ->
         ["features:list", "--domain", "horses"],
         ["model:train", "--domain", "horses"],
         ["predict:run", "--domain", "horses"],
+        ["ingest:demo", "--domain", "horses"],
+        ["features:build", "--domain", "horses"],
+        ["features:export", "--as-of", "2025-01-01", "--out", "x.csv", "--domain", "horses"],
     ):
         result = invoke(tmp_path, *argv)
         assert result.exit_code == 2, argv
