@@ -37,6 +37,7 @@ class _Races:
     market_reference = None
     sources = ()
     api_routers = ()
+    api_cache = None
     scope_column = "course"
     target_columns = ("winner",)
     cli_commands = ()
@@ -51,9 +52,6 @@ class _Races:
         raise NotImplementedError
 
     def export_frame(self, store: object, as_of: object, *, with_targets: bool = False) -> object:
-        raise NotImplementedError
-
-    def row_information(self, rows: object) -> object:
         raise NotImplementedError
 
     def predict_rows(self, bundle: object, rows: object, declared: object) -> object:
@@ -81,6 +79,57 @@ class _Races:
         raise NotImplementedError
 
     def read_snapshot(self, store: object, snapshot_id: int) -> object:
+        raise NotImplementedError
+
+    def targets(self, rows: object) -> object:
+        raise NotImplementedError
+
+    def walk_forward(self, *args: object, **kwargs: object) -> object:
+        raise NotImplementedError
+
+    def final_calibrators(self, *args: object) -> object:
+        raise NotImplementedError
+
+    def evaluate(self, rows: object, result: object) -> object:
+        raise NotImplementedError
+
+    def evaluate_headline(self, rows: object, result: object, **kwargs: object) -> object:
+        raise NotImplementedError
+
+    def evaluate_market(self, rows: object, result: object) -> object:
+        raise NotImplementedError
+
+    def headline_loss(self, rows: object, result: object) -> object:
+        raise NotImplementedError
+
+    def admits(self, information: str, frame: object) -> object:
+        raise NotImplementedError
+
+    def validation_frame(self, rows: object, result: object, reference: object) -> object:
+        raise NotImplementedError
+
+    def fit_calibrated(self, *args: object) -> object:
+        raise NotImplementedError
+
+    def predict_windows(self, *args: object, **kwargs: object) -> object:
+        raise NotImplementedError
+
+    def with_predictions(self, rows: object, predictions: object) -> object:
+        raise NotImplementedError
+
+    def backtest_output(self, frame: object, *, csv: bool = False) -> object:
+        raise NotImplementedError
+
+    def backtest_scores(self, frame: object) -> object:
+        raise NotImplementedError
+
+    def search_space(self, model_type: str, trial: object) -> object:
+        raise NotImplementedError
+
+    def fold_loss(self, model: object, rows: object, y: object) -> object:
+        raise NotImplementedError
+
+    def report(self, store: object, version: object, bundle: object) -> object:
         raise NotImplementedError
 
 

@@ -83,30 +83,14 @@ _FOOTBALL = re.compile(r"\b(" + "|".join(FOOTBALL_NAMES) + r")\b")
 #: Shared modules that still name the matches domain, each with why; the list only shrinks (a
 #: module that no longer offends must leave it, see the test below).
 ALLOWED_DOMAIN_REFERENCES = {
-    # The matches domain's read API: declared by MatchesDomain.api_routers, still under
-    # formline.api until the long-format prediction reads land (then formline/matches/api/).
-    "api/routes/matches.py": "matches domain route, declared in MatchesDomain.api_routers",
-    "api/routes/performance.py": "matches domain route, declared in MatchesDomain.api_routers",
-    "api/routes/predictions.py": "matches domain route, declared in MatchesDomain.api_routers",
-    "api/routes/value_bets.py": "matches domain route, declared in MatchesDomain.api_routers",
-    "api/schemas.py": "the matches domain's response bodies (home/away terms, kept byte-identical)",
-    "api/scoring.py": "scores the matches domain's 1X2 predictions for /performance",
-    "api/warm.py": "warms the matches domain's /predictions pages",
-    "store/prediction_reads.py": "the matches domain's API queries over its snapshots",
-    "store/reads.py": "the matches domain's API queries (competitions, matches, teams)",
+    # Retention keeps what /performance scores, so both rank a match's predictions here; it
+    # moves behind the Domain contract with retention (and the leads step's LEAD_BUCKETS).
+    "store/prediction_reads.py": "each match's latest pre-kickoff prediction (retention, scores)",
     # Two-sided ratings take home/away columns; the US-sports issue makes them parameters.
     "core/ratings/elo.py": "two-sided ratings read home/away columns",
     "core/ratings/home_advantage.py": "two-sided ratings read home/away columns",
     "core/ratings/margin.py": "two-sided ratings read home/away columns",
     "core/ratings/pi.py": "two-sided ratings read home/away columns",
-    # The pipeline's football-shaped steps: targets, metrics and the validation frame are 1X2
-    # and over/under; they move behind the Domain contract step by step.
-    "pipeline/backtest.py": "1X2 targets, the backtest CSV columns",
-    "pipeline/backtest_plan.py": "fits match models (ensemble members) per refit",
-    "pipeline/leads.py": "scores 1X2 by lead",
-    "pipeline/report.py": "the HTML report's 1X2 sections",
-    "pipeline/train.py": "1X2 targets and metrics, the validation frame",
-    "pipeline/tuning.py": "the lightgbm search over match models",
 }
 #: Shared modules exempt from the rule: migrations are the store's frozen history.
 EXEMPT = ("store/migrations/versions/",)

@@ -18,7 +18,7 @@ and the read API load no ML library through it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -128,7 +128,10 @@ class Domain(Protocol):
     """What a kind of event gives the shared pipeline.
 
     Attributes are data (names, markets, model types, capabilities); methods load or build. A
-    method may import pandas or the domain's models; the attributes never need them.
+    method may import pandas or the domain's models; the attributes never need them. The
+    domain's maths (targets, metrics, the market comparison, the validation frame, backtest
+    columns, search spaces, report sections) are methods too: the shared steps iterate what the
+    domain declares and call them, and never look inside its predictions.
     """
 
     #: The name stored with models, snapshots, job runs and feature snapshots (``"matches"``).
@@ -155,8 +158,13 @@ class Domain(Protocol):
     #: Its sources.
     sources: tuple[Source, ...]
     #: Modules of ``formline.api``-style routers the read API mounts for this domain
-    #: (``"formline.api.routes.predictions:router"``); they import no ML library.
+    #: (``"formline.matches.api.routes.predictions:router"``); they import no ML library.
     api_routers: tuple[str, ...]
+    #: Its read-API cache declaration, a :class:`formline.api.declared.DomainCache` named
+    #: ``"package.module:attribute"``: the kinds of response its routers cache with the setting
+    #: of each TTL, which the hot path may answer, and what the API and the worker warm after
+    #: it publishes. None for a domain without routers.
+    api_cache: str | None
 
     #: The column of the domain's frames naming the scope a model may be limited to (a
     #: competition): a scope's own champion predicts its events before the domain-wide one.
@@ -207,9 +215,6 @@ class Domain(Protocol):
         observed before ``as_of`` (empty otherwise): what ``features:export`` writes beside the
         features."""
 
-    def row_information(self, rows: pd.DataFrame) -> NDArray[np.str_]:
-        """Each row's information state (one of :attr:`information_states`) from its features."""
-
     def predict_rows(
         self, bundle: Mapping[str, Any], rows: pd.DataFrame, declared: ModelType
     ) -> pd.DataFrame:
@@ -245,6 +250,127 @@ class Domain(Protocol):
 
     def read_snapshot(self, store: Any, snapshot_id: int) -> pd.DataFrame:
         """One snapshot's predictions in the domain's own frame (one row per event)."""
+
+    # --- Validation: what models fit on, and how they are scored -----------------------------
+    # ``result`` is what :meth:`walk_forward` returns: the domain's out-of-fold predictions,
+    # opaque to the shared code but for ``rows`` (positions in the validated frame, aligned with
+    # the predictions) and ``fold`` (each scored row's fold, 2..K).
+
+    def targets(self, rows: pd.DataFrame) -> Any:
+        """What models fit on for ``rows`` (a frame or series aligned with them, sliced by
+        position with ``.iloc``)."""
+
+    def walk_forward(
+        self,
+        prototype: Any,
+        rows: pd.DataFrame,
+        y: Any,
+        splits: list[Any],
+        calibration: str,
+        extra: Mapping[str, pd.DataFrame] | None = None,
+    ) -> Any:
+        """``prototype`` refitted on each split's training rows, predicting the next block,
+        calibrated on the earlier folds; ``extra`` frames (the same rows as known at a lead,
+        keyed by lead bucket) are predicted by the same fold models and calibrators."""
+
+    def final_calibrators(self, result: Any, y: Any, calibration: str) -> dict[str, Any]:
+        """The final model's calibrators, fitted on every fold of ``result``: the bundle
+        entries the domain's predictions read them from."""
+
+    def evaluate(self, rows: pd.DataFrame, result: Any) -> dict[str, Any]:
+        """The metrics of ``result`` on ``rows`` (the scored rows, in its order): the headline
+        market's at the top level (its headline loss ``log_loss``), then one entry per
+        further market."""
+
+    def evaluate_headline(
+        self,
+        rows: pd.DataFrame,
+        result: Any,
+        *,
+        raw: bool = False,
+        lead: str | None = None,
+        where: NDArray[np.bool_] | None = None,
+    ) -> dict[str, Any]:
+        """The headline market's metrics of the calibrated forecasts (``raw``: uncalibrated;
+        ``lead``: as known at that lead bucket), on the scored ``rows`` (``where`` only)."""
+
+    def evaluate_market(
+        self, rows: pd.DataFrame, result: Any
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The model's and the market's closing line's metrics on the scored ``rows`` that
+        have a closing line (``None, None`` when too few do, or the domain has no prices)."""
+
+    def headline_loss(self, rows: pd.DataFrame, result: Any) -> tuple[str, NDArray[np.float64]]:
+        """The headline loss's name (``"log loss"``) and its value per scored row: what the
+        promotion decision compares."""
+
+    def admits(self, information: str, frame: pd.DataFrame) -> NDArray[np.bool_]:
+        """Which rows of ``frame`` a model needing the information state ``information`` may
+        predict (their own state is it, or richer)."""
+
+    def validation_frame(self, rows: pd.DataFrame, result: Any, reference: Any) -> pd.DataFrame:
+        """One row per validated event (the event key first): ids, result, fold, the model's
+        and the reference's forecasts and the prices, as the bundle and the report keep it."""
+
+    # --- Backtest ------------------------------------------------------------------------------
+
+    def fit_calibrated(
+        self,
+        prototype: Any,
+        rows: pd.DataFrame,
+        splits: list[Any],
+        calibration: str,
+        predict: pd.DataFrame,
+    ) -> Any:
+        """``prototype`` fitted on every row of ``rows``, with calibrators from walk-forward
+        out-of-fold predictions over ``splits`` (none for ``"none"``): its predictions of
+        ``predict`` (the backtest's reference path, one refit at a time)."""
+
+    def predict_windows(
+        self,
+        prototype: Any,
+        frames: Mapping[Hashable, pd.DataFrame],
+        base: Hashable,
+        windows: Sequence[Window],
+        calibration: str,
+        *,
+        n_splits: int,
+        gap_days: int,
+        jobs: int = 1,
+        fit_cache: MutableMapping[bytes, Any] | None = None,
+    ) -> tuple[list[list[Any]], int]:
+        """Per window, per requested rows, the calibrated predictions of a model refitted on
+        the window's training rows (``frames[base]``), and how many fits that took: what
+        :meth:`fit_calibrated` gives, with every distinct fit run once."""
+
+    def with_predictions(self, rows: pd.DataFrame, predictions: Any | None) -> pd.DataFrame:
+        """``rows`` with the forecast columns of ``predictions`` (missing values for None)."""
+
+    def backtest_output(self, frame: pd.DataFrame, *, csv: bool = False) -> pd.DataFrame:
+        """A backtest frame's columns in order: the CSV's (ids, result, forecasts, ``model``,
+        ``lead_days``), then the evaluation columns; ``csv``: the CSV's only, typed to write."""
+
+    def backtest_scores(self, frame: pd.DataFrame) -> dict[str, float]:
+        """The summary scores of backtest rows (missing values where there are none)."""
+
+    # --- Tuning and the report -----------------------------------------------------------------
+
+    def search_space(self, model_type: str, trial: Any) -> dict[str, Any]:
+        """Hyperparameters of a tunable ``model_type`` suggested by an Optuna ``trial``."""
+
+    def fold_loss(self, model: Any, rows: pd.DataFrame, y: Any) -> float:
+        """The mean headline loss of a fitted model's uncalibrated forecasts of ``rows``: the
+        objective of a hyperparameter search."""
+
+    def report(self, store: Any, version: Any, bundle: dict[str, Any]) -> ReportSections:
+        """What the HTML model report shows of a model version of the domain: the facts of its
+        validation and the domain's sections, rendered.
+
+        Raises
+        ------
+        DataError
+            If the bundle holds no usable validation frame.
+        """
 
 
 def model_type(domain: Domain, name: str, *, option: str = "--model-type") -> ModelType:
@@ -411,3 +537,26 @@ def reference_metrics_key(domain: Domain) -> str:
 def uses_market(declared: ModelType, use_market: bool) -> bool:
     """Whether a model of ``declared`` type, trained with ``use_market``, reads prices."""
     return declared.uses_market if declared.uses_market is not None else use_market
+
+
+@dataclass
+class Window:
+    """One refit of a backtest: its training rows (positions in the base frame) and the rows
+    its calibrated model predicts (each ``(frame key, positions)``)."""
+
+    train: Any
+    predict: list[tuple[Hashable, Any]]
+
+
+@dataclass(frozen=True)
+class ReportSections:
+    """A domain's part of a model report: ``facts`` about what was trained and validated (the
+    header's ``(name, value)`` rows) and ``sections``, rendered HTML (``markupsafe.Markup``)."""
+
+    facts: list[tuple[str, Any]]
+    sections: list[Any]
+
+
+def plural(noun: str) -> str:
+    """The plural of an event noun (``"match"`` gives ``"matches"``, ``"race"`` ``"races"``)."""
+    return f"{noun}es" if noun.endswith(("s", "x", "ch", "sh")) else f"{noun}s"

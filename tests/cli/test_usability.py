@@ -198,7 +198,7 @@ def test_predict_match_says_which_match_and_tells_unknown_from_unpredicted(
         predictions=frame,
     )
     with store.connect() as conn:
-        from formline.store.reads import get_match
+        from formline.matches.reads import get_match
 
         shown, other = get_match(conn, predicted), get_match(conn, unpredicted)
     store.dispose()

@@ -16,6 +16,8 @@ from scipy.special import softmax
 from formline.core.grouped import (
     conditional_logit_loss,
     grouped_brier_score,
+    grouped_cross_entropy,
+    grouped_demean,
     grouped_implied_probabilities,
     grouped_log_loss,
     grouped_log_softmax,
@@ -154,6 +156,57 @@ def test_the_conditional_logit_gradient_is_the_derivative_of_its_loss() -> None:
         scores,
     )
     assert error < 1e-5
+
+
+def test_the_cross_entropy_with_one_winner_is_the_conditional_logit_loss() -> None:
+    rng = np.random.default_rng(4)
+    groups = np.repeat(np.arange(20), rng.integers(2, 15, size=20))
+    won = np.zeros(groups.size)
+    won[np.unique(groups, return_index=True)[1] + 1] = 1.0
+    scores = rng.normal(size=groups.size) * 2
+    loss, grad = grouped_cross_entropy(scores, groups, won)
+    expected_loss, expected_grad = conditional_logit_loss(scores, groups, won)
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    np.testing.assert_allclose(grad, expected_grad, atol=1e-15)
+
+
+def test_the_cross_entropy_matches_a_brute_force_reference_with_dead_heats() -> None:
+    scores = np.array([0.3, -1.2, 2.0, 0.5, 0.5, -0.7, 1.1, 0.0])
+    groups = np.array([1, 1, 1, 2, 2, 2, 3, 3])
+    target = np.array([0.0, 0.5, 0.5, 1.0, 0.0, 0.0, 0.0, 0.0])  # event 3 has no result
+    expected = 0.0
+    for event in (1, 2):
+        rows = np.flatnonzero(groups == event)
+        log_norm = math.log(sum(math.exp(scores[i]) for i in rows))
+        expected -= sum(target[i] * (scores[i] - log_norm) for i in rows)
+    loss, grad = grouped_cross_entropy(scores, groups, target)
+    assert loss == pytest.approx(expected, rel=1e-12)
+    assert np.all(grad[groups == 3] == 0.0)
+    error = check_grad(
+        lambda s: grouped_cross_entropy(s, groups, target)[0],
+        lambda s: grouped_cross_entropy(s, groups, target)[1],
+        scores,
+    )
+    assert error < 1e-6
+    with pytest.raises(DataError, match="sum to 1 or 0"):
+        grouped_cross_entropy(scores, groups, target * 0.5)
+    with pytest.raises(DataError, match="non-negative"):
+        grouped_cross_entropy(scores, groups, -target)
+
+
+def test_demeaning_is_a_groupby_transform_and_keeps_missing_values() -> None:
+    rng = np.random.default_rng(6)
+    groups = rng.integers(0, 9, size=80)
+    values = rng.normal(size=(80, 3)) + groups[:, None]
+    values[rng.random((80, 3)) < 0.1] = np.nan
+    got = grouped_demean(values, groups)
+    frame = pd.DataFrame(values)
+    expected = frame - frame.groupby(groups).transform("mean")
+    np.testing.assert_allclose(got, expected.to_numpy(), atol=1e-12)
+    assert np.array_equal(np.isnan(got), np.isnan(values))
+    np.testing.assert_allclose(grouped_demean(values[:, 0], groups), got[:, 0], atol=1e-12)
+    with pytest.raises(InvalidParameterError, match="1-D or 2-D"):
+        grouped_demean(np.zeros((2, 2, 2)), [0, 1])
 
 
 # -- properties ------------------------------------------------------------------------------

@@ -14,11 +14,11 @@ from sqlalchemy import select, update
 
 from formline.core.splits import walk_forward_splits
 from formline.errors import ConfigError
+from formline.matches.backtest import BACKTEST_COLUMNS
 from formline.matches.dataset import load_match_frame
 from formline.matches.models.validation import fit_calibrated
 from formline.matches.tables import matches, odds
 from formline.pipeline.backtest import (
-    BACKTEST_COLUMNS,
     backtest_summary,
     parse_lead_days,
     run_backtest,

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from formline.errors import ModelNotFoundError
+from formline.matches.backtest import BACKTEST_COLUMNS
 from formline.matches.predictions import read_snapshot_predictions
-from formline.pipeline.backtest import BACKTEST_COLUMNS, run_backtest, write_backtest
+from formline.pipeline.backtest import run_backtest, write_backtest
 from formline.pipeline.daily import DailyConfig, run_daily, training_due
 from formline.pipeline.ingest import ingest_demo
 from formline.pipeline.predict import run_predictions

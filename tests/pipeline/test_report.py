@@ -16,8 +16,9 @@ from formline.core.markets import implied_probabilities
 from formline.errors import ModelNotFoundError, SchemaMismatchError
 from formline.matches.models.dixon_coles import DixonColes
 from formline.matches.models.feature_models import LogisticMatchModel
+from formline.matches.report import EDGE_THRESHOLDS
 from formline.matches.tables import teams
-from formline.pipeline.report import EDGE_THRESHOLDS, write_report
+from formline.pipeline.report import write_report
 from formline.store.artifacts import save_bundle
 from formline.store.db import Store
 from formline.store.registry import ModelVersion, complete_model_version, create_model_version

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from snapshot_fixtures import FEATURE_VERSION, add_matches, add_model, frame
 
-from formline.api.routes.predictions import build_predictions
+from formline.matches.api.routes.predictions import build_predictions
 from formline.matches.predictions import prediction_rows, publish_predictions
 from formline.store.db import Store
 from formline.store.readonly import open_read_only_store

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from formline.errors import StoreError
 from formline.store.db import Store
 from formline.store.predictions import PredictionRows, current_snapshot, publish_snapshot
-from formline.store.reads import current_pointer
+from formline.store.reads import current_pointer, current_pointers
 
 AS_OF = datetime(2022, 9, 1)
 
@@ -60,6 +60,12 @@ def test_each_domain_has_its_own_default_pointer(store: Store) -> None:
     assert current_snapshot(store, domain="races_test")["id"] == other.snapshot_id  # type: ignore[index]
     with store.connect() as conn:
         assert current_pointer(conn, domain="matches").snapshot_id == football  # type: ignore[union-attr]
+        # The read API reads every domain's in one statement, and each route its own domain's.
+        pointers = current_pointers(conn)
+        assert {d: p.snapshot_id for d, p in pointers.items()} == {
+            "matches": football,
+            "races_test": other.snapshot_id,
+        }
         # Naming no domain is only unambiguous while one domain publishes under the name.
         with pytest.raises(
             StoreError, match=r"several domains publish 'default' \(matches, races_test\)"

@@ -8,10 +8,10 @@ import pandas as pd
 from snapshot_fixtures import add_matches, add_model, publish
 
 from formline.matches.frames import SourceBatch
+from formline.matches.prediction_reads import latest_odds_for_snapshot
 from formline.matches.store import upsert_batch
 from formline.matches.tables import AGGREGATE_BOOKMAKERS
 from formline.store.db import Store
-from formline.store.prediction_reads import latest_odds_for_snapshot
 
 AS_OF = datetime(2022, 8, 1)
 KICKOFF = AS_OF + timedelta(days=3)

@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 
 import formline.matches.store as store_matches
 from formline.errors import ReloadRefusedError, StoreError
+from formline.matches.prediction_reads import snapshot_predictions
 from formline.matches.predictions import read_snapshot_predictions
 from formline.matches.sources.demo import generate_demo_world
 from formline.matches.store import Counts, replace_source
 from formline.matches.tables import matches, odds, teams
 from formline.pipeline.ingest import ingest_demo
 from formline.store.db import Store
-from formline.store.prediction_reads import snapshot_predictions
 from formline.store.predictions import current_snapshot
 from formline.store.tables import predicted_events
 

@@ -7,26 +7,25 @@ writes, and answers from a cache keyed by the published snapshot.
 from __future__ import annotations
 
 import gc
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from formline import __version__
 from formline.api.context import ApiContext
+from formline.api.declared import DomainCache, cache_ttls, domain_cache, domain_routers
 from formline.api.errors import install_error_handlers
 from formline.api.head import HeadAsGet
 from formline.api.hot import HotPath
 from formline.api.metrics import ApiMetrics, ASGIApp, MetricsMiddleware, Receive, Scope, Send
 from formline.api.routes import health, metrics, models
-from formline.api.warm import warm_predictions
+from formline.api.warm import warm_snapshot
 from formline.cache.factory import build_cache
 from formline.cache.tiered import TieredCache
-from formline.domain import Domain, all_domains
-from formline.errors import ConfigError
+from formline.domain import all_domains
 from formline.settings import Settings
 from formline.store.readonly import open_read_only_store
 from formline.store.reads import Pointer
@@ -52,19 +51,6 @@ class FormlineAPI(FastAPI):
         if hot is not None and await hot.answer(scope, send):
             return
         await super().__call__(scope, receive, send)
-
-
-def _ttls(settings: Settings) -> dict[str, int]:
-    return {
-        "predictions": settings.api_cache_ttl_predictions,
-        "prediction": settings.api_cache_ttl_predictions,
-        "history": settings.api_cache_ttl_predictions,
-        "matches": settings.api_cache_ttl_matches,
-        "competitions": settings.api_cache_ttl_matches,
-        "models": settings.api_cache_ttl_models,
-        "performance": settings.api_cache_ttl_performance,
-        "value_bets": settings.api_cache_ttl_value_bets,
-    }
 
 
 def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
@@ -114,21 +100,31 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
         if settings.api_cache_enabled
         else None
     )
+    domains = all_domains()
+    caches = {domain.name: domain_cache(domain) for domain in domains}
     context = ApiContext(
         store=store,
         cache=cache,
         metrics=api_metrics,
-        ttls=_ttls(settings),
+        ttls=cache_ttls(settings, caches),
+        hot_kinds=frozenset(
+            kind.name
+            for declared in caches.values()
+            if declared is not None
+            for kind in declared.kinds
+            if kind.hot
+        ),
         pointer_ttl=settings.api_pointer_ttl_seconds,
         client_max_age=settings.api_client_max_age,
         retry_after=settings.api_retry_after_seconds,
         store_timeout=settings.api_store_timeout,
     )
 
-    def pointer_moved(pointer: Pointer | None) -> None:
-        if pointer is None or context.cache is None:
+    def pointer_moved(domain: str, pointer: Pointer | None) -> None:
+        declared = caches.get(domain)
+        if pointer is None or context.cache is None or declared is None or not declared.warms:
             return
-        context.spawn(_warm(context, pointer))
+        context.spawn(_warm(context, declared, pointer))
 
     context.on_pointer_change = pointer_moved
 
@@ -152,7 +148,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     )
     app.state.context = context
     # Routes are matched in order: the domains' (the hot ones first), then the shared ones.
-    for domain in all_domains():
+    for domain in domains:
         for router in domain_routers(domain):
             app.include_router(router)
     for module in (health, models, metrics):
@@ -179,18 +175,6 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     return app
 
 
-def domain_routers(domain: Domain) -> list[APIRouter]:
-    """The routers ``domain`` declares (``"package.module:attribute"`` each), imported."""
-    routers = []
-    for spec in domain.api_routers:
-        module_name, _, attribute = spec.partition(":")
-        router = getattr(importlib.import_module(module_name), attribute or "router", None)
-        if not isinstance(router, APIRouter):
-            raise ConfigError(f"domain {domain.name}: {spec} is not a FastAPI APIRouter")
-        routers.append(router)
-    return routers
-
-
 async def _unbuilt(scope: Scope, receive: Receive, send: Send) -> None:
     raise AssertionError("the hot path's inner app is set when the middleware stack is built")
 
@@ -202,14 +186,14 @@ def _inner(app: ASGIApp, hot: HotPath) -> HotPath:
     return hot
 
 
-async def _warm(context: ApiContext, pointer: Pointer) -> None:
+async def _warm(context: ApiContext, declared: DomainCache, pointer: Pointer) -> None:
     if context.cache is None or not getattr(context.cache, "healthy", True):
         return  # with Redis down, warming would only build bodies it cannot store
     # With Redis, warm Redis, which every worker reads: this process's tier fills as it reads,
     # as it does with what any other process wrote, and holds no body it was never asked for.
     cache = context.cache.remote if isinstance(context.cache, TieredCache) else context.cache
     try:
-        result = await warm_predictions(context.store, cache, context.ttls, pointer)
+        result = await warm_snapshot(context.store, cache, context.ttls, declared, pointer)
     except Exception as exc:  # a failed warm only costs misses; never take the worker down
         logger.warning("warming the cache for snapshot %s failed: %s", pointer.snapshot_id, exc)
         return

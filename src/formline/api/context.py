@@ -1,12 +1,12 @@
 """What every request of one API process shares: the store, the cache, the metrics, and the
-memo of the published-snapshot pointer."""
+memo of the published-snapshot pointers (one per domain, read together)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, MutableMapping
+from collections.abc import Callable, Coroutine, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -17,7 +17,7 @@ from formline.api.metrics import ApiMetrics
 from formline.cache.base import Cache
 from formline.errors import StoreError
 from formline.store.db import Store
-from formline.store.reads import Pointer, current_pointer
+from formline.store.reads import Pointer, current_pointers
 from formline.store.timeouts import CLIENT_GRACE_SECONDS
 
 logger = logging.getLogger("formline.api")
@@ -46,21 +46,24 @@ async def in_store_thread(deadline: float | None, call: Callable[..., T], *args:
         raise StoreError(f"the store did not answer within {deadline:g} s") from None
 
 
-#: Kinds of cached responses; each has a TTL in the settings.
-KINDS = (
-    "predictions",
-    "prediction",
-    "history",
-    "matches",
-    "competitions",
-    "models",
-    "performance",
-    "value_bets",
-)
+#: Every domain's published pointer, by domain (a domain that has not published is absent).
+Pointers = Mapping[str, Pointer]
+_NONE: Pointers = {}
+
+
+def pointer_version(pointers: Pointers, domain: str | None) -> int | None:
+    """The snapshot id a cached read of ``domain`` is keyed by: its pointer's (None before it
+    publishes); for a read of no domain (``/models``), the newest of every domain's, so that any
+    publish moves it too."""
+    if domain is not None:
+        pointer = pointers.get(domain)
+        return None if pointer is None else pointer.snapshot_id
+    return max((p.snapshot_id for p in pointers.values()), default=None)
 
 
 class PointerMemo:
-    """The published pointer, re-read from the store at most once per ``ttl`` seconds.
+    """Every domain's published pointer, re-read from the store (in one statement) at most
+    once per ``ttl`` seconds.
 
     This is the only per-request database read on a cache hit, so memoising it is what lets a
     cached response skip the store entirely. The price is staleness: after a publish commits, a
@@ -74,8 +77,8 @@ class PointerMemo:
     ttl
         Seconds a read pointer is reused (0: read on every request).
     on_change
-        Called (on the event loop) with the new pointer when the snapshot id changes, the first
-        read included.
+        Called (on the event loop) with a domain and its new pointer (None if it has none any
+        more) when the domain's snapshot id changes, the first read included.
     clock
         Monotonic seconds (injectable for tests).
     deadline
@@ -86,7 +89,7 @@ class PointerMemo:
         self,
         store: Store,
         ttl: float,
-        on_change: Callable[[Pointer | None], None] | None = None,
+        on_change: Callable[[str, Pointer | None], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         deadline: float | None = None,
     ) -> None:
@@ -95,28 +98,27 @@ class PointerMemo:
         self._ttl = ttl
         self._on_change = on_change
         self._clock = clock
-        self._value: Pointer | None = None
+        self._value: Pointers = _NONE
         self._read_at: float | None = None
-        self._task: asyncio.Task[Pointer | None] | None = None
+        self._task: asyncio.Task[Pointers] | None = None
 
-    def _read(self) -> Pointer | None:
+    def _read(self) -> Pointers:
         with self._store.connect("reading the published snapshot") as conn:
-            return current_pointer(conn)
+            return current_pointers(conn)
 
-    async def _refresh(self) -> Pointer | None:
+    async def _refresh(self) -> Pointers:
         value = await in_store_thread(self._deadline, self._read)
         previous = self._value
         known = self._read_at is not None
         self._value, self._read_at = value, self._clock()
-        changed = (None if previous is None else previous.snapshot_id) != (
-            None if value is None else value.snapshot_id
-        )
-        if (changed or not known) and self._on_change is not None:
-            self._on_change(value)
+        if self._on_change is not None:
+            for domain in sorted({*previous, *value}):
+                if not known or pointer_version(previous, domain) != pointer_version(value, domain):
+                    self._on_change(domain, value.get(domain))
         return value
 
-    async def get(self) -> Pointer | None:
-        """The current pointer (None before any publish).
+    async def get(self) -> Pointers:
+        """Every domain's current pointer (empty before any publish).
 
         Raises
         ------
@@ -132,8 +134,8 @@ class PointerMemo:
             self._task = task
         return await asyncio.shield(task)
 
-    def peek(self) -> tuple[bool, Pointer | None]:
-        """(whether the memo is fresh, its pointer), without reading the store."""
+    def peek(self) -> tuple[bool, Pointers]:
+        """(whether the memo is fresh, its pointers), without reading the store."""
         fresh = self._read_at is not None and self._clock() - self._read_at < self._ttl
         return fresh, self._value
 
@@ -155,12 +157,18 @@ class ApiContext:
     retry_after: int
     #: Seconds the store may take per call (API_STORE_TIMEOUT); None: unbounded.
     store_timeout: float | None = None
+    #: Kinds whose body is fixed by the snapshot id and the request (the domains' hot kinds).
+    hot_kinds: frozenset[str] = frozenset()
     pointer: PointerMemo = field(init=False)
     inflight: dict[str, asyncio.Task[object]] = field(default_factory=dict)
     background: set[asyncio.Task[object]] = field(default_factory=set)
-    on_pointer_change: Callable[[Pointer | None], None] | None = None
-    #: Called with (request scope, snapshot id, kind, body) after a cached read is answered.
-    on_answered: Callable[[MutableMapping[str, Any], int | None, str, Any], None] | None = None
+    #: Called with a domain and its new pointer when the domain's snapshot moves.
+    on_pointer_change: Callable[[str, Pointer | None], None] | None = None
+    #: Called with (request scope, domain, snapshot id, kind, body) after a cached read of a hot
+    #: kind is answered.
+    on_answered: (
+        Callable[[MutableMapping[str, Any], str | None, int | None, str, Any], None] | None
+    ) = None
 
     def __post_init__(self) -> None:
         self.pointer = PointerMemo(
@@ -178,9 +186,9 @@ class ApiContext:
         """``call(*args)`` in a worker thread within :attr:`store_deadline`."""
         return await in_store_thread(self.store_deadline, call, *args)
 
-    def _pointer_changed(self, pointer: Pointer | None) -> None:
+    def _pointer_changed(self, domain: str, pointer: Pointer | None) -> None:
         if self.on_pointer_change is not None:
-            self.on_pointer_change(pointer)
+            self.on_pointer_change(domain, pointer)
 
     def cache_for(self, kind: str) -> Cache | None:
         """The cache to use for ``kind``: None when caching is off or its TTL is 0."""

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Path, Request
 from pydantic import BeforeValidator
 
 from formline.api.context import ApiContext
@@ -23,23 +23,12 @@ async def get_context(request: Request) -> ApiContext:
 
 Context = Annotated[ApiContext, Depends(get_context)]
 
-CompetitionCode = Annotated[
-    str | None,
-    Query(
-        description="A competition code, such as E0 (see /competitions).",
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
-    ),
-]
-
 
 def id_path(what: str) -> object:
     """A positive id path parameter that fits in the store."""
     return Path(ge=1, le=MAX_ID, description=f"The {what}'s id.")
 
 
-MatchId = Annotated[int, id_path("match")]
 ModelId = Annotated[int, id_path("model version")]
 
 

@@ -18,10 +18,12 @@ Second, as the innermost middleware (the class is also an ASGI middleware), for 
 hits: those that need the CORS middleware's headers.
 
 It only serves what the full path already served (so validation and errors are never skipped),
-only for kinds whose content is fixed by the snapshot id (``predictions`` and ``prediction``),
-and only while the process's pointer memo is fresh: when the memo is due, the request takes the
-full path, which reads the pointer again. The staleness bound is therefore the same as the
-cache's (``API_POINTER_TTL_SECONDS``), and a publish makes every entry unreachable at once.
+only for kinds whose content is fixed by the snapshot id (those the domains declare hot, see
+:class:`formline.api.declared.CacheKind`), only while the snapshot it was answered under is
+still its domain's current one, and only while the process's pointer memo is fresh: when the
+memo is due, the request takes the full path, which reads the pointers again. The staleness
+bound is therefore the same as the cache's (``API_POINTER_TTL_SECONDS``), and a publish makes
+every entry of its domain unreachable at once.
 """
 
 from __future__ import annotations
@@ -35,17 +37,17 @@ from typing import Any
 from cachetools import TLRUCache
 from starlette.responses import Response
 
-from formline.api.context import ApiContext
+from formline.api.context import ApiContext, Pointers, pointer_version
 from formline.api.metrics import ASGIApp, Receive, Scope, Send, Tally, route_label
 from formline.api.serving import JSON, Rendered, cache_headers, etag_matches
-
-#: Kinds whose body is fixed by the snapshot id (and the request), safe to remember as is.
-HOT_KINDS = frozenset({"predictions", "prediction"})
 
 
 @dataclass(frozen=True)
 class _Entry:
     kind: str
+    #: The domain it was answered for and the snapshot id it was answered under.
+    domain: str | None
+    snapshot_id: int
     route: Any
     template: str
     etag: str
@@ -83,7 +85,7 @@ class HotPath:
         self.context = context
         #: Whether a CORS middleware adds headers to answers to requests with an Origin.
         self.cors = cors
-        self._entries: TLRUCache[tuple[int, str, bytes], _Entry] = TLRUCache(
+        self._entries: TLRUCache[tuple[str, bytes], _Entry] = TLRUCache(
             maxsize=max_bytes, ttu=_expires_at, timer=time.monotonic, getsizeof=_size
         )
         self._lock = threading.Lock()
@@ -91,16 +93,24 @@ class HotPath:
         context.on_answered = self.remember
 
     def remember(
-        self, scope: MutableMapping[str, Any], snapshot_id: int | None, kind: str, rendered: Any
+        self,
+        scope: MutableMapping[str, Any],
+        domain: str | None,
+        snapshot_id: int | None,
+        kind: str,
+        rendered: Any,
     ) -> None:
-        """Remember the answer the full path gave to one request (called by ``cached_read``)."""
-        if kind not in HOT_KINDS or snapshot_id is None or scope.get("method") != "GET":
+        """Remember the answer the full path gave to one request of a hot kind (called by
+        ``cached_read``)."""
+        if snapshot_id is None or scope.get("method") != "GET":
             return
         assert isinstance(rendered, Rendered)
         # The headers of the full path's responses, built by the same code, in the same order.
         headers = cache_headers(rendered.etag, self.context.max_age(kind))
         entry = _Entry(
             kind=kind,
+            domain=domain,
+            snapshot_id=snapshot_id,
             route=scope.get("route"),
             template=route_label(scope),
             etag=rendered.etag,
@@ -111,19 +121,20 @@ class HotPath:
         )
         if entry.ttl <= 0 or _size(entry) > self._entries.maxsize:
             return
-        key = (snapshot_id, str(scope["path"]), bytes(scope.get("query_string", b"")))
+        key = (str(scope["path"]), bytes(scope.get("query_string", b"")))
         with self._lock:
             self._entries[key] = entry
 
     def _lookup(self, scope: Scope) -> _Entry | None:
         if scope["type"] != "http" or scope["method"] != "GET":
             return None
-        fresh, pointer = self.context.pointer.peek()
-        if not fresh or pointer is None:
+        fresh, pointers = self.context.pointer.peek()
+        if not fresh:
             return None
-        key = (pointer.snapshot_id, str(scope["path"]), bytes(scope.get("query_string", b"")))
+        key = (str(scope["path"]), bytes(scope.get("query_string", b"")))
         with self._lock:
-            return self._entries.get(key)
+            entry = self._entries.get(key)
+        return entry if entry is not None and _current(entry, pointers) else None
 
     async def answer(self, scope: Scope, send: Send) -> bool:
         """Answer a remembered request before the application's middleware stack; False (and
@@ -139,14 +150,16 @@ class HotPath:
         method = scope["method"]
         if method != "GET" and method != "HEAD":
             return False
-        fresh, pointer = self.context.pointer.peek()
-        if not fresh or pointer is None:
+        fresh, pointers = self.context.pointer.peek()
+        if not fresh:
             return False
-        key = (pointer.snapshot_id, str(scope["path"]), bytes(scope.get("query_string", b"")))
+        key = (str(scope["path"]), bytes(scope.get("query_string", b"")))
         try:
             with self._lock:
                 entry = self._entries[key]  # not .get(): that looks the key up twice
         except KeyError:
+            return False
+        if not _current(entry, pointers):
             return False
         if_none_match = None
         for name, value in scope.get("headers", ()):
@@ -195,3 +208,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return bytes(value).decode("latin-1")
     return None
+
+
+def _current(entry: _Entry, pointers: Pointers) -> bool:
+    """Whether ``entry`` was answered under its domain's current snapshot."""
+    return pointer_version(pointers, entry.domain) == entry.snapshot_id

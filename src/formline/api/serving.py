@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fastapi import Request, Response
 from pydantic import BaseModel
 
-from formline.api.context import ApiContext
+from formline.api.context import ApiContext, pointer_version
 from formline.cache.base import cache_key
 from formline.errors import StoreError
 from formline.store.reads import Pointer
@@ -99,7 +99,12 @@ async def _single_flight(
 
 
 async def rendered_for(
-    ctx: ApiContext, kind: str, params: Mapping[str, object], build: Builder
+    ctx: ApiContext,
+    kind: str,
+    params: Mapping[str, object],
+    build: Builder,
+    *,
+    domain: str | None = None,
 ) -> Rendered:
     """The body for one read: from the cache, or built (in a worker thread) and cached.
 
@@ -114,22 +119,31 @@ async def rendered_for(
     build
         Builds the response model from the store under the given pointer. May raise
         :class:`SnapshotGone`, then the pointer is read again and ``build`` called once more.
+    domain
+        The domain whose published snapshot the read is of: its pointer is the one ``build``
+        gets and the key carries. None for a read of no domain (``build`` gets None; the key
+        carries the newest snapshot id of any domain, so a publish still moves it).
 
     Raises
     ------
     StoreError
         If the store cannot be read; NotFoundError and friends from ``build``.
     """
-    rendered, _ = await _rendered_and_snapshot(ctx, kind, params, build)
+    rendered, _ = await _rendered_and_snapshot(ctx, kind, params, build, domain)
     return rendered
 
 
 async def _rendered_and_snapshot(
-    ctx: ApiContext, kind: str, params: Mapping[str, object], build: Builder
+    ctx: ApiContext,
+    kind: str,
+    params: Mapping[str, object],
+    build: Builder,
+    domain: str | None,
 ) -> tuple[Rendered, int | None]:
     for attempt in (1, 2):
-        pointer = await ctx.pointer.get()
-        snapshot_id = None if pointer is None else pointer.snapshot_id
+        pointers = await ctx.pointer.get()
+        pointer = None if domain is None else pointers.get(domain)
+        snapshot_id = pointer_version(pointers, domain)
         key = cache_key(kind, snapshot_id, params)
         cache = ctx.cache_for(kind)
         if cache is not None:
@@ -158,9 +172,12 @@ async def cached_read(
     kind: str,
     params: Mapping[str, object],
     build: Builder,
+    *,
+    domain: str | None = None,
 ) -> Response:
-    """Answer a read with a cached or freshly built body, ETag and Cache-Control."""
-    rendered, snapshot_id = await _rendered_and_snapshot(ctx, kind, params, build)
-    if ctx.on_answered is not None and ctx.cache_for(kind) is not None:
-        ctx.on_answered(request.scope, snapshot_id, kind, rendered)
+    """Answer a read with a cached or freshly built body, ETag and Cache-Control (see
+    :func:`rendered_for` for ``domain``)."""
+    rendered, snapshot_id = await _rendered_and_snapshot(ctx, kind, params, build, domain)
+    if ctx.on_answered is not None and kind in ctx.hot_kinds and ctx.cache_for(kind) is not None:
+        ctx.on_answered(request.scope, domain, snapshot_id, kind, rendered)
     return respond(request, rendered, ctx.max_age(kind))

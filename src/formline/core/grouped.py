@@ -9,7 +9,10 @@ no result depends on the order of the rows or of the events.
 * :func:`grouped_softmax` and :func:`grouped_log_softmax` turn scores into probabilities that
   sum to 1 per event (stable for any score scale: each event's maximum is subtracted first).
 * :func:`conditional_logit_loss` is the conditional logit's negative log likelihood and its
-  gradient in the scores, for fitting a linear score with ``scipy.optimize.minimize``.
+  gradient in the scores, for fitting a linear score with ``scipy.optimize.minimize``;
+  :func:`grouped_cross_entropy` is the same with the winner's credit shared (a dead heat).
+* :func:`grouped_demean` subtracts each event's mean from a feature matrix (features relative
+  to the field).
 * :func:`per_group_log_loss`, :func:`grouped_log_loss` and :func:`grouped_brier_score` score
   forecasts of the winner. The outcomes of an event are not ordered, so there is no grouped RPS
   (:func:`formline.core.metrics.rps` is for ordered outcomes such as 1X2).
@@ -39,6 +42,8 @@ from formline.errors import DataError, InvalidParameterError
 __all__ = [
     "conditional_logit_loss",
     "grouped_brier_score",
+    "grouped_cross_entropy",
+    "grouped_demean",
     "grouped_implied_probabilities",
     "grouped_log_loss",
     "grouped_log_softmax",
@@ -331,6 +336,96 @@ def conditional_logit_loss(
     log_p = _log_softmax(values, encoded)
     gradient: FloatArray = np.exp(log_p) - flags
     return float(-log_p[flags].sum()), gradient
+
+
+def grouped_cross_entropy(
+    scores: ArrayLike, groups: ArrayLike, target: ArrayLike
+) -> tuple[float, FloatArray]:
+    """Cross entropy of the grouped softmax against a target distribution within each event.
+
+    ``L = -sum_i t_i log softmax_g(s)_i`` and ``dL / ds_i = p_i * T_g - t_i`` with ``T_g`` the
+    event's total target. With one 1 per event this is :func:`conditional_logit_loss`; a dead
+    heat of ``m`` winners gives each ``1 / m``. An event whose target is all zero adds nothing.
+
+    Parameters
+    ----------
+    scores : array_like of float, shape (n,)
+        One score per row.
+    groups : array_like, shape (n,)
+        The event of each row.
+    target : array_like of float, shape (n,)
+        Non-negative credit per row; each event's sums to 1 (within ``1e-6``) or to 0.
+
+    Returns
+    -------
+    tuple of (float, numpy.ndarray of shape (n,))
+        The summed loss and its gradient in ``scores``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If an array is not 1-D or the lengths differ.
+    DataError
+        If a score or target is not finite, a target is negative, an event id is missing or an
+        event's target sums to neither 0 nor 1.
+    """
+    values, encoded = _scores(scores, groups)
+    weights = _values(target, "target")
+    if weights.shape != values.shape:
+        raise InvalidParameterError(f"target has {weights.shape[0]} rows, scores {values.shape[0]}")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0.0):
+        raise DataError("target must be finite and non-negative on every row")
+    totals = _group_sum(weights, encoded)
+    wrong = np.flatnonzero((np.abs(totals - 1.0) > _SUM_TOL) & (totals != 0.0))
+    if wrong.size:
+        raise DataError(
+            f"each event's target must sum to 1 or 0; event {_label(encoded, int(wrong[0]))!r} "
+            f"sums to {totals[wrong[0]]:.6g}"
+        )
+    log_p = _log_softmax(values, encoded)
+    gradient: FloatArray = np.exp(log_p) * totals[encoded.codes] - weights
+    return float(-(weights * log_p).sum()), gradient
+
+
+def grouped_demean(values: ArrayLike, groups: ArrayLike) -> FloatArray:
+    """Each value minus its event's mean, column by column.
+
+    Missing values (NaN) stay missing and are left out of the mean; a column that is missing on
+    every row of an event stays NaN there.
+
+    Parameters
+    ----------
+    values : array_like of float, shape (n,) or (n, d)
+        One row per member.
+    groups : array_like, shape (n,)
+        The event of each row.
+
+    Returns
+    -------
+    numpy.ndarray, the shape of ``values``
+        Values relative to the field: each event's (non-missing) values have mean 0.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``values`` is not 1-D or 2-D or the lengths differ.
+    DataError
+        If there are no rows or an event id is missing.
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim not in (1, 2):
+        raise InvalidParameterError(f"values must be 1-D or 2-D, got shape {arr.shape}")
+    encoded = _encode(groups, arr.shape[0])
+    matrix = arr.reshape(arr.shape[0], -1)
+    present = ~np.isnan(matrix)
+    filled = np.where(present, matrix, 0.0)
+    means = np.empty((encoded.n_groups, matrix.shape[1]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for column in range(matrix.shape[1]):
+            counts = _group_sum(present[:, column].astype(np.float64), encoded)
+            means[:, column] = _group_sum(filled[:, column], encoded) / counts
+    result: FloatArray = (matrix - means[encoded.codes]).reshape(arr.shape)
+    return result
 
 
 def _odds(odds: ArrayLike, groups: ArrayLike) -> tuple[FloatArray, _Groups, IntArray]:

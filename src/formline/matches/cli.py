@@ -84,7 +84,7 @@ def predict_match(
     """
     from formline.errors import NotFoundError
     from formline.matches.predictions import latest_prediction_for_match
-    from formline.store.reads import get_match
+    from formline.matches.reads import get_match
     from formline.store.registry import get_model_version
 
     store = open_existing_store(load_settings())

@@ -7,12 +7,20 @@ is cheap: the declarations are data, and each method imports what it needs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping, MutableMapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from formline.domain import EventFrame, Ingested, Market, ModelType, Source
+from formline.domain import (
+    EventFrame,
+    Ingested,
+    Market,
+    ModelType,
+    ReportSections,
+    Source,
+    Window,
+)
 from formline.matches.model_types import MATCH_MODEL_TYPES
 
 if TYPE_CHECKING:
@@ -115,12 +123,14 @@ class MatchesDomain:
     sources: tuple[Source, ...] = MATCH_SOURCES
     # The read API's football routes, hot ones first (see formline.api.app.create_app).
     api_routers: tuple[str, ...] = (
-        "formline.api.routes.predictions:router",
-        "formline.api.routes.matches:router",
-        "formline.api.routes.competitions:router",
-        "formline.api.routes.performance:router",
-        "formline.api.routes.value_bets:router",
+        "formline.matches.api.routes.predictions:router",
+        "formline.matches.api.routes.matches:router",
+        "formline.matches.api.routes.competitions:router",
+        "formline.matches.api.routes.performance:router",
+        "formline.matches.api.routes.value_bets:router",
     )
+    # Its cached response kinds and what to warm after a publish (see formline.api.declared).
+    api_cache: str | None = "formline.matches.api.cache:MATCHES_CACHE"
     scope_column: str = "competition"
     target_columns: tuple[str, ...] = ("home_goals", "away_goals", "outcome")
     # ingest:football-data and predict:match (see formline.cli.app.mount_domain_commands).
@@ -174,13 +184,6 @@ class MatchesDomain:
         from formline.matches.features.compute import export_names
 
         return export_names(store, as_of, with_targets)
-
-    def row_information(self, rows: pd.DataFrame) -> NDArray[np.str_]:
-        """``market`` where the 1X2 market features are present; see
-        :func:`formline.matches.information.information_states`."""
-        from formline.matches.information import information_states
-
-        return information_states(rows)
 
     def predict_rows(
         self, bundle: Mapping[str, Any], rows: pd.DataFrame, declared: ModelType
@@ -243,3 +246,171 @@ class MatchesDomain:
     def information_needed(self, reads_prices: bool) -> str:
         """``market`` for a model that reads prices, else ``no_market``."""
         return INFORMATION_STATES[0] if reads_prices else INFORMATION_STATES[1]
+
+    # --- Validation (see formline.matches.evaluation) -----------------------------------------
+
+    def targets(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """``home_goals`` and ``away_goals``: what match models fit on."""
+        from formline.matches.evaluation import targets
+
+        return targets(rows)
+
+    def walk_forward(
+        self,
+        prototype: Any,
+        rows: pd.DataFrame,
+        y: Any,
+        splits: list[Any],
+        calibration: str,
+        extra: Mapping[str, pd.DataFrame] | None = None,
+    ) -> Any:
+        """A :class:`~formline.matches.models.validation.WalkForwardResult`; see
+        :func:`~formline.matches.models.validation.walk_forward_predictions`."""
+        from formline.matches.models.validation import walk_forward_predictions
+
+        method: Any = calibration  # a CalibrationMethod, checked by make_calibrator
+        return walk_forward_predictions(prototype, rows, y, splits, method, extra=extra)
+
+    def final_calibrators(self, result: Any, y: Any, calibration: str) -> dict[str, Any]:
+        """The 1X2 ``calibrator`` and the over/under ``over_calibrator`` of the bundle."""
+        from formline.matches.models.validation import fit_final_calibrators
+
+        calibrator, over = fit_final_calibrators(result, y, calibration)  # type: ignore[arg-type]
+        return {"calibrator": calibrator, "over_calibrator": over}
+
+    def evaluate(self, rows: pd.DataFrame, result: Any) -> dict[str, Any]:
+        """The 1X2 metrics, then ``over_2_5``'s (see :func:`~formline.matches.evaluation`)."""
+        from formline.matches.evaluation import evaluate_result
+
+        return evaluate_result(rows, result)
+
+    def evaluate_headline(
+        self,
+        rows: pd.DataFrame,
+        result: Any,
+        *,
+        raw: bool = False,
+        lead: str | None = None,
+        where: NDArray[np.bool_] | None = None,
+    ) -> dict[str, Any]:
+        """The 1X2 metrics of one of ``result``'s forecasts."""
+        from formline.matches.evaluation import evaluate_headline
+
+        return evaluate_headline(rows, result, raw=raw, lead=lead, where=where)
+
+    def evaluate_market(
+        self, rows: pd.DataFrame, result: Any
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The model's and the closing line's 1X2 metrics on the matches with closing odds."""
+        from formline.matches.evaluation import compare_with_market
+
+        return compare_with_market(rows, result.proba)
+
+    def headline_loss(self, rows: pd.DataFrame, result: Any) -> tuple[str, NDArray[np.float64]]:
+        """The per-match 1X2 log loss."""
+        from formline.matches.evaluation import headline_loss
+
+        return headline_loss(rows, result)
+
+    def admits(self, information: str, frame: pd.DataFrame) -> NDArray[np.bool_]:
+        """The matches whose information state serves ``information`` (see
+        :mod:`formline.matches.information`)."""
+        from formline.matches.evaluation import admits
+
+        return admits(information, frame)
+
+    def validation_frame(self, rows: pd.DataFrame, result: Any, reference: Any) -> pd.DataFrame:
+        """See :func:`formline.matches.evaluation.validation_frame`."""
+        from formline.matches.evaluation import validation_frame
+
+        return validation_frame(rows, result, reference)
+
+    # --- Backtest (see formline.matches.backtest and backtest_plan) ----------------------------
+
+    def fit_calibrated(
+        self,
+        prototype: Any,
+        rows: pd.DataFrame,
+        splits: list[Any],
+        calibration: str,
+        predict: pd.DataFrame,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The calibrated 1X2 and P(over 2.5) of ``predict`` (see
+        :func:`~formline.matches.models.validation.fit_calibrated`)."""
+        from formline.matches.models.validation import fit_calibrated
+
+        model, calibrator, over_calibrator = fit_calibrated(
+            prototype,
+            rows,
+            self.targets(rows),
+            splits,
+            calibration,  # type: ignore[arg-type]
+        )
+        proba = calibrator.transform(model.predict_proba(predict))
+        return proba, over_calibrator.transform(model.predict_over_proba(predict))
+
+    def predict_windows(
+        self,
+        prototype: Any,
+        frames: Mapping[Hashable, pd.DataFrame],
+        base: Hashable,
+        windows: Sequence[Window],
+        calibration: str,
+        *,
+        n_splits: int,
+        gap_days: int,
+        jobs: int = 1,
+        fit_cache: MutableMapping[bytes, Any] | None = None,
+    ) -> tuple[list[list[Any]], int]:
+        """See :func:`formline.matches.backtest_plan.predict_windows`."""
+        from formline.matches.backtest_plan import predict_windows
+
+        return predict_windows(
+            prototype,
+            frames,
+            base,
+            windows,
+            calibration,
+            n_splits=n_splits,
+            gap_days=gap_days,
+            jobs=jobs,
+            fit_cache=fit_cache,
+        )
+
+    def with_predictions(self, rows: pd.DataFrame, predictions: Any | None) -> pd.DataFrame:
+        """``rows`` with ``p_home``, ``p_draw``, ``p_away`` and ``p_over_2_5``."""
+        from formline.matches.backtest import with_predictions
+
+        return with_predictions(rows, predictions)
+
+    def backtest_output(self, frame: pd.DataFrame, *, csv: bool = False) -> pd.DataFrame:
+        """See :func:`formline.matches.backtest.backtest_output`."""
+        from formline.matches.backtest import backtest_output
+
+        return backtest_output(frame, csv=csv)
+
+    def backtest_scores(self, frame: pd.DataFrame) -> dict[str, float]:
+        """RPS and log loss, and RPS beside the closing line."""
+        from formline.matches.backtest import backtest_scores
+
+        return backtest_scores(frame)
+
+    # --- Tuning and the report -----------------------------------------------------------------
+
+    def search_space(self, model_type: str, trial: Any) -> dict[str, Any]:
+        """See :func:`formline.matches.tuning.search_space`."""
+        from formline.matches.tuning import search_space
+
+        return search_space(model_type, trial)
+
+    def fold_loss(self, model: Any, rows: pd.DataFrame, y: Any) -> float:
+        """The uncalibrated 1X2 log loss."""
+        from formline.matches.tuning import fold_loss
+
+        return fold_loss(model, rows, y)
+
+    def report(self, store: Store, version: Any, bundle: dict[str, Any]) -> ReportSections:
+        """See :func:`formline.matches.report.report_sections`."""
+        from formline.matches.report import report_sections
+
+        return report_sections(store, version, bundle)

@@ -2,7 +2,7 @@
 
 A model is trained on matches as of their kickoff, but it publishes predictions up to the
 horizon ahead, when less is known (no prices yet, older form). Validation therefore also scores
-each validated match as known at several leads before kickoff, with the same fold models and
+each validated event as known at several leads before its start, with the same fold models and
 calibrators, in the lead buckets that ``/performance`` uses for published predictions.
 """
 
@@ -12,13 +12,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from formline.core.metrics import evaluate
 from formline.domain import Domain, resolve_domain
-from formline.matches.information import information_states, serves
-from formline.matches.models import outcome_codes
 from formline.store.db import Store
 from formline.store.prediction_reads import LEAD_BUCKETS
 
@@ -96,28 +92,30 @@ def frames_at_lead_days(
 
 
 def scores_by_lead(
+    domain: Domain,
     rows: pd.DataFrame,
     information: str,
     lead_frames: Mapping[str, pd.DataFrame],
-    picked: np.ndarray,
-    at_kickoff: np.ndarray,
-    at_leads: Mapping[str, np.ndarray],
+    result: Any,
     minimum: int = 30,
 ) -> dict[str, Any]:
-    """Validation metrics per lead bucket for the rows ``picked`` (positions in ``rows``).
+    """Validation metrics per lead bucket for the rows ``result`` scored (``result.rows``,
+    positions in ``rows``): the headline market's, from the domain.
 
     At each lead only the rows whose information state then admits the model are scored (a
-    model that needs prices is not asked about matches whose prices are not observed yet);
+    model that needs prices is not asked about events whose prices are not observed yet);
     ``n`` says how many, ``share`` what fraction of the validated rows that is. Buckets with
     fewer than ``minimum`` rows are left out.
     """
-    codes = outcome_codes(rows.iloc[picked][["home_goals", "away_goals"]])
-    out: dict[str, Any] = {"0-1d": {**evaluate(codes, at_kickoff), "share": 1.0}}
+    picked = result.rows
+    scored = rows.iloc[picked]
+    first = lead_bucket(0.0)
+    out: dict[str, Any] = {first: {**domain.evaluate_headline(scored, result), "share": 1.0}}
     for label, frame in lead_frames.items():
-        usable = serves(information, information_states(frame.iloc[picked]))
+        usable = domain.admits(information, frame.iloc[picked])
         if usable.sum() < minimum:
             continue
-        scores = dict(evaluate(codes[usable], at_leads[label][usable]))
+        scores = dict(domain.evaluate_headline(scored, result, lead=label, where=usable))
         scores["share"] = float(usable.mean())
         out[label] = scores
     return out

@@ -69,9 +69,9 @@ def assign_champions(
 ) -> tuple[dict[Slot, np.ndarray], dict[str, int]]:
     """Which champion predicts each row, and how many rows none can.
 
-    A row in information state ``s`` (:meth:`formline.domain.Domain.row_information`) may be
-    predicted by a champion needing ``s`` or a poorer state of the domain's
-    ``information_states`` (richest first); the richest such state wins, then the row's own
+    A row may be predicted by a champion needing an information state the row admits
+    (:meth:`formline.domain.Domain.admits`: its own state or a poorer one of the domain's
+    ``information_states``, richest first); the richest such state wins, then the row's own
     scope (a competition) before the domain-wide one. So a match with observed prices gets the
     market champion, one further out the no-market champion, and a competition's own champion
     beats the domain-wide one of the same state.
@@ -83,7 +83,11 @@ def assign_champions(
     """
     resolved = resolve_domain(domain)
     ranked = resolved.information_states
-    states = resolved.row_information(rows)
+    admitted = {state: resolved.admits(state, rows) for state in ranked}
+    # Each row's own state: the richest it admits (a row admitting none counts as the poorest).
+    states = np.full(len(rows), ranked[-1], dtype=object)
+    for state in reversed(ranked):
+        states[admitted[state]] = state
     scopes = rows[resolved.scope_column].to_numpy(dtype=object)
     order: list[Slot] = []
     for information in ranked:
@@ -96,9 +100,7 @@ def assign_champions(
         in_scope = np.ones(len(rows), dtype=bool)
         if slot.scope != ALL_SCOPE:
             in_scope = scopes == slot.scope
-        # A model needing a state serves the rows in that state or a richer one.
-        served = ranked[: ranked.index(slot.information) + 1]
-        pick = np.isin(states, served) & in_scope & ~taken
+        pick = admitted[slot.information] & in_scope & ~taken
         if pick.any():
             chosen[slot] = np.flatnonzero(pick)
             taken |= pick

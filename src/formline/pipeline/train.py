@@ -1,8 +1,10 @@
 """Training step: walk-forward validation, calibration, the registry and champion/challenger.
 
 ``train_model`` is what ``formline model:train`` and the daily pipeline call. It never splits at
-random: rows are ordered by kickoff, validated walk-forward with a gap, calibrated on later folds,
-and compared with the market's closing line on the same matches.
+random: rows are ordered by their start, validated walk-forward with a gap, calibrated on later
+folds, and compared with the domain's reference model and the market's closing line on the same
+events. What a model fits on, how it is scored and what the registry keeps of its validation
+are the domain's (:class:`formline.domain.Domain`); this module holds the flow only.
 """
 
 from __future__ import annotations
@@ -19,29 +21,18 @@ import pandas as pd
 
 from formline.core.calibration import CalibrationMethod
 from formline.core.comparison import paired_bootstrap
-from formline.core.metrics import evaluate, evaluate_binary, per_match_log_loss
 from formline.core.splits import walk_forward_splits
 from formline.domain import (
     Domain,
+    EventFrame,
     check_model_options,
     model_type,
+    plural,
     reference_metrics_key,
     resolve_domain,
     uses_market,
 )
 from formline.errors import ConfigError, DataError
-from formline.matches.dataset import (
-    CLOSING_PROBABILITIES,
-    PRICE_COLUMNS,
-    MatchFrame,
-)
-from formline.matches.information import information_states, serves
-from formline.matches.models import outcome_codes, over_labels
-from formline.matches.models.validation import (
-    WalkForwardResult,
-    fit_final_calibrators,
-    walk_forward_predictions,
-)
 from formline.pipeline.leads import VALIDATION_LEADS, frames_at_leads, scores_by_lead
 from formline.store import promotions, registry
 from formline.store.artifacts import load_bundle, save_bundle
@@ -113,19 +104,24 @@ class TrainResult:
 
 
 def training_rows(
-    frame: pd.DataFrame, as_of: datetime, config: TrainConfig, information: str = "no_market"
+    frame: pd.DataFrame, as_of: datetime, config: TrainConfig, information: str | None = None
 ) -> pd.DataFrame:
-    """Finished matches with kickoff in ``[as_of - lookback, as_of)`` (and the competition)
-    whose information state admits a model needing ``information``: a model that reads prices
-    is trained and validated only on matches whose prices were observed, the only ones it will
-    ever be asked to predict."""
+    """Finished events starting in ``[as_of - lookback, as_of)`` (and the competition) whose
+    information state admits a model needing ``information`` (None: the poorest state, a model
+    without prices): a model that reads prices is trained and validated only on events whose
+    prices were observed, the only ones it will ever be asked to predict."""
+    domain = config.resolved_domain
+    if information is None:
+        information = domain.information_needed(False)
+    start_at = frame[domain.start_column]
     start = as_of - timedelta(days=config.lookback_days)
-    rows = frame[frame["finished"] & (frame["kickoff_at"] >= start) & (frame["kickoff_at"] < as_of)]
+    rows = frame[frame["finished"] & (start_at >= start) & (start_at < as_of)]
     if config.competition:
         rows = rows[rows["competition"] == config.competition]
         if rows.empty:
-            raise DataError(f"--competition {config.competition}: no finished matches to train on")
-    rows = rows[serves(information, information_states(rows))]
+            events = plural(domain.event_noun)
+            raise DataError(f"--competition {config.competition}: no finished {events} to train on")
+    rows = rows[domain.admits(information, rows)]
     return rows.reset_index(drop=True)
 
 
@@ -150,81 +146,37 @@ def build_prototype(
     )
 
 
-def _metrics(rows: pd.DataFrame, proba: np.ndarray, over: np.ndarray) -> dict[str, Any]:
-    y = rows[["home_goals", "away_goals"]]
-    metrics: dict[str, Any] = dict(evaluate(outcome_codes(y), proba))
-    metrics["over_2_5"] = evaluate_binary(over_labels(y), over)
-    return metrics
-
-
-def compare_with_market(
-    rows: pd.DataFrame, proba: np.ndarray
-) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """The model's and the closing line's metrics on the matches that have closing odds."""
-    market = rows[CLOSING_PROBABILITIES].to_numpy(dtype=np.float64)
-    has = ~np.isnan(market).any(axis=1)
-    if has.sum() < 30:
-        return None, None
-    codes = outcome_codes(rows[["home_goals", "away_goals"]])[has]
-    model: dict[str, Any] = dict(evaluate(codes, proba[has]))
-    closing: dict[str, Any] = dict(evaluate(codes, market[has]))
-    model["gap_to_market"] = {k: model[k] - closing[k] for k in ("log_loss", "brier", "rps")}
-    return model, closing
-
-
-def _validation_frame(
-    rows: pd.DataFrame, result: WalkForwardResult, reference: WalkForwardResult
-) -> pd.DataFrame:
-    picked = rows.iloc[result.rows].reset_index(drop=True)
-    frame = picked[
-        [
-            "match_id",
-            "competition",
-            "season",
-            "kickoff_at",
-            "home_team",
-            "away_team",
-            "home_goals",
-            "away_goals",
-            "reference_bookmaker",
-            *PRICE_COLUMNS,
-            *CLOSING_PROBABILITIES,
-        ]
-    ].copy()
-    frame["fold"] = result.fold
-    for i, outcome in enumerate(("home", "draw", "away")):
-        frame[f"p_{outcome}"] = result.proba[:, i]
-        frame[f"raw_p_{outcome}"] = result.raw_proba[:, i]
-        frame[f"elo_p_{outcome}"] = reference.proba[:, i]
-    frame["p_over_2_5"] = result.over
-    for opening in ("market_p_home", "market_p_draw", "market_p_away"):
-        frame[f"opening_{opening.removeprefix('market_')}"] = picked[opening].to_numpy()
-    return frame
-
-
 def _champion_losses(
     store: Store,
     champion: registry.ModelVersion,
     X: pd.DataFrame,
-    y: pd.DataFrame,
+    y: Any,
     splits: list[Any],
     config: TrainConfig,
-) -> WalkForwardResult:
+) -> Any:
     """The champion's procedure (type and hyperparameters) refitted on the same folds."""
     prototype = build_prototype(
         champion.model_type, config, champion.hyperparameters, use_market=champion.uses_market
     )
-    return walk_forward_predictions(prototype, X, y, splits, config.calibration)
+    return config.resolved_domain.walk_forward(prototype, X, y, splits, config.calibration)
 
 
 def decide_promotion(
-    challenger_loss: np.ndarray, incumbent_loss: np.ndarray, incumbent: str, n_boot: int, seed: int
+    challenger_loss: np.ndarray,
+    incumbent_loss: np.ndarray,
+    incumbent: str,
+    n_boot: int,
+    seed: int,
+    *,
+    loss: str,
+    events: str,
 ) -> tuple[bool, str]:
-    """Deploy only on lower log loss with a paired bootstrap interval that excludes zero."""
+    """Deploy only on a lower headline ``loss`` (its name, from the domain) with a paired
+    bootstrap interval that excludes zero; ``events`` names what the losses are of."""
     boot = paired_bootstrap(challenger_loss, incumbent_loss, n_boot=n_boot, random_state=seed)
     summary = (
-        f"log loss {challenger_loss.mean():.4f} vs {incumbent} {incumbent_loss.mean():.4f} "
-        f"on {len(challenger_loss)} matches; difference {boot.mean_diff:+.4f} "
+        f"{loss} {challenger_loss.mean():.4f} vs {incumbent} {incumbent_loss.mean():.4f} "
+        f"on {len(challenger_loss)} {events}; difference {boot.mean_diff:+.4f} "
         f"(95% CI {boot.low:+.4f} to {boot.high:+.4f})"
     )
     if boot.mean_diff < 0 and boot.high < 0:
@@ -233,7 +185,7 @@ def decide_promotion(
 
 
 def training_window(
-    frame: MatchFrame, as_of: datetime, config: TrainConfig, information: str
+    frame: EventFrame, as_of: datetime, config: TrainConfig, information: str
 ) -> tuple[pd.DataFrame, list[Any]]:
     """The training rows (see :func:`training_rows`) and their walk-forward splits.
 
@@ -242,13 +194,16 @@ def training_window(
     DataError
         When there are fewer than 200 rows to validate on.
     """
+    domain = config.resolved_domain
     rows = training_rows(frame.frame, as_of, config, information)
     if len(rows) < 200:
-        what = " with observed prices" if information == "market" else ""
+        reads_prices = information == domain.information_needed(True)
+        what = " with observed prices" if reads_prices else ""
         raise DataError(
-            f"only {len(rows)} finished matches{what} in the training window; need at least 200"
+            f"only {len(rows)} finished {plural(domain.event_noun)}{what} in the training "
+            "window; need at least 200"
         )
-    start = config.resolved_domain.start_column
+    start = domain.start_column
     splits = walk_forward_splits(
         rows[start].to_numpy(), n_splits=config.n_splits, gap=timedelta(days=config.gap_days)
     )
@@ -259,14 +214,15 @@ def training_window(
 class Validated:
     """A model's walk-forward validation beside its domain's reference model and the market."""
 
-    #: Out-of-fold predictions of the model and of the reference, aligned with each other.
-    result: WalkForwardResult
-    reference: WalkForwardResult
+    #: Out-of-fold predictions of the model and of the reference, aligned with each other (the
+    #: domain's objects: ``rows`` are the scored positions in the training rows).
+    result: Any
+    reference: Any
     #: The model's metrics, with the reference's, the market comparison and the lead breakdown.
     metrics: dict[str, Any]
-    #: The closing line's metrics on the matches with closing odds (None with fewer than 30).
+    #: The closing line's metrics on the events with closing odds (None when too few have it).
     market_metrics: dict[str, Any] | None
-    #: One row per validated match: ids, result, fold, probabilities, reference, prices.
+    #: One row per validated event: ids, result, fold, probabilities, reference, prices.
     frame: pd.DataFrame
 
 
@@ -281,12 +237,10 @@ def validate(
     """Walk ``prototype`` and the domain's reference model forward over ``splits`` of ``rows``
     (calibrated on earlier folds), and score both beside the market's closing line."""
     lead_frames = lead_frames or {}
-    y = rows[["home_goals", "away_goals"]]
-    result = walk_forward_predictions(
-        prototype, rows, y, splits, config.calibration, extra=lead_frames
-    )
     domain = config.resolved_domain
-    reference = walk_forward_predictions(
+    y = domain.targets(rows)
+    result = domain.walk_forward(prototype, rows, y, splits, config.calibration, extra=lead_frames)
+    reference = domain.walk_forward(
         build_prototype(domain.reference_model, config, {}),
         rows,
         y,
@@ -295,26 +249,25 @@ def validate(
         extra=lead_frames,
     )
     scored = rows.iloc[result.rows].reset_index(drop=True)
-    metrics = _metrics(scored, result.proba, result.over)
-    metrics["raw"] = evaluate(outcome_codes(scored[["home_goals", "away_goals"]]), result.raw_proba)
-    on_market, market_metrics = compare_with_market(scored, result.proba)
+    metrics = domain.evaluate(scored, result)
+    metrics["raw"] = domain.evaluate_headline(scored, result, raw=True)
+    on_market, market_metrics = domain.evaluate_market(scored, result)
     if on_market is not None:
-        metrics["on_market_matches"] = on_market
+        metrics[f"on_market_{plural(domain.event_noun)}"] = on_market
     reference_key = reference_metrics_key(domain)
-    metrics[reference_key] = _metrics(scored, reference.proba, reference.over)
-    metrics["by_lead"] = scores_by_lead(
-        rows, information, lead_frames, result.rows, result.proba, result.extra_proba
-    )
+    metrics[reference_key] = domain.evaluate(scored, reference)
+    metrics["by_lead"] = scores_by_lead(domain, rows, information, lead_frames, result)
+    # The reference never reads prices: it is scored on every event at every lead.
     metrics[reference_key]["by_lead"] = scores_by_lead(
-        rows, "no_market", lead_frames, reference.rows, reference.proba, reference.extra_proba
+        domain, rows, domain.information_needed(False), lead_frames, reference
     )
-    frame = _validation_frame(rows, result, reference)
+    frame = domain.validation_frame(rows, result, reference)
     return Validated(result, reference, metrics, market_metrics, frame)
 
 
 @dataclass
 class TrainingData:
-    """The modelling frame as of one instant, and every finished match as known at each
+    """The modelling frame as of one instant, and every finished event as known at each
     validation lead, each computed once on first use: the models one daily run trains share
     them instead of building the features again per model."""
 
@@ -323,7 +276,7 @@ class TrainingData:
     leads: tuple[float, ...] = VALIDATION_LEADS
     #: The domain (None: the only registered one).
     domain: Domain | None = None
-    _frame: MatchFrame | None = None
+    _frame: EventFrame | None = None
     _at_leads: dict[str, pd.DataFrame] | None = None
 
     @property
@@ -332,14 +285,14 @@ class TrainingData:
         return resolve_domain(self.domain)
 
     @property
-    def match_frame(self) -> MatchFrame:
+    def match_frame(self) -> EventFrame:
         """Every event with its features as of ``as_of``."""
         if self._frame is None:
             self._frame = self.resolved_domain.load_frame(self.store, self.as_of)
         return self._frame
 
     def lead_frames(self, rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        """``rows`` (finished matches of :attr:`match_frame`) as known at each lead, row for
+        """``rows`` (finished events of :attr:`match_frame`) as known at each lead, row for
         row (see :func:`~formline.pipeline.leads.frames_at_leads`)."""
         if self._at_leads is None:
             frame = self.match_frame.frame
@@ -347,10 +300,11 @@ class TrainingData:
             self._at_leads = frames_at_leads(
                 self.store, self.as_of, finished, self.leads, self.resolved_domain
             )
+        key = self.resolved_domain.event_key
         out = {}
         for label, frame in self._at_leads.items():
-            position = pd.Series(np.arange(len(frame)), index=frame["match_id"].to_numpy())
-            out[label] = frame.iloc[position.loc[rows["match_id"].to_numpy()].to_numpy()]
+            position = pd.Series(np.arange(len(frame)), index=frame[key].to_numpy())
+            out[label] = frame.iloc[position.loc[rows[key].to_numpy()].to_numpy()]
             out[label] = out[label].reset_index(drop=True)
         return out
 
@@ -366,7 +320,7 @@ def train_model(
     Raises
     ------
     DataError
-        When there are too few finished matches to validate walk-forward.
+        When there are too few finished events to validate walk-forward.
     """
     as_of = config.as_of or utc_now_naive()
     params = dict(config.hyperparameters)
@@ -382,10 +336,10 @@ def train_model(
         or data.resolved_domain.name != domain.name
     ):
         data = TrainingData(store, as_of, config.validation_leads, domain)
-    match_frame: MatchFrame = data.match_frame
+    match_frame: EventFrame = data.match_frame
     rows, splits = training_window(match_frame, as_of, config, information)
     X = rows
-    y = rows[["home_goals", "away_goals"]]
+    y = domain.targets(rows)
     started = time.perf_counter()
     slot = Slot(domain.name, config.competition or ALL_SCOPE, information)
     version = registry.create_model_version(
@@ -396,8 +350,8 @@ def train_model(
         model_type=config.model_type,
         horizon_days=config.horizon_days,
         training_as_of=as_of,
-        window_start=rows["kickoff_at"].min().to_pydatetime(),
-        window_end=rows["kickoff_at"].max().to_pydatetime(),
+        window_start=rows[domain.start_column].min().to_pydatetime(),
+        window_end=rows[domain.start_column].max().to_pydatetime(),
         feature_version=match_frame.feature_version,
         feature_names=list(getattr(prototype, "_feature_list", lambda: [])()),
         uses_market=reads_prices,
@@ -408,25 +362,21 @@ def train_model(
     )
     try:
         if config.trials and declared.tunable:
-            from formline.pipeline.tuning import tune_lightgbm
+            from formline.pipeline.tuning import tune
 
-            params.update(
-                tune_lightgbm(store, X, y, splits, config, match_frame.feature_version, as_of)
-            )
+            params.update(tune(store, X, y, splits, config, match_frame.feature_version, as_of))
             prototype = build_prototype(config.model_type, config, params)
         validated = validate(prototype, rows, splits, config, information, data.lead_frames(rows))
         result, reference = validated.result, validated.reference
         metrics, market_metrics = validated.metrics, validated.market_metrics
         scored = rows.iloc[result.rows].reset_index(drop=True)
         final = clone_fit(prototype, X, y)
-        calibrator, over_calibrator = fit_final_calibrators(result, y, config.calibration)
         validation = validated.frame
         bundle = {
             "format_version": BUNDLE_FORMAT,
             "model_type": config.model_type,
             "model": final,
-            "calibrator": calibrator,
-            "over_calibrator": over_calibrator,
+            **domain.final_calibrators(result, y, config.calibration),
             "feature_version": match_frame.feature_version,
             "feature_names": list(getattr(final, "feature_names_", [])),
             "metrics": metrics,
@@ -441,31 +391,32 @@ def train_model(
             n_validation=len(result.rows),
             metrics=metrics,
             market_metrics=market_metrics,
-            validation={"match_ids": [int(m) for m in validation["match_id"]]},
+            validation={f"{domain.event_key}s": [int(m) for m in validation[domain.event_key]]},
             artifact_path=str(path),
             artifact_sha256=checksum,
             train_seconds=time.perf_counter() - started,
             hyperparameters=bundle["hyperparameters"],
         )
-        # Promotion: the same validation matches, the champion's procedure refitted on them.
-        losses = per_match_log_loss(
-            outcome_codes(scored[["home_goals", "away_goals"]]), result.proba
-        )
+        # Promotion: the same validation events, the champion's procedure refitted on them,
+        # compared by the domain's headline loss.
+        loss, losses = domain.headline_loss(scored, result)
         with store.connect("reading the champion") as conn:
             champion = promotions.champion_at(conn, slot, as_of)
         if champion is not None and champion.id != version.id:
             incumbent = _champion_losses(store, champion, X, y, splits, config)
-            incumbent_loss = per_match_log_loss(
-                outcome_codes(scored[["home_goals", "away_goals"]]), incumbent.proba
-            )
+            _, incumbent_loss = domain.headline_loss(scored, incumbent)
             label = f"champion {champion.name} v{champion.version} of {slot}"
         else:
-            incumbent_loss = per_match_log_loss(
-                outcome_codes(scored[["home_goals", "away_goals"]]), reference.proba
-            )
+            _, incumbent_loss = domain.headline_loss(scored, reference)
             label = f"the {domain.reference_model} reference"
         deploy, reason = decide_promotion(
-            losses, incumbent_loss, label, config.n_boot, config.random_state
+            losses,
+            incumbent_loss,
+            label,
+            config.n_boot,
+            config.random_state,
+            loss=loss,
+            events=plural(domain.event_noun),
         )
         if deploy:
             version = promotions.deploy(store, version.id, reason=reason, effective_at=as_of)
@@ -480,20 +431,27 @@ def train_model(
         raise
 
 
-def clone_fit(prototype: Any, X: pd.DataFrame, y: pd.DataFrame) -> Any:
+def clone_fit(prototype: Any, X: pd.DataFrame, y: Any) -> Any:
     """A clone of ``prototype`` fitted on every row."""
     from sklearn.base import clone
 
     return clone(prototype).fit(X, y)
 
 
+_JSON_SCALARS = (int, float, str, bool, type(None))
+
+
 def _json_params(model: Any) -> dict[str, Any]:
+    """The model's own hyperparameters that JSON holds: scalars and lists of scalars (a
+    scikit-learn ``Pipeline``'s ``steps``, estimators, are left out)."""
     params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
     out: dict[str, Any] = {}
     for key, value in params.items():
-        if isinstance(value, tuple):
+        if isinstance(value, tuple | list):
             value = list(value)
-        if isinstance(value, (int, float, str, bool, list, type(None))):
+            if not all(isinstance(v, _JSON_SCALARS) for v in value):
+                continue
+        if isinstance(value, (*_JSON_SCALARS, list)):
             out[key] = value
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -15,13 +16,13 @@ from formline.api.schemas import CacheHealth, HealthPublic, SnapshotHealth, Stor
 from formline.api.serving import render, respond
 from formline.errors import CacheError, StoreError
 from formline.store.db import VERSION_TABLE, Store
-from formline.store.reads import Pointer, current_pointer
+from formline.store.reads import Pointer, current_pointers
 
 router = APIRouter(tags=["health"])
 
 
 def read_store_state(store: Store) -> tuple[str | None, Pointer | None]:
-    """The schema revision and the current pointer, read now (no memo).
+    """The schema revision and the newest published pointer of any domain, read now (no memo).
 
     Raises
     ------
@@ -32,7 +33,14 @@ def read_store_state(store: Store) -> tuple[str | None, Pointer | None]:
         if not inspect(conn).has_table(VERSION_TABLE):
             return None, None
         revision = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
-        return revision, current_pointer(conn)
+        return revision, newest(current_pointers(conn).values())
+
+
+def newest(pointers: Iterable[Pointer]) -> Pointer | None:
+    """The pointer published last (the higher snapshot id on a tie); None if there is none.
+    With one domain, its pointer; with several, the age ``/health`` reports is the freshest
+    publish's."""
+    return max(pointers, key=lambda p: (p.published_at, p.snapshot_id), default=None)
 
 
 async def _cache_health(ctx: Context) -> CacheHealth:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from formline.api.scoring import outcome, score
 from formline.core import metrics
+from formline.matches.api.scoring import outcome, score
 
 
 def test_scores_match_the_core_metrics_on_random_forecasts() -> None:

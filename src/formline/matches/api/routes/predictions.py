@@ -7,19 +7,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from formline.api.deps import CompetitionCode, Context, IsoDate, MatchId, day_end, day_start
-from formline.api.schemas import (
+from formline.api.deps import Context, IsoDate, day_end, day_start
+from formline.api.schemas import ErrorPublic, snapshot_public
+from formline.api.serving import SnapshotGone, cached_read
+from formline.errors import NotFoundError
+from formline.matches.api.params import CompetitionCode, MatchId
+from formline.matches.api.schemas import (
     DriverPublic,
-    ErrorPublic,
     PredictionDetailPublic,
     PredictionHistoryPublic,
     PredictionsPublic,
-    SnapshotPublic,
 )
-from formline.api.serving import SnapshotGone, cached_read
-from formline.errors import NotFoundError
-from formline.store.db import Store
-from formline.store.prediction_reads import (
+from formline.matches.prediction_reads import (
     FAIR_ODDS,
     PROBABILITIES,
     latest_match_prediction,
@@ -27,28 +26,16 @@ from formline.store.prediction_reads import (
     snapshot_prediction_list,
     snapshot_predictions,
 )
-from formline.store.reads import Pointer, competition_filter, get_match, snapshot_exists
+from formline.matches.prediction_view import DOMAIN
+from formline.matches.reads import competition_filter, get_match
+from formline.store.db import Store
+from formline.store.reads import Pointer, snapshot_exists
 
 router = APIRouter(tags=["predictions"])
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorPublic, "description": "Unknown match or competition."}
 }
-
-
-def snapshot_public(pointer: Pointer | None) -> SnapshotPublic | None:
-    """The public header of the snapshot ``pointer`` points at."""
-    if pointer is None:
-        return None
-    return SnapshotPublic(
-        id=pointer.snapshot_id,
-        model_version_id=pointer.model_version_id,
-        model_version_ids=list(pointer.model_version_ids),
-        as_of=pointer.as_of,
-        horizon_days=pointer.horizon_days,
-        n_predictions=pointer.n_predictions,
-        published_at=pointer.published_at,
-    )
 
 
 def _prediction_fields(row: dict[str, Any]) -> dict[str, Any]:
@@ -209,6 +196,7 @@ async def list_predictions(
         "predictions",
         list_params(competition, day),
         lambda pointer: build_predictions(ctx.store, pointer, competition, day),
+        domain=DOMAIN,
     )
 
 
@@ -227,6 +215,7 @@ async def match_prediction(request: Request, ctx: Context, match_id: MatchId) ->
         "prediction",
         {"match_id": match_id},
         lambda pointer: build_match_prediction(ctx.store, pointer, match_id),
+        domain=DOMAIN,
     )
 
 
@@ -244,4 +233,5 @@ async def prediction_history(request: Request, ctx: Context, match_id: MatchId) 
         "history",
         {"match_id": match_id},
         lambda pointer: build_history(ctx.store, pointer, match_id),
+        domain=DOMAIN,
     )

@@ -9,27 +9,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from formline.api.deps import (
-    MAX_ID,
-    CompetitionCode,
-    Context,
-    IsoInstant,
-    days_before,
-    utc_instant,
-)
-from formline.api.schemas import (
+from formline.api.deps import MAX_ID, Context, IsoInstant, days_before, utc_instant
+from formline.api.schemas import ErrorPublic
+from formline.api.serving import cached_read
+from formline.errors import UnknownModelError
+from formline.matches.api.params import CompetitionCode
+from formline.matches.api.schemas import (
     CompetitionPerformancePublic,
-    ErrorPublic,
     LeadPerformancePublic,
     PerformancePublic,
     ScoresPublic,
 )
-from formline.api.scoring import outcome, score
-from formline.api.serving import cached_read
-from formline.errors import UnknownModelError
+from formline.matches.api.scoring import outcome, score
+from formline.matches.prediction_view import DOMAIN
+from formline.matches.reads import competition_filter
 from formline.store.db import Store
 from formline.store.prediction_reads import LEAD_BUCKETS, settled_predictions
-from formline.store.reads import Pointer, competition_filter, get_model
+from formline.store.reads import Pointer, get_model
 
 router = APIRouter(tags=["performance"])
 
@@ -171,4 +167,4 @@ async def performance(
             competition=competition,
         )
 
-    return await cached_read(request, ctx, "performance", params, build)
+    return await cached_read(request, ctx, "performance", params, build, domain=DOMAIN)

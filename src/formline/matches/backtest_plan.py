@@ -14,6 +14,10 @@ then assembled from the members' predictions exactly as the naive path computes 
 ensemble's weights from the members' out-of-fold predictions, the calibration folds pooled with
 weights from earlier folds, calibrators on all folds. Every fit is deterministic, so the
 probabilities equal the naive path's (``tests/pipeline/test_backtest_plan.py``).
+
+The backtest step (:mod:`formline.pipeline.backtest`) reaches it through
+:meth:`formline.matches.domain.MatchesDomain.predict_windows`: the plan is shaped by the match
+models (an ensemble's members and internal splits, 1X2 and over/under calibrators).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from sklearn.base import clone
 
 from formline.core.calibration import CalibrationMethod, PlattScaling, make_calibrator
 from formline.core.splits import walk_forward_splits
+from formline.domain import Window
 from formline.matches.models import outcome_codes, over_labels
 from formline.matches.models.base import FloatArray
 from formline.matches.models.ensemble import (
@@ -47,15 +52,6 @@ IntArray = NDArray[np.int64]
 Rows = tuple[Hashable, IntArray]
 #: What one fit predicts for each requested rows: (1X2 (n, 3), P(over 2.5) (n,)).
 Predictions = tuple[FloatArray, FloatArray]
-
-
-@dataclass
-class Window:
-    """One refit: training rows (positions in the base frame) and the rows its calibrated
-    final model predicts (each ``(frame key, positions)``)."""
-
-    train: IntArray
-    predict: list[Rows]
 
 
 @dataclass

@@ -7,13 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from formline.api.deps import CompetitionCode, Context, IsoInstant, utc_instant
-from formline.api.routes.predictions import snapshot_public
-from formline.api.schemas import ErrorPublic, ValueBetPublic, ValueBetsPublic
+from formline.api.deps import Context, IsoInstant, utc_instant
+from formline.api.schemas import ErrorPublic, snapshot_public
 from formline.api.serving import SnapshotGone, cached_read
+from formline.matches.api.params import CompetitionCode
+from formline.matches.api.schemas import ValueBetPublic, ValueBetsPublic
+from formline.matches.prediction_reads import latest_odds_for_snapshot, snapshot_predictions
+from formline.matches.prediction_view import DOMAIN
+from formline.matches.reads import competition_filter
 from formline.store.db import Store
-from formline.store.prediction_reads import latest_odds_for_snapshot, snapshot_predictions
-from formline.store.reads import Pointer, competition_filter, snapshot_exists
+from formline.store.reads import Pointer, snapshot_exists
 
 router = APIRouter(tags=["value bets"])
 
@@ -132,4 +135,4 @@ async def value_bets_list(
             ctx.store, pointer, as_of=when, min_edge=min_edge, competition=competition, limit=limit
         )
 
-    return await cached_read(request, ctx, "value_bets", params, build)
+    return await cached_read(request, ctx, "value_bets", params, build, domain=DOMAIN)

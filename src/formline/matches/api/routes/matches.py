@@ -7,13 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from formline.api.deps import CompetitionCode, Context, IsoDate, MatchId, day_end, day_start
+from formline.api.deps import Context, IsoDate, day_end, day_start
 from formline.api.errors import bad_parameter
-from formline.api.schemas import ErrorPublic, MatchesPublic, MatchPublic, MatchStatus, TeamPublic
+from formline.api.schemas import ErrorPublic
 from formline.api.serving import cached_read
 from formline.errors import NotFoundError
+from formline.matches.api.params import CompetitionCode, MatchId
+from formline.matches.api.schemas import MatchesPublic, MatchPublic, MatchStatus, TeamPublic
+from formline.matches.prediction_view import DOMAIN
+from formline.matches.reads import MatchFilter, competition_filter, get_match, list_matches
 from formline.store.db import Store
-from formline.store.reads import MatchFilter, competition_filter, get_match, list_matches
 
 router = APIRouter(tags=["matches"])
 
@@ -123,6 +126,7 @@ async def matches_list(
         "matches",
         params,
         lambda _: build_matches(ctx.store, competition, date_from, date_to, status, limit, offset),
+        domain=DOMAIN,
     )
 
 
@@ -135,5 +139,10 @@ async def matches_list(
 async def match_detail(request: Request, ctx: Context, match_id: MatchId) -> Response:
     """One match with its teams, status and result."""
     return await cached_read(
-        request, ctx, "matches", {"match_id": match_id}, lambda _: build_match(ctx.store, match_id)
+        request,
+        ctx,
+        "matches",
+        {"match_id": match_id},
+        lambda _: build_match(ctx.store, match_id),
+        domain=DOMAIN,
     )

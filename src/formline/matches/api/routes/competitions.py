@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from formline.api.deps import Context
-from formline.api.schemas import CompetitionPublic, CompetitionsPublic
 from formline.api.serving import cached_read
+from formline.matches.api.schemas import CompetitionPublic, CompetitionsPublic
+from formline.matches.prediction_view import DOMAIN
+from formline.matches.reads import list_competitions
 from formline.store.db import Store
-from formline.store.reads import list_competitions
 
 router = APIRouter(tags=["competitions"])
 
@@ -25,5 +26,10 @@ def build_competitions(store: Store) -> CompetitionsPublic:
 async def competitions_list(request: Request, ctx: Context) -> Response:
     """Every competition, by sport and code, with its number of matches and kickoff range."""
     return await cached_read(
-        request, ctx, "competitions", {}, lambda _: build_competitions(ctx.store)
+        request,
+        ctx,
+        "competitions",
+        {},
+        lambda _: build_competitions(ctx.store),
+        domain=DOMAIN,
     )

@@ -1,0 +1,1 @@
+"""The matches domain's routers, one per resource."""
