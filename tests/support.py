@@ -123,3 +123,24 @@ def stored_rows(store: Any) -> dict[str, list[tuple[object, ...]]]:
             "rejects": conn.execute(select(*reject_columns)).all(),
         }
     return {name: sorted((tuple(r) for r in found), key=repr) for name, found in rows.items()}
+
+
+def unimplemented_methods(cls: type) -> type:
+    """Give a test's toy domain every method of the Domain contract it does not define, each
+    raising NotImplementedError, so the toy declares only the attributes and methods its test
+    exercises and still passes the registry's ``isinstance(domain, Domain)`` check.
+
+    Attributes (names, markets, capabilities) are not filled in: a toy must declare them.
+    """
+    from formline.domain import Domain
+
+    for name, member in vars(Domain).items():
+        if name.startswith("_") or not callable(member) or hasattr(cls, name):
+            continue
+
+        def unimplemented(self: Any, *args: Any, _name: str = name, **kwargs: Any) -> Any:
+            raise NotImplementedError(f"{type(self).__name__}.{_name} is not part of this test")
+
+        unimplemented.__name__ = name
+        setattr(cls, name, unimplemented)
+    return cls

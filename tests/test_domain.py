@@ -20,8 +20,10 @@ from formline.domain import (
 )
 from formline.errors import ConfigError
 from formline.matches.domain import MatchesDomain
+from support import unimplemented_methods
 
 
+@unimplemented_methods
 class _Races:
     """A second domain, declared only: enough for the registry."""
 

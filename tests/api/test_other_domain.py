@@ -25,6 +25,7 @@ from formline.matches.domain import MatchesDomain
 from formline.store.db import Store
 from formline.store.predictions import PredictionRows, publish_snapshot
 from formline.store.reads import Pointer, current_pointer
+from support import unimplemented_methods
 
 OTHER = "other_test"
 
@@ -162,6 +163,7 @@ CLASHING_CACHE = DomainCache(kinds=(CacheKind("predictions", "api_cache_ttl_pred
 UNKNOWN_SETTING_CACHE = DomainCache(kinds=(CacheKind("other", "api_cache_ttl_other"),))
 
 
+@unimplemented_methods
 class OtherDomain:
     """A second domain with a router and a cache, declared only: enough for the API."""
 

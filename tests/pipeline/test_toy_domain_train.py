@@ -42,6 +42,7 @@ from formline.pipeline.train import (
 )
 from formline.store import registry
 from formline.store.db import Store, open_store
+from support import unimplemented_methods
 
 AS_OF = datetime(2025, 1, 1)
 N_EVENTS = 600
@@ -60,6 +61,7 @@ def _binary_log_loss(y: NDArray[np.int64], p: NDArray[np.float64]) -> NDArray[np
     return out
 
 
+@unimplemented_methods
 class Coins:
     """Coin flips whose bias follows a feature ``x``: a domain of one binary market."""
 
@@ -78,6 +80,7 @@ class Coins:
     market_reference = None
     sources = ()
     api_routers = ()
+    api_cache = None
 
     def register_tables(self) -> None:
         return None

@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+import formline.races.tables  # noqa: F401  (racing's tables; not a registered domain yet)
 from formline.domain import register_all_tables
 from formline.errors import StoreError
 from formline.store.db import VERSION_TABLE, Store

@@ -1,0 +1,1 @@
+"""Racing sources: pure readers of files into :class:`~formline.races.frames.RaceBatch`."""
