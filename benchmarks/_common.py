@@ -18,7 +18,7 @@ import pandas as pd
 
 from formline.engine import compute_session, fetch_arrow
 from formline.matches.features import FeatureParams
-from formline.pipeline.features import MATCH_FEATURE_INPUTS
+from formline.matches.features.compute import MATCH_FEATURE_INPUTS
 from formline.store import Store, open_store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +85,7 @@ def machine() -> dict[str, str]:
 def football_store(store_url: str | None, folder: Path) -> tuple[Store, float | None]:
     """The store at ``store_url``, or a new SQLite store in ``folder`` loaded with the shared
     football-data files; and the seconds the load took (None when reused)."""
-    from formline.pipeline.ingest import ingest_football_data
+    from formline.matches.ingest import ingest_football_data
 
     store = open_store(store_url or f"sqlite:///{(folder / 'football.db').as_posix()}")
     if store_url:

@@ -21,7 +21,8 @@ import pandas as pd
 from _common import FOOTBALL_ODDS, compare_features, group_summary, input_frames, sqlite_store
 from formline.engine import compute_session
 from formline.matches.features import build_match_features, create_input_tables, match_feature_set
-from formline.pipeline.ingest import ingest_demo, ingest_football_data
+from formline.matches.ingest import ingest_football_data
+from formline.pipeline.ingest import ingest_demo
 from pandas_reference import reference_features
 
 DEMO_NOW = datetime(2025, 1, 15)

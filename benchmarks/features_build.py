@@ -47,8 +47,9 @@ from _common import (
 from _features_report import Build, Ratio, render, verdict
 from crosscheck_features import duckdb_features
 from formline.matches.features import match_feature_set
+from formline.matches.ingest import ingest_football_data
 from formline.pipeline.features import build_features
-from formline.pipeline.ingest import ingest_demo, ingest_football_data
+from formline.pipeline.ingest import ingest_demo
 from formline.store import Store
 from pandas_reference import reference_features
 

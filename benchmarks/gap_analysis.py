@@ -37,8 +37,8 @@ from sklearn.linear_model import LogisticRegression
 from _common import FOOTBALL_ODDS, markdown_table, publish
 from formline.core.metrics import evaluate, per_match_rps
 from formline.matches.dataset import load_match_frame
+from formline.matches.ingest import ingest_football_data
 from formline.matches.models import outcome_codes
-from formline.pipeline.ingest import ingest_football_data
 from formline.store import open_store
 from models_backtest import (
     AS_OF,

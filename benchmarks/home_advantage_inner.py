@@ -33,10 +33,10 @@ from _common import FOOTBALL_ODDS, markdown_table, publish
 from formline.core.metrics import evaluate
 from formline.matches.dataset import load_match_frame
 from formline.matches.features import MATCH_FEATURES
+from formline.matches.ingest import ingest_football_data
 from formline.matches.models import outcome_codes
 from formline.matches.models.dixon_coles import dixon_coles_grid, grid_outcomes
 from formline.matches.models.goals_model import MAX_GOALS, GoalsMatchModel
-from formline.pipeline.ingest import ingest_football_data
 from formline.store import open_store
 from models_backtest import AS_OF, log
 

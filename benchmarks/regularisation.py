@@ -25,8 +25,8 @@ from _common import FOOTBALL_ODDS, machine, markdown_table, publish
 from formline.core.metrics import evaluate
 from formline.core.splits import walk_forward_splits
 from formline.matches.dataset import load_match_frame
+from formline.matches.ingest import ingest_football_data
 from formline.matches.models import make_model, outcome_codes
-from formline.pipeline.ingest import ingest_football_data
 from formline.store import open_store
 
 AS_OF = datetime(2023, 7, 1)

@@ -40,6 +40,24 @@ class _Races:
     sources = ()
     api_routers = ()
     api_cache = None
+    scope_column = "course"
+    target_columns = ("winner",)
+    cli_commands = ()
+
+    def ingest_demo(self, store: object, **options: object) -> object:
+        raise NotImplementedError
+
+    def ingest_paths(self, store: object, paths: object, *, limits: object = None) -> object:
+        raise NotImplementedError
+
+    def compute_features(self, store: object, as_of: object, **options: object) -> object:
+        raise NotImplementedError
+
+    def export_frame(self, store: object, as_of: object, *, with_targets: bool = False) -> object:
+        raise NotImplementedError
+
+    def predict_rows(self, bundle: object, rows: object, declared: object) -> object:
+        raise NotImplementedError
 
     def register_tables(self) -> None:
         return None

@@ -86,21 +86,11 @@ ALLOWED_DOMAIN_REFERENCES = {
     # Retention keeps what /performance scores, so both rank a match's predictions here; it
     # moves behind the Domain contract with retention (and the leads step's LEAD_BUCKETS).
     "store/prediction_reads.py": "each match's latest pre-kickoff prediction (retention, scores)",
-    "cli/data.py": "ingest:football-data and the export columns: the domain's verbs",
-    "cli/predictions.py": "predict:match prints a match's 1X2 and grid markets",
     # Two-sided ratings take home/away columns; the US-sports issue makes them parameters.
     "core/ratings/elo.py": "two-sided ratings read home/away columns",
     "core/ratings/home_advantage.py": "two-sided ratings read home/away columns",
     "core/ratings/margin.py": "two-sided ratings read home/away columns",
     "core/ratings/pi.py": "two-sided ratings read home/away columns",
-    # The pipeline's football-shaped steps: targets, metrics and the validation frame are 1X2
-    # and over/under; they move behind the Domain contract step by step.
-    "pipeline/daily.py": "the ingest step re-loads football-data paths",
-    "pipeline/features.py": "the match feature inputs (SQL) and the export query",
-    "pipeline/ingest.py": "the football-data and demo ingest steps",
-    "pipeline/predict.py": "1X2 and over/under prediction rows; information states",
-    "pipeline/score_markets.py": "grid markets of one match (predict:match --markets)",
-    "settings.py": "FORMLINE_INGEST_PATHS: the football-data files the daily ingest step re-loads",
 }
 #: Shared modules exempt from the rule: migrations are the store's frozen history.
 EXEMPT = ("store/migrations/versions/",)

@@ -16,7 +16,7 @@ import typer
 from formline.cli import app
 from formline.cli.models import MODEL_LIST_FIELDS, MODEL_SHOW_FIELDS
 from formline.matches.backtest import BACKTEST_COLUMNS
-from formline.pipeline.features import EXPORT_ID_COLUMNS, EXPORT_TARGET_COLUMNS
+from formline.matches.features.compute import EXPORT_ID_COLUMNS, EXPORT_TARGET_COLUMNS
 from support import REPO_ROOT, require_football_odds
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "cli"))

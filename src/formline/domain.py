@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from formline.errors import ConfigError
@@ -53,6 +54,9 @@ class Market:
     selections: tuple[str, ...] = ()
     ordered: bool = False
     lines: tuple[float, ...] = ()
+    #: Priced from a model's exact-score grid: published only by model types that declare one
+    #: (:attr:`ModelType.score_grid`).
+    score_grid: bool = False
 
     @property
     def per_unit(self) -> bool:
@@ -94,6 +98,18 @@ class Source:
     name: str
     description: str
     command: str
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What a domain's ingest of source files did, for the daily run's ``job_runs`` row."""
+
+    #: Rows inserted or updated.
+    rows: int
+    #: One line: files read, rows inserted, updated and unchanged, rejects.
+    detail: str
+    #: The domain's own result.
+    result: Any = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +165,61 @@ class Domain(Protocol):
     #: of each TTL, which the hot path may answer, and what the API and the worker warm after
     #: it publishes. None for a domain without routers.
     api_cache: str | None
+
+    #: The column of the domain's frames naming the scope a model may be limited to (a
+    #: competition): a scope's own champion predicts its events before the domain-wide one.
+    scope_column: str
+    #: The target columns (results) of ``features:export --with-targets``, in order.
+    target_columns: tuple[str, ...]
+    #: The domain's own commands: ``"module:function"`` entries, each a function that registers
+    #: Typer commands on the app it is given (see :func:`formline.cli.app.mount_domain_commands`).
+    cli_commands: tuple[str, ...]
+
+    def ingest_demo(
+        self,
+        store: Any,
+        *,
+        seed: int,
+        now: datetime | None,
+        force: bool,
+        progress: Any,
+        **world: int,
+    ) -> Any:
+        """Load the domain's seeded synthetic world (``world``: its size, such as ``n_teams``);
+        an existing demo load is kept unless ``force``. Returns the domain's ingest result."""
+
+    def ingest_paths(
+        self, store: Any, paths: list[Path], *, limits: Mapping[str, Any] | None = None
+    ) -> Ingested:
+        """Re-load the source files or folders at ``paths`` (the daily run's ingest step, from
+        ``FORMLINE_INGEST_PATHS``), each bounded by ``limits`` (``max_file_mb``,
+        ``max_line_kb``, ``max_rejects``)."""
+
+    def compute_features(
+        self,
+        store: Any,
+        as_of: datetime,
+        *,
+        params: Any = None,
+        progress: Any = None,
+        queries: pd.DataFrame | None = None,
+    ) -> EventFrame:
+        """Every event's point-in-time features as of ``as_of`` (or per query, as
+        :meth:`load_frame`), without targets: the event key, ``cutoff_at`` and the features."""
+
+    def export_frame(
+        self, store: Any, as_of: datetime, *, with_targets: bool = False
+    ) -> pd.DataFrame:
+        """One row per event with the columns naming it (the event key and start column
+        among them), then, with ``with_targets``, :attr:`target_columns` where the result was
+        observed before ``as_of`` (empty otherwise): what ``features:export`` writes beside the
+        features."""
+
+    def predict_rows(
+        self, bundle: Mapping[str, Any], rows: pd.DataFrame, declared: ModelType
+    ) -> pd.DataFrame:
+        """The predictions of a stored model (its bundle) of type ``declared`` for ``rows``, in
+        the frame :meth:`prediction_rows` takes (without the model and information columns)."""
 
     def register_tables(self) -> None:
         """Put the domain's tables on the store's metadata (import its schema module)."""

@@ -82,7 +82,8 @@ class Settings(BaseSettings):
     ingest_paths: str | None = Field(
         default=None,
         alias="FORMLINE_INGEST_PATHS",
-        description="football-data files or folders the daily run re-loads, separated by ':'.",
+        description="Source files or folders the daily run's ingest step re-loads through the "
+        "domain's adapter, separated by ':'.",
     )
     ingest_max_file_mb: float = Field(
         default=64.0,

@@ -180,6 +180,9 @@ class OtherDomain:
     sources = ()
     api_routers = ("test_other_domain:router",)
     api_cache: str | None = "test_other_domain:OTHER_CACHE"
+    scope_column = "league"
+    target_columns = ("result",)
+    cli_commands = ()
 
     def register_tables(self) -> None:
         return None

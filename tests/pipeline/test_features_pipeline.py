@@ -13,13 +13,8 @@ from sqlalchemy import func, select, text
 
 from formline.errors import ConfigError
 from formline.matches.features import FEATURE_SET_VERSION, match_feature_set
-from formline.pipeline.features import (
-    EXPORT_ID_COLUMNS,
-    EXPORT_TARGET_COLUMNS,
-    build_features,
-    compute_features,
-    export_features,
-)
+from formline.matches.features.compute import EXPORT_ID_COLUMNS, EXPORT_TARGET_COLUMNS
+from formline.pipeline.features import build_features, compute_features, export_features
 from formline.pipeline.ingest import ingest_demo
 from formline.store.db import Store
 from formline.store.features import load_feature_snapshot

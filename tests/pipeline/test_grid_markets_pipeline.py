@@ -11,9 +11,9 @@ import pytest
 
 from formline.domain import get_domain, model_type
 from formline.matches.dataset import load_match_frame
+from formline.matches.grid_markets import match_grid_markets, score_grid_method
 from formline.pipeline.ingest import ingest_demo
 from formline.pipeline.predict import upcoming
-from formline.pipeline.score_markets import match_grid_markets, score_grid_method
 from formline.pipeline.train import TrainConfig, load_model_bundle, train_model
 from formline.store.db import open_store
 

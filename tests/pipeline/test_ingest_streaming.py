@@ -13,10 +13,10 @@ import pytest
 import formline.matches.store as writer
 from formline.errors import SourceError
 from formline.matches.frames import SourceBatch
+from formline.matches.ingest import describe_reads, format_rejects, ingest_football_data
 from formline.matches.sources.football_data import read_football_data_file
 from formline.matches.sources.text_table import ReadLimits
 from formline.matches.store import upsert_batch
-from formline.pipeline.ingest import describe_reads, format_rejects, ingest_football_data
 from formline.store.db import Store, open_store
 from support import POSTGRES_URL, require_football_odds, require_postgres, stored_rows
 

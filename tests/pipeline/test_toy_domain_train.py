@@ -81,6 +81,9 @@ class Coins:
     sources = ()
     api_routers = ()
     api_cache = None
+    scope_column = "table"
+    target_columns = ("heads",)
+    cli_commands = ()
 
     def register_tables(self) -> None:
         return None

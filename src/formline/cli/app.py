@@ -416,6 +416,49 @@ Horizon = Annotated[
 ]
 
 
+def mount_domain_commands(target: typer.Typer | None = None) -> None:
+    """Register every registered domain's own commands on ``target`` (default :data:`app`).
+
+    Each domain declares ``cli_commands``: ``"module:function"`` entries whose function registers
+    Typer commands on the app it is given. A domain's command is listed after the shared
+    commands of its group (the part of its name before ``:``), so ``formline --help`` keeps the
+    groups together.
+
+    Raises
+    ------
+    ConfigError
+        If an entry does not name a function, or a domain's command has a shared command's name.
+    """
+    from importlib import import_module
+
+    target = target or app
+    for domain in all_domains():
+        for entry in domain.cli_commands:
+            module, _, function = entry.partition(":")
+            try:
+                register = getattr(import_module(module), function)
+            except (ImportError, AttributeError) as exc:
+                raise ConfigError(
+                    f"domain {domain.name}: cli_commands entry '{entry}' names no function"
+                ) from exc
+            before = len(target.registered_commands)
+            register(target)
+            added = target.registered_commands[before:]
+            del target.registered_commands[before:]
+            for info in added:
+                _insert_in_group(target.registered_commands, info, domain.name)
+
+
+def _insert_in_group(commands: list[Any], info: Any, domain: str) -> None:
+    """Insert ``info`` after the last command of its group (or at the end)."""
+    names = [c.name for c in commands]
+    if info.name in names:
+        raise ConfigError(f"domain {domain} registers command {info.name}, which already exists")
+    group = f"{str(info.name).split(':')[0]}:"
+    last = max((i for i, n in enumerate(names) if str(n).startswith(group)), default=None)
+    commands.insert(len(commands) if last is None else last + 1, info)
+
+
 def _terminate(signum: int, _frame: object) -> None:
     from formline.pipeline.runs import Interrupted
 

@@ -1,4 +1,5 @@
-"""Store, ingestion and feature commands: ``db:*``, ``ingest:*``, ``features:*``."""
+"""Store, ingestion and feature commands: ``db:*``, ``ingest:demo``, ``features:*`` (a domain
+adds its own ingest commands, see :func:`formline.cli.app.mount_domain_commands`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from formline.cli.app import (
     open_existing_store,
     recorded,
 )
+from formline.domain import all_domains
 from formline.errors import ConfigError, FormlineError
 from formline.timeutil import parse_instant
 
@@ -94,6 +96,7 @@ def ingest_demo(
     leagues: Annotated[int, typer.Option("--leagues", help="Number of leagues.", min=1)] = 3,
     teams: Annotated[int, typer.Option("--teams", help="Teams per league (even).", min=4)] = 20,
     seasons: Annotated[int, typer.Option("--seasons", help="Number of seasons.", min=2)] = 6,
+    domain: DomainName = None,
 ) -> None:
     """Load a seeded synthetic football world (default 3 leagues x 20 teams x 6 seasons)."""
     from formline.pipeline.ingest import ingest_demo as run
@@ -101,10 +104,13 @@ def ingest_demo(
     demo_now = parse_instant(now, "--now") if now else None
     if teams % 2:
         raise ConfigError(f"--teams: {teams} is odd; a round-robin needs an even number")
-    store = open_configured_store(load_settings())
+    settings = load_settings()
+    resolved = command_domain(settings, domain)
+    store = open_configured_store(settings)
     with RichProgress(console) as progress:
         result = run(
             store,
+            domain=resolved,
             seed=seed,
             now=demo_now,
             force=force,
@@ -119,54 +125,28 @@ def ingest_demo(
     print_ingest_report(result)
 
 
-@app.command("ingest:football-data")
-@recorded("ingest:football-data")
-def ingest_football_data(
-    paths: Annotated[
-        list[Path], typer.Argument(help="football-data.co.uk CSV files or folders of them.")
-    ],
-) -> None:
-    """Load football-data.co.uk CSV files; bad rows are reported and kept as rejects."""
-    from formline.pipeline.ingest import ingest_football_data as run
-
-    settings = load_settings()
-    store = open_configured_store(settings)
-    with RichProgress(console) as progress:
-        result = run(store, paths, limits=ingest_limits(settings), progress=progress)
-    for line in result.rejects[:50]:
-        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
-    if len(result.rejects) > 50:
-        err_console.print(f"... and {len(result.rejects) - 50} more (table ingest_rejects)")
-    for note in result.notes:
-        console.print(note, markup=False, highlight=False, soft_wrap=True)
-    console.print(
-        f"{result.files} files, {result.rows} matches read, {len(result.rejects)} rejects kept"
-    )
-    print_ingest_report(result)
-
-
-def ingest_limits(settings: Any) -> Any:
+def ingest_limits(settings: Any) -> dict[str, Any]:
     """The settings' bounds on each ingested file (INGEST_MAX_FILE_MB, INGEST_MAX_LINE_KB,
-    INGEST_MAX_REJECTS) for the source adapter."""
-    from formline.matches.sources.text_table import ReadLimits
-
-    return ReadLimits(
-        max_file_mb=settings.ingest_max_file_mb,
-        max_line_kb=settings.ingest_max_line_kb,
-        max_rejects=settings.ingest_max_rejects,
-    )
+    INGEST_MAX_REJECTS) as plain values, for a domain's source adapter."""
+    return {
+        "max_file_mb": settings.ingest_max_file_mb,
+        "max_line_kb": settings.ingest_max_line_kb,
+        "max_rejects": settings.ingest_max_rejects,
+    }
 
 
 @app.command("features:build")
 @recorded("features:build")
-def features_build(as_of: AsOf = None) -> None:
+def features_build(as_of: AsOf = None, domain: DomainName = None) -> None:
     """Compute point-in-time features as of a time and store them as snapshots."""
     from formline.pipeline.features import build_features
 
     instant = as_of_or_now(as_of)
-    store = open_configured_store(load_settings())
+    settings = load_settings()
+    resolved = command_domain(settings, domain)
+    store = open_configured_store(settings)
     with RichProgress(console) as progress:
-        build = build_features(store, instant, progress=progress)
+        build = build_features(store, instant, progress=progress, domain=resolved)
     console.print(
         f"{len(build.frame)} matches, {len(build.feature_names)} features as of "
         f"{instant.isoformat()}Z (feature version {build.feature_version}); "
@@ -187,6 +167,13 @@ def features_list(domain: DomainName = None) -> None:
     console.print(table)
 
 
+def _targets() -> str:
+    """The registered domains' target columns, for ``--with-targets``' help
+    (``a, b and c``)."""
+    names = list(dict.fromkeys(c for d in all_domains() for c in d.target_columns))
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+
+
 @app.command("features:export")
 @recorded("features:export", lock=False)
 def features_export(
@@ -196,9 +183,10 @@ def features_export(
         bool,
         typer.Option(
             "--with-targets",
-            help="Add home_goals, away_goals and outcome where the result was known at --as-of.",
+            help=f"Add {_targets()} where the result was known at --as-of.",
         ),
     ] = False,
+    domain: DomainName = None,
 ) -> None:
     """Write one row per match with its season and every feature as of a time to a Parquet or
     CSV file (timestamps in UTC with their zone)."""
@@ -207,9 +195,13 @@ def features_export(
 
     instant = parse_instant(as_of)
     check_output(out, suffixes=(".parquet", ".csv"))
-    store = open_existing_store(load_settings())
+    settings = load_settings()
+    resolved = command_domain(settings, domain)
+    store = open_existing_store(settings)
     with RichProgress(console) as progress:
-        export = export_features(store, instant, out, progress=progress, with_targets=with_targets)
+        export = export_features(
+            store, instant, out, progress=progress, with_targets=with_targets, domain=resolved
+        )
     if export.empty_features:
         err_console.print(
             f"warning: {len(export.empty_features)} features have no value for any match: the "

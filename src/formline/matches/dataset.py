@@ -12,7 +12,7 @@ from formline.core.markets import implied_probabilities
 from formline.domain import EventFrame
 from formline.engine import InputQuery, fetch_arrow
 from formline.matches.features import FeatureParams
-from formline.pipeline.features import compute_features
+from formline.matches.features.compute import compute_match_features
 from formline.store.db import Store
 
 #: Whose prices evaluate models (closing line) and the value rule (opening line), best first.
@@ -91,7 +91,7 @@ def load_match_frame(
     of its own cutoff (results are still those known at ``as_of``: they are targets, never
     features).
     """
-    build = compute_features(store, as_of, params, queries=queries)
+    build = compute_match_features(store, as_of, params, queries=queries)
     info = fetch_arrow(store, _MATCH_INFO).to_pandas()
     unknown = info["result_observed_at"].isna() | (info["result_observed_at"] >= as_of)
     info.loc[unknown, ["home_goals", "away_goals"]] = np.nan

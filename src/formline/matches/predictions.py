@@ -1,8 +1,9 @@
 """The matches domain's predictions: a match's wide prediction row (``p_home`` ...
-``fair_under_2_5``) as the store's long rows for publishing, and the published rows read back
-wide.
+``fair_under_2_5``, and the grid markets of a model with a score grid) as the store's long rows
+for publishing, and the published rows read back wide.
 
-See :mod:`formline.matches.prediction_view` for the five long rows of a match prediction.
+See :mod:`formline.matches.prediction_view` for the five long rows of a match prediction, and
+:mod:`formline.matches.grid_markets` for the grid markets' rows.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from formline.matches.prediction_view import (
 from formline.store.db import Store
 from formline.store.predictions import PredictionRows, Published, publish_snapshot
 from formline.store.reads import publication_is
-from formline.store.tables import prediction_snapshots, publications
+from formline.store.tables import prediction_snapshots, predictions, publications
 
 #: The wide prediction of one match, as the pipeline computes it and the readers return it.
 PREDICTION_COLUMNS = [
@@ -38,6 +39,11 @@ PREDICTION_COLUMNS = [
 ]
 #: What a wide frame must hold to be published (the model may be given for every row).
 _REQUIRED = [c for c in PREDICTION_COLUMNS if c not in ("model_version_id", "information")]
+#: The optional column of a wide prediction with its grid markets: per match a list of rows
+#: (``market``, ``selection``, ``line``, ``probability``, ``fair_odds``), empty for a model
+#: without a score grid.
+MARKETS_COLUMN = "markets"
+_ROW_KEYS = ["market", "selection", "line", "probability", "fair_odds"]
 
 
 def prediction_rows(frame: pd.DataFrame) -> PredictionRows:
@@ -48,13 +54,14 @@ def prediction_rows(frame: pd.DataFrame) -> PredictionRows:
     frame
         ``match_id``, the probabilities (``p_home``, ``p_draw``, ``p_away``, ``p_over_2_5``),
         the fair odds (``fair_home`` ... ``fair_under_2_5``) and ``drivers``, with
-        ``model_version_id`` and ``information`` when it has them.
+        ``model_version_id`` and ``information`` when it has them, and ``markets``
+        (:data:`MARKETS_COLUMN`) when a model with a score grid predicted them.
 
     Returns
     -------
     PredictionRows
         One event per match (unit ""), five rows per match: 1x2 home, draw and away, over/under
-        2.5 over and under (its probability ``1 - p_over_2_5``).
+        2.5 over and under (its probability ``1 - p_over_2_5``); then each match's grid markets.
 
     Raises
     ------
@@ -100,6 +107,14 @@ def prediction_rows(frame: pd.DataFrame) -> PredictionRows:
                 }
             )
         )
+    if MARKETS_COLUMN in frame.columns:
+        grid = [
+            {"event_id": int(event), "unit": "", **{k: row[k] for k in _ROW_KEYS}}
+            for event, rows in zip(event_id, frame[MARKETS_COLUMN], strict=True)
+            for row in (rows if isinstance(rows, list) else [])
+        ]
+        if grid:
+            pieces.append(pd.DataFrame(grid, columns=["event_id", "unit", *_ROW_KEYS]))
     return PredictionRows(events, pd.concat(pieces, ignore_index=True))
 
 
@@ -152,11 +167,14 @@ def _frame(conn: Connection, query: Select[Any], columns: list[str]) -> pd.DataF
     return frame
 
 
-def read_snapshot_predictions(store: Store, snapshot_id: int) -> pd.DataFrame:
+def read_snapshot_predictions(
+    store: Store, snapshot_id: int, *, markets: bool = False
+) -> pd.DataFrame:
     """Every prediction of one snapshot, by ``match_id``, with ``drivers`` parsed.
 
     Columns: ``match_id``, ``model_version_id``, ``information``, the probabilities, the fair
-    odds, ``drivers``. An unknown snapshot gives an empty frame.
+    odds, ``drivers``; with ``markets``, also ``markets``: each match's grid markets (see
+    :func:`read_grid_markets`). An unknown snapshot gives an empty frame.
     """
     wide = wide_predictions(store.dialect, drivers=True)
     query = (
@@ -165,7 +183,46 @@ def read_snapshot_predictions(store: Store, snapshot_id: int) -> pd.DataFrame:
         .order_by(wide.c.match_id)
     )
     with store.connect("reading predictions") as conn:
-        return _frame(conn, query, PREDICTION_COLUMNS)
+        frame = _frame(conn, query, PREDICTION_COLUMNS)
+        if markets:
+            grid = read_grid_markets(conn, snapshot_id)
+            frame[MARKETS_COLUMN] = pd.Series(
+                [grid.get(int(m), []) for m in frame["match_id"]], index=frame.index, dtype=object
+            )
+    return frame
+
+
+def read_grid_markets(
+    conn: Connection, snapshot_id: int, match_id: int | None = None
+) -> dict[int, list[dict[str, Any]]]:
+    """The grid markets of a snapshot's matches (or of one), by match id: per match a list of
+    rows (``market``, ``selection``, ``line``, ``probability``, ``fair_odds``) by declared
+    market, then line (an Asian handicap's away side beside the home side's opposite line),
+    then declared selection; a match predicted without a score grid has none."""
+    from formline.matches.domain import MATCH_MARKETS
+
+    declared = [m for m in MATCH_MARKETS if m.score_grid]
+    query = select(predictions.c.event_id, *[predictions.c[k] for k in _ROW_KEYS]).where(
+        predictions.c.snapshot_id == snapshot_id,
+        predictions.c.unit == "",
+        predictions.c.market.in_([m.name for m in declared]),
+    )
+    if match_id is not None:
+        query = query.where(predictions.c.event_id == match_id)
+    rows = [dict(r) for r in conn.execute(query).mappings()]
+    rank = {m.name: (i, {s: j for j, s in enumerate(m.selections)}) for i, m in enumerate(declared)}
+
+    def order(row: dict[str, Any]) -> tuple[int, float, int]:
+        market, selections = rank[row["market"]]
+        line = float(row["line"])
+        if row["market"] == "asian_handicap" and row["selection"] == "away":
+            line = -line  # the home side's line it is the other side of
+        return market, line, selections.get(row["selection"], len(selections))
+
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in sorted(rows, key=lambda r: (r["event_id"], *order(r))):
+        out.setdefault(int(row.pop("event_id")), []).append(row)
+    return out
 
 
 def _history(dialect: str, match_id: int, snapshot_id: Any = None) -> Select[Any]:
@@ -199,7 +256,8 @@ def latest_prediction_for_match(
     the newest snapshot that does; None if no snapshot does.
 
     Keys as the columns of :func:`predictions_for_match`, plus ``published`` (True when it comes
-    from the published snapshot).
+    from the published snapshot) and ``markets`` (its grid markets, see
+    :func:`read_grid_markets`).
     """
     published = (
         select(publications.c.snapshot_id)
@@ -212,6 +270,7 @@ def latest_prediction_for_match(
         is_published = row is not None
         if row is None:
             row = conn.execute(_history(store.dialect, match_id).limit(1)).mappings().first()
-    if row is None:
-        return None
-    return {**dict(row), "published": is_published}
+        if row is None:
+            return None
+        grid = read_grid_markets(conn, int(row["snapshot_id"]), match_id).get(match_id, [])
+    return {**dict(row), "published": is_published, MARKETS_COLUMN: grid}

@@ -8,7 +8,7 @@ publishes in one transaction, so a failure never leaves a partial snapshot.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,7 +16,6 @@ from typing import Any
 
 from formline.domain import check_model_options, model_type, resolve_domain
 from formline.errors import CacheError, ConfigError
-from formline.matches.sources.text_table import ReadLimits
 from formline.pipeline.warm import CacheTarget
 from formline.store import promotions
 from formline.store.db import Store
@@ -32,8 +31,9 @@ class DailyConfig:
     as_of: datetime
     horizon_days: int = 90
     ingest_paths: tuple[str, ...] = ()
-    #: Bounds on each ingested file (None: the adapter's defaults).
-    ingest_limits: ReadLimits | None = None
+    #: Bounds on each ingested file, plain values (``max_file_mb``, ``max_line_kb``,
+    #: ``max_rejects``; None: the domain's adapter's defaults).
+    ingest_limits: Mapping[str, Any] | None = None
     skip_ingest: bool = False
     skip_features: bool = False
     skip_train: bool = False
@@ -87,23 +87,15 @@ class DailyResult:
 
 
 def step_ingest(store: Store, config: DailyConfig) -> StepOutcome:
-    """Re-load the configured football-data paths (upserts: unchanged rows stay as they are)."""
-    from formline.pipeline.ingest import ingest_football_data
+    """Re-load the configured paths through the domain's source adapter (upserts: unchanged
+    rows stay as they are; see :meth:`formline.domain.Domain.ingest_paths`)."""
+    from formline.pipeline.ingest import ingest_paths
 
     if not config.ingest_paths:
         return StepOutcome("ingest", "skipped", detail="no FORMLINE_INGEST_PATHS configured")
     paths = [Path(p) for p in config.ingest_paths]
-    result = ingest_football_data(store, paths, limits=config.ingest_limits)
-    report = result.report
-    return StepOutcome(
-        "ingest",
-        "succeeded",
-        rows=report.matches.inserted + report.matches.updated,
-        detail=f"{result.files} files; matches {report.matches.inserted} inserted, "
-        f"{report.matches.updated} updated, {report.matches.unchanged} unchanged; odds "
-        f"{report.odds.inserted} inserted, {report.odds.updated} updated, "
-        f"{report.odds.unchanged} unchanged; {len(result.rejects)} rejects",
-    )
+    done = ingest_paths(store, paths, limits=config.ingest_limits, domain=config.domain)
+    return StepOutcome("ingest", "succeeded", rows=done.rows, detail=done.detail)
 
 
 def step_features(store: Store, config: DailyConfig) -> StepOutcome:
@@ -139,10 +131,11 @@ def training_plan(config: DailyConfig) -> list[tuple[str, bool]]:
 def training_due(store: Store, config: DailyConfig) -> tuple[bool, str]:
     """Train when forced, when a slot the plan fills has no champion as of the run's instant,
     or when the oldest of those champions is older than ``retrain_days``."""
-    domain = resolve_domain(config.domain).name
+    resolved = resolve_domain(config.domain)
+    domain = resolved.name
     if config.force_train:
         return True, "forced"
-    states = sorted({"market" if market else "no_market" for _, market in training_plan(config)})
+    states = sorted({resolved.information_needed(market) for _, market in training_plan(config)})
     champions = promotions.champions_at(store, domain, config.as_of)
     missing = [s for s in states if promotions.Slot(domain, ALL_SCOPE, s) not in champions]
     if missing:

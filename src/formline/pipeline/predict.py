@@ -1,28 +1,27 @@
-"""Prediction step: the deployed model's probabilities for upcoming matches, published as an
-immutable snapshot with per-prediction drivers."""
+"""Prediction step: the deployed models' probabilities for a domain's upcoming events, published
+as an immutable snapshot with per-prediction drivers.
+
+The domain predicts and shapes the rows (:meth:`formline.domain.Domain.predict_rows` and
+:meth:`~formline.domain.Domain.prediction_rows`); this step picks the champion of each event
+from what is known about it, and publishes.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from formline.core.markets import fair_odds
 from formline.domain import Domain, model_type, resolve_domain
 from formline.errors import SchemaMismatchError
-from formline.matches.information import INFORMATION_STATES, information_states, serves
 from formline.pipeline.train import load_champions
 from formline.store import registry
 from formline.store.db import Store
 from formline.store.predictions import publish_snapshot
 from formline.store.promotions import Slot
 from formline.store.tables import ALL_SCOPE
-
-OUTCOMES = ("home", "draw", "away")
-N_DRIVERS = 5
 
 
 @dataclass
@@ -53,82 +52,45 @@ class PredictResult:
         return next(m for m in self.models if m.id == top)
 
 
-def drivers(
-    model: Any, X: pd.DataFrame, top: int = N_DRIVERS, *, explains: bool = True
-) -> list[list[dict[str, Any]]]:
-    """The top feature contributions of each prediction (empty lists for a model type that
-    does not declare explanations, or whose explanation is empty for these rows).
-
-    Contributions are on the model's raw score per outcome: exact terms for linear models,
-    TreeSHAP for trees. Features are ranked by their largest absolute contribution.
-    """
-    contributions = model.explain(X) if explains else None
-    if contributions is None:
-        return [[] for _ in range(len(X))]
-    names = list(model.feature_names_)
-    values = X[names].to_numpy(dtype=np.float64)
-    strength = np.abs(contributions).max(axis=2)
-    out = []
-    for i in range(len(X)):
-        order = np.argsort(-strength[i], kind="stable")[:top]
-        out.append(
-            [
-                {
-                    "feature": names[j],
-                    "value": None if np.isnan(values[i, j]) else float(values[i, j]),
-                    **{o: float(contributions[i, j, k]) for k, o in enumerate(OUTCOMES)},
-                }
-                for j in order
-            ]
-        )
-    return out
-
-
-def predict_frame(bundle: dict[str, Any], X: pd.DataFrame, *, explains: bool) -> pd.DataFrame:
-    """Calibrated probabilities, fair odds and drivers (if the model type ``explains``) for the
-    rows of ``X``."""
-    model = bundle["model"]
-    proba = bundle["calibrator"].transform(model.predict_proba(X))
-    over = bundle["over_calibrator"].transform(model.predict_over_proba(X))
-    frame = pd.DataFrame({"match_id": X["match_id"].to_numpy()})
-    for k, outcome in enumerate(OUTCOMES):
-        frame[f"p_{outcome}"] = proba[:, k]
-        frame[f"fair_{outcome}"] = fair_odds(proba[:, k])
-    frame["p_over_2_5"] = over
-    frame["fair_over_2_5"] = fair_odds(over)
-    frame["fair_under_2_5"] = fair_odds(1.0 - over)
-    explained = drivers(model, X, explains=explains)
-    frame["drivers"] = pd.Series(explained, index=frame.index, dtype=object)
-    return frame
-
-
-def upcoming(frame: pd.DataFrame, as_of: datetime, horizon_days: int) -> pd.DataFrame:
-    """Matches with kickoff in ``(as_of, as_of + horizon]`` that were still to be played then."""
+def upcoming(
+    frame: pd.DataFrame, as_of: datetime, horizon_days: int, domain: Domain | str | None = None
+) -> pd.DataFrame:
+    """Events of ``domain`` (None: the only registered one) starting in ``(as_of, as_of +
+    horizon]`` that were still to be played then."""
+    start = resolve_domain(domain).start_column
     end = as_of + timedelta(days=horizon_days)
-    window = (frame["kickoff_at"] > as_of) & (frame["kickoff_at"] <= end)
+    window = (frame[start] > as_of) & (frame[start] <= end)
     playable = frame["status"].isin(["scheduled", "finished"])
     return frame[window & playable].reset_index(drop=True)
 
 
 def assign_champions(
-    rows: pd.DataFrame, slots: list[Slot]
+    rows: pd.DataFrame, slots: list[Slot], domain: Domain | str | None = None
 ) -> tuple[dict[Slot, np.ndarray], dict[str, int]]:
     """Which champion predicts each row, and how many rows none can.
 
-    A row in information state ``s`` may be predicted by a champion needing ``s`` or less; the
-    richest such state wins, then the row's own competition before the domain-wide scope. So a
-    match with observed prices gets the market champion, one further out the no-market champion,
-    and a competition's own champion beats the domain-wide one of the same state.
+    A row may be predicted by a champion needing an information state the row admits
+    (:meth:`formline.domain.Domain.admits`: its own state or a poorer one of the domain's
+    ``information_states``, richest first); the richest such state wins, then the row's own
+    scope (a competition) before the domain-wide one. So a match with observed prices gets the
+    market champion, one further out the no-market champion, and a competition's own champion
+    beats the domain-wide one of the same state.
 
     Returns
     -------
     tuple
         Row positions per slot, and the count of unassigned rows per information state.
     """
-    states = information_states(rows)
-    competitions = rows["competition"].to_numpy(dtype=object)
+    resolved = resolve_domain(domain)
+    ranked = resolved.information_states
+    admitted = {state: resolved.admits(state, rows) for state in ranked}
+    # Each row's own state: the richest it admits (a row admitting none counts as the poorest).
+    states = np.full(len(rows), ranked[-1], dtype=object)
+    for state in reversed(ranked):
+        states[admitted[state]] = state
+    scopes = rows[resolved.scope_column].to_numpy(dtype=object)
     order: list[Slot] = []
-    for information in INFORMATION_STATES:
+    for information in ranked:
         same = [s for s in slots if s.information == information]
         order += sorted(s for s in same if s.scope != ALL_SCOPE)
         order += [s for s in same if s.scope == ALL_SCOPE]
@@ -137,8 +99,8 @@ def assign_champions(
     for slot in order:
         in_scope = np.ones(len(rows), dtype=bool)
         if slot.scope != ALL_SCOPE:
-            in_scope = competitions == slot.scope
-        pick = serves(slot.information, states) & in_scope & ~taken
+            in_scope = scopes == slot.scope
+        pick = admitted[slot.information] & in_scope & ~taken
         if pick.any():
             chosen[slot] = np.flatnonzero(pick)
             taken |= pick
@@ -154,11 +116,11 @@ def run_predictions(
     publish: bool = True,
     domain: Domain | str | None = None,
 ) -> PredictResult:
-    """Predict every upcoming match with the champions deployed as of ``as_of``; publish one
+    """Predict every upcoming event with the champions deployed as of ``as_of``; publish one
     snapshot.
 
-    Each match is predicted by the champion for what was known about it at ``as_of`` (see
-    :func:`assign_champions`); a match no champion can predict gets no prediction at all, never
+    Each event is predicted by the champion for what was known about it at ``as_of`` (see
+    :func:`assign_champions`); an event no champion can predict gets no prediction at all, never
     one from a model fed inputs it was not validated on. Each prediction records its model and
     information state. Re-running with the same ``as_of`` and champions publishes nothing new
     (the snapshot is immutable); replaying a past ``as_of`` uses the champions deployed as of
@@ -181,16 +143,14 @@ def run_predictions(
                 f"{bundle['feature_version']}, this formline computes {feature_version}: "
                 "retrain it"
             )
-    match_frame = domain.load_frame(store, as_of)
-    rows = upcoming(match_frame.frame, as_of, horizon_days)
-    chosen, unassigned = assign_champions(rows, list(champions))
+    event_frame = domain.load_frame(store, as_of)
+    rows = upcoming(event_frame.frame, as_of, horizon_days, domain)
+    chosen, unassigned = assign_champions(rows, list(champions), domain)
     pieces = []
     for slot, positions in chosen.items():
         version, bundle = champions[slot]
-        explains = model_type(domain, version.model_type).explains
-        piece = predict_frame(
-            bundle, rows.iloc[positions].reset_index(drop=True), explains=explains
-        )
+        declared = model_type(domain, version.model_type)
+        piece = domain.predict_rows(bundle, rows.iloc[positions].reset_index(drop=True), declared)
         piece["model_version_id"] = version.id
         piece["information"] = slot.information
         pieces.append(piece)
@@ -200,7 +160,8 @@ def run_predictions(
         return PredictResult(
             models, as_of, horizon_days, pd.DataFrame(), None, False, False, unassigned
         )
-    predictions = pd.concat(pieces, ignore_index=True).sort_values("match_id", kind="stable")
+    predictions = pd.concat(pieces, ignore_index=True)
+    predictions = predictions.sort_values(domain.event_key, kind="stable")
     predictions = predictions.reset_index(drop=True)
     if not publish:
         return PredictResult(

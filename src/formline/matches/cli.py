@@ -1,0 +1,197 @@
+"""The matches domain's own commands: ``ingest:football-data`` and ``predict:match``.
+
+Registered on the ``formline`` app by the CLI plumbing (:attr:`MatchesDomain.cli_commands
+<formline.matches.domain.MatchesDomain.cli_commands>`, see
+:func:`formline.cli.app.mount_domain_commands`).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from formline.cli.app import (
+    RichProgress,
+    console,
+    err_console,
+    load_settings,
+    open_configured_store,
+    open_existing_store,
+    recorded,
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Register the matches domain's commands on ``app``."""
+    app.command("ingest:football-data")(recorded("ingest:football-data")(ingest_football_data))
+    app.command("predict:match")(predict_match)
+
+
+def ingest_football_data(
+    paths: Annotated[
+        list[Path], typer.Argument(help="football-data.co.uk CSV files or folders of them.")
+    ],
+) -> None:
+    """Load football-data.co.uk CSV files; bad rows are reported and kept as rejects."""
+    from formline.cli.data import ingest_limits, print_ingest_report
+    from formline.matches.ingest import ingest_football_data as run
+    from formline.matches.sources.text_table import ReadLimits
+
+    settings = load_settings()
+    store = open_configured_store(settings)
+    limits = ReadLimits(**ingest_limits(settings))
+    with RichProgress(console) as progress:
+        result = run(store, paths, limits=limits, progress=progress)
+    for line in result.rejects[:50]:
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if len(result.rejects) > 50:
+        err_console.print(f"... and {len(result.rejects) - 50} more (table ingest_rejects)")
+    for note in result.notes:
+        console.print(note, markup=False, highlight=False, soft_wrap=True)
+    console.print(
+        f"{result.files} files, {result.rows} matches read, {len(result.rejects)} rejects kept"
+    )
+    print_ingest_report(result)
+
+
+def describe_match(match: dict[str, Any]) -> str:
+    """``home v away, competition season, kickoff 2025-11-08 15:00Z (status)`` for messages."""
+    return (
+        f"{match['home_team']} v {match['away_team']}, {match['competition']} {match['season']}, "
+        f"kickoff {match['kickoff_at']:%Y-%m-%d %H:%M}Z ({match['status']})"
+    )
+
+
+def predict_match(
+    match_id: Annotated[int, typer.Argument(help="Match id.")],
+    markets: Annotated[
+        bool,
+        typer.Option(
+            "--markets",
+            help="Also price the markets of the model's score grid (Asian handicap, totals, "
+            "both teams to score, double chance, draw no bet); models with a grid only.",
+        ),
+    ] = False,
+) -> None:
+    """Print which match it is and its latest published prediction with its drivers.
+
+    An unknown match id and a match no snapshot covers are both exit code 3, with messages that
+    tell them apart.
+    """
+    from formline.errors import NotFoundError
+    from formline.matches.predictions import latest_prediction_for_match
+    from formline.matches.reads import get_match
+    from formline.store.registry import get_model_version
+
+    store = open_existing_store(load_settings())
+    with store.connect("reading the match") as conn:
+        match = get_match(conn, match_id)
+    if match is None:
+        raise NotFoundError(f"match {match_id} does not exist")
+    p = latest_prediction_for_match(store, match_id)
+    if p is None:
+        raise NotFoundError(
+            f"match {match_id} ({describe_match(match)}) has no prediction: no published "
+            "snapshot covers it"
+        )
+    model = get_model_version(store, int(p["model_version_id"]))
+    console.print(f"match {match_id}: {describe_match(match)}", markup=False, highlight=False)
+    source = "the published snapshot" if p["published"] else "an earlier snapshot, not the current"
+    console.print(
+        f"prediction of {model.label} from {source} ({p['snapshot_id']}), as of "
+        f"{p['as_of']:%Y-%m-%d %H:%M}Z",
+        markup=False,
+        highlight=False,
+    )
+    table = Table(header_style="bold")
+    for col in ("", "home", "draw", "away", "over 2.5"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        "probability", *(f"{p[k]:.3f}" for k in ("p_home", "p_draw", "p_away", "p_over_2_5"))
+    )
+    table.add_row(
+        "fair odds",
+        *(f"{p[k]:.2f}" for k in ("fair_home", "fair_draw", "fair_away", "fair_over_2_5")),
+    )
+    console.print(table)
+    if p.get("drivers"):
+        drivers = Table(title="drivers (contribution to each outcome's score)", header_style="bold")
+        for col in ("feature", "value", "home", "draw", "away"):
+            drivers.add_column(col, justify="right" if col != "feature" else "left")
+        for d in p["drivers"]:
+            value = "" if d.get("value") is None else f"{d['value']:.3f}"
+            drivers.add_row(
+                d["feature"], value, *(f"{d[o]:+.3f}" for o in ("home", "draw", "away"))
+            )
+        console.print(drivers)
+    else:
+        console.print("this model gives no per-feature drivers")
+    if p.get("markets"):
+        print_published_grid_markets(p["markets"])
+    if markets:
+        print_grid_markets(store, model, match_id, match["kickoff_at"], p["as_of"])
+
+
+def _line(market: str, line: float) -> str:
+    """A handicap with its sign (``-0.25``, ``+1``), a total without (``2.5``), else blank."""
+    if math.isnan(line):
+        return ""
+    handicap = market in ("asian handicap", "asian_handicap")
+    return f"{line:+g}" if handicap and line != 0 else f"{line:g}"
+
+
+#: The published grid markets that have a line (the others are stored at line 0).
+_WITH_LINE = ("asian_handicap", "total_goals")
+
+
+def print_published_grid_markets(rows: list[dict[str, Any]]) -> None:
+    """The grid markets published with the prediction: probability (of winning the stake when
+    it is not returned) and fair odds per market, selection and line."""
+    out = Table(
+        title="published grid markets (score grid, before the 1X2 calibration)",
+        header_style="bold",
+    )
+    for col in ("market", "selection", "line", "probability", "fair"):
+        out.add_column(col, justify="left" if col in ("market", "selection") else "right")
+    for r in rows:
+        market, fair = str(r["market"]), r["fair_odds"]
+        line = float(r["line"]) if market in _WITH_LINE else math.nan
+        out.add_row(
+            market.replace("_", " "),
+            str(r["selection"]).replace("_", " "),
+            _line(market, line),
+            f"{float(r['probability']):.3f}",
+            "" if fair is None or math.isnan(float(fair)) else f"{float(fair):.2f}",
+        )
+    console.print(out)
+
+
+def print_grid_markets(store: Any, model: Any, match_id: int, kickoff_at: Any, as_of: Any) -> None:
+    """The score-grid markets of ``match_id`` as ``model`` priced them at ``as_of``."""
+    from formline.matches.grid_markets import match_grid_markets
+
+    with console.status("pricing the score grid"):
+        table = match_grid_markets(store, model, match_id, kickoff_at, as_of)
+    if table is None:
+        console.print(f"{model.label} has no score grid: no grid markets", markup=False)
+        return
+    out = Table(
+        title="markets from the model's score grid (before the 1X2 calibration)",
+        header_style="bold",
+    )
+    for col in ("market", "selection", "line", "win", "half win", "push", "half loss", "fair"):
+        out.add_column(col, justify="left" if col in ("market", "selection") else "right")
+    for r in table.to_dict("records"):
+        line, fair = float(r["line"]), float(r["fair_odds"])
+        out.add_row(
+            str(r["market"]),
+            str(r["selection"]),
+            _line(str(r["market"]), line),
+            *(f"{float(r[k]):.3f}" for k in ("win", "half_win", "push", "half_loss")),
+            "" if math.isnan(fair) else f"{fair:.2f}",
+        )
+    console.print(out)
