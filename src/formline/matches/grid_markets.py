@@ -8,8 +8,9 @@ published 1X2 probabilities went through.
 A published grid market is a long prediction row: market, selection, line, probability and fair
 odds. A line that can push or split (Asian handicap, whole and quarter totals, draw no bet)
 settles as win, half win, push, half loss or loss; its row's ``probability`` is the chance the
-stake is won given it is not returned, ``(win + half_win / 2) / (1 - push)`` with halves
-weighted by the half stake they settle, and ``fair_odds`` is ``1 / probability``
+stake is won given it is not returned, each half settlement counting for its half stake:
+``g / (g + l)`` with ``g = win + half_win / 2`` and ``l = loss + half_loss / 2``; ``fair_odds``
+is ``1 / probability``, the price at which the bet breaks even
 (:attr:`formline.core.score_markets.Settlement.fair_odds`). So the selections of one market and
 line sum to 1 (double chance's three to 2), as prices do once their margin is removed.
 """
