@@ -31,7 +31,7 @@ demo: $(STAMP_WORKER)
 
 ## test: install the dev extras and run the test suite
 test: $(STAMP_DEV)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q --durations=20
 
 $(UV): | $(BIN)/python
 	$(BIN)/python -m pip install --quiet "uv>=0.5"
