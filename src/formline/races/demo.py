@@ -45,7 +45,7 @@ CARD_LEAD = np.timedelta64(4, "D")
 RESULT_DELAY = np.timedelta64(10, "m")
 RACE_INTERVAL = np.timedelta64(30, "m")
 LENGTH_SECONDS = 0.16  # one length at racing speed
-MIN_REST_DAYS = 14
+MIN_REST = np.timedelta64(14, "D")
 #: The public's probabilities are the truth's raised to this power (a favourite-longshot bias).
 PUBLIC_FLATTENING = 0.75
 PUBLIC_NOISE = 0.45  # sd of the public's error about a runner's performance
@@ -199,7 +199,7 @@ def _run_race(
     """Draw a field for ``race``, run it and update the horses' form and ratings."""
     day = np.datetime64(race["race_date"], "D")
     age = _age(horses, day)
-    rested = np.isnat(state["last_run"]) | (day - state["last_run"] >= MIN_REST_DAYS)
+    rested = np.isnat(state["last_run"]) | (day - state["last_run"] >= MIN_REST)
     ready = np.flatnonzero(rested & (age >= 2) & (age < 10) & (rng.random(len(age)) < 0.35))
     band_class, low, high = _BANDS[int(rng.choice(5, p=[0.08, 0.17, 0.3, 0.3, 0.15]))]
     rating = state["rating"]

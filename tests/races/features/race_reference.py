@@ -160,7 +160,9 @@ def _asof(
     """Strict as-of: the latest right row (per ``by``) observed before ``left[on]``."""
     right = right.rename(columns={c: f"{c}{suffix}" for c in right.columns if c not in by})
     right = right.astype({k: left[k].dtype for k in by})
-    left = left.sort_values(on)
+    # One resolution on both sides: the lowest supported pandas refuses to merge ns with us.
+    right[f"observed_at{suffix}"] = right[f"observed_at{suffix}"].astype("datetime64[ns]")
+    left = left.astype({on: "datetime64[ns]"}).sort_values(on)
     merged = pd.merge_asof(
         left, right, left_on=on, right_on=f"observed_at{suffix}", by=by or None,
         allow_exact_matches=False,
