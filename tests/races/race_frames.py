@@ -102,22 +102,12 @@ def synthetic_frame(
     return out.sort_values(["start_at", "race_id", "runner_id"], ignore_index=True)
 
 
-def demo_frame(
-    seed: int = 3, n_days: int = 150, n_horses: int = 150, card_every: int = 5
-) -> pd.DataFrame:
-    """The demo world's runners with their builder features as of :data:`NOW`, in the frame
-    contract: finished races with results, final win odds de-margined; every ``card_every``-th
-    race loses its odds (information ``card``)."""
-    world = generate_race_world(
-        seed=seed, now=NOW, n_days=n_days, n_horses=n_horses, n_jockeys=8, n_trainers=6
-    )
-    frames = input_frames(world.batch)
-    con = compute_session(1)
-    try:
-        create_input_tables(con, frames)
-        built = build_race_features(con, NOW)
-    finally:
-        con.close()
+def runner_frame(frames: dict[str, pd.DataFrame], built: pd.DataFrame) -> pd.DataFrame:
+    """The builder's features (``built``) of the runners of ``frames`` (the builder's inputs)
+    that ran in a race with a result, in the frame contract: the finishing position, ``won``,
+    ``placed`` (3 places from 7 runners, else 2), final win odds de-margined (a race with a
+    runner lacking them is ``card``), ``venue`` (by venue id), ``season`` (the Hong Kong
+    season: from September), ``finished`` and ``result_observed_at``."""
     results = frames["runner_results"].set_index("runner_id")
     built = built[built["runner_id"].isin(results.index)]
     status = results["status"].reindex(built["runner_id"]).to_numpy()
@@ -134,23 +124,18 @@ def demo_frame(
     odds_frame = frames["race_odds"]
     final = odds_frame[(odds_frame["market"] == "win") & (odds_frame["kind"] == "final")]
     odds = final.set_index("runner_id")["value"].reindex(built["runner_id"]).to_numpy(dtype=float)
-    order = pd.Series(pd.unique(codes))
-    card = pd.Series((np.arange(len(order)) % card_every) == card_every - 1, index=order.to_numpy())
-    no_odds = card.reindex(codes).to_numpy() | np.isnan(odds)
-    no_odds = pd.Series(no_odds).groupby(codes).transform("max").to_numpy()
-    odds = np.where(no_odds, np.nan, odds)
+    no_odds = pd.Series(~(np.isfinite(odds) & (odds > 0))).groupby(codes).transform("max")
+    odds = np.where(no_odds.to_numpy(), np.nan, odds)
     inverse = 1.0 / odds
     q = inverse / pd.Series(inverse).groupby(codes).transform("sum").to_numpy()
     start = pd.to_datetime(built["start_at"])
+    season = np.where(start.dt.month >= 9, start.dt.year, start.dt.year - 1)
+    venue = races["venue_id"].reindex(codes).to_numpy()
     ids = pd.DataFrame(
         {
-            "venue": races["venue_id"]
-            .reindex(codes)
-            .map({1: "ST", 2: "HV"})
-            .fillna("X")
-            .to_numpy(),
-            "season": start.dt.year.astype(str).to_numpy(),
-            "information": np.where(no_odds, "card", "market"),
+            "venue": pd.Series(venue).map(lambda v: f"V{v}").to_numpy(),
+            "season": [f"{y}-{(y + 1) % 100:02d}" for y in season],
+            "information": np.where(no_odds.to_numpy(), "card", "market"),
             "finished": True,
             "result_observed_at": (start + pd.Timedelta(minutes=10)).to_numpy(
                 dtype="datetime64[us]"
@@ -167,3 +152,26 @@ def demo_frame(
     out = pd.concat([features.reset_index(drop=True), ids], axis=1)
     out = out[[*(c for c in out.columns if c not in RACE_FEATURES.names), *RACE_FEATURES.names]]
     return out.sort_values(["start_at", "race_id", "runner_id"], ignore_index=True)
+
+
+def demo_frame(
+    seed: int = 3, n_days: int = 150, n_horses: int = 150, card_every: int = 5
+) -> pd.DataFrame:
+    """The demo world's finished runners with their builder features as of :data:`NOW`, in
+    the frame contract (:func:`runner_frame`); every ``card_every``-th race loses its final
+    odds (information ``card``)."""
+    world = generate_race_world(
+        seed=seed, now=NOW, n_days=n_days, n_horses=n_horses, n_jockeys=8, n_trainers=6
+    )
+    frames = input_frames(world.batch)
+    odds = frames["race_odds"]
+    race_of = frames["runners"].set_index("runner_id")["race_id"]
+    dropped = race_of.reindex(odds["runner_id"]).to_numpy() % card_every == 0
+    frames["race_odds"] = odds[~dropped].reset_index(drop=True)
+    con = compute_session(1)
+    try:
+        create_input_tables(con, frames)
+        built = build_race_features(con, NOW)
+    finally:
+        con.close()
+    return runner_frame(frames, built)
