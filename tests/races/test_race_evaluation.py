@@ -291,3 +291,34 @@ def test_a_plain_classifier_is_wrapped_as_a_race_model(domain: _Races, frame: pd
     fitted = model.fit(frame, domain.targets(frame))
     p = fitted.predict_proba(frame)
     np.testing.assert_allclose(pd.Series(p).groupby(frame["race_id"].to_numpy()).sum(), 1.0)
+
+
+def test_calibration_none_leaves_the_forecasts_as_fitted(
+    domain: _Races, frame: pd.DataFrame
+) -> None:
+    model = domain.make_model("rating")
+    y = domain.targets(frame)
+    result = domain.walk_forward(model, frame, y, _splits(frame), "none")
+    np.testing.assert_array_equal(result.p, result.raw_p)
+    final = domain.final_calibrators(result, y, "none")
+    assert type(final["calibrator"]).__name__ == "NoCalibration"
+    calibrated = domain.final_calibrators(
+        domain.walk_forward(model, frame, y, _splits(frame), "temperature"), y, "temperature"
+    )
+    assert calibrated["calibrator"].exponent_ != 1.0
+    upcoming = frame.tail(40)
+    p_win, p_place = domain.fit_calibrated(model, frame.iloc[:-40], [], "none", upcoming)
+    np.testing.assert_allclose(
+        p_win, model.fit(frame.iloc[:-40], y.iloc[:-40]).predict_proba(upcoming)
+    )
+    assert (p_place >= p_win).all()
+
+
+def test_a_report_needs_a_validation_frame(domain: _Races) -> None:
+    from types import SimpleNamespace
+
+    from formline.errors import DataError
+
+    version = SimpleNamespace(id=7, label="rating v1", n_validation=0)
+    with pytest.raises(DataError, match="has no validation frame"):
+        domain.report(None, version, {"validation": None})
