@@ -1,0 +1,243 @@
+"""Walk-forward validation of a race model, calibrated on earlier folds, and the calibrated
+refits of the backtest.
+
+For splits ``1..K`` (expanding window by start time, with a gap; splits by start time never cut
+a race, since all its runners share the start), the model is refitted on each training window
+and predicts the next block. Fold ``k``'s win probabilities are calibrated by a
+:class:`~formline.races.calibration.PowerCalibration` fitted on the raw predictions of folds
+``1..k-1`` only, and its place probabilities use Benter's exponents fitted on those folds'
+finishing orders. Fold 1 has no earlier fold: it calibrates, it is not scored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Hashable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sklearn.base import clone
+
+from formline.core.splits import walk_forward_splits
+from formline.domain import Window
+from formline.races.calibration import (
+    check_calibration,
+    fit_exponents,
+    make_race_calibrator,
+    place_probabilities,
+)
+from formline.races.estimators import RACE_KEY, START, winners
+from formline.races.models import DiscountExponents
+from formline.races.scoring import targets
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass
+class RaceWalkForward:
+    """Out-of-fold predictions of the scored folds (2..K), one value per runner row."""
+
+    rows: IntArray  # positions in the validated rows
+    fold: IntArray
+    p: FloatArray  # calibrated win probabilities
+    raw_p: FloatArray
+    place: FloatArray  # P(placed), Benter's exponents fitted on earlier folds
+    harville: FloatArray  # P(placed), Harville's model
+    all_rows: IntArray  # rows of every fold, 1..K
+    all_raw_p: FloatArray
+    all_groups: NDArray[Any]
+    calibration: str = "temperature"
+    #: Per extra frame (the rows as known at a lead), the calibrated win probabilities of the
+    #: scored folds, aligned with ``rows``.
+    extra_p: dict[str, FloatArray] = field(default_factory=dict)
+
+
+def calibration_of(prototype: Any, calibration: str) -> str:
+    """The calibration a model gets: ``none`` for a type that is not calibrated (the public)."""
+    return "none" if not getattr(prototype, "calibrated", True) else check_calibration(calibration)
+
+
+def walk_forward(
+    prototype: Any,
+    rows: pd.DataFrame,
+    y: pd.DataFrame,
+    splits: list[tuple[IntArray, IntArray]],
+    calibration: str = "temperature",
+    extra: Mapping[str, pd.DataFrame] | None = None,
+) -> RaceWalkForward:
+    """Refit a clone of ``prototype`` on every split; calibrate each fold on the earlier ones.
+
+    ``extra`` frames hold the same rows with other features (as known at a lead); each fold's
+    model predicts their validation rows, calibrated by the fold's calibrator.
+
+    Raises
+    ------
+    ValueError
+        With fewer than two splits.
+    """
+    if len(splits) < 2:
+        raise ValueError("walk-forward validation needs at least two folds")
+    method = calibration_of(prototype, calibration)
+    extra = dict(extra or {})
+    groups = rows[RACE_KEY].to_numpy()
+    won = winners(y)
+    finish = y["finish_position"].to_numpy(dtype=np.float64, na_value=np.nan)
+    size = rows["field_size"].to_numpy(dtype=np.float64, na_value=np.nan)
+    raw: list[FloatArray] = []
+    raw_extra: dict[str, list[FloatArray]] = {name: [] for name in extra}
+    picked: list[IntArray] = []
+    for train, val in splits:
+        model = clone(prototype).fit(rows.iloc[train], y.iloc[train])
+        raw.append(np.asarray(model.predict_proba(rows.iloc[val]), dtype=np.float64))
+        for name, frame in extra.items():
+            raw_extra[name].append(model.predict_proba(frame.iloc[val]))
+        picked.append(np.asarray(val, dtype=np.int64))
+    p, place, harville = [], [], []
+    p_extra: dict[str, list[FloatArray]] = {name: [] for name in extra}
+    for k in range(1, len(splits)):
+        earlier = np.concatenate(picked[:k])
+        earlier_raw = np.concatenate(raw[:k])
+        calibrator = make_race_calibrator(method).fit(earlier_raw, won[earlier], groups[earlier])
+        exponents = fit_exponents(
+            calibrator.transform(earlier_raw, groups[earlier]), groups[earlier], finish[earlier]
+        )
+        val = picked[k]
+        calibrated = calibrator.transform(raw[k], groups[val])
+        p.append(calibrated)
+        place.append(place_probabilities(calibrated, groups[val], size[val], exponents))
+        harville.append(place_probabilities(calibrated, groups[val], size[val], None))
+        for name in extra:
+            p_extra[name].append(calibrator.transform(raw_extra[name][k], groups[val]))
+    every = np.concatenate(picked)
+    return RaceWalkForward(
+        rows=np.concatenate(picked[1:]),
+        fold=np.concatenate(
+            [np.full(len(v), k + 1, dtype=np.int64) for k, v in enumerate(picked)][1:]
+        ),
+        p=np.concatenate(p),
+        raw_p=np.concatenate(raw[1:]),
+        place=np.concatenate(place),
+        harville=np.concatenate(harville),
+        all_rows=every,
+        all_raw_p=np.concatenate(raw),
+        all_groups=groups[every],
+        calibration=method,
+        extra_p={name: np.concatenate(parts) for name, parts in p_extra.items()},
+    )
+
+
+def final_calibrators(result: RaceWalkForward, y: pd.DataFrame, calibration: str) -> dict[str, Any]:
+    """The final model's calibrator and place exponents, fitted on every fold's out-of-fold
+    predictions (``result.calibration`` wins: the public is never calibrated)."""
+    method = result.calibration if result.calibration == "none" else check_calibration(calibration)
+    won = winners(y)[result.all_rows]
+    finish = y["finish_position"].to_numpy(dtype=np.float64, na_value=np.nan)[result.all_rows]
+    calibrator = make_race_calibrator(method).fit(result.all_raw_p, won, result.all_groups)
+    calibrated = calibrator.transform(result.all_raw_p, result.all_groups)
+    return {
+        "calibrator": calibrator,
+        "place_exponents": fit_exponents(calibrated, result.all_groups, finish),
+    }
+
+
+def calibrated_predictions(
+    model: Any, bundle: Mapping[str, Any], rows: pd.DataFrame
+) -> tuple[FloatArray, FloatArray]:
+    """A fitted model's calibrated win and (Benter-discounted) place probabilities of ``rows``
+    with the calibrator and exponents of ``bundle`` (as :func:`final_calibrators` makes)."""
+    groups = rows[RACE_KEY].to_numpy()
+    p = bundle["calibrator"].transform(np.asarray(model.predict_proba(rows)), groups)
+    exponents: DiscountExponents = bundle["place_exponents"]
+    size = rows["field_size"].to_numpy(dtype=np.float64, na_value=np.nan)
+    return p, place_probabilities(p, groups, size, exponents)
+
+
+def _fitted_with_calibrators(
+    prototype: Any, rows: pd.DataFrame, splits: list[tuple[IntArray, IntArray]], calibration: str
+) -> tuple[Any, dict[str, Any], int]:
+    """``prototype`` fitted on every row, its calibrator and exponents, and the fits it took.
+
+    ``none``: no walk-forward; the exponents are fitted on the model's own training rows."""
+    y = targets(rows)
+    model = clone(prototype).fit(rows, y)
+    method = calibration_of(prototype, calibration)
+    if method == "none":
+        from formline.races.calibration import NoCalibration
+
+        groups = rows[RACE_KEY].to_numpy()
+        finish = y["finish_position"].to_numpy(dtype=np.float64, na_value=np.nan)
+        exponents = fit_exponents(np.asarray(model.predict_proba(rows)), groups, finish)
+        return model, {"calibrator": NoCalibration(), "place_exponents": exponents}, 1
+    result = walk_forward(prototype, rows, y, splits, method)
+    return model, final_calibrators(result, y, method), 1 + len(splits)
+
+
+def fit_calibrated(
+    prototype: Any,
+    rows: pd.DataFrame,
+    splits: list[tuple[IntArray, IntArray]],
+    calibration: str,
+    predict: pd.DataFrame,
+) -> tuple[FloatArray, FloatArray]:
+    """``prototype`` fitted on every row of ``rows`` with calibrators from walk-forward
+    out-of-fold predictions over ``splits``: its win and place probabilities of ``predict``."""
+    model, bundle, _ = _fitted_with_calibrators(prototype, rows, splits, calibration)
+    return calibrated_predictions(model, bundle, predict)
+
+
+def _cache_key(
+    prototype: Any, train: pd.DataFrame, requests: list[pd.DataFrame], tag: str
+) -> bytes:
+    """The model's type and parameters, the runners it trains on, the calibration and splits,
+    and the runners (and features) it predicts."""
+    digest = hashlib.sha256(f"{type(prototype).__qualname__}:{tag}".encode())
+    digest.update(repr(sorted(prototype.get_params(deep=False).items())).encode())
+    digest.update(
+        pd.util.hash_pandas_object(train[[RACE_KEY, START]], index=False).to_numpy().tobytes()
+    )
+    for frame in requests:
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.digest()
+
+
+def predict_windows(
+    prototype: Any,
+    frames: Mapping[Hashable, pd.DataFrame],
+    base: Hashable,
+    windows: Sequence[Window],
+    calibration: str,
+    *,
+    n_splits: int,
+    gap_days: int,
+    fit_cache: MutableMapping[bytes, Any] | None = None,
+) -> tuple[list[list[tuple[FloatArray, FloatArray]]], int]:
+    """Per window, per requested rows, the calibrated win and place probabilities of
+    ``prototype`` refitted on the window's training rows (``frames[base]``), as
+    :func:`fit_calibrated` gives them; and the model fits that took (windows found in
+    ``fit_cache`` cost none). Windows run one after the other in this process."""
+    cache = {} if fit_cache is None else fit_cache
+    method = calibration_of(prototype, calibration)
+    out = []
+    fits = 0
+    for window in windows:
+        train = frames[base].iloc[window.train].reset_index(drop=True)
+        requests = [frames[key].iloc[pos].reset_index(drop=True) for key, pos in window.predict]
+        key = _cache_key(prototype, train, requests, f"{method}:{n_splits}:{gap_days}")
+        if key not in cache:
+            splits = (
+                walk_forward_splits(
+                    train[START].to_numpy(), n_splits=n_splits, gap=timedelta(days=gap_days)
+                )
+                if method != "none"
+                else []
+            )
+            model, bundle, ran = _fitted_with_calibrators(prototype, train, splits, method)
+            fits += ran
+            cache[key] = [calibrated_predictions(model, bundle, rows) for rows in requests]
+        out.append(cache[key])
+    return out, fits
