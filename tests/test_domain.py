@@ -30,6 +30,7 @@ class _Races:
     name = "races_test"
     event_noun = "race"
     unit_noun = "runner"
+    unit_key = "runner_id"
     event_key = "race_id"
     start_column = "off_at"
     markets = (Market("win", "the winner", selections=()),)

@@ -140,6 +140,9 @@ class Domain(Protocol):
     event_noun: str
     #: What one unit of an event is called (``"runner"``), or None for events without units.
     unit_noun: str | None
+    #: The column of the domain's frames that identifies a unit within its event
+    #: (``"runner_id"``), or None when a frame has one row per event.
+    unit_key: str | None
     #: The column of the domain's frames that identifies an event (``"match_id"``).
     event_key: str
     #: The column of the domain's frames with the instant the event starts (``"kickoff_at"``):
@@ -532,6 +535,12 @@ def reference_metrics_key(domain: Domain) -> str:
     """Where a model's metrics hold its domain's reference model's on the same rows
     (``elo_reference`` for matches)."""
     return f"{domain.reference_model.replace('-', '_')}_reference"
+
+
+def row_keys(domain: Domain) -> list[str]:
+    """The columns that identify one row of the domain's frames: the event key, then the unit
+    key where events have units."""
+    return [domain.event_key] if domain.unit_key is None else [domain.event_key, domain.unit_key]
 
 
 def uses_market(declared: ModelType, use_market: bool) -> bool:

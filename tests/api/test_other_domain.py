@@ -170,6 +170,7 @@ class OtherDomain:
     name = OTHER
     event_noun = "event"
     unit_noun = None
+    unit_key = None
     event_key = "event_id"
     start_column = "starts_at"
     markets = MatchesDomain.markets

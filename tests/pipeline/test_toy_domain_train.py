@@ -68,6 +68,7 @@ class Coins:
     name = "coins_test"
     event_noun = "flip"
     unit_noun = None
+    unit_key = None
     event_key = "flip_id"
     start_column = "flipped_at"
     markets = (Market("heads", "the coin lands heads", selections=("yes", "no")),)

@@ -24,6 +24,7 @@ class _Races(RaceEvaluation):
     name = "races_test"
     event_noun = "race"
     unit_noun = "runner"
+    unit_key = "runner_id"
     event_key = "race_id"
     start_column = "start_at"
     scope_column = "venue"

@@ -39,7 +39,7 @@ def sqlite_store(sqlite_url: str) -> Iterator[Store]:
 
 
 def _config(**kwargs: Any) -> TrainConfig:
-    # No validation leads: the shared lead frames key one row per event (see the report).
+    # No validation leads: this test domain does not answer per-query cutoffs (load_frame).
     return TrainConfig(
         as_of=NOW, domain="races_test", n_boot=500, validation_leads=(), gap_days=0, **kwargs
     )

@@ -113,6 +113,7 @@ class MatchesDomain:
     name: str = "matches"
     event_noun: str = "match"
     unit_noun: str | None = None
+    unit_key: str | None = None
     event_key: str = "match_id"
     start_column: str = "kickoff_at"
     markets: tuple[Market, ...] = MATCH_MARKETS

@@ -134,7 +134,8 @@ def run_backtest(
     match_frame = match_frame or domain.load_frame(store, end)
     frame = match_frame.frame[match_frame.frame["finished"]].reset_index(drop=True)
     if config.competition:
-        frame = frame[frame["competition"] == config.competition].reset_index(drop=True)
+        scope = frame[domain.scope_column]
+        frame = frame[scope == config.competition].reset_index(drop=True)
     start_at = frame[domain.start_column]
     test = frame[(start_at >= start) & (start_at < end)]
     if test.empty:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from formline.domain import Domain, resolve_domain
+from formline.domain import Domain, resolve_domain, row_keys
 from formline.store.db import Store
 from formline.store.prediction_reads import LEAD_BUCKETS
 
@@ -61,6 +61,9 @@ def frames_at_lead_days(
         return {}
     domain = resolve_domain(domain)
     key = domain.event_key
+    # A frame with units (a race's runners) has one row per unit: queried once per event, the
+    # answers are matched back to the rows by event, unit and cutoff.
+    keys = row_keys(domain)
     kickoffs = pd.to_datetime(rows[domain.start_column])
     queries = pd.concat(
         [
@@ -73,16 +76,16 @@ def frames_at_lead_days(
             for d in leads
         ],
         ignore_index=True,
-    )
+    ).drop_duplicates(ignore_index=True)
     built = domain.load_frame(store, as_of, queries=queries)
-    features = built.frame[[key, "cutoff_at", *built.feature_names]].astype(
+    features = built.frame[[*keys, "cutoff_at", *built.feature_names]].astype(
         {"cutoff_at": "datetime64[us]"}
     )
     out = {}
     for days in leads:
         cutoffs = (kickoffs - pd.Timedelta(days=days)).to_numpy(dtype="datetime64[us]")
-        wanted = pd.DataFrame({key: rows[key].to_numpy(), "cutoff_at": cutoffs})
-        at_lead = wanted.merge(features, on=[key, "cutoff_at"], how="left")
+        wanted = pd.DataFrame({k: rows[k].to_numpy() for k in keys}).assign(cutoff_at=cutoffs)
+        at_lead = wanted.merge(features, on=[*keys, "cutoff_at"], how="left", validate="m:1")
         replaced = at_lead[built.feature_names].set_axis(rows.index)
         frame = pd.concat([rows.drop(columns=built.feature_names), replaced], axis=1)
         frame = frame[rows.columns]

@@ -30,6 +30,7 @@ from formline.domain import (
     plural,
     reference_metrics_key,
     resolve_domain,
+    row_keys,
     uses_market,
 )
 from formline.errors import ConfigError, DataError
@@ -117,7 +118,7 @@ def training_rows(
     start = as_of - timedelta(days=config.lookback_days)
     rows = frame[frame["finished"] & (start_at >= start) & (start_at < as_of)]
     if config.competition:
-        rows = rows[rows["competition"] == config.competition]
+        rows = rows[rows[domain.scope_column] == config.competition]
         if rows.empty:
             events = plural(domain.event_noun)
             raise DataError(f"--competition {config.competition}: no finished {events} to train on")
@@ -128,9 +129,10 @@ def training_rows(
 def model_name(config: TrainConfig, information: str) -> str:
     """The registry name: type, ``-no-market`` for a model without prices (unless its type never
     reads them, as declared by the domain), and the competition scope."""
+    domain = config.resolved_domain
     name = config.model_type
-    declared = model_type(config.resolved_domain, config.model_type)
-    if information == "no_market" and declared.uses_market is not False:
+    declared = model_type(domain, config.model_type)
+    if information != domain.information_needed(True) and declared.uses_market is not False:
         name += "-no-market"
     return f"{name}-{config.competition}" if config.competition else name
 
@@ -300,12 +302,12 @@ class TrainingData:
             self._at_leads = frames_at_leads(
                 self.store, self.as_of, finished, self.leads, self.resolved_domain
             )
-        key = self.resolved_domain.event_key
+        keys = row_keys(self.resolved_domain)
         out = {}
         for label, frame in self._at_leads.items():
-            position = pd.Series(np.arange(len(frame)), index=frame[key].to_numpy())
-            out[label] = frame.iloc[position.loc[rows[key].to_numpy()].to_numpy()]
-            out[label] = out[label].reset_index(drop=True)
+            positions = frame[keys].assign(_position=np.arange(len(frame)))
+            picked = rows[keys].merge(positions, on=keys, how="left", validate="m:1")
+            out[label] = frame.iloc[picked["_position"].to_numpy()].reset_index(drop=True)
         return out
 
 
@@ -391,7 +393,9 @@ def train_model(
             n_validation=len(result.rows),
             metrics=metrics,
             market_metrics=market_metrics,
-            validation={f"{domain.event_key}s": [int(m) for m in validation[domain.event_key]]},
+            validation={
+                f"{domain.event_key}s": [int(m) for m in pd.unique(validation[domain.event_key])]
+            },
             artifact_path=str(path),
             artifact_sha256=checksum,
             train_seconds=time.perf_counter() - started,
