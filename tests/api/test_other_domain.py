@@ -223,7 +223,7 @@ def _wait_for_warm(client: TestClient, expected: list[int]) -> None:
 
     context = client.app.state.context  # type: ignore[attr-defined]
     deadline = time.monotonic() + 30
-    while (context.background or WARMED != expected) and time.monotonic() < deadline:
+    while (context.background or expected != WARMED) and time.monotonic() < deadline:
         time.sleep(0.02)
 
 
