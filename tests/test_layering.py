@@ -83,9 +83,6 @@ _FOOTBALL = re.compile(r"\b(" + "|".join(FOOTBALL_NAMES) + r")\b")
 #: Shared modules that still name the matches domain, each with why; the list only shrinks (a
 #: module that no longer offends must leave it, see the test below).
 ALLOWED_DOMAIN_REFERENCES = {
-    # Retention keeps what /performance scores, so both rank a match's predictions here; it
-    # moves behind the Domain contract with retention (and the leads step's LEAD_BUCKETS).
-    "store/prediction_reads.py": "each match's latest pre-kickoff prediction (retention, scores)",
     # Two-sided ratings take home/away columns; the US-sports issue makes them parameters.
     "core/ratings/elo.py": "two-sided ratings read home/away columns",
     "core/ratings/home_advantage.py": "two-sided ratings read home/away columns",
@@ -222,11 +219,9 @@ def test_the_api_and_the_cache_import_no_ml_library_and_no_worker_code() -> None
         "formline.engine",
         "formline.cli",
     )
-    # A domain's table definitions and its wide view of the predictions are plain SQLAlchemy;
-    # the rest of the domain is worker code.
-    plain = (" imports formline.matches.tables", " imports formline.matches.prediction_view")
-    problems = _offending(served, banned)
-    assert [p for p in problems if not p.endswith(plain)] == []
+    # The shared served modules name no domain at all: a domain's served reads are its own
+    # (formline.matches.prediction_reads, checked by tests/matches/api/test_served_imports.py).
+    assert _offending(served, banned) == []
 
 
 def test_the_layering_test_can_fail(tmp_path: Path) -> None:

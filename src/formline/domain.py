@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
     from numpy.typing import NDArray
+    from sqlalchemy import FromClause
 
     from formline.core.feature_registry import FeatureSet
 
@@ -253,6 +254,18 @@ class Domain(Protocol):
 
     def read_snapshot(self, store: Any, snapshot_id: int) -> pd.DataFrame:
         """One snapshot's predictions in the domain's own frame (one row per event)."""
+
+    def event_starts(self) -> FromClause:
+        """When each of the domain's events starts, as SQL: a selectable over its own tables
+        with the columns ``event_id`` (the id its predictions and feature snapshots name) and
+        ``start_at``.
+
+        The shared machinery ranks predictions with it without naming the domain's tables
+        (:func:`formline.store.prediction_reads.pre_start_ranked`): retention keeps each
+        deployed model's latest prediction made before an event starts, the one the domain's
+        track record scores. Plain SQLAlchemy Core over the domain's tables (no data is read):
+        the read API may call it too.
+        """
 
     # --- Validation: what models fit on, and how they are scored -----------------------------
     # ``result`` is what :meth:`walk_forward` returns: the domain's out-of-fold predictions,

@@ -78,6 +78,7 @@ def register_model(store: Store, name: str = "logistic") -> int:
     model = registry.create_model_version(
         store,
         name=name,
+        domain="matches",
         model_type=name,
         horizon_days=30,
         training_as_of=NOW - timedelta(days=90),

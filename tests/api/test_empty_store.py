@@ -6,6 +6,7 @@ from api_world import settings_for
 from fastapi.testclient import TestClient
 
 from formline.api import create_app
+from formline.domain import domain_names
 from formline.store.db import Store
 
 
@@ -21,6 +22,7 @@ def test_a_store_with_nothing_published(store: Store) -> None:
             True,
             None,
         )
+        assert health["domains"] == dict.fromkeys(domain_names())
         assert client.get("/predictions").json() == {"count": 0, "snapshot": None, "data": []}
         assert client.get("/competitions").json() == {"count": 0, "data": []}
         matches = client.get("/matches").json()

@@ -80,8 +80,10 @@ def test_grid_rows_change_no_api_body(
         f"/predictions/history/{match_id}",
         "/matches",
         f"/matches/{match_id}",
-        "/performance",
-        "/value-bets",
+        # Pinned as_of: by default both read "now", which differs when two requests straddle
+        # a second.
+        f"/performance?as_of={AS_OF:%Y-%m-%dT%H:%M:%S}",
+        f"/value-bets?as_of={AS_OF:%Y-%m-%dT%H:%M:%S}&min_edge=-0.5",
         "/competitions",
     ]
     with (

@@ -120,6 +120,11 @@ def test_another_domains_publication_changes_no_matches_answer(
     assert matches is not None and matches.snapshot_id == world.current_snapshot_id != other
     assert health.status_code == 200
     assert health.json()["status"] == "ok" and health.json()["snapshot"]["id"] == other
+    # Each domain's last publish, beside the freshest one (the other domain is not registered
+    # in this test: the store's publication still shows).
+    domains = health.json()["domains"]
+    assert domains[MatchesDomain.name]["id"] == world.current_snapshot_id
+    assert domains[OTHER]["id"] == other and domains[OTHER] == health.json()["snapshot"]
 
 
 # --- a second domain mounted beside matches ---------------------------------------------------

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from formline.core import metrics
+from formline.domain import domain_names
 from formline.matches.tables import competitions, matches
 from formline.store.db import open_store
 
@@ -29,6 +30,10 @@ def test_health_reports_the_store_and_the_current_snapshot(
     assert body["snapshot"]["id"] == world[1].current_snapshot_id
     assert body["snapshot"]["n_predictions"] == len(world[1].current_match_ids)
     assert 0 <= body["snapshot"]["age_seconds"] < 3600
+    # Each domain's own publish: the world publishes matches only, so it is the snapshot above.
+    assert body["domains"]["matches"] == body["snapshot"]
+    assert set(body["domains"]) == set(domain_names())
+    assert all(v is None for k, v in body["domains"].items() if k != "matches")
     assert body["cache"] == {"backend": "memory", "healthy": True, "error": None}
     assert response.headers["cache-control"] == "no-store"
 

@@ -132,6 +132,7 @@ def _register(store: Store, name: str, reason: str = "") -> registry.ModelVersio
     version = registry.create_model_version(
         store,
         name=name,
+        domain="matches",
         model_type="logistic",
         horizon_days=30,
         training_as_of=as_of,

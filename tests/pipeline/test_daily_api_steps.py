@@ -49,7 +49,8 @@ def test_the_daily_run_prunes_old_snapshots(store: Store, tmp_path: Path) -> Non
     with store.begin() as conn:
         old = conn.execute(
             insert(prediction_snapshots)
-            .values(model_version_id=1, models_key="1", as_of=NOW + timedelta(days=400),
+            .values(domain="matches", model_version_id=1, models_key="1",
+                    as_of=NOW + timedelta(days=400),
                     horizon_days=1,
                     feature_version="apitest", n_predictions=1,
                     created_at=datetime.now(UTC) - timedelta(days=200))

@@ -19,12 +19,13 @@ import numpy as np
 import pytest
 
 from formline.core import metrics
+from formline.matches.prediction_reads import settled_predictions
 from formline.pipeline.ingest import ingest_demo
 from formline.pipeline.predict import run_predictions
 from formline.pipeline.train import TrainConfig, train_model
 from formline.store import promotions
 from formline.store.db import Store, open_store
-from formline.store.prediction_reads import LEAD_BUCKETS, settled_predictions
+from formline.store.prediction_reads import LEAD_BUCKETS
 
 NOW = datetime(2025, 11, 6)
 TRAINED_AS_OF = NOW - timedelta(days=110)

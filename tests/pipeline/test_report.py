@@ -105,6 +105,7 @@ def register(
     version = create_model_version(
         store,
         name="logistic",
+        domain="matches",
         model_type="logistic",
         horizon_days=90,
         training_as_of=datetime(2024, 6, 1, tzinfo=UTC),

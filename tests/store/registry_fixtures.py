@@ -24,6 +24,7 @@ def create_version(
     return create_model_version(
         store,
         name=name,
+        domain="matches",
         model_type="logistic_regression",
         horizon_days=7,
         training_as_of=trained_as_of,

@@ -53,6 +53,7 @@ def add_model(store: Store, name: str, *, deploy: bool) -> int:
     model = registry.create_model_version(
         store,
         name=name,
+        domain="matches",
         model_type=name,
         horizon_days=30,
         training_as_of=as_of,

@@ -122,7 +122,8 @@ def test_the_readers_do_notice_a_publish_that_is_not_atomic(store: Store) -> Non
             with store.begin() as conn:
                 snapshot_id = conn.execute(
                     insert(prediction_snapshots)
-                    .values(model_version_id=model_id, models_key=str(model_id), as_of=T,
+                    .values(domain="matches", model_version_id=model_id,
+                            models_key=str(model_id), as_of=T,
                             horizon_days=7,
                             feature_version=FEATURE_VERSION, n_predictions=len(match_ids),
                             created_at=utcnow())
@@ -130,7 +131,10 @@ def test_the_readers_do_notice_a_publish_that_is_not_atomic(store: Store) -> Non
                 ).scalar_one()  # fmt: skip
                 conn.execute(
                     insert(publications).values(
-                        name="default", snapshot_id=snapshot_id, published_at=utcnow()
+                        domain="matches",
+                        name="default",
+                        snapshot_id=snapshot_id,
+                        published_at=utcnow(),
                     )
                 )
             rows = (

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 from snapshot_fixtures import FEATURE_VERSION, add_matches, add_model, frame, publish
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from formline.errors import StoreError
 from formline.matches.store import delete_source
@@ -86,3 +86,22 @@ def test_a_matches_prediction_of_no_match_is_refused(store: Store) -> None:
     assert _count(store, predicted_events) == 0
     publish(store, model, T, ids)
     assert _count(store, predicted_events) == 1 and len(frame(ids)) == 1
+
+
+def test_no_prediction_table_refers_to_a_domain_event(store: Store) -> None:
+    # Issue 10: the old predictions.match_id -> matches.id foreign key cascaded, so deleting a
+    # match silently deleted its predictions. The long-form tables name the event without a
+    # foreign key (the refusal above is the domain's trigger); the only cascades left are from
+    # a snapshot to its own rows, which retention relies on.
+    with store.engine.connect() as conn:
+        inspector = inspect(conn)
+        found = {
+            (table, fk["referred_table"], (fk.get("options") or {}).get("ondelete"))
+            for table in ("predicted_events", "predictions")
+            for fk in inspector.get_foreign_keys(table)
+        }
+    assert {(t, r, (d or "").upper()) for t, r, d in found} == {
+        ("predicted_events", "prediction_snapshots", "CASCADE"),
+        ("predicted_events", "model_versions", ""),
+        ("predictions", "predicted_events", "CASCADE"),
+    }

@@ -51,16 +51,17 @@ def _append_only(store: Store) -> None:
                 "INSERT INTO model_versions (name, model_type, version, horizon_days, "
                 "training_as_of, window_start, window_end, n_train, n_validation, "
                 "feature_version, feature_names, uses_market, hyperparameters, metrics, status, "
-                "created_at, updated_at, information) VALUES ('m', 't', 1, 7, :t, :t, :t, 0, 0, "
-                "'v', '[]', false, '{}', '{}', 'completed', :t, :t, 'no_market')"
+                "created_at, updated_at, domain, information) VALUES ('m', 't', 1, 7, :t, :t, "
+                ":t, 0, 0, 'v', '[]', false, '{}', '{}', 'completed', :t, :t, 'matches', "
+                "'no_market')"
             ),
             {"t": "2024-01-01 00:00:00.000000"},
         )
         conn.execute(
             text(
-                "INSERT INTO model_promotions (at, action, model_version_id, reason, "
+                "INSERT INTO model_promotions (at, action, model_version_id, reason, domain, "
                 "information, effective_at) VALUES (:t, 'deploy', "
-                "(SELECT max(id) FROM model_versions), 'r', 'no_market', :t)"
+                "(SELECT max(id) FROM model_versions), 'r', 'matches', 'no_market', :t)"
             ),
             {"t": "2024-01-01 00:00:00.000000"},
         )
@@ -84,3 +85,41 @@ def test_downgrade_and_upgrade_round_trip(store: Store) -> None:
     assert store.current_revision() == store.head_revision()
     assert _differences(store) == []
     _append_only(store)  # the triggers came back with the tables
+
+
+#: The shared tables with a ``domain`` column (revision 0007 dropped its default).
+DOMAIN_TABLES = (
+    "feature_builds",
+    "model_versions",
+    "model_promotions",
+    "prediction_snapshots",
+    "publications",
+)
+
+
+def _domain_defaults(store: Store) -> dict[str, Any]:
+    with store.engine.connect() as conn:
+        inspector = inspect(conn)
+        return {
+            table: next(c for c in inspector.get_columns(table) if c["name"] == "domain")["default"]
+            for table in DOMAIN_TABLES
+        }
+
+
+def test_the_shared_tables_default_to_no_domain(store: Store) -> None:
+    assert _domain_defaults(store) == dict.fromkeys(DOMAIN_TABLES)
+    with pytest.raises(StoreError), store.begin("writing a build") as conn:
+        conn.execute(
+            text(
+                "INSERT INTO feature_builds (as_of, feature_version, feature_names, n_matches, "
+                "n_written, seconds, created_at) VALUES (:t, 'v', '[]', 0, 0, 0, :t)"
+            ),
+            {"t": "2024-01-01 00:00:00.000000"},
+        )
+    # Revision 0006 had the football default; the downgrade restores it and keeps the triggers.
+    _migrate(store, "downgrade", "0006_races_tables")
+    assert all("matches" in str(d) for d in _domain_defaults(store).values())
+    _migrate(store, "upgrade", "head")
+    assert _domain_defaults(store) == dict.fromkeys(DOMAIN_TABLES)
+    assert _differences(store) == []
+    _append_only(store)

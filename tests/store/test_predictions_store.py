@@ -52,6 +52,7 @@ def _model(store: Store) -> int:
     model = create_model_version(
         store,
         name="logistic",
+        domain="matches",
         model_type="logistic_regression",
         horizon_days=7,
         training_as_of=AS_OF,

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from snapshot_fixtures import add_matches, add_model, publish
 from sqlalchemy import func, select, update
 
+from formline.matches.prediction_reads import settled_predictions
 from formline.matches.tables import matches
 from formline.store.db import Store
-from formline.store.prediction_reads import settled_predictions
 from formline.store.retention import prune_snapshots
 from formline.store.tables import predicted_events, prediction_snapshots
 

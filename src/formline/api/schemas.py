@@ -70,7 +70,13 @@ class HealthPublic(Public):
     ready: bool
     version: str
     store: StoreHealth
-    snapshot: SnapshotHealth | None = Field(description="The current snapshot; None before any.")
+    snapshot: SnapshotHealth | None = Field(
+        description="The current snapshot: the freshest publish of any domain; None before any."
+    )
+    domains: dict[str, SnapshotHealth | None] = Field(
+        description="Each domain's current snapshot, by domain: every registered domain (None "
+        "before it publishes) and any other the store has a publication of."
+    )
     cache: CacheHealth
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
     from numpy.typing import NDArray
+    from sqlalchemy import FromClause
 
     from formline.core.feature_registry import FeatureSet
     from formline.matches.features.registry import FeatureParams
@@ -243,6 +244,12 @@ class MatchesDomain:
         from formline.matches.predictions import read_snapshot_predictions
 
         return read_snapshot_predictions(store, snapshot_id, markets=True)
+
+    def event_starts(self) -> FromClause:
+        """Each match's id and kickoff (see :func:`formline.matches.reads.match_starts`)."""
+        from formline.matches.reads import match_starts
+
+        return match_starts()
 
     def information_needed(self, reads_prices: bool) -> str:
         """``market`` for a model that reads prices, else ``no_market``."""

@@ -1,9 +1,11 @@
 """The matches domain's reads over its prediction snapshots for the API: a snapshot's rows, a
-match's history, and the latest odds to compare them with.
+match's history, the latest odds to compare them with, and the settled predictions that score a
+model (``/performance``).
 
 Plain SQLAlchemy Core returning dicts (no pandas, no NumPy). Each query is one statement, so it
-sees one consistent state of the database even while a publish commits. The predictions that
-evaluate a model (``/performance``, retention) are :mod:`formline.store.prediction_reads`'.
+sees one consistent state of the database even while a publish commits. The settled predictions
+are ranked as retention ranks them (:func:`formline.store.prediction_reads.pre_start_ranked`
+over :func:`formline.matches.reads.match_starts`), so retention keeps what they score.
 """
 
 from __future__ import annotations
@@ -23,9 +25,21 @@ from sqlalchemy import (
     select,
 )
 
-from formline.matches.prediction_view import FAIR_COLUMNS, PROBABILITY_COLUMNS, wide_predictions
-from formline.matches.reads import MATCH_COLUMNS, away_team, home_team, with_match_joins
+from formline.matches.prediction_view import (
+    DOMAIN,
+    FAIR_COLUMNS,
+    PROBABILITY_COLUMNS,
+    wide_predictions,
+)
+from formline.matches.reads import (
+    MATCH_COLUMNS,
+    away_team,
+    home_team,
+    match_starts,
+    with_match_joins,
+)
 from formline.matches.tables import AGGREGATE_BOOKMAKERS, competitions, matches, odds
+from formline.store.prediction_reads import pre_start_ranked
 from formline.store.tables import predicted_events, prediction_snapshots
 
 PROBABILITIES = tuple(PROBABILITY_COLUMNS)
@@ -269,3 +283,64 @@ def latest_odds_for_snapshot(
         .order_by(ranked.c.match_id, ranked.c.bookmaker, ranked.c.selection)
     )
     return [dict(r) for r in conn.execute(latest).mappings()]
+
+
+def settled_predictions(
+    conn: Connection,
+    model_version_id: int | None,
+    *,
+    settled_from: datetime,
+    as_of: datetime,
+    by_lead: bool = False,
+) -> list[dict[str, Any]]:
+    """The latest pre-kickoff prediction of each match (of one model, or of any when
+    ``model_version_id`` is None) that was settled by ``as_of`` with kickoff in
+    ``[settled_from, as_of]``, with the result; with ``by_lead``, the latest one per match and
+    lead bucket.
+
+    A match is settled when it is finished with both scores and its result was observed at or
+    before ``as_of``. Keys: ``match_id``, ``competition``, ``kickoff_at``, ``home_goals``,
+    ``away_goals``, ``p_home``, ``p_draw``, ``p_away``, ``snapshot_id``, ``predicted_as_of``,
+    ``model_version_id``, ``information``, ``lead_bucket`` (an index into
+    :data:`formline.store.prediction_reads.LEAD_BUCKETS`).
+    """
+    dialect = conn.dialect.name
+    ranked = pre_start_ranked(
+        DOMAIN, match_starts(), model_version_id, dialect=dialect, by_lead=by_lead
+    ).subquery()
+    wide = wide_predictions(dialect, values=("p_home", "p_draw", "p_away"))
+    query = (
+        select(
+            ranked.c.event_id.label("match_id"),
+            competitions.c.code.label("competition"),
+            matches.c.kickoff_at,
+            matches.c.home_goals,
+            matches.c.away_goals,
+            wide.c.p_home,
+            wide.c.p_draw,
+            wide.c.p_away,
+            ranked.c.snapshot_id,
+            ranked.c.as_of.label("predicted_as_of"),
+            ranked.c.model_version_id,
+            ranked.c.information,
+            ranked.c.lead_bucket,
+        )
+        .select_from(ranked)
+        .join(
+            wide,
+            (wide.c.snapshot_id == ranked.c.snapshot_id) & (wide.c.match_id == ranked.c.event_id),
+        )
+        .join(matches, matches.c.id == ranked.c.event_id)
+        .join(competitions, competitions.c.id == matches.c.competition_id)
+        .where(
+            (ranked.c.rank == 1)
+            & (matches.c.status == "finished")
+            & matches.c.home_goals.is_not(None)
+            & matches.c.away_goals.is_not(None)
+            & (matches.c.observed_at <= as_of)
+            & (matches.c.kickoff_at >= settled_from)
+            & (matches.c.kickoff_at <= as_of)
+        )
+        .order_by(matches.c.kickoff_at, ranked.c.event_id, ranked.c.lead_bucket)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, Subquery, func, select
 
 from formline.errors import NotFoundError
 from formline.matches.tables import competitions, matches, teams
@@ -39,6 +40,15 @@ MATCH_COLUMNS = (
     matches.c.away_ht_goals,
     matches.c.observed_at,
 )
+
+
+@cache
+def match_starts() -> Subquery:
+    """Each match's id and kickoff as ``event_id`` and ``start_at``: when a match starts, for
+    the shared ranking of the predictions that evaluate a model (retention and
+    ``/performance``, see :func:`formline.store.prediction_reads.pre_start_ranked`)."""
+    query = select(matches.c.id.label("event_id"), matches.c.kickoff_at.label("start_at"))
+    return query.subquery("match_starts")
 
 
 def with_match_joins(query: Select[Any]) -> Select[Any]:

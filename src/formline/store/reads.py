@@ -156,13 +156,3 @@ def get_model(conn: Connection, model_id: int) -> dict[str, Any] | None:
     query = select(*MODEL_DETAIL_COLUMNS).where(model_versions.c.id == model_id)
     row = conn.execute(query).mappings().first()
     return None if row is None else dict(row)
-
-
-def deployed_model_ids(conn: Connection) -> list[int]:
-    """The ids of the deployed models (each slot's current champion), ascending."""
-    query = (
-        select(model_versions.c.id)
-        .where(model_versions.c.status == "deployed")
-        .order_by(model_versions.c.id)
-    )
-    return [int(i) for i in conn.execute(query).scalars()]

@@ -141,6 +141,7 @@ def create_model_version(
     store: Store,
     *,
     name: str,
+    domain: str,
     model_type: str,
     horizon_days: int,
     training_as_of: datetime,
@@ -152,7 +153,6 @@ def create_model_version(
     hyperparameters: Mapping[str, Any],
     competition: str | None = None,
     random_state: int | None = None,
-    domain: str = "matches",
     information: str | None = None,
     job_run_id: int | None = None,
 ) -> ModelVersion:
@@ -165,14 +165,15 @@ def create_model_version(
     name
         The model's name (``"logistic"``); versions count 1, 2, ... per name.
     model_type, horizon_days, training_as_of, window_start, window_end
-        What is trained, for how far ahead, as of when, on matches in which window.
+        What is trained, for how far ahead, as of when, on events in which window.
     feature_version, feature_names
         The feature set's schema hash and its columns in model order.
     uses_market, hyperparameters, competition, random_state
         Whether market prices are inputs, the settings, the training filter (also the model's
         scope: what it may predict), the seed.
     domain, information
-        The domain, and the information state the model needs at as_of (default ``market``
+        The domain (always named: the shared tables have no default domain), and the
+        information state the model needs at as_of (default ``market``
         when ``uses_market``, else ``no_market``): with the scope, the model's champion slot.
     job_run_id
         The ``job_runs`` row of the run that trains it: if that run dies, this version is

@@ -4,12 +4,15 @@ A snapshot created before the cutoff is deleted (its predicted events and their 
 the foreign keys' ``ON DELETE CASCADE``, in the same transaction) unless
 
 * a publication points at it (the snapshot the API serves), or
-* it holds a deployed model's latest pre-kickoff prediction of some match: the prediction
-  ``/performance`` scores that match with (see
-  :func:`formline.store.prediction_reads.pre_kickoff_ranked`).
+* it holds a deployed model's latest prediction of some event made before the event started:
+  the prediction the domain's track record (``/performance``) scores that event with (see
+  :func:`formline.store.prediction_reads.pre_start_ranked`; when an event starts is its
+  domain's :meth:`~formline.domain.Domain.event_starts`).
 
 So the deployed models' track records stay computable however long retention is, while the many
-intermediate snapshots of a daily schedule go.
+intermediate snapshots of a daily schedule go. A deployed model of a domain that is not
+registered in this process (its package is not installed) cannot be ranked: every snapshot it
+predicted in is kept.
 """
 
 from __future__ import annotations
@@ -19,10 +22,16 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, select
 
+from formline.domain import get_domain
+from formline.errors import ConfigError
 from formline.store.db import Store
-from formline.store.prediction_reads import pre_kickoff_ranked
-from formline.store.reads import deployed_model_ids
-from formline.store.tables import predicted_events, prediction_snapshots, publications
+from formline.store.prediction_reads import pre_start_ranked
+from formline.store.tables import (
+    model_versions,
+    predicted_events,
+    prediction_snapshots,
+    publications,
+)
 
 
 @dataclass(frozen=True)
@@ -47,13 +56,32 @@ def _candidates(conn: Connection, cutoff: datetime) -> tuple[set[int], set[int],
     }
     current = {int(i) for i in conn.execute(select(publications.c.snapshot_id)).scalars()}
     needed: set[int] = set()
-    for model_id in deployed_model_ids(conn):
-        ranked = pre_kickoff_ranked(model_id, dialect=conn.dialect.name).subquery()
-        query = select(ranked.c.snapshot_id).where(ranked.c.rank == 1).distinct()
-        needed |= {int(i) for i in conn.execute(query).scalars()}
+    for model_id, domain_name in conn.execute(
+        select(model_versions.c.id, model_versions.c.domain)
+        .where(model_versions.c.status == "deployed")
+        .order_by(model_versions.c.id)
+    ):
+        needed |= _evaluating(conn, int(model_id), str(domain_name))
     kept_current = old & current
     kept_needed = (old & needed) - current
     return old - current - needed, kept_current, kept_needed
+
+
+def _evaluating(conn: Connection, model_id: int, domain_name: str) -> set[int]:
+    """The snapshots holding a deployed model's latest pre-start prediction of some event (of
+    an unregistered domain: every snapshot it predicted in)."""
+    try:
+        starts = get_domain(domain_name).event_starts()
+    except ConfigError:
+        query = select(predicted_events.c.snapshot_id).where(
+            predicted_events.c.model_version_id == model_id
+        )
+    else:
+        ranked = pre_start_ranked(
+            domain_name, starts, model_id, dialect=conn.dialect.name
+        ).subquery()
+        query = select(ranked.c.snapshot_id).where(ranked.c.rank == 1)
+    return {int(i) for i in conn.execute(query.distinct()).scalars()}
 
 
 def prune_snapshots(store: Store, *, cutoff: datetime, dry_run: bool = False) -> PruneResult:

@@ -81,7 +81,7 @@ feature_builds = Table(
     "feature_builds",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("domain", String(32), nullable=False, server_default="matches"),
+    Column("domain", String(32), nullable=False),
     Column("as_of", UTCDateTime(), nullable=False),
     Column("feature_version", String(32), nullable=False),
     Column("feature_names", Json, nullable=False),
@@ -118,7 +118,7 @@ model_versions = Table(
     Column("horizon_days", Integer, nullable=False),
     # The domain the model predicts ("matches"), with the scope and information state of its
     # champion slot: one deployed model per (domain, scope, information).
-    Column("domain", String(32), nullable=False, server_default="matches"),
+    Column("domain", String(32), nullable=False),
     # The training filter; NULL means every competition.
     Column("competition", String(64)),
     # What the model may predict: a competition code, or ALL_SCOPE ("*") for every competition.
@@ -179,7 +179,7 @@ model_promotions = Table(
     Column("previous_metrics", Json),
     Column("triggered_by", String(64)),
     # The champion slot the decision is about (copied from the model).
-    Column("domain", String(32), nullable=False, server_default="matches"),
+    Column("domain", String(32), nullable=False),
     Column("scope", String(64), nullable=False, server_default=ALL_SCOPE),
     Column("information", String(32), nullable=False),
     # The as_of instant from which a deploy holds: the champion as of T is the newest deploy with
@@ -196,7 +196,7 @@ prediction_snapshots = Table(
     "prediction_snapshots",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("domain", String(32), nullable=False, server_default="matches"),
+    Column("domain", String(32), nullable=False),
     # The model of every prediction when there is one; NULL when several champions (one per
     # information state or scope) predicted: each prediction names its own.
     Column("model_version_id", Id, ForeignKey("model_versions.id")),
@@ -265,7 +265,7 @@ predictions = Table(
 publications = Table(
     "publications",
     metadata,
-    Column("domain", String(32), primary_key=True, server_default="matches"),
+    Column("domain", String(32), primary_key=True),
     Column("name", String(64), primary_key=True),
     Column("snapshot_id", Id, ForeignKey("prediction_snapshots.id"), nullable=False),
     Column("published_at", UTCDateTime(), nullable=False),

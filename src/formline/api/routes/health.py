@@ -14,6 +14,7 @@ from formline.api.deps import Context
 from formline.api.errors import STORE_UNAVAILABLE
 from formline.api.schemas import CacheHealth, HealthPublic, SnapshotHealth, StoreHealth
 from formline.api.serving import render, respond
+from formline.domain import domain_names
 from formline.errors import CacheError, StoreError
 from formline.store.db import VERSION_TABLE, Store
 from formline.store.reads import Pointer, current_pointers
@@ -21,8 +22,8 @@ from formline.store.reads import Pointer, current_pointers
 router = APIRouter(tags=["health"])
 
 
-def read_store_state(store: Store) -> tuple[str | None, Pointer | None]:
-    """The schema revision and the newest published pointer of any domain, read now (no memo).
+def read_store_state(store: Store) -> tuple[str | None, dict[str, Pointer]]:
+    """The schema revision and every domain's published pointer, by domain, read now (no memo).
 
     Raises
     ------
@@ -31,9 +32,9 @@ def read_store_state(store: Store) -> tuple[str | None, Pointer | None]:
     """
     with store.connect("checking the store") as conn:
         if not inspect(conn).has_table(VERSION_TABLE):
-            return None, None
+            return None, {}
         revision = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
-        return revision, newest(current_pointers(conn).values())
+        return revision, current_pointers(conn)
 
 
 def newest(pointers: Iterable[Pointer]) -> Pointer | None:
@@ -55,6 +56,19 @@ async def _cache_health(ctx: Context) -> CacheHealth:
     return CacheHealth(backend=backend, healthy=True)
 
 
+def snapshot_health(pointer: Pointer, now: datetime) -> SnapshotHealth:
+    """What ``/health`` shows of a published pointer, with its age at ``now``."""
+    return SnapshotHealth(
+        id=pointer.snapshot_id,
+        model_version_id=pointer.model_version_id,
+        model_version_ids=list(pointer.model_version_ids),
+        as_of=pointer.as_of,
+        published_at=pointer.published_at,
+        n_predictions=pointer.n_predictions,
+        age_seconds=round((now - pointer.published_at).total_seconds(), 3),
+    )
+
+
 @router.get(
     "/health",
     response_model=HealthPublic,
@@ -64,13 +78,15 @@ async def _cache_health(ctx: Context) -> CacheHealth:
 async def health(request: Request, ctx: Context) -> Response:
     """200 when the store answers (status ``ok``; ``degraded`` when the cache backend fails and
     answers come from the store; ``no_snapshot`` when nothing is published yet); 503 with
-    ``Retry-After`` when the store does not. Also the current snapshot and its age."""
+    ``Retry-After`` when the store does not. Also the current snapshot (the freshest publish of
+    any domain) and its age, and each domain's own: every registered domain (None before it
+    publishes) and any other domain the store has a publication of."""
     dialect = ctx.store.dialect
     try:
-        revision, pointer = await ctx.in_store_thread(read_store_state, ctx.store)
+        revision, pointers = await ctx.in_store_thread(read_store_state, ctx.store)
         store = StoreHealth(reachable=True, dialect=dialect, schema_revision=revision)
     except StoreError:
-        revision, pointer = None, None
+        revision, pointers = None, {}
         store = StoreHealth(reachable=False, dialect=dialect, error=STORE_UNAVAILABLE)
     if store.reachable and revision is None:
         store = StoreHealth(
@@ -78,18 +94,13 @@ async def health(request: Request, ctx: Context) -> Response:
         )
     cache = await _cache_health(ctx)
     ready = store.reachable and revision is not None
-    snapshot = None
-    if pointer is not None:
-        age = (datetime.now(UTC) - pointer.published_at).total_seconds()
-        snapshot = SnapshotHealth(
-            id=pointer.snapshot_id,
-            model_version_id=pointer.model_version_id,
-            model_version_ids=list(pointer.model_version_ids),
-            as_of=pointer.as_of,
-            published_at=pointer.published_at,
-            n_predictions=pointer.n_predictions,
-            age_seconds=round(age, 3),
-        )
+    now = datetime.now(UTC)
+    pointer = newest(pointers.values())
+    snapshot = None if pointer is None else snapshot_health(pointer, now)
+    domains: dict[str, SnapshotHealth | None] = {
+        name: None if name not in pointers else snapshot_health(pointers[name], now)
+        for name in sorted({*domain_names(), *pointers})
+    }
     status: Literal["ok", "degraded", "no_snapshot", "unavailable"]
     if not ready:
         status = "unavailable"
@@ -106,6 +117,7 @@ async def health(request: Request, ctx: Context) -> Response:
         version=__version__,
         store=store,
         snapshot=snapshot,
+        domains=domains,
         cache=cache,
     )
     response = respond(request, render(body), 0, status_code=200 if ready else 503)

@@ -21,10 +21,11 @@ from formline.matches.api.schemas import (
     ScoresPublic,
 )
 from formline.matches.api.scoring import outcome, score
+from formline.matches.prediction_reads import settled_predictions
 from formline.matches.prediction_view import DOMAIN
 from formline.matches.reads import competition_filter
 from formline.store.db import Store
-from formline.store.prediction_reads import LEAD_BUCKETS, settled_predictions
+from formline.store.prediction_reads import LEAD_BUCKETS
 from formline.store.reads import Pointer, get_model
 
 router = APIRouter(tags=["performance"])
