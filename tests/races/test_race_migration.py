@@ -38,7 +38,7 @@ def _tables(store: Store) -> set[str]:
 
 def test_0006_creates_and_drops_the_racing_tables(store: Store) -> None:
     names = {t.name for t in RACE_TABLES}
-    assert store.current_revision() == store.head_revision() == "0006_races_tables"
+    assert store.current_revision() == store.head_revision()
     assert names <= _tables(store)
     assert _racing_differences(store) == []
     store.run_migration("downgrade", "0005_domain_publications")
