@@ -44,6 +44,7 @@ class ToyDomain:
     name = TOY
     event_noun = "event"
     unit_noun = None
+    unit_key = None
     event_key = "event_id"
     start_column = "begins"
     markets = (Market("yes_no", "a binary market", selections=("yes", "no")),)
