@@ -11,7 +11,8 @@ caller names the tables.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -104,7 +105,7 @@ def write_table(store: Store, name: str, data: pa.Table, kinds: Mapping[str, str
             drop_table(store, name)
             raise
         return data.num_rows
-    with store.begin(f"writing {name}") as conn:
+    with _one_transaction(store, f"writing {name}") as conn:
         conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
         conn.execute(text(f"CREATE TABLE {name} ({columns})"))
         driver: Any = conn.connection.dbapi_connection
@@ -152,6 +153,16 @@ def drop_table(store: Store, name: str) -> None:
         conn.execute(text(f"DROP TABLE IF EXISTS {checked_name(name)}"))
 
 
+@contextmanager
+def _one_transaction(store: Store, what: str) -> Iterator[Connection]:
+    """A transaction that holds DDL too: Python's sqlite3 opens its implicit transactions only
+    before DML, so on SQLite each rename would otherwise commit on its own."""
+    with store.begin(what) as conn:
+        if store.dialect == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        yield conn
+
+
 def _rename(conn: Connection, old: str, new: str) -> None:
     conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
 
@@ -163,7 +174,7 @@ def _exists(conn: Connection, name: str) -> bool:
 def rename_table(store: Store, old: str, new: str) -> None:
     """Rename ``old`` to ``new``, replacing a table ``new`` (in one transaction)."""
     checked_name(old), checked_name(new)
-    with store.begin(f"renaming {old} to {new}") as conn:
+    with _one_transaction(store, f"renaming {old} to {new}") as conn:
         conn.execute(text(f"DROP TABLE IF EXISTS {new}"))
         _rename(conn, old, new)
 
@@ -181,7 +192,7 @@ def swap_in(store: Store, *, shadow: str, live: str, previous: str) -> bool:
     for name in (shadow, live, previous):
         checked_name(name)
     retired = checked_name(f"{previous}_retired")
-    with store.begin(f"swapping {shadow} in as {live}") as conn:
+    with _one_transaction(store, f"swapping {shadow} in as {live}") as conn:
         if not _exists(conn, shadow):
             raise DataError(f"there is no table {shadow} to swap in")
         had_live = _exists(conn, live)
@@ -207,7 +218,7 @@ def swap_back(store: Store, *, live: str, previous: str) -> None:
     """
     checked_name(live), checked_name(previous)
     spare = checked_name(f"{live}_swapping")
-    with store.begin(f"swapping {previous} back in as {live}") as conn:
+    with _one_transaction(store, f"swapping {previous} back in as {live}") as conn:
         missing = [n for n in (live, previous) if not _exists(conn, n)]
         if missing:
             raise DataError(f"nothing to roll back to: there is no table {', '.join(missing)}")
