@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import datetime
 
 import pytest
+from rebuild_world import EARLIER, NOW, load_small_world
 from sqlalchemy import select, text
 
 from formline.errors import DataError
 from formline.races.dataset_ops import dataset_status, rollback_dataset
-from formline.races.demo import generate_race_world
 from formline.races.features import RACE_FEATURES
 from formline.races.rebuild import (
     FAILED_TABLE,
@@ -25,21 +24,9 @@ from formline.races.rebuild import (
     STEP_PREFIX,
     rebuild_dataset,
 )
-from formline.races.store import staged_race_load
 from formline.store.db import Store
 from formline.store.table_swap import count_rows, drop_table, table_columns, table_exists
 from formline.store.tables import job_runs
-
-NOW = datetime(2025, 6, 1)
-EARLIER = datetime(2025, 5, 1)
-
-
-def load_small_world(store: Store) -> None:
-    """A small demo world (about 3,000 runners over 90 days, future cards included)."""
-    world = generate_race_world(7, NOW, n_days=90, n_horses=160, n_jockeys=14, n_trainers=10)
-    with staged_race_load(store, "loading a small racing world") as load:
-        load.add(world.batch)
-        load.write()
 
 
 def _fingerprint(store: Store, table: str = LIVE_TABLE) -> tuple[int, int, float]:

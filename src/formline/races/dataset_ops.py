@@ -138,4 +138,4 @@ def export_dataset(store: Store, out: Path) -> int:
     else:
         data.to_pandas().to_csv(partial, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
     partial.replace(out)
-    return data.num_rows
+    return int(data.num_rows)

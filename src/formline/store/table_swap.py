@@ -104,7 +104,7 @@ def write_table(store: Store, name: str, data: pa.Table, kinds: Mapping[str, str
         except BaseException:
             drop_table(store, name)
             raise
-        return data.num_rows
+        return int(data.num_rows)
     with _one_transaction(store, f"writing {name}") as conn:
         conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
         conn.execute(text(f"CREATE TABLE {name} ({columns})"))
@@ -119,7 +119,7 @@ def write_table(store: Store, name: str, data: pa.Table, kinds: Mapping[str, str
                 )
         finally:
             cursor.close()
-    return data.num_rows
+    return int(data.num_rows)
 
 
 def _conform(data: pa.Table, kinds: Mapping[str, str], dialect: str) -> pa.Table:
