@@ -130,11 +130,7 @@ def _conform(data: pa.Table, kinds: Mapping[str, str], dialect: str) -> pa.Table
         if kind == "timestamp":
             values = values.cast(pa.timestamp("us"))
             if dialect == "sqlite":
-                import pyarrow.compute as pc
-
-                values = pc.strftime(values, format="%Y-%m-%d %H:%M:%S.%f")
-                # Arrow prints nanoseconds for %f where the unit is finer; microseconds here.
-                values = pc.utf8_slice_codeunits(values, 0, 26)
+                values = _sqlite_timestamps(values)
             else:
                 values = values.cast(pa.timestamp("us", tz="UTC"))
         elif kind == "int":
@@ -145,6 +141,17 @@ def _conform(data: pa.Table, kinds: Mapping[str, str], dialect: str) -> pa.Table
             values = values.cast(pa.string())
         arrays.append(values)
     return pa.Table.from_arrays(arrays, names=list(kinds))
+
+
+def _sqlite_timestamps(values: pa.ChunkedArray) -> pa.Array:
+    """Timestamps as SQLAlchemy's SQLite text; each distinct one formatted once (a race's
+    runners share its times, and formatting is the slow part)."""
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(values.combine_chunks())
+    text = pc.strftime(encoded.dictionary, format="%Y-%m-%d %H:%M:%S.%f")
+    # %f prints the unit's digits: microseconds here, 26 characters in all.
+    return pc.take(pc.utf8_slice_codeunits(text, 0, 26), encoded.indices)
 
 
 def drop_table(store: Store, name: str) -> None:
