@@ -310,9 +310,10 @@ def rebuild_dataset(
     else:
         phases.skip("refresh_views", _no_refresh_reason(result, refresh_views))
     if result.problems:
+        kept = "a test run" if test_mode else f"kept as {FAILED_TABLE}"
         raise DataError(
-            f"the racing dataset failed validation (kept as {FAILED_TABLE}; the live table is "
-            f"unchanged): {'; '.join(result.problems)}"
+            f"the racing dataset failed validation ({kept}; the live table is unchanged): "
+            f"{'; '.join(result.problems)}"
         )
     return result
 
