@@ -40,19 +40,27 @@ GDALEY = REPO_ROOT.parent / "shared" / "data" / "horse_racing_hk_gdaley"
 GOAL_SECONDS = 60.0
 
 
-def names_frame(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """The runner names of the tiled frames (ids made into the source's names)."""
-    runners = frames["runners"].merge(frames["races"][["race_id", "venue_id"]], on="race_id")
-    runners = runners.sort_values(["race_id", "runner_id"])
+def runner_info(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The rows of ``RUNNER_INFO`` for the tiled frames (ids made into the source's names)."""
+    races = frames["races"][["race_id", "venue_id", "start_at"]]
+    runners = frames["runners"].merge(races, on="race_id").sort_values(["race_id", "runner_id"])
+    results = frames["runner_results"][["runner_id", "status", "finish_position", "observed_at"]]
+    runners = runners.merge(results, on="runner_id", how="left", suffixes=("", "_result"))
     return pd.DataFrame(
         {
             "runner_id": runners["runner_id"].to_numpy(),
+            "race_id": runners["race_id"].to_numpy(),
             "source_race_id": runners["race_id"].astype(str).to_numpy(),
             "venue": ("V" + runners["venue_id"].astype(str)).to_numpy(),
-            "race_date": "",
+            "race_date": runners["start_at"].dt.strftime("%Y-%m-%d").to_numpy(),
             "race_number": 1,
-            "horse": ("H" + runners["horse_id"].astype(str)).to_numpy(),
+            "start_at": runners["start_at"].to_numpy(),
             "saddle_number": runners.groupby("race_id").cumcount().to_numpy() + 1,
+            "horse": ("H" + runners["horse_id"].astype(str)).to_numpy(),
+            "horse_name": None,
+            "status": runners["status"].to_numpy(),
+            "finish_position": runners["finish_position"].to_numpy(),
+            "result_observed_at": runners["observed_at_result"].to_numpy(),
         }
     )
 
@@ -61,9 +69,9 @@ def loaded_session(frames: dict[str, pd.DataFrame], threads: int) -> duckdb.Duck
     """A DuckDB session holding the rebuild's inputs, made from ``frames``."""
     con = compute_session(threads)
     create_input_tables(con, frames)
-    con.register("_names", names_frame(frames))
-    con.execute("CREATE TABLE runner_names AS SELECT * FROM _names")
-    con.unregister("_names")
+    con.register("_info", runner_info(frames))
+    con.execute("CREATE TABLE runner_info AS SELECT * FROM _info")
+    con.unregister("_info")
     return con
 
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 from rebuild_world import EARLIER, NOW, load_small_world
 from sqlalchemy import select, text
 
+from formline.engine import InputQuery, fetch_arrow
 from formline.errors import DataError
+from formline.races.dataset import load_race_frame
 from formline.races.dataset_ops import dataset_status, rollback_dataset
 from formline.races.features import RACE_FEATURES
 from formline.races.rebuild import (
@@ -69,8 +72,7 @@ def test_a_rebuild_records_each_phase_and_publishes(world_store: Store) -> None:
         assert row["triggered_by"] == "cron"
         assert row["finished_at"] is not None and row["rows"] is not None
     assert steps[STEP_PREFIX + "refresh_views"]["status"] == "skipped"
-    with store.connect() as conn:
-        runners = conn.execute(text("SELECT count(*) FROM runners")).scalar_one()
+    runners = len(load_race_frame(store, NOW).frame)
     assert result.published and result.rows == runners
     assert steps[STEP_PREFIX + "publish"]["rows"] == runners
     assert count_rows(store, LIVE_TABLE) == runners
@@ -218,3 +220,24 @@ def test_readers_during_publishes_and_rollbacks_see_one_whole_build(world_store:
             reader.join(30)
     assert errors == []
     assert set(seen) == builds
+
+
+def test_the_live_table_is_the_runner_frame(world_store: Store) -> None:
+    """The dataset holds what the domain's frame says at the same as_of, row for row."""
+    store = world_store
+    rebuild_dataset(store, NOW)
+    expected = load_race_frame(store, NOW).frame
+    kinds = {c: "float" for c in RACE_FEATURES.names}
+    kinds.update(runner_id="int", finish_position="int", won="int", placed="int")
+    kinds.update(season="text", information="text", horse="text", start_at="timestamp")
+    query = InputQuery(f"SELECT {', '.join(kinds)} FROM {LIVE_TABLE} ORDER BY runner_id", kinds)
+    live = fetch_arrow(store, query).to_pandas()
+    expected = expected.sort_values("runner_id", ignore_index=True)
+    assert live["runner_id"].tolist() == expected["runner_id"].tolist()
+    for column in ("season", "information", "horse"):
+        assert live[column].tolist() == expected[column].tolist(), column
+    assert (live["start_at"] == expected["start_at"]).all()
+    for column in ("finish_position", "won", "placed", *RACE_FEATURES.names):
+        pd.testing.assert_series_equal(
+            live[column].astype("float64"), expected[column].astype("float64"), check_names=False
+        )

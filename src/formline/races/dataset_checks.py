@@ -26,7 +26,14 @@ REQUIRED_COLUMNS = (
     "card_observed_at",
 )
 #: Result facts of the runner's own race: targets, never features.
-RESULT_COLUMNS = ("result_status", "finish_position", "won", "result_observed_at")
+RESULT_COLUMNS = (
+    "status",
+    "finished",
+    "finish_position",
+    "won",
+    "placed",
+    "result_observed_at",
+)
 #: The least share of the previous build's rows a new build may have.
 MIN_ROW_RATIO = 0.5
 

@@ -14,7 +14,6 @@ from formline.engine import InputQuery, fetch_arrow
 from formline.errors import ConfigError, DataError
 from formline.races.features import race_feature_set
 from formline.races.rebuild import (
-    DATASET_ID_COLUMNS,
     FAILED_TABLE,
     LIVE_TABLE,
     PREVIOUS_TABLE,
@@ -36,7 +35,22 @@ EXPORT_ID_COLUMNS = (
     "cutoff_at",
     "finish_position",
     "won",
+    "placed",
 )
+#: Their kinds as stored (``race_id`` is the source's, text).
+_EXPORT_KINDS = {
+    "race_id": "text",
+    "start_at": "timestamp",
+    "venue": "text",
+    "race_date": "text",
+    "race_number": "int",
+    "horse": "text",
+    "saddle_number": "int",
+    "cutoff_at": "timestamp",
+    "finish_position": "int",
+    "won": "int",
+    "placed": "int",
+}
 EXPORT_FORMATS = (".parquet", ".csv")
 
 
@@ -81,11 +95,7 @@ def rollback_dataset(store: Store) -> int:
 
 def _export_query(columns: list[str]) -> InputQuery:
     features = [c for c in race_feature_set().names if c in columns]
-    kinds = {
-        "race_id": "text",
-        **{c: DATASET_ID_COLUMNS[c] for c in EXPORT_ID_COLUMNS[1:]},
-        **dict.fromkeys(features, "float"),
-    }
+    kinds = {**_EXPORT_KINDS, **dict.fromkeys(features, "float")}
     selected = ["source_race_id AS race_id", *EXPORT_ID_COLUMNS[1:], *features]
     sql = (
         f"SELECT {', '.join(selected)} FROM {LIVE_TABLE} "

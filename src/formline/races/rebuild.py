@@ -24,19 +24,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
+import pandas as pd
+import pyarrow as pa
 
-from formline.engine import InputQuery, compute_session, load_inputs
+from formline.engine import compute_session, load_inputs
 from formline.errors import DataError, map_errors
 from formline.pipeline.runs import interruption
 from formline.races.dataset_checks import MIN_ROW_RATIO, check_dataset
+from formline.races.dataset_table import DATASET_INPUTS, assemble_dataset, dataset_kinds
 from formline.races.features import RaceFeatureParams, race_feature_set
 from formline.races.features.build import (
-    FEATURES_TABLE,
     build_advanced,
     build_base,
     build_career_and_form,
 )
-from formline.races.features.inputs import RACE_FEATURE_INPUTS
 from formline.store.db import Store
 from formline.store.jobs import finish_job, start_job
 from formline.store.table_swap import (
@@ -67,52 +68,8 @@ STEP_PREFIX = "dataset:"
 #: Races in the sample of a test run.
 SAMPLE_RACES = 200
 
-#: The names the dataset gives each runner, beside the builder's inputs.
-_NAMES_QUERY = InputQuery(
-    "SELECT r.id AS runner_id, ra.source_race_id, v.code AS venue, ra.race_date, "
-    "ra.race_number, h.key AS horse, r.saddle_number "
-    "FROM runners r JOIN races ra ON ra.id = r.race_id "
-    "JOIN race_venues v ON v.id = ra.venue_id JOIN horses h ON h.id = r.horse_id",
-    {
-        "runner_id": "int",
-        "source_race_id": "text",
-        "venue": "text",
-        "race_date": "text",
-        "race_number": "int",
-        "horse": "text",
-        "saddle_number": "int",
-    },
-)
-DATASET_INPUTS: dict[str, InputQuery] = {**RACE_FEATURE_INPUTS, "runner_names": _NAMES_QUERY}
-
-#: The dataset's columns before the features, and their kinds.
-DATASET_ID_COLUMNS: dict[str, str] = {
-    "race_id": "int",
-    "runner_id": "int",
-    "horse_id": "int",
-    "start_at": "timestamp",
-    "cutoff_at": "timestamp",
-    "source_race_id": "text",
-    "venue": "text",
-    "race_date": "text",
-    "race_number": "int",
-    "horse": "text",
-    "saddle_number": "int",
-    "card_observed_at": "timestamp",
-    "result_status": "text",
-    "finish_position": "int",
-    "won": "int",
-    "result_observed_at": "timestamp",
-}
 #: How a refresh of the serving views is called: with the store, after a publish.
 RefreshViews = Callable[[Store], int]
-
-
-def dataset_columns(params: RaceFeatureParams | None = None) -> dict[str, str]:
-    """Every column of the dataset table and its kind: :data:`DATASET_ID_COLUMNS`, then each
-    feature of the registry (float), in registry order."""
-    names = race_feature_set(params).names
-    return {**DATASET_ID_COLUMNS, **dict.fromkeys(names, "float")}
 
 
 @dataclass(frozen=True)
@@ -199,38 +156,8 @@ def _take_sample(con: duckdb.DuckDBPyConnection, as_of: datetime, races: int) ->
     )
     con.execute("DELETE FROM races WHERE race_id NOT IN (SELECT race_id FROM sample_races)")
     con.execute("DELETE FROM runners WHERE race_id NOT IN (SELECT race_id FROM sample_races)")
-    for name in ("runner_results", "race_odds", "runner_names"):
+    for name in ("runner_results", "race_odds", "runner_info"):
         con.execute(f"DELETE FROM {name} WHERE runner_id NOT IN (SELECT runner_id FROM runners)")
-
-
-def create_dataset_table(
-    con: duckdb.DuckDBPyConnection, as_of: datetime, params: RaceFeatureParams | None = None
-) -> int:
-    """Join the builder's features (temp table ``race_features``, see
-    :func:`~formline.races.features.build.build_advanced`) with each runner's names, card time
-    and result as known at ``as_of`` into temp table ``dataset`` (:func:`dataset_columns`, in no
-    particular order: sorting a million wide rows costs seconds, and readers order). Returns
-    its rows."""
-    features = ", ".join(f"CAST(f.{n} AS DOUBLE) AS {n}" for n in race_feature_set(params).names)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE dataset AS
-        SELECT f.race_id, f.runner_id, f.horse_id, f.start_at, f.cutoff_at,
-               n.source_race_id, n.venue, n.race_date, n.race_number, n.horse, n.saddle_number,
-               c.observed_at AS card_observed_at,
-               r.status AS result_status, r.finish_position,
-               CASE WHEN r.finish_position IS NOT NULL
-                    THEN CAST(r.finish_position = 1 AS INTEGER) END AS won,
-               r.observed_at AS result_observed_at,
-               {features}
-        FROM {FEATURES_TABLE} f
-        JOIN runner_names n ON n.runner_id = f.runner_id
-        JOIN runners c ON c.runner_id = f.runner_id
-        LEFT JOIN runner_results r ON r.runner_id = f.runner_id AND r.observed_at < ?
-        """,
-        [as_of],
-    )
-    return _count(con, "dataset")
 
 
 def rebuild_dataset(
@@ -296,11 +223,12 @@ def rebuild_dataset(
                 out.rows = _count(session, "runs")
             with phases.run("advanced") as out:
                 build_advanced(session, params)
-                out.rows = result.rows = create_dataset_table(session, as_of, params)
+                frame = assemble_dataset(session, as_of, params)
+                out.rows = result.rows = len(frame)
         if test_mode:
-            _validate_sample(session, phases, result, params)
+            _validate_sample(session, frame, phases, result, params)
         else:
-            _publish(store, session, phases, result, params, min_row_ratio)
+            _publish(store, frame, phases, result, params, min_row_ratio)
     finally:
         if owned:
             session.close()
@@ -328,13 +256,17 @@ def _no_refresh_reason(result: RebuildResult, refresh: RefreshViews | None) -> s
 
 def _validate_sample(
     con: duckdb.DuckDBPyConnection,
+    frame: pd.DataFrame,
     phases: _Phases,
     result: RebuildResult,
     params: RaceFeatureParams | None,
 ) -> None:
     phases.skip("shadow", "test mode: the sample stays in DuckDB")
-    with phases.run("validate") as out:
-        columns = [r[0] for r in con.execute("DESCRIBE dataset").fetchall()]
+    with phases.run("validate") as out, map_errors("checking the sample"):
+        con.register("_dataset", frame)
+        con.execute("CREATE OR REPLACE TEMP TABLE dataset AS SELECT * FROM _dataset")
+        con.unregister("_dataset")
+        columns = [str(c) for c in frame.columns]
 
         def count(queries: object) -> list[int | None]:
             return [con.execute(q).fetchall()[0][0] for q in queries]  # type: ignore[attr-defined]
@@ -362,16 +294,15 @@ def _verdict(problems: list[str], what: str) -> str:
 
 def _publish(
     store: Store,
-    con: duckdb.DuckDBPyConnection,
+    frame: pd.DataFrame,
     phases: _Phases,
     result: RebuildResult,
     params: RaceFeatureParams | None,
     min_row_ratio: float,
 ) -> None:
-    kinds = dataset_columns(params)
+    kinds = dataset_kinds(frame, race_feature_set(params).names)
     with phases.run("shadow") as out:
-        with map_errors("reading the racing dataset out of DuckDB"):
-            data = con.sql(f"SELECT {', '.join(kinds)} FROM dataset").to_arrow_table()
+        data = pa.Table.from_pandas(frame, preserve_index=False)
         out.rows = write_table(store, SHADOW_TABLE, data, kinds)
         del data
     with phases.run("validate") as out:

@@ -623,13 +623,20 @@ def build_race_features(
         ``cutoff_at``, ``public_odds_kind`` (the kind of the win odds the market features read:
         ``final``, ``opening``, or missing) and every feature of the registry, in registry
         order.
-
     """
     params = params or RaceFeatureParams()
-    feature_set = race_feature_set(params)
     build_base(con, as_of, params)
     build_career_and_form(con, params)
     build_advanced(con, params, queries)
+    return read_race_features(con, params)
+
+
+def read_race_features(
+    con: duckdb.DuckDBPyConnection, params: RaceFeatureParams | None = None
+) -> pd.DataFrame:
+    """:data:`FEATURES_TABLE` (left by :func:`build_advanced`) as :func:`build_race_features`
+    returns it: ordered, ids then every feature as float."""
+    feature_set = race_feature_set(params)
     frame = con.execute(
         f"SELECT * FROM {FEATURES_TABLE} ORDER BY start_at, race_id, runner_id, cutoff_at"
     ).df()
