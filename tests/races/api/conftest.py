@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from race_api_world import RaceWorld, build_race_world, races_api_mounted, settings_for
+from race_api_world import RaceWorld, build_race_world, settings_for
+from races_api_domain import races_api_mounted
 
 from formline.api import create_app
 from formline.store.db import Store, open_store

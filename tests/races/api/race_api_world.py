@@ -10,17 +10,13 @@ the tests depend on the store's contract and not on how any model trains.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import pandas as pd
+from races_api_domain import DOMAIN
 from sqlalchemy import select
 
-from formline.domain import Market, get_domain, register_domain, unregister_domain
-from formline.races.api import RACES_API_CACHE, RACES_API_ROUTERS
 from formline.races.ingest import ingest_race_demo
 from formline.races.tables import races, runners
 from formline.races.views import refresh_views
@@ -28,12 +24,10 @@ from formline.settings import Settings
 from formline.store import registry
 from formline.store.db import Store
 from formline.store.predictions import PredictionRows, publish_snapshot
-from support import unimplemented_methods
 
 NOW = datetime(2025, 11, 6, 12)
 SEED = 5
 FEATURE_VERSION = "raceapitest"
-DOMAIN = "races"
 
 
 @dataclass(frozen=True)
@@ -178,55 +172,3 @@ def settings_for(url: str, **overrides: object) -> Settings:
     """Settings for the API on ``url``: in-process cache, no Redis, no .env file."""
     values: dict[str, object] = {"database_url": url, "redis_url": None, **overrides}
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
-@unimplemented_methods
-class ApiOnlyRaces:
-    """The races domain as the read API sees it: its name, routers and cache (enough for
-    ``create_app``), for as long as the real domain does not declare them."""
-
-    name = DOMAIN
-    event_noun = "race"
-    unit_noun = "runner"
-    unit_key = "runner_id"
-    event_key = "race_id"
-    start_column = "start_at"
-    scope_column = "venue"
-    information_states = ("market", "card")
-    reference_model = "rating"
-    market_reference = "public"
-    markets = (Market("win", "the runner wins"), Market("place", "the runner places"))
-    model_types = ()
-    sources = ()
-    api_routers = RACES_API_ROUTERS
-    api_cache: str | None = RACES_API_CACHE
-    target_columns = ("finish_position",)
-    cli_commands = ("formline.races.views_cli:register",)
-
-    def register_tables(self) -> None:
-        import formline.races.tables  # noqa: F401
-
-
-def _declares_the_api() -> bool:
-    try:
-        declared: Any = get_domain(DOMAIN)
-    except Exception:  # no races domain registered yet
-        return False
-    return bool(
-        set(RACES_API_ROUTERS) <= set(declared.api_routers)
-        and declared.api_cache == RACES_API_CACHE
-    )
-
-
-@contextmanager
-def races_api_mounted() -> Iterator[None]:
-    """The races routes mounted by ``create_app``: through the registered races domain once it
-    declares them, else through :class:`ApiOnlyRaces` for the block."""
-    if _declares_the_api():
-        yield
-        return
-    register_domain(DOMAIN, ApiOnlyRaces)
-    try:
-        yield
-    finally:
-        unregister_domain(DOMAIN)
