@@ -492,24 +492,27 @@ def register_all_tables() -> None:
 
 
 def resolve_domain(domain: Domain | str | None = None) -> Domain:
-    """``domain`` itself, the registered domain of that name, or (None) the only registered one.
+    """``domain`` itself, the registered domain of that name, or (None) the default one: the
+    only registered domain, else the ``FORMLINE_DOMAIN`` setting's (``matches`` unless set).
 
     Shared code that is given no domain uses this rather than naming one.
 
     Raises
     ------
     ConfigError
-        For an unknown name, or None while several domains are registered.
+        For an unknown name (or setting), or when no domain is registered.
     """
     if domain is None:
         names = domain_names()
-        if len(names) != 1:
+        if not names:
             raise ConfigError(
-                f"several domains are registered ({', '.join(names)}): say which with --domain"
-                if names
-                else "no formline domain is registered: install the package (pip install -e .)"
+                "no formline domain is registered: install the package (pip install -e .)"
             )
-        return get_domain(names[0])
+        if len(names) == 1:
+            return get_domain(names[0])
+        from formline.settings import Settings
+
+        return get_domain(Settings().formline_domain)
     if isinstance(domain, str):
         return get_domain(domain)
     return domain
@@ -582,3 +585,9 @@ class ReportSections:
 def plural(noun: str) -> str:
     """The plural of an event noun (``"match"`` gives ``"matches"``, ``"race"`` ``"races"``)."""
     return f"{noun}es" if noun.endswith(("s", "x", "ch", "sh")) else f"{noun}s"
+
+
+def counted(domain: Domain, n: int) -> str:
+    """``n`` rows of the domain's frames, named: ``"5 matches"``, ``"120 runners"``."""
+    noun = domain.unit_noun or domain.event_noun
+    return f"{n} {noun if n == 1 else plural(noun)}"

@@ -331,30 +331,46 @@ def model_dir(settings: Settings) -> Path:
     return settings.resolved_model_storage_path
 
 
-def metrics_table(title: str, rows: list[tuple[str, dict[str, Any] | None]]) -> Table:
+#: The headline metrics a table shows, in order, when the rows have them: (key, heading,
+#: decimals).
+_METRIC_COLUMNS = (
+    ("rps", "RPS", 4),
+    ("log_loss", "log loss", 4),
+    ("pseudo_r2", "pseudo-R²", 4),
+    ("brier", "Brier", 4),
+    ("accuracy", "accuracy", 3),
+    ("ece", "ECE", 3),
+)
+
+
+def metrics_table(
+    title: str, rows: list[tuple[str, dict[str, Any] | None]], counted: str = "events"
+) -> Table:
+    """A table of the rows' headline metrics, one column per metric any row has; ``counted``
+    heads the count column (``n``: matches, races)."""
+    shown = [(name, m) for name, m in rows if m]
+    columns = [c for c in _METRIC_COLUMNS if any(c[0] in m for _, m in shown)]
     table = Table(title=title, header_style="bold")
     table.add_column("model")
-    for col in ("matches", "RPS", "log loss", "Brier", "accuracy", "ECE"):
-        table.add_column(col, justify="right")
-    for name, metrics in rows:
-        if not metrics:
-            continue
-        table.add_row(
-            name,
-            str(int(metrics.get("n", 0))),
-            f"{metrics['rps']:.4f}",
-            f"{metrics['log_loss']:.4f}",
-            f"{metrics['brier']:.4f}",
-            f"{metrics['accuracy']:.3f}",
-            f"{metrics.get('ece', float('nan')):.3f}",
-        )
+    table.add_column(counted, justify="right")
+    for _, heading, _ in columns:
+        table.add_column(heading, justify="right")
+    for name, metrics in shown:
+        cells = [
+            f"{float(metrics[key]):.{decimals}f}" if key in metrics else ""
+            for key, _, decimals in columns
+        ]
+        table.add_row(name, str(int(metrics.get("n", 0))), *cells)
     return table
 
 
-def one_of(choices: Sequence[str]) -> Callable[[str], str]:
-    """An option callback accepting one of ``choices`` (a usage error, exit 2, otherwise)."""
+def one_of(choices: Sequence[str], *, optional: bool = False) -> Callable[[Any], Any]:
+    """An option callback accepting one of ``choices`` (and None when ``optional``; a usage
+    error, exit 2, otherwise)."""
 
-    def check(value: str) -> str:
+    def check(value: Any) -> Any:
+        if value is None and optional:
+            return value
         if value not in choices:
             raise typer.BadParameter(f"'{value}' is not one of {', '.join(choices)}")
         return value
@@ -374,14 +390,21 @@ def all_model_types() -> tuple[str, ...]:
 MODEL_TYPES = all_model_types()
 
 ModelType = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--model-type",
         metavar="TYPE",
-        callback=one_of(MODEL_TYPES),
-        help=f"The model type: {', '.join(MODEL_TYPES)}.",
+        callback=one_of(MODEL_TYPES, optional=True),
+        help=f"The model type: {', '.join(MODEL_TYPES)} (default: the domain's first, "
+        "logistic for matches, conditional-logit for races).",
     ),
 ]
+
+
+def default_model_type(domain: Domain, name: str | None) -> str:
+    """``--model-type``, else the domain's default model type (its first declared)."""
+    return name or domain.model_types[0].name
+
 
 DomainName = Annotated[
     str | None,

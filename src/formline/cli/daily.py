@@ -16,6 +16,7 @@ from formline.cli.app import (
     command_domain,
     console,
     current_run,
+    default_model_type,
     load_settings,
     metrics_table,
     model_dir,
@@ -25,6 +26,7 @@ from formline.cli.app import (
 )
 from formline.cli.data import ingest_limits
 from formline.cli.predictions import cache_target
+from formline.domain import plural
 
 #: Who starts a run, as ``job_runs`` records it (formline.store.tables.JOB_TRIGGERS).
 TRIGGERS = ("manual", "cron", "api")
@@ -55,13 +57,14 @@ def daily_run(
         bool, typer.Option("--force-train", help="Train even if the champion is recent.")
     ] = False,
     model_types: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--model-types",
             metavar="A,B",
-            help=f"Comma-separated model types to train, of: {', '.join(MODEL_TYPES)}.",
+            help=f"Comma-separated model types to train, of: {', '.join(MODEL_TYPES)} "
+            "(default: the domain's first).",
         ),
-    ] = "logistic",
+    ] = None,
     report: Annotated[
         bool, typer.Option("--report", help="Write each champion's HTML report.")
     ] = False,
@@ -83,6 +86,7 @@ def daily_run(
     from formline.pipeline.daily import DailyConfig, StepOutcome, run_daily
 
     settings = load_settings()
+    resolved = command_domain(settings, domain)
     config = DailyConfig(
         as_of=as_of_or_now(as_of),
         horizon_days=settings.default_horizon_days if horizon is None else horizon,
@@ -94,11 +98,11 @@ def daily_run(
         skip_predictions=skip_predictions,
         force_train=force_train,
         retrain_days=settings.retrain_days,
-        model_types=model_type_list(model_types),
+        model_types=model_type_list(model_types or default_model_type(resolved, None)),
         triggered_by=triggered_by,
         retention_days=None if skip_cleanup else settings.snapshot_retention_days,
         cache=cache_target(settings),
-        domain=command_domain(settings, domain).name,
+        domain=resolved.name,
     )
     store = open_configured_store(settings)
 
@@ -121,8 +125,9 @@ def daily_run(
             label = f"{r.version.name} v{r.version.version} ({r.decision})"
             rows.append((label, r.metrics.get("on_market_matches") or r.metrics))
             market = market or r.market_metrics
-        rows.append(("closing line (Shin)", market))
-        console.print(metrics_table("each model against the market (walk-forward)", rows))
+        rows.append(("the market's closing line", market))
+        events = plural(resolved.event_noun)
+        console.print(metrics_table("each model against the market (walk-forward)", rows, events))
     if report:
         from formline.pipeline.report import write_report
         from formline.store.promotions import champions_at

@@ -24,7 +24,7 @@ from formline.cli.app import (
     open_existing_store,
     recorded,
 )
-from formline.domain import all_domains
+from formline.domain import all_domains, counted
 from formline.errors import ConfigError, FormlineError
 from formline.timeutil import parse_instant
 
@@ -60,7 +60,7 @@ def print_ingest_report(result: Any) -> None:
     """What the load changed, per table: inserted, updated, unchanged (and deleted on a reload)."""
     report = result.report
     tables = report.tables
-    deleted = any(c.deleted for c in tables.values())
+    deleted = any(getattr(c, "deleted", 0) for c in tables.values())
     columns = ["inserted", "updated", "unchanged", *(["deleted"] if deleted else [])]
     table = Table(show_header=True, header_style="bold")
     table.add_column("")
@@ -69,11 +69,14 @@ def print_ingest_report(result: Any) -> None:
     for name, counts in tables.items():
         table.add_row(name, *(str(getattr(counts, col)) for col in columns))
     console.print(table)
-    if report.odds_unmatched:
+    for name, count in getattr(report, "unmatched", {}).items():
+        if count:
+            console.print(f"{count} {name} rows name an event the store does not have (not stored)")
+    if getattr(report, "odds_unmatched", 0):
         console.print(
             f"{report.odds_unmatched} odds rows name a match the store does not have (not stored)"
         )
-    if report.feature_snapshots_deleted:
+    if getattr(report, "feature_snapshots_deleted", 0):
         console.print(
             f"{report.feature_snapshots_deleted} feature snapshots of the reloaded data "
             "deleted: run features:build"
@@ -93,17 +96,36 @@ def ingest_demo(
     now: Annotated[
         str | None, typer.Option("--now", help="The demo's 'now' (default: today, UTC).")
     ] = None,
-    leagues: Annotated[int, typer.Option("--leagues", help="Number of leagues.", min=1)] = 3,
-    teams: Annotated[int, typer.Option("--teams", help="Teams per league (even).", min=4)] = 20,
-    seasons: Annotated[int, typer.Option("--seasons", help="Number of seasons.", min=2)] = 6,
+    leagues: Annotated[
+        int | None, typer.Option("--leagues", help="Matches: number of leagues (3).", min=1)
+    ] = None,
+    teams: Annotated[
+        int | None, typer.Option("--teams", help="Matches: teams per league, even (20).", min=4)
+    ] = None,
+    seasons: Annotated[
+        int | None, typer.Option("--seasons", help="Matches: number of seasons (6).", min=2)
+    ] = None,
+    world: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--world",
+            metavar="NAME=N",
+            help="A size of the domain's world, repeatable (races: n_days, n_horses, "
+            "n_jockeys, n_trainers).",
+        ),
+    ] = None,
     domain: DomainName = None,
 ) -> None:
-    """Load a seeded synthetic football world (default 3 leagues x 20 teams x 6 seasons)."""
+    """Load the domain's seeded synthetic world (matches: 3 leagues x 20 teams x 6 seasons;
+    races: 420 days of racing at two venues with future cards)."""
     from formline.pipeline.ingest import ingest_demo as run
 
     demo_now = parse_instant(now, "--now") if now else None
-    if teams % 2:
+    if teams is not None and teams % 2:
         raise ConfigError(f"--teams: {teams} is odd; a round-robin needs an even number")
+    sizes = _world_sizes(world or [])
+    named = {"n_leagues": leagues, "n_teams": teams, "n_seasons": seasons}
+    sizes |= {k: v for k, v in named.items() if v is not None}
     settings = load_settings()
     resolved = command_domain(settings, domain)
     store = open_configured_store(settings)
@@ -114,15 +136,24 @@ def ingest_demo(
             seed=seed,
             now=demo_now,
             force=force,
-            n_leagues=leagues,
-            n_teams=teams,
-            n_seasons=seasons,
             progress=progress,
+            **sizes,
         )
     if result.skipped:
         console.print(result.message)
         return
     print_ingest_report(result)
+
+
+def _world_sizes(pairs: list[str]) -> dict[str, int]:
+    """``--world NAME=N`` options as sizes; ConfigError naming a malformed one."""
+    sizes = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.isidentifier() or not value.strip().isdigit():
+            raise ConfigError(f"--world: '{pair}' is not NAME=N with a whole number N")
+        sizes[name] = int(value)
+    return sizes
 
 
 def ingest_limits(settings: Any) -> dict[str, Any]:
@@ -148,7 +179,7 @@ def features_build(as_of: AsOf = None, domain: DomainName = None) -> None:
     with RichProgress(console) as progress:
         build = build_features(store, instant, progress=progress, domain=resolved)
     console.print(
-        f"{len(build.frame)} matches, {len(build.feature_names)} features as of "
+        f"{counted(resolved, len(build.frame))}, {len(build.feature_names)} features as of "
         f"{instant.isoformat()}Z (feature version {build.feature_version}); "
         f"{build.written} snapshot rows written or changed in {build.seconds:.1f}s"
     )
@@ -204,14 +235,14 @@ def features_export(
         )
     if export.empty_features:
         err_console.print(
-            f"warning: {len(export.empty_features)} features have no value for any match: the "
+            f"warning: {len(export.empty_features)} features have no value for any row: the "
             f"stored data cannot feed them (their columns are written empty): "
             f"{', '.join(export.empty_features)}",
             markup=False,
             highlight=False,
             soft_wrap=True,
         )
-    console.print(f"{export.rows} matches written to {out}")
+    console.print(f"{counted(resolved, export.rows)} written to {out}")
 
 
 @app.command("db:cleanup")

@@ -24,6 +24,7 @@ from formline.cli.app import (
     command_domain,
     console,
     current_run,
+    default_model_type,
     load_settings,
     metrics_table,
     model_dir,
@@ -32,7 +33,7 @@ from formline.cli.app import (
     open_existing_store,
     recorded,
 )
-from formline.domain import get_domain, reference_metrics_key
+from formline.domain import counted, get_domain, plural, reference_metrics_key
 from formline.timeutil import parse_instant
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ def model_train(
     lookback: Annotated[
         int, typer.Option("--lookback", min=1, max=100_000, help="Training window in days.")
     ] = 3650,
-    model_type: ModelType = "logistic",
+    model_type: ModelType = None,
     competition: Annotated[
         str | None, typer.Option("--competition", help="Train on one competition code only.")
     ] = None,
@@ -129,6 +130,8 @@ def model_train(
     from formline.pipeline.train import TrainConfig, train_model
 
     settings = load_settings()
+    resolved = command_domain(settings, domain)
+    model_type = default_model_type(resolved, model_type)
     config = TrainConfig(
         model_type=model_type,
         as_of=as_of_or_now(as_of),
@@ -139,7 +142,7 @@ def model_train(
         calibration=calibration_method(calibration),
         random_state=seed,
         horizon_days=settings.default_horizon_days,
-        domain=command_domain(settings, domain).name,
+        domain=resolved.name,
     )
     store = open_configured_store(settings)
     run = current_run()
@@ -154,15 +157,17 @@ def model_train(
         result.metrics.get(reference_metrics_key(trained_for)),
     )
     rows = [(version.name, result.metrics), reference]
-    console.print(metrics_table("walk-forward validation", rows))
+    events = plural(trained_for.event_noun)
+    console.print(metrics_table("walk-forward validation", rows, events))
     if result.market_metrics:
         console.print(
             metrics_table(
-                "on the matches with closing odds",
+                f"on the {events} with closing odds",
                 [
                     (version.name, result.metrics.get("on_market_matches")),
-                    ("closing line (Shin)", result.market_metrics),
+                    ("the market's closing line", result.market_metrics),
                 ],
+                events,
             )
         )
     console.print(f"{result.decision}: {result.reason}")
@@ -224,18 +229,22 @@ def model_show(
     if v.error:
         console.print(f"error: {v.error}", markup=False)
     console.print(
-        f"trained as of {v.training_as_of:%Y-%m-%d %H:%M}Z on {v.n_train} matches "
+        f"trained as of {v.training_as_of:%Y-%m-%d %H:%M}Z on "
+        f"{counted(get_domain(v.domain), v.n_train)} "
         f"({v.window_start:%Y-%m-%d} to {v.window_end:%Y-%m-%d}); {v.n_validation} validated"
     )
     console.print(f"feature version {v.feature_version}; {len(v.feature_names)} features")
     console.print(f"artifact {v.artifact_path} sha256 {v.artifact_sha256}", markup=False)
     console.print("hyperparameters " + json.dumps(v.hyperparameters, sort_keys=True), markup=False)
     by_lead = (v.metrics or {}).get("by_lead") or {}
+    of = get_domain(v.domain)
+    events = plural(of.event_noun)
     if by_lead:
         console.print(
             metrics_table(
-                "validation by lead (the matches as known N days before kickoff)",
+                f"validation by lead (the {events} as known N days before the start)",
                 list(by_lead.items()),
+                events,
             )
         )
     if v.metrics:
@@ -248,9 +257,10 @@ def model_show(
                         f"{get_domain(v.domain).reference_model} reference",
                         v.metrics.get(reference_metrics_key(get_domain(v.domain))),
                     ),
-                    (f"{v.name} (closing-odds matches)", v.metrics.get("on_market_matches")),
-                    ("closing line (Shin)", v.market_metrics),
+                    (f"{v.name} (closing-odds {events})", v.metrics.get("on_market_matches")),
+                    ("the market's closing line", v.market_metrics),
                 ],
+                events,
             )
         )
 
@@ -334,7 +344,7 @@ def model_backtest(
     start: Annotated[str, typer.Option("--start", help="First kickoff date (UTC).")],
     end: Annotated[str, typer.Option("--end", help="End date, exclusive (UTC).")],
     out: Annotated[Path, typer.Option("--out", help="Output CSV, one row per match and lead.")],
-    model_type: ModelType = "logistic",
+    model_type: ModelType = None,
     refit: Annotated[
         str,
         typer.Option(
@@ -378,13 +388,14 @@ def model_backtest(
     first, last = parse_instant(start, "--start"), parse_instant(end, "--end")
     leads = parse_lead_days(lead_days)
     settings = load_settings()
+    resolved = command_domain(settings, domain)
     config = TrainConfig(
-        model_type=model_type,
+        model_type=default_model_type(resolved, model_type),
         use_market=not no_market,
         competition=competition,
         random_state=seed,
         lookback_days=0,
-        domain=command_domain(settings, domain).name,
+        domain=resolved.name,
     )
     store = open_existing_store(settings)
     with console.status(f"backtesting {model_type}"):

@@ -19,6 +19,7 @@ from formline.cli.app import (
     open_existing_store,
     recorded,
 )
+from formline.domain import counted, plural
 from formline.settings import Settings
 
 
@@ -41,14 +42,17 @@ def predict_run(
         result = run_predictions(open_existing_store(settings), instant, days, domain=resolved)
     for information, n in sorted(result.unpredicted.items()):
         err_console.print(
-            f"{n} matches not predicted: no champion for what is known about them "
-            f"({information}); train one, e.g. `formline model:train"
-            f"{' --no-market' if information == 'no_market' else ''}`",
+            f"{counted(resolved, n)} not predicted: no champion for what is known about them "
+            f"({information}); train one, e.g. `formline model:train --domain {resolved.name}"
+            f"{' --no-market' if information == resolved.information_needed(False) else ''}`",
             markup=False,
             highlight=False,
         )
     if result.snapshot_id is None:
-        console.print(f"no matches predicted in ({instant:%Y-%m-%d %H:%M}, +{days} days]")
+        console.print(
+            f"no {plural(resolved.event_noun)} predicted in ({instant:%Y-%m-%d %H:%M}, "
+            f"+{days} days]"
+        )
         return
     if result.published:
         state = "published" if result.created else "already published (unchanged)"
@@ -65,8 +69,8 @@ def predict_run(
         for (model_id, information), n in sorted(counts.items())
     )
     console.print(
-        f"snapshot {result.snapshot_id} {state}: {len(result.predictions)} matches as of "
-        f"{instant.isoformat()}Z; {used}"
+        f"snapshot {result.snapshot_id} {state}: "
+        f"{counted(resolved, len(result.predictions))} as of {instant.isoformat()}Z; {used}"
     )
     if result.published:
         warm_api_cache(settings)

@@ -150,8 +150,15 @@ class MatchesDomain:
     ) -> IngestResult:
         """The seeded synthetic world of leagues (``n_leagues``, ``n_teams``, ``n_seasons``);
         see :func:`formline.matches.ingest.ingest_demo`."""
+        from formline.errors import ConfigError
         from formline.matches.ingest import ingest_demo
 
+        unknown = sorted(set(world) - {"n_leagues", "n_teams", "n_seasons"})
+        if unknown:
+            raise ConfigError(
+                f"--world: the football demo has no '{unknown[0]}'; choose from n_leagues, "
+                "n_teams, n_seasons"
+            )
         return ingest_demo(store, seed=seed, now=now, force=force, progress=progress, **world)
 
     def ingest_paths(

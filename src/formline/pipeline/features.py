@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from formline.domain import Domain, resolve_domain
+from formline.domain import Domain, resolve_domain, row_keys
 from formline.pipeline.outputs import check_output, csv_timestamps, utc_timestamps, write_atomically
 from formline.pipeline.progress import NoProgress, Progress
 from formline.store.db import Store
@@ -125,9 +125,12 @@ def export_features(
     resolved = resolve_domain(domain)
     build = compute_features(store, as_of, params, progress, domain=resolved)
     names = resolved.export_frame(store, as_of, with_targets=with_targets)
-    key = resolved.event_key
-    frame = names.merge(build.frame.drop(columns=["cutoff_at"]), on=key)
-    order = [resolved.start_column, key]
+    keys = row_keys(resolved)
+    built = build.frame.drop(columns=["cutoff_at"])
+    # The feature frame's own copies of the names (a start, an id) give way to the export's.
+    built = built.drop(columns=[c for c in names.columns if c in built and c not in keys])
+    frame = names.merge(built, on=keys)
+    order = [resolved.start_column, *keys]
     frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
     empty = [n for n in build.feature_names if n in frame and frame[n].isna().all()]
     stamps = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]

@@ -510,7 +510,7 @@ def load_champions(
                 f"train one with `formline model:train --as-of {as_of:%Y-%m-%d}` (or earlier)"
             )
         raise ModelNotFoundError(
-            "no deployed model: train one with `formline model:train` (or promote one with "
-            "`formline model:promote ID`)"
+            f"no deployed model of domain {domain.name}: train one with `formline model:train "
+            f"--domain {domain.name}` (or promote one with `formline model:promote ID`)"
         )
     return {slot: (model, load_model_bundle(model)) for slot, model in found.items()}

@@ -64,11 +64,16 @@ def _named(frame: pd.DataFrame) -> pd.DataFrame:
 
 def backtest_output(frame: pd.DataFrame, *, csv: bool = False) -> pd.DataFrame:
     """The CSV's columns (:data:`BACKTEST_COLUMNS`) then the evaluation columns; ``csv``: the
-    CSV's only, ``start_at`` as ISO 8601 text, positions and saddle numbers as integers."""
+    CSV's only, ``race_id`` the source's race id, ``start_at`` as ISO 8601 text, positions and
+    saddle numbers as integers."""
     named = _named(frame)
     if not csv:
         extra = [c for c in EVALUATION_COLUMNS if c in named.columns]
         return named[[*BACKTEST_COLUMNS, *extra]]
+    if "source_race_id" in named.columns:
+        # The CSV names each race by the source's id (the store's where a source gave none).
+        source = named["source_race_id"].astype("string")
+        named = named.assign(race_id=source.fillna(named[RACE_KEY].astype("string")))
     out = csv_timestamps(named[BACKTEST_COLUMNS], ["start_at"])
     for column in ("finish_position", "saddle_number"):
         out[column] = pd.to_numeric(out[column], errors="coerce").round().astype("Int64")

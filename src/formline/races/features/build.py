@@ -283,15 +283,32 @@ def _create_histories(con: duckdb.DuckDBPyConnection, params: RaceFeatureParams)
     )
 
 
-def _create_queries(con: duckdb.DuckDBPyConnection) -> None:
-    """``queries``: every runner whose card was known before its cutoff ``min(start, as_of)``."""
+def _create_queries(con: duckdb.DuckDBPyConnection, explicit: bool) -> None:
+    """``queries``: one row per (runner, cutoff) to compute, with a ``query_id``.
+
+    Without explicit queries every runner is asked once, at ``min(start_at, as_of)``; with them
+    (table ``query_cutoffs``: race_id, cutoff_at) each runner of each given race is asked at
+    ``min(start_at, cutoff_at)``. Either way only runners whose card was known before the cutoff
+    are asked.
+    """
+    asked = (
+        "SELECT DISTINCT race_id, cutoff_at FROM query_cutoffs"
+        if explicit
+        else "SELECT race_id, CAST(NULL AS TIMESTAMP) AS cutoff_at FROM races"
+    )
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE queries AS
-        SELECT c.*, least(c.start_at, p.as_of) AS cutoff_at,
-               least(c.start_at, p.as_of) - INTERVAL (p.recent_days) DAY AS recent_from
-        FROM cards c, build_params p
-        WHERE c.card_observed_at < least(c.start_at, p.as_of)
+        WITH asked AS (
+            SELECT c.*, least(c.start_at, coalesce(a.cutoff_at, p.as_of)) AS cutoff_at,
+                   p.recent_days
+            FROM cards c JOIN ({asked}) a ON a.race_id = c.race_id, build_params p
+        )
+        SELECT * EXCLUDE (recent_days),
+               row_number() OVER (ORDER BY cutoff_at, race_id, runner_id) AS query_id,
+               cutoff_at - INTERVAL (recent_days) DAY AS recent_from
+        FROM asked
+        WHERE card_observed_at < cutoff_at
         """
     )
 
@@ -349,17 +366,17 @@ def _create_runner_state(con: duckdb.DuckDBPyConnection, params: RaceFeaturePara
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE asof_{alias} AS
-            SELECT q.runner_id, {alias}.* EXCLUDE (observed_at)
+            SELECT q.query_id, {alias}.* EXCLUDE (observed_at)
             FROM queries q ASOF JOIN {table} {alias} ON {on} AND q.{at} > {alias}.observed_at
             """
         )
     joins = "\n".join(
-        f"LEFT JOIN asof_{alias} {alias} ON {alias}.runner_id = q.runner_id" for alias in lookups
+        f"LEFT JOIN asof_{alias} {alias} ON {alias}.query_id = q.query_id" for alias in lookups
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE runner_state AS
-        SELECT q.runner_id,
+        SELECT q.query_id,
                coalesce(h.runs, 0) AS horse_runs,
                h.wins / h.runs AS horse_win_rate,
                h.places / h.runs AS horse_place_rate,
@@ -403,21 +420,24 @@ def _create_market(con: duckdb.DuckDBPyConnection, params: RaceFeatureParams) ->
         f"""
         CREATE OR REPLACE TEMP TABLE market AS
         WITH latest AS (
-            SELECT q.runner_id, q.race_id,
+            SELECT q.query_id, q.race_id, q.cutoff_at,
                    arg_max(o.value, epoch_us(o.observed_at) * 2 + (o.kind = 'final')::INT)
-                       AS odds
+                       AS odds,
+                   arg_max(o.kind, epoch_us(o.observed_at) * 2 + (o.kind = 'final')::INT)
+                       AS odds_kind
             FROM queries q JOIN race_odds o ON o.runner_id = q.runner_id
             WHERE o.market = 'win' AND o.observed_at <= q.cutoff_at
-            GROUP BY q.runner_id, q.race_id
+            GROUP BY q.query_id, q.race_id, q.cutoff_at
         )
-        SELECT runner_id,
-               (1.0 / odds) / sum(1.0 / odds) OVER (PARTITION BY race_id) AS public_prob,
-               sum(1.0 / odds) OVER (PARTITION BY race_id) AS public_overround,
-               rank() OVER (PARTITION BY race_id ORDER BY odds) AS public_rank,
-               CASE WHEN odds = min(odds) OVER (PARTITION BY race_id) THEN 1 ELSE 0 END
+        SELECT query_id, odds_kind,
+               (1.0 / odds) / sum(1.0 / odds) OVER field AS public_prob,
+               sum(1.0 / odds) OVER field AS public_overround,
+               rank() OVER (field ORDER BY odds) AS public_rank,
+               CASE WHEN odds = min(odds) OVER field THEN 1 ELSE 0 END
                    AS is_favourite,
                CASE WHEN odds >= {params.longshot_odds} THEN 1 ELSE 0 END AS is_longshot
         FROM latest
+        WINDOW field AS (PARTITION BY race_id, cutoff_at)
         """
     )
 
@@ -426,15 +446,19 @@ def _pct(column: str) -> str:
     """Percentile of ``column`` within its race (0 lowest, ties share the lowest), NULLs out."""
     return (
         f"CASE WHEN {column} IS NOT NULL THEN percent_rank() OVER "
-        f"(PARTITION BY race_id, {column} IS NULL ORDER BY {column}) END"
+        f"(PARTITION BY race_id, cutoff_at, {column} IS NULL ORDER BY {column}) END"
     )
 
 
 def build_race_features(
-    con: duckdb.DuckDBPyConnection, as_of: datetime, params: RaceFeatureParams | None = None
+    con: duckdb.DuckDBPyConnection,
+    as_of: datetime,
+    params: RaceFeatureParams | None = None,
+    queries: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Compute every registered racing feature for every runner in table ``runners`` whose
-    card was known before its cutoff ``min(start_at, as_of)``.
+    card was known before its cutoff ``min(start_at, as_of)`` (or, given ``queries``, each
+    cutoff of its race there).
 
     Parameters
     ----------
@@ -445,13 +469,19 @@ def build_race_features(
         Naive UTC timestamp: no fact observed at or after it is used.
     params
         Feature parameters; the defaults unless given.
+    queries
+        ``race_id`` and ``cutoff_at`` (naive UTC): every runner of each given race is computed
+        as of ``min(start_at, cutoff_at)`` (features as known at a lead before the race), one
+        row per runner and cutoff. Facts observed at or after ``as_of`` stay unused.
 
     Returns
     -------
     pandas.DataFrame
-        One row per runner ordered by ``start_at``, ``race_id``, ``runner_id``: ``runner_id``,
-        ``race_id``, ``horse_id``, ``start_at``, ``cutoff_at`` and every feature of the
-        registry, in registry order.
+        One row per runner (and cutoff) ordered by ``start_at``, ``race_id``, ``runner_id``
+        (then ``cutoff_at``): ``runner_id``, ``race_id``, ``horse_id``, ``start_at``,
+        ``cutoff_at``, ``public_odds_kind`` (the kind of the win odds the market features read:
+        ``final``, ``opening``, or missing) and every feature of the registry, in registry
+        order.
     """
     params = params or RaceFeatureParams()
     feature_set = race_feature_set(params)
@@ -464,7 +494,21 @@ def build_race_features(
     _create_runs(con)
     _create_ratings(con, params)
     _create_histories(con, params)
-    _create_queries(con)
+    if queries is not None:
+        asked = pd.DataFrame(
+            {
+                "race_id": queries["race_id"].to_numpy(dtype="int64"),
+                "cutoff_at": pd.to_datetime(queries["cutoff_at"]).to_numpy(dtype="datetime64[us]"),
+            }
+        )
+        con.register("_query_cutoffs", asked)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE query_cutoffs AS "
+            "SELECT CAST(race_id AS BIGINT) AS race_id, CAST(cutoff_at AS TIMESTAMP) AS cutoff_at "
+            "FROM _query_cutoffs"
+        )
+        con.unregister("_query_cutoffs")
+    _create_queries(con, explicit=queries is not None)
     _create_runner_state(con, params)
     _create_market(con, params)
     n = params.form_window
@@ -481,21 +525,22 @@ def build_race_features(
         f"""
         CREATE OR REPLACE TEMP TABLE field_stats AS
         WITH narrow AS (
-            SELECT q.runner_id, q.race_id, q.carried_weight, q.rating, s.rating_mu,
+            SELECT q.query_id, q.race_id, q.cutoff_at, q.carried_weight, q.rating, s.rating_mu,
                    {style} AS running_style
-            FROM queries q JOIN runner_state s ON s.runner_id = q.runner_id
+            FROM queries q JOIN runner_state s ON s.query_id = q.query_id
         )
-        SELECT runner_id, running_style,
-               rating_mu - avg(rating_mu) OVER (PARTITION BY race_id) AS rating_mu_vs_field,
+        SELECT query_id, running_style,
+               rating_mu - avg(rating_mu) OVER field AS rating_mu_vs_field,
                {_pct("rating_mu")} AS rating_mu_field_pct,
-               sum(CASE WHEN running_style = 0 THEN 1 ELSE 0 END) OVER (PARTITION BY race_id)
+               sum(CASE WHEN running_style = 0 THEN 1 ELSE 0 END) OVER field
                    AS field_leaders,
-               carried_weight - avg(carried_weight) OVER (PARTITION BY race_id)
+               carried_weight - avg(carried_weight) OVER field
                    AS weight_vs_field,
                {_pct("carried_weight")} AS weight_field_pct,
-               rating - avg(rating) OVER (PARTITION BY race_id) AS rating_vs_field,
+               rating - avg(rating) OVER field AS rating_vs_field,
                {_pct("rating")} AS rating_field_pct
         FROM narrow
+        WINDOW field AS (PARTITION BY race_id, cutoff_at)
         """
     )
     frame = con.execute(
@@ -528,14 +573,14 @@ def build_race_features(
                CASE WHEN s.horse_runs < {params.low_sample_runs} THEN 1 ELSE 0 END
                    AS is_low_sample,
                mk.public_prob, mk.public_overround, mk.public_rank, mk.is_favourite,
-               mk.is_longshot
-        FROM queries q JOIN runner_state s ON s.runner_id = q.runner_id
-        JOIN field_stats f ON f.runner_id = q.runner_id
-        LEFT JOIN market mk ON mk.runner_id = q.runner_id
-        ORDER BY q.start_at, q.race_id, q.runner_id
+               mk.is_longshot, mk.odds_kind AS public_odds_kind
+        FROM queries q JOIN runner_state s ON s.query_id = q.query_id
+        JOIN field_stats f ON f.query_id = q.query_id
+        LEFT JOIN market mk ON mk.query_id = q.query_id
+        ORDER BY q.start_at, q.race_id, q.runner_id, q.cutoff_at
         """
     ).df()
-    ids = ["runner_id", "race_id", "horse_id", "start_at", "cutoff_at"]
+    ids = ["runner_id", "race_id", "horse_id", "start_at", "cutoff_at", "public_odds_kind"]
     feature_set.check_columns(c for c in frame.columns if c not in ids)
     features = frame[feature_set.names].astype("float64")
     return pd.concat(
