@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP_WORKER := $(VENV)/.installed-worker
 STAMP_DEV := $(VENV)/.installed-dev
 DEMO_MODELS ?= elo,market,dixon-coles,logistic,goals,lightgbm,ensemble
+DEMO_RACE_MODELS ?= conditional-logit,ranking,benter,public
 # test-lowest: a separate venv with the lowest versions pyproject.toml declares.
 LOWEST_VENV ?= .venv-lowest
 LOWEST_PYTEST_ARGS ?= -m 'not realdata and not slow' --ignore=tests/cli
@@ -28,6 +29,8 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 demo: $(STAMP_WORKER)
 	$(BIN)/formline ingest:demo --force
 	$(BIN)/formline daily:run --force-train --model-types $(DEMO_MODELS) --report
+	$(BIN)/formline ingest:demo --domain races --force --world n_days=800 --world n_horses=1000
+	$(BIN)/formline daily:run --domain races --force-train --model-types $(DEMO_RACE_MODELS) --report
 
 ## test: install the dev extras and run the test suite
 test: $(STAMP_DEV)

@@ -149,7 +149,7 @@ def test_matches_is_registered_through_its_entry_point() -> None:
     assert isinstance(domain, Domain)
     assert domain.name == "matches"
     assert get_domain("matches") is domain  # built once
-    assert resolve_domain(None) is domain  # the only one registered
+    assert resolve_domain(None) is domain  # the FORMLINE_DOMAIN default
     assert resolve_domain("matches") is domain
 
 
@@ -158,11 +158,17 @@ def test_an_unknown_domain_is_a_config_error_naming_those_that_exist() -> None:
         get_domain("horses")
 
 
-def test_several_domains_need_a_name(second_domain: None) -> None:
-    assert domain_names() == ("matches", "races_test")
+def test_with_several_domains_none_means_the_setting(
+    second_domain: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert domain_names() == ("matches", "races", "races_test")
     assert get_domain("races_test").unit_noun == "runner"
     assert market(get_domain("races_test"), "win").per_unit
-    with pytest.raises(ConfigError, match="several domains are registered"):
+    assert resolve_domain(None).name == "matches"  # FORMLINE_DOMAIN's default
+    monkeypatch.setenv("FORMLINE_DOMAIN", "races_test")
+    assert resolve_domain(None).name == "races_test"
+    monkeypatch.setenv("FORMLINE_DOMAIN", "horses")
+    with pytest.raises(ConfigError, match="unknown 'horses'"):
         resolve_domain(None)
 
 
@@ -214,3 +220,15 @@ def test_the_domain_object_is_cheap_to_import() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_races_is_registered_through_its_entry_point() -> None:
+    domain = get_domain("races")
+    assert isinstance(domain, Domain)
+    assert (domain.event_key, domain.unit_key, domain.start_column) == (
+        "race_id",
+        "runner_id",
+        "start_at",
+    )
+    assert domain.information_needed(False) == "card"
+    assert all(m.per_unit for m in domain.markets)

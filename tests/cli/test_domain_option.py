@@ -35,7 +35,7 @@ def test_an_unknown_domain_exits_2_naming_the_registered_ones(tmp_path: Path) ->
     ):
         result = invoke(tmp_path, *argv)
         assert result.exit_code == 2, argv
-        assert error_line(result) == "error: --domain: unknown 'horses'; choose from matches"
+        assert error_line(result) == "error: --domain: unknown 'horses'; choose from matches, races"
     assert not (tmp_path / "formline.db").exists()  # refused before a store was created
 
 
@@ -48,9 +48,11 @@ def test_a_domains_own_commands_join_their_groups() -> None:
     assert names == [
         "ingest:demo",
         "ingest:football-data",
+        "ingest:hkjc",
         "features:build",
         "predict:run",
         "predict:match",
+        "predict:race",
         "serve",
     ]
     with pytest.raises(ConfigError, match="registers command ingest:football-data, which"):

@@ -115,3 +115,25 @@ def test_the_feature_export_has_one_row_per_runner(home: Path, tmp_path: Path) -
     assert set(RACE_FEATURES.names) <= set(frame.columns)
     ahead = pd.to_datetime(frame["start_at"], utc=True) > pd.Timestamp(AS_OF, tz="UTC")
     assert ahead.any() and frame.loc[ahead, "won"].isna().all()
+
+
+def test_a_backtest_writes_one_row_per_runner_and_omits_what_a_lead_cannot_see(
+    home: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "backtest.csv"
+    ran = invoke(
+        home, "model:backtest", "--domain", "races", "--start", "2025-04-01", "--end", AS_OF,
+        "--refit", "month", "--lead-days", "0,2", "--out", str(out),
+    )  # fmt: skip
+    assert ran.exit_code == 0, ran.output
+    assert "pseudo-R²" in ran.output and "public log loss" in ran.output
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == [
+        "race_id", "start_at", "venue", "horse", "saddle_number", "finish_position",
+        "p_win", "p_place", "model", "lead_days",
+    ]  # fmt: skip
+    assert frame["race_id"].astype(str).str.contains("-").all()  # the source's race ids
+    sums = frame.groupby(["race_id", "lead_days"])["p_win"].sum()
+    assert ((sums - 1.0).abs() < 1e-6).all()
+    # Two days out only opening odds are known: the priced default model predicts nothing.
+    assert set(frame["lead_days"]) == {0}

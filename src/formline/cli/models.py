@@ -405,36 +405,40 @@ def model_backtest(
     console.print(f"written to {out}")
 
 
+#: Headings of the domains' backtest scores (others are shown by name, ``_`` as spaces).
+_SCORE_HEADINGS = {
+    "rps": "RPS",
+    "log_loss": "log loss",
+    "rps_on_closing_matches": "RPS (closing-odds matches)",
+    "closing_rps": "closing line RPS",
+    "pseudo_r2": "pseudo-R²",
+}
+_SUMMARY_KEYS = ("lead_days", "season", "predicted", "omitted")
+
+
 def _summary_table(model: str, refits: int, summary: Any) -> Table:
-    """The backtest per lead and season: predicted, omitted, RPS and log loss, and RPS beside
-    the closing line on the matches that have it."""
+    """The backtest per lead and season: predicted, omitted, then the domain's scores (for
+    matches RPS and log loss, and RPS beside the closing line on the matches that have it)."""
     table = Table(title=f"{model}: {refits} refits, by lead and season", header_style="bold")
-    for col, justify in (
-        ("lead (days)", "right"),
-        ("season", "left"),
-        ("predicted", "right"),
-        ("omitted", "right"),
-        ("RPS", "right"),
-        ("log loss", "right"),
-        ("RPS (closing-odds matches)", "right"),
-        ("closing line RPS", "right"),
-    ):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    scores = [c for c in summary.columns if c not in _SUMMARY_KEYS]
+    table.add_column("lead (days)", justify="right")
+    table.add_column("season", justify="left")
+    table.add_column("predicted", justify="right")
+    table.add_column("omitted", justify="right")
+    for column in scores:
+        table.add_column(_SCORE_HEADINGS.get(column, column.replace("_", " ")), justify="right")
 
     def number(value: float) -> str:
         return "" if value != value else f"{value:.4f}"
 
-    for row in summary.itertuples(index=False):
+    for row in summary.to_dict("records"):
         table.add_row(
-            str(row.lead_days),
-            str(row.season),
-            str(row.predicted),
-            str(row.omitted),
-            number(row.rps),
-            number(row.log_loss),
-            number(row.rps_on_closing_matches),
-            number(row.closing_rps),
-            end_section=row.season == "all",
+            str(row["lead_days"]),
+            str(row["season"]),
+            str(row["predicted"]),
+            str(row["omitted"]),
+            *(number(float(row[c])) for c in scores),
+            end_section=row["season"] == "all",
         )
     return table
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from formline.domain import check_model_options, model_type, resolve_domain
+from formline.domain import check_model_options, counted, model_type, plural, resolve_domain
 from formline.errors import CacheError, ConfigError
 from formline.pipeline.warm import CacheTarget
 from formline.store import promotions
@@ -102,9 +102,10 @@ def step_features(store: Store, config: DailyConfig) -> StepOutcome:
     """Build and store feature snapshots as of the run's instant."""
     from formline.pipeline.features import build_features
 
-    build = build_features(store, config.as_of)
+    domain = resolve_domain(config.domain)
+    build = build_features(store, config.as_of, domain=domain)
     return StepOutcome(
-        "features", "succeeded", rows=build.written, detail=f"{len(build.frame)} matches"
+        "features", "succeeded", rows=build.written, detail=counted(domain, len(build.frame))
     )
 
 
@@ -190,14 +191,18 @@ def step_predictions(store: Store, config: DailyConfig) -> StepOutcome:
     """Publish the deployed model's predictions for the horizon."""
     from formline.pipeline.predict import run_predictions
 
-    result = run_predictions(store, config.as_of, config.horizon_days, domain=config.domain)
+    domain = resolve_domain(config.domain)
+    result = run_predictions(store, config.as_of, config.horizon_days, domain=domain)
     missed = "".join(
-        f"; {n} {state} matches without a champion for that information"
+        f"; {counted(domain, n)} ({state}) without a champion for that information"
         for state, n in sorted(result.unpredicted.items())
     )
     if result.snapshot_id is None:
         return StepOutcome(
-            "predictions", "succeeded", rows=0, detail=f"no matches predicted{missed}"
+            "predictions",
+            "succeeded",
+            rows=0,
+            detail=f"no {plural(domain.event_noun)} predicted{missed}",
         )
     state = "new" if result.created else "unchanged"
     if not result.published:

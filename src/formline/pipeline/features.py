@@ -69,9 +69,13 @@ def build_features(
     resolved = resolve_domain(domain)
     build = compute_features(store, as_of, params, progress, domain=resolved)
     progress.start("saving snapshots", None)
+    snapshots = build.frame
+    if resolved.unit_key is not None:
+        # One snapshot per unit of an event (a race's runners), keyed by the unit's id.
+        snapshots = snapshots.assign(unit=snapshots[resolved.unit_key].astype("string"))
     build.written = save_feature_snapshots(
         store,
-        build.frame,
+        snapshots,
         build.feature_names,
         build.feature_version,
         as_of,

@@ -21,6 +21,8 @@ from formline.store.prediction_reads import LEAD_BUCKETS
 #: Leads (days before kickoff) at which validation scores every validated match: one inside
 #: each lead bucket after the first (which is the kickoff cutoff itself).
 VALIDATION_LEADS: tuple[float, ...] = (2.0, 5.0, 14.0, 60.0)
+#: A frame's column with each row's information state, where the domain's frame has one.
+INFORMATION_COLUMN = "information"
 
 
 def lead_bucket(days: float) -> str:
@@ -78,16 +80,20 @@ def frames_at_lead_days(
         ignore_index=True,
     ).drop_duplicates(ignore_index=True)
     built = domain.load_frame(store, as_of, queries=queries)
-    features = built.frame[[*keys, "cutoff_at", *built.feature_names]].astype(
-        {"cutoff_at": "datetime64[us]"}
-    )
+    # What changes with the cutoff: the features and, where the frame states it, the row's
+    # information state (missing for a row the lead does not know yet, such as a race whose
+    # card is not out: no model may predict it there).
+    changing = [*built.feature_names]
+    if INFORMATION_COLUMN in built.frame.columns and INFORMATION_COLUMN in rows.columns:
+        changing.append(INFORMATION_COLUMN)
+    features = built.frame[[*keys, "cutoff_at", *changing]].astype({"cutoff_at": "datetime64[us]"})
     out = {}
     for days in leads:
         cutoffs = (kickoffs - pd.Timedelta(days=days)).to_numpy(dtype="datetime64[us]")
         wanted = pd.DataFrame({k: rows[k].to_numpy() for k in keys}).assign(cutoff_at=cutoffs)
         at_lead = wanted.merge(features, on=[*keys, "cutoff_at"], how="left", validate="m:1")
-        replaced = at_lead[built.feature_names].set_axis(rows.index)
-        frame = pd.concat([rows.drop(columns=built.feature_names), replaced], axis=1)
+        replaced = at_lead[changing].set_axis(rows.index)
+        frame = pd.concat([rows.drop(columns=changing), replaced], axis=1)
         frame = frame[rows.columns]
         frame["cutoff_at"] = cutoffs
         out[days] = frame

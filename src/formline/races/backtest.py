@@ -30,6 +30,7 @@ BACKTEST_COLUMNS = [
 ]
 #: The evaluation columns kept after the CSV's, when the rows have them.
 EVALUATION_COLUMNS = [
+    "source_race_id",
     "runner_id",
     "season",
     "field_size",

@@ -41,7 +41,15 @@ def test_the_registry_marks_market_features_and_is_emitted_in_order(
     demo: tuple[dict[str, pd.DataFrame], pd.DataFrame],
 ) -> None:
     features = demo[1]
-    assert list(features.columns[5:]) == RACE_FEATURES.names
+    assert list(features.columns[:6]) == [
+        "runner_id",
+        "race_id",
+        "horse_id",
+        "start_at",
+        "cutoff_at",
+        "public_odds_kind",
+    ]
+    assert list(features.columns[6:]) == RACE_FEATURES.names
     market = {s.name for s in RACE_FEATURES if s.uses_market}
     assert market == {
         "public_prob",
