@@ -73,3 +73,22 @@ def test_the_read_bounds_apply(tmp_path: Path) -> None:
         read_us_sports([path], ReadLimits(max_rejects=2))
     with pytest.raises(SourceError, match="INGEST_MAX_FILE_MB"):
         read_us_sports([path], ReadLimits(max_file_mb=0.0001))
+
+
+def test_the_readers_touch_no_store_and_no_network() -> None:
+    import ast
+
+    import formline.matches.sources.us as package
+
+    banned = ("sqlalchemy", "duckdb", "formline.store", "formline.engine", "httpx", "requests")
+    found = []
+    modules = sorted(Path(package.__file__).parent.glob("*.py"))
+    assert len(modules) == 9
+    for path in modules:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.append(node.module)
+            found += [f"{path.name}: {n}" for n in names if n.startswith(banned)]
+    assert found == []

@@ -5,6 +5,10 @@ Every cell is read as text (:class:`~formline.matches.sources.text_table.TextTab
 here, so a bad value becomes a reject ``file:line: column: reason`` instead of a crash or a
 silent NA. A reject is *fatal* when the row cannot be a game (its date, teams or score), and
 otherwise drops only that value (a bad price drops that line; the game stays).
+
+A file is read whole (the shared files are a few MB each), within the bounds of
+:class:`~formline.matches.sources.text_table.ReadLimits`: a file over the size or line cap, or
+with more rejects than ``max_rejects``, is refused whole with a :class:`SourceError`.
 """
 
 from __future__ import annotations

@@ -73,32 +73,7 @@ def read_nhl_sbr(path: Path, limits: ReadLimits | None = None) -> UsFileRead:
     )
     n, log = cells.n, cells.log
     season = cells.text("season")
-    start = np.array([float(m.group(1)) if (m := _SEASON.fullmatch(s)) else np.nan for s in season])
-    end_ok = np.array(
-        [
-            m is not None and (int(m.group(1)) + 1) % 100 == int(m.group(2))
-            for m in map(_SEASON.fullmatch, season)
-        ],
-        dtype=bool,
-    )
-    log.add(~end_ok, "season", "not a season 'YYYY-YY': '{}'", season, fatal=True)
-    date = cells.dates("game_date", "%Y-%m-%d")
-    mmdd = cells.numbers("date_mmdd", "MMDD date", fatal=True)
-    derived = np.full(n, "", dtype=object)
-    for i in np.flatnonzero(np.isfinite(mmdd) & np.isfinite(start)):
-        month, day = divmod(int(mmdd[i]), 100)
-        derived[i] = f"{sbr_year(int(start[i]), month):04d}-{month:02d}-{day:02d}"
-    differs = (date != "") & (derived != "") & (date != derived)
-    log.add(
-        differs,
-        "game_date",
-        "'{}' is not the date of MMDD {} in season {} ({})",
-        date,
-        cells.text("date_mmdd"),
-        season,
-        derived,
-        fatal=True,
-    )
+    date = _game_dates(cells, season)
     rot = cells.numbers("rot", "rotation number", fatal=True)
     vh = cells.text("vh")
     log.add(~np.isin(vh, ["V", "H", "N"]), "vh", "not V, H or N: '{}'", vh, fatal=True)
@@ -169,6 +144,26 @@ def read_nhl_sbr(path: Path, limits: ReadLimits | None = None) -> UsFileRead:
             specs.append(LineSpec("total", selection, kind, total, price))
     batch = UsBatch(games, lines_frame(games, "sbr", specs), rejects=log.frame())
     return UsFileRead(path, LAYOUT, n, int(log.dropped.sum()), batch.conformed())
+
+
+def _game_dates(cells: Cells, season: Texts) -> Texts:
+    """``game_date``, checked against the date that SBR's MMDD and the season give (see the
+    module); a bad season, or a date that disagrees, is a fatal reject."""
+    found = [_SEASON.fullmatch(s) for s in season]
+    start = np.array([float(m.group(1)) if m else np.nan for m in found])
+    ok = np.array([m is not None and (int(m[1]) + 1) % 100 == int(m[2]) for m in found], dtype=bool)
+    cells.log.add(~ok, "season", "not a season 'YYYY-YY': '{}'", season, fatal=True)
+    date = cells.dates("game_date", "%Y-%m-%d")
+    mmdd = cells.numbers("date_mmdd", "MMDD date", fatal=True)
+    derived = np.full(cells.n, "", dtype=object)
+    for i in np.flatnonzero(np.isfinite(mmdd) & np.isfinite(start)):
+        month, day = divmod(int(mmdd[i]), 100)
+        derived[i] = f"{sbr_year(int(start[i]), month):04d}-{month:02d}-{day:02d}"
+    differs = (date != "") & (derived != "") & (date != derived)
+    template = "'{}' is not the date of MMDD {} in season {} ({})"
+    text = cells.text("date_mmdd")
+    cells.log.add(differs, "game_date", template, date, text, season, derived, fatal=True)
+    return date
 
 
 def _pair(rot: Floats, vh: Texts, season: Texts, date: Texts) -> tuple[npt.NDArray[np.intp], Bools]:
