@@ -7,15 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from us_files import messages, write
+from us_rows import ELO_NBA as NBA
+from us_rows import ELO_NFL as NFL
 
 from formline.errors import SourceError
 from formline.matches.sources.us.fivethirtyeight import read_fivethirtyeight
-
-NFL = (
-    "date,season,neutral,team1,team2,elo1_pre,elo2_pre,elo_prob1,elo_prob2,elo1_post,elo2_post,"
-    "score1,score2"
-)
-NBA = NFL.replace("neutral,", "neutral,playoff,")
 
 
 def test_nfl_games_and_forecasts(tmp_path: Path) -> None:

@@ -6,12 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import test_us_fivethirtyeight as elo
-import test_us_mlb_sbr as mlb
-import test_us_nba_odds as nba
-import test_us_nhl_sbr as nhl
-import test_us_oddsportal as oddsportal
-import test_us_spreadspoke as spreadspoke
+import us_rows as rows
 from us_files import write
 
 from formline.errors import SourceError
@@ -20,15 +15,17 @@ from formline.matches.sources.us import UsBatch, layout_of, read_us_sports
 
 
 def _world(root: Path) -> Path:
-    write(root / "nfl" / "spreadspoke_scores.csv", spreadspoke.HEADER, spreadspoke.ROWS)
+    write(root / "nfl" / "spreadspoke_scores.csv", rows.SPREADSPOKE_HEADER, rows.SPREADSPOKE_ROWS)
     write(root / "nfl" / "nfl_teams.csv", "team_name,team_name_short,team_id", ["A,B,C"])
     (root / "nfl" / "PROVENANCE.md").write_text("# not data\n", encoding="utf-8")
-    write(root / "op" / "oddsportal_nba.csv", oddsportal.HEADER, oddsportal.ROWS)
-    write(root / "nba_2008-2024.csv", nba.HEADER, nba.ROWS)
-    write(root / "mlb_odds.csv", mlb.HEADER, mlb.ROWS)
-    write(root / "nhl_odds_rows.csv.gz", nhl.HEADER, nhl.GAME, gz=True)
+    write(root / "op" / "oddsportal_nba.csv", rows.ODDSPORTAL_HEADER, rows.ODDSPORTAL_ROWS)
+    write(root / "nba_2008-2024.csv", rows.NBA_ODDS_HEADER, rows.NBA_ODDS_ROWS)
+    write(root / "mlb_odds.csv", rows.MLB_SBR_HEADER, rows.MLB_SBR_ROWS)
+    write(root / "nhl_odds_rows.csv.gz", rows.NHL_SBR_HEADER, rows.NHL_SBR_GAME, gz=True)
     write(
-        root / "538" / "nfl_elo.csv", elo.NFL, ["2019-09-05,2019,False,CHI,GB,1,2,0.6,0.4,,,3,10"]
+        root / "538" / "nfl_elo.csv",
+        rows.ELO_NFL,
+        ["2019-09-05,2019,False,CHI,GB,1,2,0.6,0.4,,,3,10"],
     )
     return root
 
@@ -68,7 +65,11 @@ def test_a_binary_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_read_bounds_apply(tmp_path: Path) -> None:
-    path = write(tmp_path / "nba.csv", nba.HEADER, [nba.ROWS[0].replace(",97,106,", ",95,95,")] * 3)
+    path = write(
+        tmp_path / "nba.csv",
+        rows.NBA_ODDS_HEADER,
+        [rows.NBA_ODDS_ROWS[0].replace(",97,106,", ",95,95,")] * 3,
+    )
     with pytest.raises(SourceError, match=r"more than 2 rejects \(INGEST_MAX_REJECTS\)"):
         read_us_sports([path], ReadLimits(max_rejects=2))
     with pytest.raises(SourceError, match="INGEST_MAX_FILE_MB"):

@@ -5,19 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from us_files import lines_of, messages, write
+from us_rows import MLB_SBR_HEADER as HEADER
+from us_rows import MLB_SBR_ROWS as ROWS
 
 from formline.matches.sources.us.mlb_sbr import read_mlb_sbr
-
-HEADER = (
-    "seas,date,v_rot,v_team,v_final,h_rot,h_team,h_final,v_ml_open,v_ml_close,v_rl,v_rl_odds,"
-    "h_ml_open,h_ml_close,h_rl,h_rl_odds,ou_open,ou_open_ovr,ou_open_und,ou_close,ou_close_ovr,"
-    "ou_close_und,neutral"
-)
-ROWS = [
-    "2016,2016-04-24,963,MIA,1,964,COL,8,135,130,1.5,-150,-155,-150,-1.5,130,10,-110,-110,9.5,"
-    "-115,-105,0",
-    "2016,2016-04-24,981,MIA,4,982,COL,1,-108,-104,NA,NA,-112,-116,NA,NA,9.5,-114,-106,NA,NA,NA,0",
-]
 
 
 def test_games_lines_and_doubleheaders(tmp_path: Path) -> None:

@@ -5,21 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from us_files import lines_of, messages, write
+from us_rows import NBA_ODDS_HEADER as HEADER
+from us_rows import NBA_ODDS_ROWS as ROWS
 
 from formline.matches.sources.us.nba_odds import read_nba_odds
-
-HEADER = (
-    "season,dates,regular,playoffs,away,home,score_away,score_home,q1_away,q2_away,q3_away,"
-    "q4_away,ot_away,q1_home,q2_home,q3_home,q4_home,ot_home,whos_favored,spread,total,"
-    "moneyline_away,moneyline_home,h2_spread,h2_total,id_spread,id_total"
-)
-ROWS = [
-    "2008,10/30/2007,TRUE,FALSE,por,sa,97,106,26,23,28,20,0,29,30,22,25,0,home,13,189.5,900,"
-    "-1400,5,95,0,1",
-    "2021,5/18/2021,FALSE,FALSE,cha,ind,117,144,0,0,0,0,0,0,0,0,0,0,away,2.5,224,-130,110,1,"
-    "110,0,1",
-    "2009,6/14/2009,FALSE,TRUE,lal,orl,99,86,0,0,0,0,0,0,0,0,0,0,away,3,199,-150,130,1,100,0,1",
-]
 
 
 def test_games_and_lines(tmp_path: Path) -> None:

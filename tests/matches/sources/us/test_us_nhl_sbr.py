@@ -6,23 +6,11 @@ from pathlib import Path
 
 import pytest
 from us_files import lines_of, messages, write
+from us_rows import NHL_SBR_BUBBLE as BUBBLE
+from us_rows import NHL_SBR_GAME as GAME
+from us_rows import NHL_SBR_HEADER as HEADER
 
 from formline.matches.sources.us.nhl_sbr import read_nhl_sbr, sbr_year
-
-HEADER = (
-    "season,game_date,date_mmdd,rot,vh,team,p1,p2,p3,final,ml_open,ml_close,pl_line,pl_odds,"
-    "pl_text,ou_open,ou_open_odds,ou_close,ou_close_odds,source_file"
-)
-GAME = [
-    "2014-15,2014-10-08,1008,1,V,Philadelphia,1,2,0,3.0,140.0,130.0,1.5,-200.0,,5.5,-110.0,"
-    "5.5,-105.0,x.xlsx",
-    "2014-15,2014-10-08,1008,2,H,Boston,2,0,0,2.0,-160.0,-150.0,-1.5,170.0,,5.5,-110.0,5.5,"
-    "-115.0,x.xlsx",
-]
-BUBBLE = [
-    "2019-20,2020-09-28,928,51,N,Dallas,0,1,1,2.0,150.0,155.0,,,,5.5,-120.0,5.5,-125.0,x.xlsx",
-    "2019-20,2020-09-28,928,52,N,TampaBay,1,1,0,5.0,-170.0,-175.0,,,,5.5,100.0,5.5,105.0,x.xlsx",
-]
 
 
 @pytest.mark.parametrize(

@@ -6,20 +6,11 @@ from pathlib import Path
 
 import pytest
 from us_files import lines_of, messages, write
+from us_rows import ODDSPORTAL_HEADER as HEADER
+from us_rows import ODDSPORTAL_ROWS as ROWS
 
 from formline.errors import SourceError
 from formline.matches.sources.us.oddsportal import read_oddsportal
-
-HEADER = "date,season_type,neutral,team_1,team_2,points_1,points_2,moneyline_1,moneyline_2,game_url"
-URL = "https://www.oddsportal.com/basketball/usa/nba-2019-2020/x-y-abc/"
-ROWS = [
-    f"11 Oct 2020,Play Offs,1,Los Angeles Lakers,Miami Heat,106,93,-150,+130,{URL}",
-    f"16 Feb 2020,All Stars,0,Team LeBron,Team Giannis,157,155,-125,+105,{URL}",
-    "15 Aug 2020,Promotion - Play Offs,1,Portland Trail Blazers,Memphis Grizzlies,126,122,-,-,"
-    + URL,
-    "05 Oct 2008,Pre-season,0,Utah Jazz,Los Angeles Lakers,99,98,,,"
-    "https://www.oddsportal.com/basketball/usa/nba/x/",
-]
 
 
 def test_games_moneylines_and_seasons(tmp_path: Path) -> None:

@@ -6,23 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 from us_files import lines_of, messages, write
+from us_rows import SPREADSPOKE_HEADER as HEADER
+from us_rows import SPREADSPOKE_ROWS as ROWS
 
 from formline.matches.sources.us.spreadspoke import read_spreadspoke
-
-HEADER = (
-    "schedule_date,schedule_season,schedule_week,schedule_playoff,team_home,score_home,"
-    "score_away,team_away,team_favorite_id,spread_favorite,over_under_line,stadium,"
-    "stadium_neutral,weather_temperature,weather_wind_mph,weather_humidity,weather_detail"
-)
-ROWS = [
-    "2/2/2020,2019,Superbowl,TRUE,Kansas City Chiefs,31,20,San Francisco 49ers,KC,-1.5,54.5,"
-    "Hard Rock Stadium,TRUE,,,,",
-    "9/13/2020,2020,1,FALSE,Carolina Panthers,30,34,Las Vegas Raiders,LVR,-3,47.5,"
-    "Bank of America Stadium,FALSE,,,,",
-    "10/1/1978,1978,5,FALSE,Oakland Raiders,20,17,Green Bay Packers,PICK,0,31,"
-    "Oakland Coliseum,FALSE,,,,",
-    "10/5/2025,2025,5,FALSE,Buffalo Bills,,,New England,,,,,,,,,",
-]
 
 
 def test_games_and_closing_lines(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ Natural keys
   game_number)``. ``game_date`` is the calendar day the source dates the game (``YYYY-MM-DD``;
   none of the shared files gives a start time, so ``start_at`` is NaT); ``game_number`` is 1,
   or 2 for a second game of the same teams on the same day in the same file (a doubleheader),
-  numbered in the file's order. On a neutral site ``home_team`` is the side the source lists as
-  home (or second).
+  numbered in the file's order. On a neutral site (``neutral`` true) ``home_team`` is the side
+  each reader's module names (the source's first-listed team, or SBR's second row).
 * line: game key + ``(bookmaker, market, selection, kind)``; ``line`` is the handicap or total
   it was priced at (the selection's own handicap for a spread: -3.5 gives 3.5 points).
 * forecast: game key + ``forecaster``.
