@@ -70,3 +70,21 @@ def test_a_file_that_names_no_league_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path / "odds.csv", HEADER, [ROWS[0].replace("nba-2019-2020", "x")])
     with pytest.raises(SourceError, match=r"odds\.csv: an OddsPortal file, but neither"):
         read_oddsportal(path)
+
+
+def test_an_all_star_game_marked_regular_is_found_by_its_teams(tmp_path: Path) -> None:
+    url = "https://www.oddsportal.com/american-football/usa/nfl-2008-2009/afc-nfc-x/"
+    rows = [
+        f"08 Feb 2009,Regular,0,AFC,NFC,30,21,+105,-125,{url}",
+        f"07 Sep 2008,Regular,0,New York Giants,Washington Redskins,16,7,-170,+150,{url}",
+        f"08 Sep 2008,Regular,0,Expansion Team,Washington Redskins,16,7,-170,+150,{url}",
+    ]
+    read = read_oddsportal(write(tmp_path / "oddsportal_nfl.csv", HEADER, rows))
+    assert messages(read.batch.rejects) == [
+        "oddsportal_nfl.csv:2: team_1: neither 'AFC' nor 'NFC' is an NFL team: an exhibition, "
+        "not a league game"
+    ]
+    games = read.batch.games
+    assert games["season"].tolist() == ["2008", "2008"]
+    assert games["away_team_canonical"].tolist() == ["Washington Commanders"] * 2
+    assert games["home_team_canonical"].tolist() == ["New York Giants", "Expansion Team"]

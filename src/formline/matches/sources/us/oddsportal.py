@@ -12,8 +12,10 @@ Conventions
   NFL's ``/nfl-2021-2022/`` the 2021 season), else the date's by the sport's calendar.
 * ``season_type``: Regular, Play Offs, Pre-season are regular, playoffs and preseason games;
   the NBA's "Promotion - Play Offs" (the play-in) and the NHL's 2020 "Placement Group" (the
-  round robin for seeds) are ``play_in``. All-star games ("All Stars": conference or captain
-  teams) are not league games: each is a reject.
+  round robin for seeds) are ``play_in``. All-star games are not league games: each is a
+  reject, whether marked "All Stars" or found by its teams (neither side a franchise of
+  :mod:`formline.matches.team_aliases`: the 2009 and 2010 Pro Bowls and the 2009 NHL all-star
+  game are marked "Regular").
 * ``moneyline_1``/``moneyline_2`` are the average American moneylines across OddsPortal's
   bookmakers (``-`` or empty when there were none): ``moneyline`` lines of bookmaker
   ``market_avg``, taken as closing (the average OddsPortal shows after the game).
@@ -33,6 +35,7 @@ from formline.matches.sources.text_table import ReadLimits
 from formline.matches.sources.us.common import Cells, LineSpec, UsFileRead, games_frame, lines_frame
 from formline.matches.sources.us.frames import UsBatch
 from formline.matches.sports import SPORTS, season_of
+from formline.matches.team_aliases import FRANCHISES, canonical_team
 
 SOURCE = "oddsportal"
 LAYOUT = "oddsportal"
@@ -96,6 +99,19 @@ def read_oddsportal(path: Path, limits: ReadLimits | None = None) -> UsFileRead:
     cells.log.add(
         exhibition, "season_type", "an all-star game ('{}'), not a league game", kind, fatal=True
     )
+    known = set(FRANCHISES[sport])
+    sides = [
+        (canonical_team(sport, h), canonical_team(sport, a))
+        for h, a in zip(home, away, strict=True)
+    ]
+    foreign = ~exhibition & np.array(
+        [h not in known and a not in known for h, a in sides], dtype=bool
+    )
+    foreign &= (home != "") & (away != "")
+    template = (
+        f"neither '{{}}' nor '{{}}' is an {sport.upper()} team: an exhibition, not a league game"
+    )
+    cells.log.add(foreign, "team_1", template, home, away, fatal=True)
     unknown = (season_type == "") & ~exhibition
     cells.log.add(unknown, "season_type", "unknown season type '{}'", kind, fatal=True)
     seasons = np.empty(cells.n, dtype=object)
