@@ -3,6 +3,9 @@ found on the shared copy (printed), and the data README's known answers where it
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -38,7 +41,13 @@ def _accounted(read: UsFileRead, rows_per_game: int = 1) -> None:
 
 
 def _one(*parts: str) -> UsFileRead:
-    (read,) = read_us_sports([shared(*parts)])
+    return _read(shared(*parts))
+
+
+@functools.cache
+def _read(path: Path) -> UsFileRead:
+    """One shared file, read once per test process (the join test reuses the reads)."""
+    (read,) = read_us_sports([path])
     return read
 
 
