@@ -157,8 +157,12 @@ def get_historical_features(
     )
     wanted = pd.DataFrame({key: queries[key], "cutoff_at": cutoffs, "_row": range(len(queries))})
     # An event with units (a race's runners) gives one row per unit, in the entity rows' order.
-    validate = "many_to_one" if resolved.unit_key is None else "many_to_many"
-    joined = wanted.merge(built, on=[key, "cutoff_at"], how="left", validate=validate)
+    joined = wanted.merge(
+        built,
+        on=[key, "cutoff_at"],
+        how="left",
+        validate="many_to_one" if resolved.unit_key is None else "many_to_many",
+    )
     given = entity_df.reset_index(drop=True).iloc[joined.pop("_row").to_numpy()]
     given = given.reset_index(drop=True)
     return pd.concat([given, joined.drop(columns=[c for c in given if c in joined])], axis=1)
