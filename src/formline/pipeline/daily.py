@@ -40,7 +40,8 @@ class DailyConfig:
     skip_predictions: bool = False
     force_train: bool = False
     retrain_days: int = 7
-    model_types: tuple[str, ...] = ("logistic",)
+    #: The model types to train (empty: the domain's default type, its first declared).
+    model_types: tuple[str, ...] = ()
     use_market: bool = True
     lookback_days: int = 3650
     triggered_by: str = "manual"
@@ -53,9 +54,9 @@ class DailyConfig:
 
     def __post_init__(self) -> None:
         # Checked before any step runs: a mistyped type must not wait for the others to train.
-        if not self.model_types:
-            raise ConfigError("--model-types: name at least one model type")
         domain = resolve_domain(self.domain)
+        if not self.model_types:
+            object.__setattr__(self, "model_types", (domain.model_types[0].name,))
         for name in self.model_types:
             check_model_options(domain, name, use_market=self.use_market, option="--model-types")
         if self.horizon_days < 1:

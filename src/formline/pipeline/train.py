@@ -51,9 +51,10 @@ _PIPELINE_PARAMS = ("use_market", "random_state")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """What to train, on which rows, and how to validate it."""
+    """What to train, on which rows, and how to validate it (``model_type`` empty: the
+    domain's default type, its first declared)."""
 
-    model_type: str = "logistic"
+    model_type: str = ""
     as_of: datetime | None = None
     lookback_days: int = 3650
     competition: str | None = None
@@ -74,6 +75,8 @@ class TrainConfig:
     domain: str | None = None
 
     def __post_init__(self) -> None:
+        if not self.model_type:
+            object.__setattr__(self, "model_type", self.resolved_domain.model_types[0].name)
         check_model_options(
             self.resolved_domain, self.model_type, use_market=self.use_market, trials=self.trials
         )
