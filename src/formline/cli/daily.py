@@ -27,14 +27,24 @@ from formline.cli.app import (
 from formline.cli.data import ingest_limits
 from formline.cli.predictions import cache_target
 from formline.domain import plural
+from formline.errors import ConfigError
 
 #: Who starts a run, as ``job_runs`` records it (formline.store.tables.JOB_TRIGGERS).
 TRIGGERS = ("manual", "cron", "api")
 
 
 def model_type_list(value: str) -> tuple[str, ...]:
-    """``--model-types`` as a tuple (DailyConfig checks each before any step runs)."""
-    return tuple(t.strip() for t in value.split(",") if t.strip())
+    """``--model-types`` as a tuple (DailyConfig checks each before any step runs).
+
+    Raises
+    ------
+    ConfigError
+        When it names no model type.
+    """
+    names = tuple(t.strip() for t in value.split(",") if t.strip())
+    if not names:
+        raise ConfigError("--model-types: name at least one model type")
+    return names
 
 
 @app.command("daily:run")
@@ -98,7 +108,11 @@ def daily_run(
         skip_predictions=skip_predictions,
         force_train=force_train,
         retrain_days=settings.retrain_days,
-        model_types=model_type_list(model_types or default_model_type(resolved, None)),
+        model_types=(
+            model_type_list(model_types)
+            if model_types is not None
+            else (default_model_type(resolved, None),)
+        ),
         triggered_by=triggered_by,
         retention_days=None if skip_cleanup else settings.snapshot_retention_days,
         cache=cache_target(settings),
