@@ -38,6 +38,7 @@ SIGHTING_COLUMNS: dict[str, str] = {
     "source_line": "Int64",
     "club": "string",  # the covered club whose file lists the move
     "league": "string",  # its league's code (LEAGUES)
+    "club_country": "string",
     "counter_club": "string",  # the other side, as spelt (a club, or "Retired", "Without Club")
     "counter_country": "string",
     "player_name": "string",
