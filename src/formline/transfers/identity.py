@@ -223,7 +223,7 @@ def resolve(sightings: pd.DataFrame) -> Resolved:
     aliases = _learn_aliases(rows, covered)
     counter_key = rows["counter_norm"].map(lambda c: c if c in covered else aliases.get(c, c))
     rows["counter_key"] = counter_key.where(rows["status"].isna()).astype("string")
-    self_move = rows["counter_key"] == rows["club_key"]
+    self_move = (rows["counter_key"] == rows["club_key"]).fillna(False).astype(bool)
     rejects = rows.loc[self_move, ["source", "source_file", "source_line", "counter_club"]]
     rejects = rejects.assign(
         column="counter_club",
