@@ -122,7 +122,12 @@ def test_the_signal_checks_keep_confidence_in_range_and_time_forward(store: Stor
 
 @pytest.mark.parametrize(
     ("overrides", "refused"),
-    [({}, False), ({"transfer_window": "spring"}, True), ({"fee_eur": -1.0}, True), ({"to": "same"}, True)],
+    [
+        ({}, False),
+        ({"transfer_window": "spring"}, True),
+        ({"fee_eur": -1.0}, True),
+        ({"to": "same"}, True),
+    ],
 )
 def test_the_transfer_checks(store: Store, overrides: dict[str, Any], refused: bool) -> None:
     club, player = _parents(store)

@@ -6,8 +6,8 @@ a :class:`~formline.transfers.frames.TransferBatch` and counts out.
 Names
 -----
 A name is *normalised* by stripping accents (NFKD), casefolding, turning every run of
-non-alphanumeric characters (any script's letters and digits stay) into one space and trimming: "Atlético  Madrid" and
-"atletico-madrid" are both ``atletico madrid``.
+non-alphanumeric characters (letters and digits of any script stay) into one space and
+trimming: "Atlético  Madrid" and "atletico-madrid" are both ``atletico madrid``.
 
 Clubs
 -----
@@ -137,9 +137,7 @@ def _learn_aliases(rows: pd.DataFrame, covered: set[str]) -> dict[str, str]:
     cols = ["pn", "season", "transfer_window", "movement", "club_key", "counter_norm", "age"]
     open_ = rows.loc[~rows["counter_norm"].isin(covered) & rows["status"].isna(), cols]
     other = rows[cols].rename(columns={"club_key": "b", "movement": "b_move", "age": "b_age"})
-    pairs = open_.merge(
-        other.drop(columns="counter_norm"), on=["pn", "season", "transfer_window"]
-    )
+    pairs = open_.merge(other.drop(columns="counter_norm"), on=["pn", "season", "transfer_window"])
     age_gap = (pairs["age"] - pairs["b_age"]).abs()
     pairs = pairs.loc[
         (pairs["movement"] != pairs["b_move"])
@@ -257,9 +255,7 @@ def resolve(sightings: pd.DataFrame) -> Resolved:
         leagues=_leagues(rows),
         clubs=_clubs(rows),
         club_aliases=_club_aliases(rows, aliases),
-        club_seasons=rows.groupby(["club_key", "season"], as_index=False)["league"]
-        .first()
-        .rename(columns={"league": "league_key"}),
+        club_seasons=_club_seasons(rows),
         players=_player_frame(rows, ambiguous_players),
         transfers=transfers,
         rejects=conform(rejects, REJECT_COLUMNS),
@@ -313,9 +309,7 @@ def _clubs(rows: pd.DataFrame) -> pd.DataFrame:
         {
             "key": latest["club_key"],
             "name": latest["club_key"].map(_most_frequent(covered, "club_key", "club")),
-            "country": latest["club_key"].map(
-                _most_frequent(covered, "club_key", "club_country")
-            ),
+            "country": latest["club_key"].map(_most_frequent(covered, "club_key", "club_country")),
             "league_key": latest["league"],
         }
     )
@@ -345,6 +339,16 @@ def _club_aliases(rows: pd.DataFrame, paired: dict[str, str]) -> pd.DataFrame:
     return conform(both, CLUB_ALIAS_COLUMNS)
 
 
+def _club_seasons(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each covered club's league per season (its most frequent one that season)."""
+    seasons = rows.assign(club_season=rows["club_key"] + "|" + rows["season"].astype("string"))
+    league = _most_frequent(seasons, "club_season", "league")
+    firsts = seasons.drop_duplicates("club_season").set_index("club_season")
+    return pd.DataFrame(
+        {"club_key": firsts["club_key"], "season": firsts["season"], "league_key": league}
+    ).reset_index(drop=True)
+
+
 def _player_frame(rows: pd.DataFrame, ambiguous: set[str]) -> pd.DataFrame:
     by_season = rows.sort_values("season", kind="stable")
     grouped = by_season.groupby("player_key", sort=False)
@@ -359,7 +363,5 @@ def _player_frame(rows: pd.DataFrame, ambiguous: set[str]) -> pd.DataFrame:
     )
     out.index.name = "key"
     out = out.reset_index()
-    out.loc[out["key"].isin(ambiguous) & (out["identity"] == "resolved"), "identity"] = (
-        "ambiguous"
-    )
+    out.loc[out["key"].isin(ambiguous) & (out["identity"] == "resolved"), "identity"] = "ambiguous"
     return out

@@ -22,7 +22,7 @@ from formline.store.db import Store
 from formline.transfers.frames import REJECT_COLUMNS, conform, describe_reject
 from formline.transfers.identity import resolve
 from formline.transfers.sources.cells import Limits
-from formline.transfers.sources.emordonez import emordonez_files, read_emordonez_file
+from formline.transfers.sources.emordonez import read_emordonez_file
 from formline.transfers.sources.ewenme import ewenme_files, read_ewenme_file
 from formline.transfers.sources.read import SourceRead
 from formline.transfers.store import TransferLoadReport, write_transfers
@@ -74,11 +74,11 @@ def read_transfer_files(paths: Sequence[Path], limits: Limits | None = None) -> 
     """
     reads = []
     for path in paths:
-        files = ewenme_files([path]) if path.is_dir() else [path]
-        if path.is_dir() and not files:
-            files = emordonez_files([path])
-        if path.is_dir() and any("dealing_club" in _header(f) for f in files):
-            files = emordonez_files([path])
+        if not path.exists():
+            raise SourceError(f"{path}: no such file or folder")
+        files = (
+            sorted({*ewenme_files([path]), *emordonez_files([path])}) if path.is_dir() else [path]
+        )
         if not files:
             raise SourceError(f"{path}: no transfer files in the folder")
         for file in files:

@@ -141,14 +141,16 @@ def _stage(conn: Connection, batch: TransferBatch) -> None:
 
 
 def _write(conn: Connection) -> dict[str, Counts]:
-    tables = {"leagues": _merge(conn, "leagues", "tl_leagues", ["key"], ["name", "country", "tier"])}
+    league_values = ["name", "country", "tier"]
+    tables = {"leagues": _merge(conn, "leagues", "tl_leagues", ["key"], league_values)}
     _temporary(
         conn,
         "tl_club_rows",
         "SELECT c.key, c.name, c.country, l.id AS league_id FROM tl_clubs c "
         "LEFT JOIN leagues l ON l.key = c.league_key",
     )
-    tables["clubs"] = _merge(conn, "clubs", "tl_club_rows", ["key"], ["name", "country", "league_id"])
+    club_values = ["name", "country", "league_id"]
+    tables["clubs"] = _merge(conn, "clubs", "tl_club_rows", ["key"], club_values)
     _temporary(
         conn,
         "tl_alias_rows",
@@ -156,7 +158,11 @@ def _write(conn: Connection) -> dict[str, Counts]:
         "JOIN clubs c ON c.key = a.club_key",
     )
     tables["club_aliases"] = _merge(
-        conn, "club_aliases", "tl_alias_rows", ["alias"], ["name", "club_id", "rule"],
+        conn,
+        "club_aliases",
+        "tl_alias_rows",
+        ["alias"],
+        ["name", "club_id", "rule"],
         stamps=("created_at",),
     )
     _temporary(
