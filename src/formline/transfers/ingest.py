@@ -76,9 +76,9 @@ def read_transfer_files(paths: Sequence[Path], limits: Limits | None = None) -> 
     for path in paths:
         if not path.exists():
             raise SourceError(f"{path}: no such file or folder")
-        files = (
-            sorted({*ewenme_files([path]), *emordonez_files([path])}) if path.is_dir() else [path]
-        )
+        files = [path]
+        if path.is_dir():  # its CSVs (not league-meta.csv) and gzipped CSVs
+            files = sorted({*ewenme_files([path]), *path.glob("*.csv.gz")})
         if not files:
             raise SourceError(f"{path}: no transfer files in the folder")
         for file in files:
