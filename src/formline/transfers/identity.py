@@ -184,11 +184,11 @@ def _players(rows: pd.DataFrame) -> pd.Series:
     return key
 
 
-def _ambiguous(moves: pd.DataFrame) -> pd.Series:
-    """Per (player, season, window) with moves sharing no club: True (see the docstring)."""
+def _ambiguous(moves: pd.DataFrame) -> list[tuple[object, ...]]:
+    """The (player, season, window) whose moves share no club (see the module docstring)."""
     group = ["player_key", "season", "transfer_window"]
     several = moves.loc[moves.duplicated(group, keep=False)]
-    flagged = []
+    flagged: list[tuple[object, ...]] = []
     for key, part in several.groupby(group, sort=False):
         ends = [
             {e for e in (f, t) if isinstance(e, str)}
@@ -206,8 +206,7 @@ def _ambiguous(moves: pd.DataFrame) -> pd.Series:
                     grew = True
         if remaining:
             flagged.append(key)
-    index = pd.MultiIndex.from_tuples(flagged, names=group) if flagged else None
-    return pd.Series(True, index=index, dtype=bool)
+    return flagged
 
 
 def resolve(sightings: pd.DataFrame) -> Resolved:
@@ -249,7 +248,7 @@ def resolve(sightings: pd.DataFrame) -> Resolved:
     transfers = _transfers(rows)
     flagged = _ambiguous(transfers)
     window_of = pd.MultiIndex.from_frame(rows[["player_key", "season", "transfer_window"]])
-    in_flagged = window_of.isin(flagged.index)
+    in_flagged = window_of.isin(flagged) if flagged else np.zeros(len(rows), dtype=bool)
     ambiguous_players = set(rows.loc[in_flagged, "player_key"])
     batch = TransferBatch(
         leagues=_leagues(rows),
