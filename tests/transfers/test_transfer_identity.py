@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from transfer_files import EMORDONEZ_HEADER, EWENME_HEADER, emordonez_row, ewenme_row, write
 
 from formline.transfers.identity import Resolved, normalise, resolve
 from formline.transfers.ingest import read_transfer_files
-from transfer_files import EMORDONEZ_HEADER, EWENME_HEADER, emordonez_row, ewenme_row, write
 
 
 def _resolve(tmp_path: Path, ewenme: list[str], emordonez: list[str] | None = None) -> Resolved:

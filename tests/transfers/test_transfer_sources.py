@@ -7,13 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from formline.errors import SourceError
-from formline.transfers.frames import describe_reject
-from formline.transfers.ingest import read_transfer_files
-from formline.transfers.sources.cells import ReadLimits
-from formline.transfers.sources.emordonez import read_emordonez_file
-from formline.transfers.sources.ewenme import read_ewenme_file
 from transfer_files import (
     EMORDONEZ_HEADER,
     EWENME_HEADER,
@@ -21,6 +14,13 @@ from transfer_files import (
     ewenme_row,
     write,
 )
+
+from formline.errors import SourceError
+from formline.transfers.frames import describe_reject
+from formline.transfers.ingest import read_transfer_files
+from formline.transfers.sources.cells import ReadLimits
+from formline.transfers.sources.emordonez import read_emordonez_file
+from formline.transfers.sources.ewenme import read_ewenme_file
 
 
 def test_ewenme_fees_loans_and_the_end_of_loan_date(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select
+from transfer_files import EMORDONEZ_HEADER, EWENME_HEADER, emordonez_row, ewenme_row, write
 
 from formline.errors import StoreError
 from formline.store.db import Store
@@ -17,7 +18,6 @@ from formline.transfers.identity import resolve
 from formline.transfers.ingest import ingest_transfers, read_transfer_files
 from formline.transfers.store import write_transfers
 from formline.transfers.tables import TRANSFER_TABLES, clubs, players, transfers
-from transfer_files import EMORDONEZ_HEADER, EWENME_HEADER, emordonez_row, ewenme_row, write
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
 

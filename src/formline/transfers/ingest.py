@@ -30,9 +30,11 @@ from formline.transfers.store import TransferLoadReport, write_transfers
 
 @dataclass
 class TransferIngest:
-    """What one ingest read and wrote: data rows per file, what identity resolution counted
-    (:func:`~formline.transfers.identity.resolve`), the store's counts, and the rejects as
-    ``file:line: column: reason`` lines."""
+    """What one ingest read and wrote: data rows per file; the counts of reading (``rows``,
+    ``row_rejects``: rows dropped whole) and of identity resolution
+    (:func:`~formline.transfers.identity.resolve`: ``sightings`` kept, ``self_moves`` rejected,
+    ``transfers``, ``players``, ``ambiguous_players``, ``unresolved_rows``, ...); the store's
+    counts; and the rejects as ``file:line: column: reason`` lines."""
 
     report: TransferLoadReport
     rows: dict[str, int] = field(default_factory=dict)
@@ -111,7 +113,9 @@ def ingest_transfers(
     batch.rejects = conform(pd.concat([read.rejects, batch.rejects]), REJECT_COLUMNS)
     report = write_transfers(store, batch)
     rejects = [describe_reject(row) for row in batch.rejects.to_dict("records")]
-    return TransferIngest(report, read.rows, resolved.counts, rejects)
+    rows = sum(read.rows.values())
+    counts = {"rows": rows, "row_rejects": rows - len(read.sightings), **resolved.counts}
+    return TransferIngest(report, read.rows, counts, rejects)
 
 
 def limits_of(limits: Mapping[str, Any] | None) -> Limits | None:
