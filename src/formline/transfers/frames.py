@@ -86,7 +86,7 @@ PLAYER_COLUMNS: dict[str, str] = {
     "key": "string",
     "name": "string",
     "birth_year": "Int64",  # season minus age, the cluster's smallest (true year within 1)
-    "position": "string",  # the latest given
+    "position": "string",  # the latest given (not as of a time: use the transfer's)
     "nationality": "string",
     "identity": "string",  # one of IDENTITIES
 }
@@ -101,6 +101,7 @@ TRANSFER_COLUMNS: dict[str, str] = {
     "season": "Int64",
     "transfer_window": "string",
     "age": "Int64",
+    "position": "string",  # as the row gives it at the move
     "fee_eur": "Float64",
     "market_value_eur": "Float64",
     "is_loan": "boolean",

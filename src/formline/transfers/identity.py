@@ -276,7 +276,8 @@ def resolve(sightings: pd.DataFrame) -> Resolved:
 def _transfers(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per move key, values from the rows in priority order (``rows`` sorted)."""
     firsts = ["player_key", "from_club_key", "to_club_key", "from_status", "to_status"]
-    firsts += ["season", "transfer_window", "age", "fee_eur", "market_value_eur", "moved_on"]
+    firsts += ["season", "transfer_window", "age", "position", "fee_eur", "market_value_eur"]
+    firsts += ["moved_on"]
     grouped = rows.groupby("key", sort=False)
     out = grouped[firsts].first()
     out[["is_loan", "loan_return"]] = grouped[["is_loan", "loan_return"]].any()

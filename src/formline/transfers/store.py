@@ -176,7 +176,7 @@ def _write(conn: Connection) -> dict[str, Counts]:
     )
     player_values = ["name", "birth_year", "position", "nationality", "identity"]
     tables["players"] = _merge(conn, "players", "tl_players", ["key"], player_values)
-    moves = ["from_status", "to_status", "season", "transfer_window", "age", "fee_eur"]
+    moves = ["from_status", "to_status", "season", "transfer_window", "age", "position", "fee_eur"]
     moves += ["market_value_eur", "moved_on", "observed_at", "sightings", "source"]
     moves += ["source_file", "source_line"]
     _temporary(

@@ -14,6 +14,10 @@ Point in time
   ``observed_at <= T`` and ``effective_from <= T < effective_to`` (``effective_to`` NULL: open).
 * ``user_events.occurred_at``: when the user viewed or searched (the input of derived signals).
 
+A player's and a club's own columns (position, nationality, league) are the latest the sources
+give, not values as of a time: a feature as of ``T`` takes them from the transfers and club
+seasons before ``T``.
+
 Natural keys are the ``key`` columns (see :mod:`formline.transfers.frames`); a load upserts by
 them, so loading the same files twice changes nothing.
 """
@@ -145,6 +149,7 @@ transfers = Table(
     Column("season", Integer, nullable=False),
     Column("transfer_window", String(16), nullable=False),
     Column("age", Integer),
+    Column("position", String(64)),
     Column("fee_eur", Float),
     Column("market_value_eur", Float),
     Column("is_loan", Boolean(), nullable=False),

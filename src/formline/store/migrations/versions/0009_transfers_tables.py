@@ -306,6 +306,7 @@ def upgrade() -> None:
         sa.Column("season", sa.Integer(), nullable=False),
         sa.Column("transfer_window", sa.String(length=16), nullable=False),
         sa.Column("age", sa.Integer(), nullable=True),
+        sa.Column("position", sa.String(length=64), nullable=True),
         sa.Column("fee_eur", sa.Float(), nullable=True),
         sa.Column("market_value_eur", sa.Float(), nullable=True),
         sa.Column("is_loan", sa.Boolean(), nullable=False),
