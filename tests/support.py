@@ -134,7 +134,8 @@ def unimplemented_methods(cls: type) -> type:
     """
     from formline.domain import Domain
 
-    for name, member in vars(Domain).items():
+    parts = [base for base in Domain.__mro__ if base.__module__ == Domain.__module__]
+    for name, member in [pair for part in parts for pair in vars(part).items()]:
         if name.startswith("_") or not callable(member) or hasattr(cls, name):
             continue
 

@@ -124,16 +124,8 @@ class EventFrame:
     feature_names: list[str]
 
 
-@runtime_checkable
-class Domain(Protocol):
-    """What a kind of event gives the shared pipeline.
-
-    Attributes are data (names, markets, model types, capabilities); methods load or build. A
-    method may import pandas or the domain's models; the attributes never need them. The
-    domain's maths (targets, metrics, the market comparison, the validation frame, backtest
-    columns, search spaces, report sections) are methods too: the shared steps iterate what the
-    domain declares and call them, and never look inside its predictions.
-    """
+class DomainAttributes(Protocol):
+    """What a domain declares as data: names, markets, model types, sources, capabilities."""
 
     #: The name stored with models, snapshots, job runs and feature snapshots (``"matches"``).
     name: str
@@ -179,6 +171,13 @@ class Domain(Protocol):
     #: Typer commands on the app it is given (see :func:`formline.cli.app.mount_domain_commands`).
     cli_commands: tuple[str, ...]
 
+
+class DomainIngest(Protocol):
+    """How the domain's facts get into the store."""
+
+    def register_tables(self) -> None:
+        """Put the domain's tables on the store's metadata (import its schema module)."""
+
     def ingest_demo(
         self,
         store: Any,
@@ -199,6 +198,14 @@ class Domain(Protocol):
         ``FORMLINE_INGEST_PATHS``), each bounded by ``limits`` (``max_file_mb``,
         ``max_line_kb``, ``max_rejects``)."""
 
+
+class DomainFrames(Protocol):
+    """Point-in-time frames: features, the modelling frame, exports and event starts."""
+
+    def feature_set(self) -> FeatureSet:
+        """Every feature the domain computes, in column order, with its description; its
+        ``schema_hash`` is the feature version stored with every snapshot and model."""
+
     def compute_features(
         self,
         store: Any,
@@ -211,27 +218,6 @@ class Domain(Protocol):
         """Every event's point-in-time features as of ``as_of`` (or per query, as
         :meth:`load_frame`), without targets: the event key, ``cutoff_at`` and the features."""
 
-    def export_frame(
-        self, store: Any, as_of: datetime, *, with_targets: bool = False
-    ) -> pd.DataFrame:
-        """One row per event with the columns naming it (the event key and start column
-        among them), then, with ``with_targets``, :attr:`target_columns` where the result was
-        observed before ``as_of`` (empty otherwise): what ``features:export`` writes beside the
-        features."""
-
-    def predict_rows(
-        self, bundle: Mapping[str, Any], rows: pd.DataFrame, declared: ModelType
-    ) -> pd.DataFrame:
-        """The predictions of a stored model (its bundle) of type ``declared`` for ``rows``, in
-        the frame :meth:`prediction_rows` takes (without the model and information columns)."""
-
-    def register_tables(self) -> None:
-        """Put the domain's tables on the store's metadata (import its schema module)."""
-
-    def feature_set(self) -> FeatureSet:
-        """Every feature the domain computes, in column order, with its description; its
-        ``schema_hash`` is the feature version stored with every snapshot and model."""
-
     def load_frame(
         self, store: Any, as_of: datetime, queries: pd.DataFrame | None = None
     ) -> EventFrame:
@@ -239,21 +225,13 @@ class Domain(Protocol):
         id column and ``cutoff_at``, one row per query with features as of its own cutoff),
         targets known at ``as_of`` and the market references."""
 
-    def make_model(self, model_type: str, *, use_market: bool = True, **params: Any) -> Any:
-        """A fresh, unfitted estimator of ``model_type`` (scikit-learn contract)."""
-
-    def wrap_estimator(self, estimator: Any, *, use_market: bool = True) -> Any:
-        """A plain scikit-learn classifier as a model of the domain (fitted on its features)."""
-
-    def information_needed(self, reads_prices: bool) -> str:
-        """The information state a model needs: the richest if it reads prices."""
-
-    def prediction_rows(self, predictions: pd.DataFrame) -> Any:
-        """The long rows (:class:`formline.store.predictions.PredictionRows`: events, and one
-        row per market, selection and line) of the frame the domain's models predict."""
-
-    def read_snapshot(self, store: Any, snapshot_id: int) -> pd.DataFrame:
-        """One snapshot's predictions in the domain's own frame (one row per event)."""
+    def export_frame(
+        self, store: Any, as_of: datetime, *, with_targets: bool = False
+    ) -> pd.DataFrame:
+        """One row per event with the columns naming it (the event key and start column
+        among them), then, with ``with_targets``, :attr:`target_columns` where the result was
+        observed before ``as_of`` (empty otherwise): what ``features:export`` writes beside the
+        features."""
 
     def event_starts(self) -> FromClause:
         """When each of the domain's events starts, as SQL: a selectable over its own tables
@@ -267,10 +245,47 @@ class Domain(Protocol):
         the read API may call it too.
         """
 
-    # --- Validation: what models fit on, and how they are scored -----------------------------
-    # ``result`` is what :meth:`walk_forward` returns: the domain's out-of-fold predictions,
-    # opaque to the shared code but for ``rows`` (positions in the validated frame, aligned with
-    # the predictions) and ``fold`` (each scored row's fold, 2..K).
+
+class DomainModels(Protocol):
+    """Model types, their information and their predictions of stored models."""
+
+    def make_model(self, model_type: str, *, use_market: bool = True, **params: Any) -> Any:
+        """A fresh, unfitted estimator of ``model_type`` (scikit-learn contract)."""
+
+    def wrap_estimator(self, estimator: Any, *, use_market: bool = True) -> Any:
+        """A plain scikit-learn classifier as a model of the domain (fitted on its features)."""
+
+    def information_needed(self, reads_prices: bool) -> str:
+        """The information state a model needs: the richest if it reads prices."""
+
+    def admits(self, information: str, frame: pd.DataFrame) -> NDArray[np.bool_]:
+        """Which rows of ``frame`` a model needing the information state ``information`` may
+        predict (their own state is it, or richer)."""
+
+    def predict_rows(
+        self, bundle: Mapping[str, Any], rows: pd.DataFrame, declared: ModelType
+    ) -> pd.DataFrame:
+        """The predictions of a stored model (its bundle) of type ``declared`` for ``rows``, in
+        the frame :meth:`prediction_rows` takes (without the model and information columns)."""
+
+
+class DomainSnapshots(Protocol):
+    """What a published snapshot holds, in the store's long rows and back."""
+
+    def prediction_rows(self, predictions: pd.DataFrame) -> Any:
+        """The long rows (:class:`formline.store.predictions.PredictionRows`: events, and one
+        row per market, selection and line) of the frame the domain's models predict."""
+
+    def read_snapshot(self, store: Any, snapshot_id: int) -> pd.DataFrame:
+        """One snapshot's predictions in the domain's own frame (one row per event)."""
+
+
+class DomainValidation(Protocol):
+    """What models fit on, and how they are scored.
+
+    ``result`` is what :meth:`walk_forward` returns: the domain's out-of-fold predictions,
+    opaque to the shared code but for ``rows`` (positions in the validated frame, aligned with
+    the predictions) and ``fold`` (each scored row's fold, 2..K)."""
 
     def targets(self, rows: pd.DataFrame) -> Any:
         """What models fit on for ``rows`` (a frame or series aligned with them, sliced by
@@ -320,15 +335,13 @@ class Domain(Protocol):
         """The headline loss's name (``"log loss"``) and its value per scored row: what the
         promotion decision compares."""
 
-    def admits(self, information: str, frame: pd.DataFrame) -> NDArray[np.bool_]:
-        """Which rows of ``frame`` a model needing the information state ``information`` may
-        predict (their own state is it, or richer)."""
-
     def validation_frame(self, rows: pd.DataFrame, result: Any, reference: Any) -> pd.DataFrame:
         """One row per validated event (the event key first): ids, result, fold, the model's
         and the reference's forecasts and the prices, as the bundle and the report keep it."""
 
-    # --- Backtest ------------------------------------------------------------------------------
+
+class DomainBacktest(Protocol):
+    """Backtests: refits over windows and the CSV's rows and scores."""
 
     def fit_calibrated(
         self,
@@ -369,7 +382,9 @@ class Domain(Protocol):
     def backtest_scores(self, frame: pd.DataFrame) -> dict[str, float]:
         """The summary scores of backtest rows (missing values where there are none)."""
 
-    # --- Tuning and the report -----------------------------------------------------------------
+
+class DomainTuning(Protocol):
+    """Hyperparameter searches of the tunable model types."""
 
     def search_space(self, model_type: str, trial: Any) -> dict[str, Any]:
         """Hyperparameters of a tunable ``model_type`` suggested by an Optuna ``trial``."""
@@ -377,6 +392,10 @@ class Domain(Protocol):
     def fold_loss(self, model: Any, rows: pd.DataFrame, y: Any) -> float:
         """The mean headline loss of a fitted model's uncalibrated forecasts of ``rows``: the
         objective of a hyperparameter search."""
+
+
+class DomainReport(Protocol):
+    """The domain's part of a model report."""
 
     def report(self, store: Any, version: Any, bundle: dict[str, Any]) -> ReportSections:
         """What the HTML model report shows of a model version of the domain: the facts of its
@@ -387,6 +406,29 @@ class Domain(Protocol):
         DataError
             If the bundle holds no usable validation frame.
         """
+
+
+@runtime_checkable
+class Domain(
+    DomainAttributes,
+    DomainIngest,
+    DomainFrames,
+    DomainModels,
+    DomainSnapshots,
+    DomainValidation,
+    DomainBacktest,
+    DomainTuning,
+    DomainReport,
+    Protocol,
+):
+    """What a kind of event gives the shared pipeline.
+
+    Attributes are data (names, markets, model types, capabilities); methods load or build. A
+    method may import pandas or the domain's models; the attributes never need them. The
+    domain's maths (targets, metrics, the market comparison, the validation frame, backtest
+    columns, search spaces, report sections) are methods too: the shared steps iterate what the
+    domain declares and call them, and never look inside its predictions.
+    """
 
 
 def model_type(domain: Domain, name: str, *, option: str = "--model-type") -> ModelType:

@@ -145,6 +145,7 @@ def test_hkjc_results_rows(tmp_path: Path) -> None:
     assert (race["venue"], race["surface"], race["course"]) == ("ST", "turf", "C+3")
     assert race["field_size"] == 4  # the withdrawn horse is not in the field
     assert race["start_at"] == pd.Timestamp("2016-01-03 04:30")  # Sha Tin race 1, 12:30 HKT
+    assert race["source_race_id"] == "ST-2016-01-03-1"  # the layout has no id: venue, day, number
     assert len(read.batch.odds) == 4  # the withdrawn horse has no odds
     assert _messages(read.batch.rejects) == [
         f"{path}:4: runningpos: unreadable running positions '1 2 3 4 5 6 7' (at most 6 numbers)"

@@ -87,6 +87,7 @@ def test_races_train_promote_report_and_backtest(
     for heading in ("races validated", "runners validated", "pseudo-R²", "Calibration"):
         assert heading in html
     assert "Against the public" in html and "Place probabilities" in html
+    assert "Value rule at the final odds" in html and "every priced runner" in html
 
     config = _config(model_type="conditional-logit", use_market=False)
     result = run_backtest(

@@ -8,12 +8,12 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
+from race_models import race_model
 from sqlalchemy import text
 
 from formline.domain import get_domain
 from formline.errors import StoreError
 from formline.races.ingest import ingest_race_demo
-from formline.store import registry
 from formline.store.db import Store
 from formline.store.features import save_feature_snapshots
 from formline.store.predictions import publish_snapshot
@@ -22,21 +22,7 @@ NOW = datetime(2025, 6, 1)
 
 
 def _publish(store: Store, race_id: int, runner_ids: list[int]) -> None:
-    model = registry.create_model_version(
-        store,
-        name="rating",
-        domain="races",
-        model_type="rating",
-        horizon_days=7,
-        training_as_of=NOW,
-        window_start=NOW,
-        window_end=NOW,
-        feature_version="v",
-        feature_names=[],
-        uses_market=False,
-        hyperparameters={},
-        information="card",
-    )
+    model_id = race_model(store, NOW)
     n = len(runner_ids)
     frame = pd.DataFrame(
         {
@@ -44,7 +30,7 @@ def _publish(store: Store, race_id: int, runner_ids: list[int]) -> None:
             "runner_id": runner_ids,
             "p_win": [1.0 / n] * n,
             "p_place": [min(1.0, 3.0 / n)] * n,
-            "model_version_id": model.id,
+            "model_version_id": model_id,
             "information": "card",
         }
     )

@@ -8,11 +8,13 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 import pytest
+from race_models import race_model
+from sqlalchemy import text
 
 from formline.domain import get_domain
 from formline.errors import DataError
+from formline.races.ingest import ingest_race_demo
 from formline.races.predictions import latest_race_prediction, prediction_rows
-from formline.store import registry
 from formline.store.db import Store
 from formline.store.predictions import publish_snapshot
 
@@ -20,11 +22,12 @@ AS_OF = datetime(2025, 6, 1)
 
 
 def _runners() -> pd.DataFrame:
+    """Two races of 3 and 2 runners (ids as in the store when the fixture loaded them)."""
     p_win = np.array([0.5, 0.3, 0.2, 0.25, 0.75])
     return pd.DataFrame(
         {
-            "race_id": [7, 7, 7, 9, 9],
-            "runner_id": [70, 71, 72, 90, 91],
+            "race_id": [1, 1, 1, 2, 2],
+            "runner_id": [1, 2, 3, 4, 5],
             "p_win": p_win,
             "p_place": [0.9, 0.7, 0.4, 1.0, 1.0],
             "drivers": [[{"feature": "rating_mu", "value": 25.0, "contribution": 0.4}]] * 5,
@@ -32,32 +35,28 @@ def _runners() -> pd.DataFrame:
     )
 
 
-def _model(store: Store) -> int:
-    version = registry.create_model_version(
-        store,
-        name="conditional-logit-no-market",
-        domain="races",
-        model_type="conditional-logit",
-        horizon_days=7,
-        training_as_of=AS_OF,
-        window_start=datetime(2024, 1, 1),
-        window_end=AS_OF,
-        feature_version="v",
-        feature_names=["rating_mu"],
-        uses_market=False,
-        hyperparameters={},
-        information="card",
-    )
-    return version.id
+def _stored(store: Store) -> pd.DataFrame:
+    """:func:`_runners` on two races of a small demo world, with their store ids."""
+    ingest_race_demo(store, 2, AS_OF, n_days=14, n_horses=60, n_jockeys=6, n_trainers=5)
+    with store.connect() as conn:
+        ids = conn.execute(text("SELECT race_id, id FROM runners ORDER BY race_id, id")).all()
+    by_race: dict[int, list[int]] = {}
+    for race_id, runner_id in ids:
+        by_race.setdefault(int(race_id), []).append(int(runner_id))
+    first, second = sorted(by_race)[:2]
+    frame = _runners()
+    frame["race_id"] = [first] * 3 + [second] * 2
+    frame["runner_id"] = by_race[first][:3] + by_race[second][:2]
+    return frame
 
 
 def test_a_snapshot_round_trips_runner_for_runner(store: Store) -> None:
     domain = get_domain("races")
-    model_id = _model(store)
-    frame = _runners().assign(model_version_id=model_id, information="card")
+    model_id = race_model(store, AS_OF, "conditional-logit-no-market")
+    frame = _stored(store).assign(model_version_id=model_id, information="card")
     rows = domain.prediction_rows(frame)
     assert len(rows.events) == 5 and len(rows.rows) == 10
-    assert set(rows.rows["unit"]) == {"70", "71", "72", "90", "91"}
+    assert set(rows.rows["unit"]) == {str(r) for r in frame["runner_id"]}
     published = publish_snapshot(
         store,
         as_of=AS_OF,
@@ -67,23 +66,24 @@ def test_a_snapshot_round_trips_runner_for_runner(store: Store) -> None:
         domain="races",
     )
     back = domain.read_snapshot(store, published.snapshot_id)
-    assert back["runner_id"].tolist() == [70, 71, 72, 90, 91]
+    assert back["runner_id"].tolist() == frame["runner_id"].tolist()
     np.testing.assert_allclose(back["p_win"], frame["p_win"])
     np.testing.assert_allclose(back["fair_place"], 1.0 / frame["p_place"])
     assert back["drivers"].iloc[0] == frame["drivers"].iloc[0]
     assert set(back["information"]) == {"card"}
-    found = latest_race_prediction(store, 9)
+    second = int(frame["race_id"].iloc[-1])
+    found = latest_race_prediction(store, second)
     assert found is not None
     snapshot_id, is_published, race = found
     assert snapshot_id == published.snapshot_id and is_published
-    assert race["runner_id"].tolist() == [90, 91]
-    assert latest_race_prediction(store, 8) is None
+    assert race["runner_id"].tolist() == frame["runner_id"].tolist()[3:]
+    assert latest_race_prediction(store, second + 1) is None
 
 
 def test_bad_predictions_are_refused_before_anything_is_written() -> None:
     frame = _runners()
-    with pytest.raises(DataError, match=r"race 7 sum to 0\.9"):
-        prediction_rows(frame.assign(p_win=frame["p_win"].where(frame["runner_id"] != 72, 0.1)))
+    with pytest.raises(DataError, match=r"race 1 sum to 0\.9"):
+        prediction_rows(frame.assign(p_win=frame["p_win"].where(frame["runner_id"] != 3, 0.1)))
     with pytest.raises(DataError, match="repeat runners"):
         prediction_rows(pd.concat([frame, frame.iloc[[0]]]))
     with pytest.raises(DataError, match="missing columns: p_place"):

@@ -56,6 +56,15 @@ def db_migrate() -> None:
         console.print(f"schema migrated: {before or 'empty'} -> {after}")
 
 
+def print_rejects(lines: list[str], shown: int = 50) -> None:
+    """The first ``shown`` rejects (``file:line: column: reason``) on stderr, then how many more
+    the ``ingest_rejects`` table keeps."""
+    for line in lines[:shown]:
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if len(lines) > shown:
+        err_console.print(f"... and {len(lines) - shown} more (table ingest_rejects)")
+
+
 def print_ingest_report(result: Any) -> None:
     """What the load changed, per table: inserted, updated, unchanged (and deleted on a reload)."""
     report = result.report

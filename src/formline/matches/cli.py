@@ -17,7 +17,6 @@ from rich.table import Table
 from formline.cli.app import (
     RichProgress,
     console,
-    err_console,
     load_settings,
     open_configured_store,
     open_existing_store,
@@ -37,7 +36,7 @@ def ingest_football_data(
     ],
 ) -> None:
     """Load football-data.co.uk CSV files; bad rows are reported and kept as rejects."""
-    from formline.cli.data import ingest_limits, print_ingest_report
+    from formline.cli.data import ingest_limits, print_ingest_report, print_rejects
     from formline.matches.ingest import ingest_football_data as run
     from formline.matches.sources.text_table import ReadLimits
 
@@ -46,10 +45,7 @@ def ingest_football_data(
     limits = ReadLimits(**ingest_limits(settings))
     with RichProgress(console) as progress:
         result = run(store, paths, limits=limits, progress=progress)
-    for line in result.rejects[:50]:
-        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
-    if len(result.rejects) > 50:
-        err_console.print(f"... and {len(result.rejects) - 50} more (table ingest_rejects)")
+    print_rejects(result.rejects)
     for note in result.notes:
         console.print(note, markup=False, highlight=False, soft_wrap=True)
     console.print(

@@ -15,7 +15,6 @@ from rich.table import Table
 
 from formline.cli.app import (
     console,
-    err_console,
     load_settings,
     open_configured_store,
     open_existing_store,
@@ -55,7 +54,7 @@ def ingest_hkjc(
     ],
 ) -> None:
     """Load Hong Kong racing files (either layout); bad rows are reported and kept as rejects."""
-    from formline.cli.data import ingest_limits
+    from formline.cli.data import ingest_limits, print_rejects
     from formline.races.ingest import ingest_hkjc as run
     from formline.races.ingest import limits_of
 
@@ -63,10 +62,7 @@ def ingest_hkjc(
     store = open_configured_store(settings)
     with console.status("loading Hong Kong races"):
         result = run(store, paths, limits_of(ingest_limits(settings)))
-    for line in result.rejects[:50]:
-        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
-    if len(result.rejects) > 50:
-        err_console.print(f"... and {len(result.rejects) - 50} more (table ingest_rejects)")
+    print_rejects(result.rejects)
     races = result.report.tables.get("races")
     runners = result.report.tables.get("runners")
 

@@ -40,7 +40,7 @@ from formline.store.db import Store
 
 #: Each runner's names and result, as stored (the result's ``observed_at`` decides whether it
 #: is known at ``as_of``).
-_RUNNER_INFO = InputQuery(
+RUNNER_INFO = InputQuery(
     "SELECT u.id AS runner_id, u.race_id, r.source_race_id, v.code AS venue, r.race_date, "
     "r.race_number, r.start_at, u.saddle_number, "
     "(SELECT min(a.source_key) FROM horse_aliases a WHERE a.horse_id = u.horse_id) AS horse, "
@@ -143,7 +143,16 @@ def load_race_frame(
     at ``as_of`` (targets, never features).
     """
     built = compute_race_features(store, as_of, params, queries)
-    info = _known_results(fetch_arrow(store, _RUNNER_INFO).to_pandas(), as_of)
+    return assemble_race_frame(built, fetch_arrow(store, RUNNER_INFO).to_pandas(), as_of)
+
+
+def assemble_race_frame(
+    built: EventFrame, runner_info: pd.DataFrame, as_of: datetime
+) -> EventFrame:
+    """The frame of :func:`load_race_frame` from its parts: the builder's features
+    (:func:`compute_race_features`) and the rows of :data:`RUNNER_INFO` (the dataset rebuild
+    reads both in its own DuckDB session)."""
+    info = _known_results(runner_info, as_of)
     info = info[~info["status"].isin(NOT_RUN)]
     frame = info.drop(columns=["race_id", "start_at"]).merge(
         built.frame, on="runner_id", how="inner"
@@ -171,7 +180,7 @@ def export_names(store: Store, as_of: datetime, with_targets: bool = False) -> p
     """One row per runner of the store not known at ``as_of`` to be out of its race:
     :data:`EXPORT_ID_COLUMNS`, then with ``with_targets`` :data:`EXPORT_TARGET_COLUMNS` known at
     ``as_of`` (empty otherwise)."""
-    info = _known_results(fetch_arrow(store, _RUNNER_INFO).to_pandas(), as_of)
+    info = _known_results(fetch_arrow(store, RUNNER_INFO).to_pandas(), as_of)
     frame = info[~info["status"].isin(NOT_RUN)]
     columns = EXPORT_ID_COLUMNS + (EXPORT_TARGET_COLUMNS if with_targets else [])
     selected: pd.DataFrame = frame[columns]

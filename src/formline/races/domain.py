@@ -71,7 +71,10 @@ class RacesDomain(RaceEvaluation):
     scope_column: str = "venue"
     target_columns: tuple[str, ...] = ("finish_position", "won", "placed")
     # ingest:hkjc and predict:race (see formline.cli.app.mount_domain_commands).
-    cli_commands: tuple[str, ...] = ("formline.races.cli:register",)
+    cli_commands: tuple[str, ...] = (
+        "formline.races.cli:register",
+        "formline.races.dataset_cli:register",
+    )
 
     def __repr__(self) -> str:
         return "RacesDomain()"

@@ -30,24 +30,14 @@ from typing import Any
 
 import pandas as pd
 
-#: How many call points (running positions, margins at the call, section times) a runner keeps.
-N_CALLS = 6
-#: How many sections of the leader's time a race keeps.
-N_RACE_SECTIONS = 7
-
-SURFACES = ("turf", "all_weather")
-#: A runner's result status; only ``finished`` runners have a finishing position.
-RUNNER_STATUSES = (
-    "finished",
-    "withdrawn",
-    "pulled_up",
-    "unseated",
-    "fell",
-    "did_not_finish",
-    "took_no_part",
-)
-ODDS_MARKETS = ("win", "place")
-ODDS_KINDS = ("opening", "final")
+# The vocabulary lives in a module without pandas (the schema and the read API import it); it
+# is re-exported here, where the sources have always found it.
+from formline.races.vocabulary import N_CALLS as N_CALLS
+from formline.races.vocabulary import N_RACE_SECTIONS as N_RACE_SECTIONS
+from formline.races.vocabulary import ODDS_KINDS as ODDS_KINDS
+from formline.races.vocabulary import ODDS_MARKETS as ODDS_MARKETS
+from formline.races.vocabulary import RUNNER_STATUSES as RUNNER_STATUSES
+from formline.races.vocabulary import SURFACES as SURFACES
 
 _RACE_KEY: dict[str, str] = {"venue": "string", "race_date": "string", "race_number": "Int64"}
 

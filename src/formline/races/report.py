@@ -4,7 +4,8 @@ Computed from the walk-forward validation frame a race model's bundle keeps (one
 runner, see :func:`formline.races.scoring.validation_frame`): win scores beside the model's
 uncalibrated self, the rating reference and the public on the same races, a paired bootstrap
 over races against the public, calibration by probability band and by odds band, place scores
-(Benter's discount against Harville) and, for the two-stage model, its stage-2 weights.
+(Benter's discount against Harville), for the two-stage model its stage-2 weights, and a value
+rule: flat win bets at the final odds where the model's expected return clears an edge.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ from formline.races.scoring import (
 from formline.store import registry
 from formline.store.db import Store
 
-SECTIONS = ("how_to_read", "metrics", "calibration", "place")
+SECTIONS = ("how_to_read", "metrics", "calibration", "place", "value")
 _REQUIRED = (RACE_KEY, "start_at", "won", "p_win")
 #: Edges of the probability bands and of the odds bands of the calibration tables.
 PROBABILITY_BANDS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 1.0)
 ODDS_BANDS = (1.0, 3.0, 6.0, 10.0, 20.0, 50.0, np.inf)
+#: The value rule's edge thresholds: back a runner when ``p_win * odds - 1`` is at least this.
+VALUE_EDGES = (0.0, 0.05, 0.1, 0.2, 0.4)
 
 
 def validation_frame(bundle: dict[str, Any], version: registry.ModelVersion) -> pd.DataFrame:
@@ -149,6 +152,41 @@ def _place(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def value_rule(frame: pd.DataFrame, edges: tuple[float, ...] = VALUE_EDGES) -> list[dict[str, Any]]:
+    """Flat one-unit win bets at the final odds (tote odds: the take is already out of them) on
+    every validated runner whose expected return ``p_win * odds - 1`` is at least each edge:
+    bets, winners, mean odds and return on stake; first the baseline of backing every priced
+    runner, which loses the take. Dead heats pay their share (the winner credit)."""
+    if "win_odds" not in frame.columns:
+        return []
+    won = frame["won"].to_numpy(dtype=float)
+    winners = pd.Series(won).groupby(frame[RACE_KEY].to_numpy()).transform("sum").to_numpy()
+    every_credit = np.where(winners > 0, won / np.maximum(winners, 1.0), 0.0)
+    is_priced = (frame["win_odds"].notna() & (frame["win_odds"] > 1.0)).to_numpy()
+    priced = frame[is_priced]
+    if priced.empty:
+        return []
+    odds = priced["win_odds"].to_numpy(dtype=float)
+    credit = every_credit[is_priced]
+    edge = priced["p_win"].to_numpy(dtype=float) * odds - 1.0
+    rules: list[tuple[str, np.ndarray]] = [("every priced runner", np.ones(len(odds), bool))]
+    rules += [(f"edge at least {e:.0%}", edge >= e) for e in edges]
+    out = []
+    for label, pick in rules:
+        n = int(pick.sum())
+        returned = float((credit[pick] * odds[pick]).sum())
+        out.append(
+            {
+                "label": label,
+                "bets": n,
+                "winners": float(credit[pick].sum()),
+                "mean_odds": float(odds[pick].mean()) if n else float("nan"),
+                "roi": (returned - n) / n if n else float("nan"),
+            }
+        )
+    return out
+
+
 def _stage2(bundle: dict[str, Any]) -> list[tuple[str, float]]:
     inner = getattr(bundle.get("model"), "model_", None)
     coef = getattr(inner, "stage2_coef_", None)
@@ -196,6 +234,7 @@ def report_sections(
         "calibration": _calibration(frame),
         "place": _place(frame),
         "stage2": _stage2(bundle),
+        "value": value_rule(frame),
     }
     env = report_environment("formline.races", "templates/report")
     sections = [Markup(env.get_template(f"{name}.html.j2").render(**context)) for name in SECTIONS]

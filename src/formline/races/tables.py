@@ -35,7 +35,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from formline.races.frames import (
+from formline.races.vocabulary import (
     N_CALLS,
     N_RACE_SECTIONS,
     ODDS_KINDS,

@@ -450,41 +450,13 @@ def _pct(column: str) -> str:
     )
 
 
-def build_race_features(
-    con: duckdb.DuckDBPyConnection,
-    as_of: datetime,
-    params: RaceFeatureParams | None = None,
-    queries: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Compute every registered racing feature for every runner in table ``runners`` whose
-    card was known before its cutoff ``min(start_at, as_of)`` (or, given ``queries``, each
-    cutoff of its race there).
-
-    Parameters
-    ----------
-    con
-        A DuckDB connection holding the tables of :data:`RACE_INPUT_COLUMNS` (from the store,
-        see :mod:`formline.races.features.inputs`, or :func:`create_input_tables`).
-    as_of
-        Naive UTC timestamp: no fact observed at or after it is used.
-    params
-        Feature parameters; the defaults unless given.
-    queries
-        ``race_id`` and ``cutoff_at`` (naive UTC): every runner of each given race is computed
-        as of ``min(start_at, cutoff_at)`` (features as known at a lead before the race), one
-        row per runner and cutoff. Facts observed at or after ``as_of`` stay unused.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per runner (and cutoff) ordered by ``start_at``, ``race_id``, ``runner_id``
-        (then ``cutoff_at``): ``runner_id``, ``race_id``, ``horse_id``, ``start_at``,
-        ``cutoff_at``, ``public_odds_kind`` (the kind of the win odds the market features read:
-        ``final``, ``opening``, or missing) and every feature of the registry, in registry
-        order.
-    """
+def build_base(
+    con: duckdb.DuckDBPyConnection, as_of: datetime, params: RaceFeatureParams | None = None
+) -> None:
+    """The base stage of :func:`build_race_features`: the build's parameters, ``cards`` (every
+    runner with its race's card) and ``runs`` (every known result, in the order facts became
+    known)."""
     params = params or RaceFeatureParams()
-    feature_set = race_feature_set(params)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE build_params AS "
         "SELECT CAST(? AS TIMESTAMP) AS as_of, CAST(? AS BIGINT) AS recent_days",
@@ -492,8 +464,42 @@ def build_race_features(
     )
     _create_cards(con)
     _create_runs(con)
+
+
+def build_career_and_form(
+    con: duckdb.DuckDBPyConnection, params: RaceFeatureParams | None = None
+) -> None:
+    """The career and form stage (after :func:`build_base`): the learned ratings and the
+    histories of horses, jockeys, trainers and their combinations."""
+    params = params or RaceFeatureParams()
     _create_ratings(con, params)
     _create_histories(con, params)
+
+
+#: The table :func:`build_advanced` leaves: one row per runner (and cutoff), ids and every
+#: feature.
+FEATURES_TABLE = "race_features"
+#: The id columns of :data:`FEATURES_TABLE` and of :func:`build_race_features`' frame.
+FEATURE_ID_COLUMNS = (
+    "runner_id",
+    "race_id",
+    "horse_id",
+    "start_at",
+    "cutoff_at",
+    "public_odds_kind",
+)
+
+
+def build_advanced(
+    con: duckdb.DuckDBPyConnection,
+    params: RaceFeatureParams | None = None,
+    queries: pd.DataFrame | None = None,
+) -> None:
+    """The advanced stage (after :func:`build_career_and_form`): the queries at each cutoff
+    (``queries`` as in :func:`build_race_features`), the runner state as of it, the market and
+    the within-race field features, into the temp table :data:`FEATURES_TABLE` (ids and every
+    feature, unordered)."""
+    params = params or RaceFeatureParams()
     if queries is not None:
         asked = pd.DataFrame(
             {
@@ -543,8 +549,9 @@ def build_race_features(
         WINDOW field AS (PARTITION BY race_id, cutoff_at)
         """
     )
-    frame = con.execute(
+    con.execute(
         f"""
+        CREATE OR REPLACE TEMP TABLE {FEATURES_TABLE} AS
         SELECT q.runner_id, q.race_id, q.horse_id, q.start_at, q.cutoff_at,
                s.horse_runs, s.horse_win_rate, s.horse_place_rate, s.horse_norm_finish,
                s.last_norm_finish AS horse_last_norm_finish,
@@ -577,10 +584,63 @@ def build_race_features(
         FROM queries q JOIN runner_state s ON s.query_id = q.query_id
         JOIN field_stats f ON f.query_id = q.query_id
         LEFT JOIN market mk ON mk.query_id = q.query_id
-        ORDER BY q.start_at, q.race_id, q.runner_id, q.cutoff_at
         """
+    )
+
+
+def build_race_features(
+    con: duckdb.DuckDBPyConnection,
+    as_of: datetime,
+    params: RaceFeatureParams | None = None,
+    queries: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Compute every registered racing feature for every runner in table ``runners`` whose
+    card was known before its cutoff ``min(start_at, as_of)`` (or, given ``queries``, each
+    cutoff of its race there).
+
+    The stages are :func:`build_base`, :func:`build_career_and_form` and
+    :func:`build_advanced`, in that order (a rebuild times them as its phases).
+
+    Parameters
+    ----------
+    con
+        A DuckDB connection holding the tables of :data:`RACE_INPUT_COLUMNS` (from the store,
+        see :mod:`formline.races.features.inputs`, or :func:`create_input_tables`).
+    as_of
+        Naive UTC timestamp: no fact observed at or after it is used.
+    params
+        Feature parameters; the defaults unless given.
+    queries
+        ``race_id`` and ``cutoff_at`` (naive UTC): every runner of each given race is computed
+        as of ``min(start_at, cutoff_at)`` (features as known at a lead before the race), one
+        row per runner and cutoff. Facts observed at or after ``as_of`` stay unused.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per runner (and cutoff) ordered by ``start_at``, ``race_id``, ``runner_id``
+        (then ``cutoff_at``): ``runner_id``, ``race_id``, ``horse_id``, ``start_at``,
+        ``cutoff_at``, ``public_odds_kind`` (the kind of the win odds the market features read:
+        ``final``, ``opening``, or missing) and every feature of the registry, in registry
+        order.
+    """
+    params = params or RaceFeatureParams()
+    build_base(con, as_of, params)
+    build_career_and_form(con, params)
+    build_advanced(con, params, queries)
+    return read_race_features(con, params)
+
+
+def read_race_features(
+    con: duckdb.DuckDBPyConnection, params: RaceFeatureParams | None = None
+) -> pd.DataFrame:
+    """:data:`FEATURES_TABLE` (left by :func:`build_advanced`) as :func:`build_race_features`
+    returns it: ordered, ids then every feature as float."""
+    feature_set = race_feature_set(params)
+    frame = con.execute(
+        f"SELECT * FROM {FEATURES_TABLE} ORDER BY start_at, race_id, runner_id, cutoff_at"
     ).df()
-    ids = ["runner_id", "race_id", "horse_id", "start_at", "cutoff_at", "public_odds_kind"]
+    ids = list(FEATURE_ID_COLUMNS)
     feature_set.check_columns(c for c in frame.columns if c not in ids)
     features = frame[feature_set.names].astype("float64")
     return pd.concat(

@@ -179,6 +179,13 @@ def read_hkjc_results(path: Path, limits: Limits | None = None) -> ResultsRead:
             "race_date": texts(date_text),
             "race_number": nullable_ints(number),
             "start_at": start,
+            # The layout has no race id: a race is its venue, day and number ("ST-2015-06-03-1").
+            "source_race_id": texts(
+                [
+                    f"{v}-{d}-{n:.0f}" if v and d and np.isfinite(n) else ""
+                    for v, d, n in zip(venue, date_text, number, strict=True)
+                ]
+            ),
             "name": texts(table.text("handicap")),
             "distance": nullable_ints(distance),
             "surface": texts(surface),

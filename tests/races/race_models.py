@@ -1,0 +1,28 @@
+"""A registered races model version for tests that publish race snapshots by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from formline.store import registry
+from formline.store.db import Store
+
+
+def race_model(store: Store, at: datetime, name: str = "rating") -> int:
+    """A new races model version (card information, trained as of ``at``); its id."""
+    version = registry.create_model_version(
+        store,
+        name=name,
+        domain="races",
+        model_type="rating" if name == "rating" else "conditional-logit",
+        horizon_days=7,
+        training_as_of=at,
+        window_start=at,
+        window_end=at,
+        feature_version="v",
+        feature_names=[],
+        uses_market=False,
+        hyperparameters={},
+        information="card",
+    )
+    return version.id
