@@ -32,6 +32,10 @@ def _files(tmp_path: Path, fee: str = "1400000.0") -> list[Path]:
                 ewenme_row("Manchester City", "Ann Bee", "24", "Chelsea", "out"),
                 ewenme_row("Chelsea FC", "Cy Dee", "31", "Retired", "out", fee="-", cleaned="NA"),
                 ewenme_row("Inter", "Ed Eff", "22", "Chelsea", "in", league="Serie A"),
+                ewenme_row("Manchester United", "Gil Ho", "23", "Barcelona SC", "in"),
+                ewenme_row(
+                    "FC Barcelona", "Han Io", "23", "Leeds", "in", league="Primera Division"
+                ),
                 ewenme_row("Chelsea FC", "Bad Row", "22", "Reading", "in", window="Spring"),
             ],
         ),
@@ -52,10 +56,10 @@ def test_a_second_load_changes_nothing_and_a_correction_updates_in_place(
     store: Store, tmp_path: Path
 ) -> None:
     first = ingest_transfers(store, _files(tmp_path))
-    assert first.report.tables["transfers"].inserted == 3
-    assert first.report.tables["players"].inserted == 3
+    assert first.report.tables["transfers"].inserted == 5
+    assert first.report.tables["players"].inserted == 5
     assert first.rejects == [
-        f"{tmp_path / 'e' / 'premier-league.csv'}:6: transfer_period: "
+        f"{tmp_path / 'e' / 'premier-league.csv'}:8: transfer_period: "
         "'Spring' is not one of summer, winter"
     ]
     assert _count(store, ingest_rejects) == 1
@@ -85,6 +89,8 @@ def test_clubs_link_to_the_one_team_of_their_name(store: Store, tmp_path: Path) 
             ("a", "Manchester City"),
             ("a", "Inter"),
             ("b", "Inter"),
+            ("a", "Man United"),
+            ("a", "Barcelona"),
         ]:
             ids[(sport, name)] = conn.execute(
                 insert(teams).values(sport=sport, name=name, created_at=T0)
@@ -104,7 +110,11 @@ def test_clubs_link_to_the_one_team_of_their_name(store: Store, tmp_path: Path) 
     assert linked["chelsea fc"] == ids[("a", "Chelsea")]  # "FC" is a club-form word
     assert linked["manchester city"] == ids[("a", "Manchester City")]
     assert linked["inter"] is None  # two teams of that name: no link
-    assert loaded.report.linked_teams == 2
+    assert linked["manchester united"] == ids[("a", "Man United")]  # abbreviated
+    # Both Barcelonas are "barcelona" without "FC"/"SC": the covered club takes the team.
+    assert linked["fc barcelona"] == ids[("a", "Barcelona")]
+    assert linked["barcelona sc"] is None
+    assert loaded.report.linked_teams == 4
     assert ingest_transfers(store, _files(tmp_path)).report.linked_teams == 0
 
 

@@ -11,7 +11,10 @@ trimming: "Atlético  Madrid" and "atletico-madrid" are both ``atletico madrid``
 
 Clubs
 -----
-* A covered club (the club whose file lists the row) is its normalised name.
+* A covered club (the club whose file lists the row) is its normalised name; covered names of
+  one country that are equal without club-form words (:data:`CLUB_FORM_WORDS`: "AC Milan" and
+  "Milan AC", "Empoli FC" and "FC Empoli") are one club, keyed by its most frequent name
+  (alias rule ``form``).
 * The other side ("counter-club") is, in this order: a *status*, not a club
   (:data:`STATUSES`: "Retired", "Without Club", "Unknown", "Career break", "Ban"); a covered
   club with the same normalised name (rule ``name``); a covered club learnt by *pairing*
@@ -80,6 +83,28 @@ SOURCE_PRIORITY = ("transfermarkt-emordonez", "transfermarkt-ewenme")
 _NON_ALNUM = re.compile(r"[\W_]+")
 
 
+#: Words that say what form a club takes, not which club it is ("FC", "Calcio" ...).
+CLUB_FORM_WORDS = frozenset(
+    ("fc", "afc", "cf", "sc", "ac", "ssc", "fk", "cd", "ud", "sd", "rcd", "sv", "calcio", "club")
+)
+
+
+def club_form(name: str) -> str:
+    """A club's name normalised and without :data:`CLUB_FORM_WORDS` ("AC Milan" -> "milan")."""
+    return " ".join(w for w in normalise(name).split() if w not in CLUB_FORM_WORDS)
+
+
+def _covered_keys(rows: pd.DataFrame) -> dict[str, str]:
+    """Covered clubs' normalised names -> their club key: names of one form
+    (:func:`club_form`) in one country are one club, keyed by its most frequent name."""
+    names = rows.groupby(["club_norm", "club_country"], dropna=False).size().reset_index(name="n")
+    names["form"] = names["club_norm"].map(club_form)
+    names["group"] = names["form"] + "|" + names["club_country"].fillna("")
+    best = names.sort_values("n", ascending=False, kind="stable").drop_duplicates("group")
+    key_of = dict(zip(best["group"], best["club_norm"], strict=True))
+    return dict(zip(names["club_norm"], names["group"].map(key_of), strict=True))
+
+
 def normalise(name: str) -> str:
     """A name folded for matching: no accents, casefolded, words separated by one space."""
     folded = unicodedata.normalize("NFKD", name)
@@ -117,7 +142,7 @@ def _most_frequent(frame: pd.DataFrame, key: str, value: str) -> pd.Series:
     return best.set_index(key)[value]
 
 
-def _abbreviates(short: str, full: str) -> bool:
+def abbreviates(short: str, full: str) -> bool:
     """Whether ``short`` can be ``full`` shortened: its letters (spaces dropped), in order,
     within ``full`` from the start of one of ``full``'s words that begins with its first letter
     ("man utd" -> "manchester united", "nottm forest" -> "nottingham forest")."""
@@ -148,7 +173,7 @@ def _learn_aliases(rows: pd.DataFrame, covered: set[str]) -> dict[str, str]:
     votes["total"] = votes.groupby("counter_norm")["n"].transform("sum")
     best = votes.sort_values("n", ascending=False, kind="stable").drop_duplicates("counter_norm")
     alike = np.array(
-        [_abbreviates(c, b) for c, b in zip(best["counter_norm"], best["b"], strict=True)],
+        [abbreviates(c, b) for c, b in zip(best["counter_norm"], best["b"], strict=True)],
         dtype=bool,
     )
     chosen = best.loc[alike & (best["n"] * 2 > best["total"])]
@@ -212,13 +237,14 @@ def _ambiguous(moves: pd.DataFrame) -> list[tuple[object, ...]]:
 def resolve(sightings: pd.DataFrame) -> Resolved:
     """Clubs, players and moves of ``sightings`` (see the module docstring)."""
     rows = conform(sightings, SIGHTING_COLUMNS)
-    rows["club_key"] = _normalised(rows["club"])
+    rows["club_norm"] = _normalised(rows["club"])
+    covered = _covered_keys(rows)
+    rows["club_key"] = rows["club_norm"].map(covered).astype("string")
     rows["counter_norm"] = _normalised(rows["counter_club"])
     rows["status"] = rows["counter_norm"].map(STATUSES).astype("string")
     rows["pn"] = _normalised(rows["player_name"])
-    covered = set(rows["club_key"])
-    aliases = _learn_aliases(rows, covered)
-    counter_key = rows["counter_norm"].map(lambda c: c if c in covered else aliases.get(c, c))
+    aliases = _learn_aliases(rows, set(covered))
+    counter_key = rows["counter_norm"].map(lambda c: covered.get(c) or aliases.get(c, c))
     rows["counter_key"] = counter_key.where(rows["status"].isna()).astype("string")
     self_move = (rows["counter_key"] == rows["club_key"]).fillna(False).astype(bool)
     rejects = rows.loc[self_move, ["source", "source_file", "source_line", "counter_club"]]
@@ -329,13 +355,13 @@ def _clubs(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _club_aliases(rows: pd.DataFrame, paired: dict[str, str]) -> pd.DataFrame:
-    own = rows[["club_key", "club"]].set_axis(["alias", "name"], axis=1)
-    own["club_key"] = own["alias"]
+    own = rows[["club_norm", "club", "club_key"]].set_axis(["alias", "name", "club_key"], axis=1)
     counters = rows.loc[rows["counter_key"].notna(), ["counter_norm", "counter_club"]]
     counters = counters.set_axis(["alias", "name"], axis=1)
     counters["club_key"] = counters["alias"].map(lambda a: paired.get(a, a))
     both = pd.concat([own, counters], ignore_index=True).drop_duplicates("alias")
     both["rule"] = np.where(both["alias"].isin(list(paired)), "paired", "name")
+    both.loc[(both["rule"] == "name") & (both["alias"] != both["club_key"]), "rule"] = "form"
     return conform(both, CLUB_ALIAS_COLUMNS)
 
 

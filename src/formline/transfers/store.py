@@ -8,12 +8,19 @@ counted unchanged) and a corrected row updates in place.
 
 Linking clubs to teams
 ----------------------
-A club is linked to a team of the store's ``teams`` (any sport) when one of its spellings (its
-name or an alias) and one of the team's (its name or a ``team_aliases`` alias) are equal once
-both are normalised (:func:`~formline.transfers.identity.normalise`) and stripped of the
-club-form words of :data:`CLUB_FORM_WORDS` ("FC", "AFC", "Calcio" ...), and that spelling
-names exactly one team. A club whose spellings name two teams is left unlinked. A link, once
-made, is kept.
+Spellings (a club's name and aliases; a team's name and ``team_aliases``) are compared in
+their :func:`~formline.transfers.identity.club_form` (normalised, without "FC", "AFC",
+"Calcio" ...). An unlinked club is linked to an unlinked team of the store's ``teams`` (any sport):
+
+1. when one of its spellings equals one of the team's, and its spellings name no other team;
+2. else, for a team no covered club named and with no spelling of another team's, when one
+   of its spellings abbreviates one of exactly one covered club's
+   (:func:`~formline.transfers.identity.abbreviates`: "Man United" -> "Manchester United",
+   "M'gladbach" -> "Borussia Mönchengladbach");
+3. a team that several clubs would take goes to the covered one (a club of a covered league:
+   "FC Barcelona", not Ecuador's "Barcelona SC"), and to none if that is not one club.
+
+A link, once made, is kept.
 """
 
 from __future__ import annotations
@@ -29,11 +36,8 @@ from sqlalchemy import Connection, text
 from formline.store.db import Store
 from formline.store.staging import create_stage, distinct_from, now_param, stage_rows
 from formline.transfers.frames import TransferBatch
-from formline.transfers.identity import normalise
-
-CLUB_FORM_WORDS = frozenset(
-    ("fc", "afc", "cf", "sc", "ac", "ssc", "fk", "cd", "ud", "sd", "rcd", "sv", "calcio", "club")
-)
+from formline.transfers.identity import abbreviates as _abbreviates
+from formline.transfers.identity import club_form
 
 
 @dataclass(frozen=True)
@@ -202,32 +206,81 @@ def _write(conn: Connection) -> dict[str, Counts]:
 
 
 def _link_form(name: str) -> str:
-    return " ".join(w for w in normalise(name).split() if w not in CLUB_FORM_WORDS)
+    return club_form(name)
+
+
+def _team_spellings(conn: Connection) -> dict[int, set[str]]:
+    rows = conn.execute(
+        text("SELECT id, name FROM teams UNION SELECT team_id, alias FROM team_aliases")
+    ).all()
+    spellings: dict[int, set[str]] = {}
+    for team_id, name in rows:
+        spellings.setdefault(int(team_id), set()).add(_link_form(name))
+    return spellings
+
+
+def _club_spellings(conn: Connection) -> tuple[dict[int, set[str]], set[int], set[int]]:
+    """Unlinked clubs' spellings, which of them are covered, and the teams already linked."""
+    rows = conn.execute(
+        text(
+            "SELECT c.id, c.name, c.league_id, c.team_id FROM clubs c UNION "
+            "SELECT c.id, a.name, c.league_id, c.team_id FROM clubs c "
+            "JOIN club_aliases a ON a.club_id = c.id"
+        )
+    ).all()
+    spellings: dict[int, set[str]] = {}
+    covered: set[int] = set()
+    linked: set[int] = set()
+    for club_id, name, league_id, team_id in rows:
+        if team_id is not None:
+            linked.add(int(team_id))
+            continue
+        spellings.setdefault(int(club_id), set()).add(_link_form(name))
+        if league_id is not None:
+            covered.add(int(club_id))
+    return spellings, covered, linked
+
+
+def _proposed_links(conn: Connection) -> dict[int, int]:
+    """Club -> team for the unlinked clubs and teams (see the module docstring)."""
+    teams = _team_spellings(conn)
+    clubs, covered, linked = _club_spellings(conn)
+    named: dict[str, set[int]] = {}
+    for team_id, forms in teams.items():
+        if team_id not in linked:
+            for form in forms:
+                named.setdefault(form, set()).add(team_id)
+    proposals: dict[int, set[int]] = {}
+    for club_id, forms in clubs.items():
+        found = set().union(*(named.get(f, set()) for f in forms))
+        if len(found) == 1:
+            proposals[club_id] = found
+    claimed = {t for c, found in proposals.items() if c in covered for t in found}
+    for team_id, forms in teams.items():
+        shared = any(len(named.get(f, ())) > 1 for f in forms)  # a spelling of two teams
+        if team_id in linked or team_id in claimed or shared:
+            continue
+        shortened = {
+            club_id
+            for club_id in covered - {c for c in proposals if c in covered}
+            if any(_abbreviates(t, c) for t in forms for c in clubs[club_id])
+        }
+        if len(shortened) == 1:
+            proposals[shortened.pop()] = {team_id}
+    by_team: dict[int, list[int]] = {}
+    for club_id, found in proposals.items():
+        by_team.setdefault(next(iter(found)), []).append(club_id)
+    links = {}
+    for team_id, candidates in by_team.items():
+        preferred = [c for c in candidates if c in covered] or candidates
+        if len(preferred) == 1:
+            links[preferred[0]] = team_id
+    return links
 
 
 def _link_teams(conn: Connection) -> int:
     """Link unlinked clubs to teams (see the module docstring); returns how many."""
-    team_names = conn.execute(
-        text("SELECT id, name FROM teams UNION SELECT team_id, alias FROM team_aliases")
-    ).all()
-    teams: dict[str, set[int]] = {}
-    for team_id, name in team_names:
-        teams.setdefault(_link_form(name), set()).add(int(team_id))
-    if not teams:
-        return 0
-    spellings = conn.execute(
-        text(
-            "SELECT c.id, c.name FROM clubs c WHERE c.team_id IS NULL UNION "
-            "SELECT c.id, a.name FROM clubs c JOIN club_aliases a ON a.club_id = c.id "
-            "WHERE c.team_id IS NULL"
-        )
-    ).all()
-    found: dict[int, set[int]] = {}
-    for club_id, name in spellings:
-        named = teams.get(_link_form(name), set())
-        if len(named) == 1:
-            found.setdefault(int(club_id), set()).update(named)
-    links = {club: next(iter(ids)) for club, ids in found.items() if len(ids) == 1}
+    links = _proposed_links(conn)
     if not links:
         return 0
     frame = pd.DataFrame(
