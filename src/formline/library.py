@@ -123,7 +123,8 @@ def get_historical_features(
     Returns
     -------
     pandas.DataFrame
-        ``entity_df``'s rows in its order, with the features, ids, targets and market
+        ``entity_df``'s rows in its order (each repeated once per unit, such as a race's
+        runners, for a domain with units), with the features, ids, targets and market
         references; ``cutoff_at`` is each row's instant, capped at the event's start.
 
     Raises
@@ -154,9 +155,16 @@ def get_historical_features(
         .astype("datetime64[us]")
         .where(queries["cutoff_at"] < event_start, event_start)
     )
-    wanted = pd.DataFrame({key: queries[key], "cutoff_at": cutoffs})
-    joined = wanted.merge(built, on=[key, "cutoff_at"], how="left", validate="many_to_one")
-    given = entity_df.reset_index(drop=True)
+    wanted = pd.DataFrame({key: queries[key], "cutoff_at": cutoffs, "_row": range(len(queries))})
+    # An event with units (a race's runners) gives one row per unit, in the entity rows' order.
+    joined = wanted.merge(
+        built,
+        on=[key, "cutoff_at"],
+        how="left",
+        validate="many_to_one" if resolved.unit_key is None else "many_to_many",
+    )
+    given = entity_df.reset_index(drop=True).iloc[joined.pop("_row").to_numpy()]
+    given = given.reset_index(drop=True)
     return pd.concat([given, joined.drop(columns=[c for c in given if c in joined])], axis=1)
 
 
@@ -240,8 +248,9 @@ def walk_forward(
     elif callable(getattr(model, "predict_over_proba", None)):
         prototype, reads_prices = model, bool(getattr(model, "uses_market", use_market))
     else:
+        # A wrapped classifier reads the domain's price features exactly when asked to.
         prototype = resolved.wrap_estimator(model, use_market=use_market)
-        reads_prices = bool(prototype.uses_market)
+        reads_prices = use_market
     information = resolved.information_needed(reads_prices)
     data = TrainingData(store, instant, domain=resolved)
     rows, splits = training_window(data.match_frame, instant, config, information)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,42 +10,22 @@ import pytest
 from api_world import World, build_world, settings_for
 from fastapi.testclient import TestClient
 
+import world_stores
 from formline.api import create_app
 from formline.store.db import Store, open_store
-from support import POSTGRES_URL, require_postgres
 
 
 @pytest.fixture(scope="session")
 def sqlite_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, World]:
     """A SQLite store file holding the API test world (built once per test worker)."""
-    path = tmp_path_factory.mktemp("api-world") / "formline.db"
-    store = open_store(f"sqlite:///{path.as_posix()}")
-    try:
-        world = build_world(store)
-    finally:
-        store.dispose()
-    return f"sqlite:///{path.as_posix()}", world
+    return world_stores.sqlite_world(tmp_path_factory.mktemp("api-world"), build_world)
 
 
 @pytest.fixture(scope="session")
 def postgres_world() -> Iterator[tuple[str, World]]:
     """A PostgreSQL schema holding the API test world (built once per test worker)."""
-    require_postgres()
-    import psycopg
-
-    schema = f"api_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    store = open_store(url, migrate=False)
-    try:
-        store.migrate()
-        world = build_world(store)
-        yield url, world
-    finally:
-        store.dispose()
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    with world_stores.postgres_world("api", build_world) as found:
+        yield found
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

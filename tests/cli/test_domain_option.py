@@ -54,6 +54,11 @@ def test_a_domains_own_commands_join_their_groups() -> None:
         "predict:match",
         "predict:race",
         "serve",
+        "dataset:rebuild",
+        "dataset:status",
+        "dataset:rollback",
+        "dataset:export",
+        "refresh:views",
     ]
     with pytest.raises(ConfigError, match="registers command ingest:football-data, which"):
         mount_domain_commands(fresh)

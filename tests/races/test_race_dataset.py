@@ -85,3 +85,18 @@ def test_each_query_sees_what_a_frame_as_of_its_cutoff_sees(demo_store: Store) -
 def test_the_season_starts_in_september() -> None:
     starts = pd.Series(pd.to_datetime(["2015-08-31", "2015-09-01", "2016-01-10"]))
     assert season_of(starts).tolist() == ["2014-15", "2015-16", "2015-16"]
+
+
+def test_the_library_gives_each_entity_row_its_runners(demo_store: Store) -> None:
+    import formline as fl
+
+    frame = load_race_frame(demo_store, NOW).frame
+    races = frame.drop_duplicates("race_id").iloc[[10, 40]]
+    entity = pd.DataFrame(
+        {"race_id": races["race_id"].to_numpy(), "as_of": races["start_at"] - pd.Timedelta(days=1)}
+    )
+    got = fl.get_historical_features(demo_store, entity, as_of=NOW, domain="races")
+    sizes = frame[frame["race_id"].isin(races["race_id"])].groupby("race_id").size()
+    assert got["race_id"].tolist() == [r for r in races["race_id"] for _ in range(sizes[r])]
+    assert (got["cutoff_at"] == got["as_of"]).all()
+    assert (got["information"] == "card").all()  # a day out, only opening odds are known

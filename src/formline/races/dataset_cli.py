@@ -72,6 +72,7 @@ def dataset_rebuild(
     phases, check it and swap it in atomically; the previous build is kept for
     dataset:rollback, a build that fails its checks is kept as race_dataset_failed."""
     from formline.races.rebuild import rebuild_dataset
+    from formline.races.views import refresh_views
 
     moment = as_of_or_now(as_of)
     store = open_configured_store(load_settings())
@@ -83,6 +84,7 @@ def dataset_rebuild(
             test_mode=test_mode,
             triggered_by=triggered_by,
             run_id=None if run is None else run.run_id,
+            refresh_views=lambda s: sum(refresh_views(s, moment).values()),
         )
     table = Table(header_style="bold")
     for column in ("phase", "status", "rows", "seconds", "detail"):

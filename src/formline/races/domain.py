@@ -66,14 +66,21 @@ class RacesDomain(RaceEvaluation):
     reference_model: str = "rating"
     market_reference: str | None = "public"
     sources: tuple[Source, ...] = RACE_SOURCES
-    api_routers: tuple[str, ...] = ()
-    api_cache: str | None = None
+    # The read API's racing routes (/races, /races/{id}, /horses, /jockeys, /trainers) and
+    # their cache declaration (see formline.races.api).
+    api_routers: tuple[str, ...] = (
+        "formline.races.api.routes.races:router",
+        "formline.races.api.routes.form:router",
+    )
+    api_cache: str | None = "formline.races.api.cache:RACES_CACHE"
     scope_column: str = "venue"
     target_columns: tuple[str, ...] = ("finish_position", "won", "placed")
-    # ingest:hkjc and predict:race (see formline.cli.app.mount_domain_commands).
+    # ingest:hkjc and predict:race; dataset:rebuild, status, rollback and export; refresh:views
+    # (see formline.cli.app.mount_domain_commands).
     cli_commands: tuple[str, ...] = (
         "formline.races.cli:register",
         "formline.races.dataset_cli:register",
+        "formline.races.views_cli:register",
     )
 
     def __repr__(self) -> str:

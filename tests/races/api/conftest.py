@@ -4,7 +4,6 @@ app with the races routes mounted."""
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,42 +12,22 @@ from fastapi.testclient import TestClient
 from race_api_world import RaceWorld, build_race_world, settings_for
 from races_api_domain import races_api_mounted
 
+import world_stores
 from formline.api import create_app
 from formline.store.db import Store, open_store
-from support import POSTGRES_URL, require_postgres
 
 
 @pytest.fixture(scope="session")
 def sqlite_race_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, RaceWorld]:
     """A SQLite store file holding the racing API world (built once per test worker)."""
-    path = tmp_path_factory.mktemp("race-api-world") / "formline.db"
-    store = open_store(f"sqlite:///{path.as_posix()}")
-    try:
-        world = build_race_world(store)
-    finally:
-        store.dispose()
-    return f"sqlite:///{path.as_posix()}", world
+    return world_stores.sqlite_world(tmp_path_factory.mktemp("race-api-world"), build_race_world)
 
 
 @pytest.fixture(scope="session")
 def postgres_race_world() -> Iterator[tuple[str, RaceWorld]]:
     """A PostgreSQL schema holding the racing API world (built once per test worker)."""
-    require_postgres()
-    import psycopg
-
-    schema = f"raceapi_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    store = open_store(url, migrate=False)
-    try:
-        store.migrate()
-        world = build_race_world(store)
-        yield url, world
-    finally:
-        store.dispose()
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    with world_stores.postgres_world("raceapi", build_race_world) as found:
+        yield found
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

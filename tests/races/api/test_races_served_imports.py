@@ -4,7 +4,6 @@ worker code, and an API process whose importer refuses them serves every races r
 
 from __future__ import annotations
 
-import ast
 import json
 import subprocess
 import sys
@@ -12,6 +11,8 @@ import textwrap
 from pathlib import Path
 
 from race_api_world import RaceWorld
+
+from served_imports import ML, problems
 
 RACES = Path(__file__).resolve().parents[3] / "src" / "formline" / "races"
 TESTS = Path(__file__).resolve().parents[2]
@@ -23,19 +24,6 @@ SERVED = (
     RACES / "tables.py",
     RACES / "vocabulary.py",
 )
-ML = ("numpy", "pandas", "sklearn", "scipy", "lightgbm", "duckdb", "pyarrow", "numba", "joblib")
-BANNED = (
-    *ML,
-    "optuna",
-    "formline.core",
-    "formline.engine",
-    "formline.pipeline",
-    "formline.cli",
-    *(
-        f"formline.store.{name}"
-        for name in ("predictions", "registry", "staging", "features", "artifacts", "jobs")
-    ),
-)
 #: What of the domain itself they may import.
 DOMAIN_ALLOWED = (
     "formline.races.api",
@@ -45,33 +33,9 @@ DOMAIN_ALLOWED = (
 )
 
 
-def _imports(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-    return found
-
-
-def _within(name: str, prefixes: tuple[str, ...]) -> bool:
-    return any(name == p or name.startswith(p + ".") for p in prefixes)
-
-
-def _problems(paths: tuple[Path, ...]) -> list[str]:
-    return [
-        f"{path.name} imports {name}"
-        for path in paths
-        for name in sorted(_imports(path))
-        if _within(name, BANNED)
-        or (_within(name, ("formline.races",)) and not _within(name, DOMAIN_ALLOWED))
-    ]
-
-
 def test_the_served_races_modules_import_no_ml_library_and_no_worker_code() -> None:
     assert len(SERVED) >= 9 and all(path.exists() for path in SERVED)
-    assert _problems(SERVED) == []
+    assert problems(SERVED, "formline.races", DOMAIN_ALLOWED) == []
 
 
 def test_the_check_can_fail(tmp_path: Path) -> None:
@@ -81,7 +45,10 @@ def test_the_check_can_fail(tmp_path: Path) -> None:
         "from formline.races.tables import races\n",
         encoding="utf-8",
     )
-    assert _problems((bad,)) == ["bad.py imports formline.races.frames", "bad.py imports pandas"]
+    assert problems((bad,), "formline.races", DOMAIN_ALLOWED) == [
+        "bad.py imports formline.races.frames",
+        "bad.py imports pandas",
+    ]
 
 
 SCRIPT = textwrap.dedent(
