@@ -9,7 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-import formline.races.tables  # noqa: F401  (racing's tables; not a registered domain yet)
+import formline.races.tables  # racing's tables (not a registered domain yet)
+import formline.transfers.tables  # noqa: F401  (not a registered domain yet)
 from formline.domain import register_all_tables
 from formline.errors import StoreError
 from formline.store.db import VERSION_TABLE, Store

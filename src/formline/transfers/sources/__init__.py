@@ -1,0 +1,1 @@
+"""Pure readers of transfer files: text in, sightings and rejects out; no database."""
