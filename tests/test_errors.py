@@ -6,6 +6,7 @@ import ast
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -82,6 +83,25 @@ def test_an_interrupted_duckdb_query_is_a_keyboard_interrupt() -> None:
         raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
     with pytest.raises(KeyboardInterrupt), map_errors("counting"):
         raise RuntimeError("Query interrupted")
+
+
+def test_a_ctrl_c_inside_a_duckdb_callback_is_a_keyboard_interrupt() -> None:
+    """Ctrl-C while DuckDB reads a registered Arrow stream (loading the store's facts) comes
+    back as DuckDB's error about the read; it is still an interrupt (exit 130), not a failure."""
+    import pyarrow as pa
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        raise KeyboardInterrupt
+        yield  # a generator
+
+    con = duckdb.connect()
+    reader = pa.RecordBatchReader.from_batches(pa.schema([("x", pa.int64())]), batches())
+    with pytest.raises(KeyboardInterrupt), map_errors("loading x into DuckDB"):
+        con.register("_x", reader)
+        con.execute("CREATE TABLE x AS SELECT * FROM _x")
+    binder = pytest.raises(ComputeError, match="loading x into DuckDB: Binder Error")
+    with binder, map_errors("loading x into DuckDB"):
+        con.execute("SELECT missing FROM (SELECT 1 AS x)")
 
 
 def test_the_mapper_imports_no_driver() -> None:

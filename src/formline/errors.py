@@ -136,13 +136,20 @@ def _driver_error(exc: BaseException) -> type[FormlineError] | None:
 
 def _interrupted(exc: BaseException) -> bool:
     """DuckDB answers Ctrl-C by stopping the query and raising ``InterruptException`` (a plain
-    ``RuntimeError("Query interrupted")`` in older releases), swallowing the
-    ``KeyboardInterrupt``."""
+    ``RuntimeError("Query interrupted")`` in older releases), or, when the interrupt lands in a
+    callback into Python, an error naming it: either way swallowing the ``KeyboardInterrupt``."""
     if isinstance(exc, RuntimeError) and str(exc).strip() == "Query interrupted":
         return True
     duckdb = sys.modules.get("duckdb")
-    interrupt = getattr(duckdb, "InterruptException", None) if duckdb is not None else None
-    return isinstance(interrupt, type) and isinstance(exc, interrupt)
+    if duckdb is None:
+        return False
+    interrupt = getattr(duckdb, "InterruptException", None)
+    if isinstance(interrupt, type) and isinstance(exc, interrupt):
+        return True
+    # A Ctrl-C while DuckDB calls back into Python (reading a registered Arrow object) comes
+    # back as that call's error, the KeyboardInterrupt named in its message.
+    error = getattr(duckdb, "Error", None)
+    return isinstance(error, type) and isinstance(exc, error) and "KeyboardInterrupt" in str(exc)
 
 
 def first_line(exc: BaseException) -> str:
