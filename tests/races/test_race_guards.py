@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
-from race_models import race_model
+from race_models import race_model, runners_by_race
 from sqlalchemy import text
 
 from formline.domain import get_domain
@@ -44,18 +44,10 @@ def _publish(store: Store, race_id: int, runner_ids: list[int]) -> None:
     )
 
 
-def _ids(store: Store) -> tuple[list[int], dict[int, list[int]]]:
-    with store.connect() as conn:
-        rows = conn.execute(text("SELECT race_id, id FROM runners ORDER BY race_id, id")).all()
-    by_race: dict[int, list[int]] = {}
-    for race_id, runner_id in rows:
-        by_race.setdefault(int(race_id), []).append(int(runner_id))
-    return sorted(by_race), by_race
-
-
 def test_a_predicted_race_and_its_runners_are_never_deleted(store: Store) -> None:
     ingest_race_demo(store, 2, NOW, n_days=14, n_horses=60, n_jockeys=6, n_trainers=5)
-    races, runners = _ids(store)
+    runners = runners_by_race(store)
+    races = sorted(runners)
     predicted, other = races[-1], races[0]
     _publish(store, predicted, runners[predicted])
     with pytest.raises(StoreError, match=r"refusing to delete .*race"), store.begin() as conn:

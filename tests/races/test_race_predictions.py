@@ -8,8 +8,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 import pytest
-from race_models import race_model
-from sqlalchemy import text
+from race_models import race_model, runners_by_race
 
 from formline.domain import get_domain
 from formline.errors import DataError
@@ -38,11 +37,7 @@ def _runners() -> pd.DataFrame:
 def _stored(store: Store) -> pd.DataFrame:
     """:func:`_runners` on two races of a small demo world, with their store ids."""
     ingest_race_demo(store, 2, AS_OF, n_days=14, n_horses=60, n_jockeys=6, n_trainers=5)
-    with store.connect() as conn:
-        ids = conn.execute(text("SELECT race_id, id FROM runners ORDER BY race_id, id")).all()
-    by_race: dict[int, list[int]] = {}
-    for race_id, runner_id in ids:
-        by_race.setdefault(int(race_id), []).append(int(runner_id))
+    by_race = runners_by_race(store)
     first, second = sorted(by_race)[:2]
     frame = _runners()
     frame["race_id"] = [first] * 3 + [second] * 2
