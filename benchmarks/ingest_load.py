@@ -32,7 +32,7 @@ from _common import (
 )
 from formline.matches.frames import SourceBatch
 from formline.matches.sources.football_data import discover_files, read_football_data
-from formline.matches.store import LoadReport, upsert_batch
+from formline.matches.store import MatchLoadReport, upsert_batch
 from formline.store import Store
 
 MATCH_QUERY = (
@@ -68,7 +68,7 @@ def contents(store: Store) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def timed_load(store: Store, batch: SourceBatch) -> tuple[float, LoadReport]:
+def timed_load(store: Store, batch: SourceBatch) -> tuple[float, MatchLoadReport]:
     started = time.perf_counter()
     report = upsert_batch(store, batch)
     return time.perf_counter() - started, report

@@ -26,6 +26,7 @@ from formline.cli.app import (
 )
 from formline.domain import all_domains, counted
 from formline.errors import ConfigError, FormlineError
+from formline.store.load_report import LoadReport
 from formline.timeutil import parse_instant
 
 
@@ -65,11 +66,11 @@ def print_rejects(lines: list[str], shown: int = 50) -> None:
         err_console.print(f"... and {len(lines) - shown} more (table ingest_rejects)")
 
 
-def print_ingest_report(result: Any) -> None:
-    """What the load changed, per table: inserted, updated, unchanged (and deleted on a reload)."""
-    report = result.report
+def print_ingest_report(report: LoadReport) -> None:
+    """What a load changed, per table: inserted, updated, unchanged (and deleted when a reload
+    deleted rows), then the report's own notes."""
     tables = report.tables
-    deleted = any(getattr(c, "deleted", 0) for c in tables.values())
+    deleted = any(counts.deleted for counts in tables.values())
     columns = ["inserted", "updated", "unchanged", *(["deleted"] if deleted else [])]
     table = Table(show_header=True, header_style="bold")
     table.add_column("")
@@ -78,18 +79,8 @@ def print_ingest_report(result: Any) -> None:
     for name, counts in tables.items():
         table.add_row(name, *(str(getattr(counts, col)) for col in columns))
     console.print(table)
-    for name, count in getattr(report, "unmatched", {}).items():
-        if count:
-            console.print(f"{count} {name} rows name an event the store does not have (not stored)")
-    if getattr(report, "odds_unmatched", 0):
-        console.print(
-            f"{report.odds_unmatched} odds rows name a match the store does not have (not stored)"
-        )
-    if getattr(report, "feature_snapshots_deleted", 0):
-        console.print(
-            f"{report.feature_snapshots_deleted} feature snapshots of the reloaded data "
-            "deleted: run features:build"
-        )
+    for note in report.notes:
+        console.print(note, markup=False, highlight=False)
     if not report.changed:
         console.print("nothing changed")
 
@@ -151,7 +142,7 @@ def ingest_demo(
     if result.skipped:
         console.print(result.message)
         return
-    print_ingest_report(result)
+    print_ingest_report(result.report)
 
 
 def _world_sizes(pairs: list[str]) -> dict[str, int]:

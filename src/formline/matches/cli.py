@@ -51,7 +51,7 @@ def ingest_football_data(
     console.print(
         f"{result.files} files, {result.rows} matches read, {len(result.rejects)} rejects kept"
     )
-    print_ingest_report(result)
+    print_ingest_report(result.report)
 
 
 def describe_match(match: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ import pandas as pd
 from formline.domain import Ingested
 from formline.errors import DataError, MixedWorldsError, ReloadRefusedError
 from formline.matches.sources.text_table import ReadLimits
-from formline.matches.store import LoadReport, replace_source, staged_load
+from formline.matches.store import MatchLoadReport, replace_source, staged_load
 from formline.matches.tables import matches
 from formline.pipeline.progress import NoProgress, Progress
 from formline.store.db import Store
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 class IngestResult:
     """What an ingest step did."""
 
-    report: LoadReport
+    report: MatchLoadReport
     files: int = 0
     rows: int = 0
     rejects: list[str] = field(default_factory=list)
@@ -99,7 +99,7 @@ def ingest_demo(
         )
     if existing and not force:
         return IngestResult(
-            LoadReport(),
+            MatchLoadReport(),
             skipped=True,
             message=f"demo data already loaded ({existing} matches); use --force to reload it",
         )

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ from formline.matches.frames import (
 )
 from formline.matches.tables import competitions, matches, odds, team_aliases, teams
 from formline.store.db import Store
+from formline.store.load_report import Counts
 from formline.store.staging import create_stage, distinct_from, now_param, stage_rows
 from formline.store.tables import feature_snapshots, ingest_rejects
 from formline.store.types import utcnow
@@ -88,37 +89,8 @@ _REJECT_STAGE = {
 }
 
 
-_Summable = TypeVar("_Summable", "Counts", "LoadReport")
-
-
-def _field_sum(left: _Summable, right: _Summable) -> _Summable:
-    """Two reports (or counts) added field by field."""
-    return type(left)(
-        **{f.name: getattr(left, f.name) + getattr(right, f.name) for f in fields(left)}
-    )
-
-
 @dataclass(frozen=True)
-class Counts:
-    """What a load did to one table: rows inserted, updated in place, found unchanged (the load
-    had them already, value for value), and deleted (a reload's rows its source no longer has)."""
-
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-
-    def __add__(self, other: Counts) -> Counts:
-        return _field_sum(self, other)
-
-    @property
-    def changed(self) -> bool:
-        """Whether the load changed anything in this table."""
-        return bool(self.inserted or self.updated or self.deleted)
-
-
-@dataclass(frozen=True)
-class LoadReport:
+class MatchLoadReport:
     """What one load changed, per table; ``odds_unmatched`` counts odds rows whose match is in
     neither the batch nor the store (not stored)."""
 
@@ -131,8 +103,10 @@ class LoadReport:
     #: Feature snapshots a reload dropped because the data under them changed.
     feature_snapshots_deleted: int = 0
 
-    def __add__(self, other: LoadReport) -> LoadReport:
-        return _field_sum(self, other)
+    def __add__(self, other: MatchLoadReport) -> MatchLoadReport:
+        return MatchLoadReport(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
 
     @property
     def tables(self) -> dict[str, Counts]:
@@ -149,6 +123,21 @@ class LoadReport:
     def changed(self) -> bool:
         """Whether the load changed anything at all."""
         return any(c.changed for c in self.tables.values()) or bool(self.feature_snapshots_deleted)
+
+    @property
+    def notes(self) -> list[str]:
+        """Odds rows the load could not place, and feature snapshots a reload dropped."""
+        notes = []
+        if self.odds_unmatched:
+            notes.append(
+                f"{self.odds_unmatched} odds rows name a match the store does not have (not stored)"
+            )
+        if self.feature_snapshots_deleted:
+            notes.append(
+                f"{self.feature_snapshots_deleted} feature snapshots of the reloaded data "
+                "deleted: run features:build"
+            )
+        return notes
 
 
 def _merge(
@@ -418,7 +407,7 @@ class StagedLoad:
                 return str(found[0])
         return "unknown"
 
-    def write(self) -> LoadReport:
+    def write(self) -> MatchLoadReport:
         """Upsert everything staged (set-based, on the caller's transaction) and report."""
         self._prepare()
         conn, source = self.conn, self._source_of()
@@ -440,7 +429,7 @@ class StagedLoad:
         n_odds = _stage_odds(conn, source, self._odds_sql())
         odds_counts, unmatched = _upsert_odds(conn, n_odds)
         rejects = _upsert_rejects(conn)
-        return LoadReport(
+        return MatchLoadReport(
             competitions_counts, teams_counts, matches_counts, odds_counts, rejects, unmatched
         )
 
@@ -453,7 +442,7 @@ class StagedLoad:
                 self.conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
             self.conn.commit()
 
-    def replace(self, source: str) -> LoadReport:
+    def replace(self, source: str) -> MatchLoadReport:
         """:meth:`write`, then delete ``source``'s rows the load no longer has (see
         :func:`replace_source`)."""
         return _delete_missing(self.conn, source, self.write())
@@ -687,7 +676,7 @@ def _upsert_rejects(conn: Connection) -> Counts:
     )
 
 
-def upsert_batch(store: Store, batch: SourceBatch, *, source: str | None = None) -> LoadReport:
+def upsert_batch(store: Store, batch: SourceBatch, *, source: str | None = None) -> MatchLoadReport:
     """Write one source batch in a single transaction and report what changed.
 
     Matches are upserted by natural key; odds are resolved against the store's matches, those
@@ -705,7 +694,7 @@ def upsert_batch(store: Store, batch: SourceBatch, *, source: str | None = None)
         return load.write()
 
 
-def replace_source(store: Store, batch: SourceBatch, source: str) -> LoadReport:
+def replace_source(store: Store, batch: SourceBatch, source: str) -> MatchLoadReport:
     """Make ``source``'s data in the store what ``batch`` holds, in one transaction.
 
     Rows are upserted by natural key, so a match the batch still has keeps its id (and the
@@ -727,7 +716,7 @@ def replace_source(store: Store, batch: SourceBatch, source: str) -> LoadReport:
         return load.replace(source)
 
 
-def _delete_missing(conn: Connection, source: str, report: LoadReport) -> LoadReport:
+def _delete_missing(conn: Connection, source: str, report: MatchLoadReport) -> MatchLoadReport:
     """Delete ``source``'s rows that the batch just written on ``conn`` no longer has."""
     params: dict[str, object] = {"source": source}
     kept = "SELECT i.match_id FROM stage_match_ids i JOIN stage_matches s ON s.key_id = i.key_id"

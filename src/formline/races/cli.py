@@ -28,22 +28,6 @@ def register(app: typer.Typer) -> None:
     app.command("predict:race")(predict_race)
 
 
-def print_race_ingest(result: Any) -> None:
-    """What a racing load changed, per table, and the rows it could not place."""
-    table = Table(show_header=True, header_style="bold")
-    table.add_column("")
-    for col in ("inserted", "updated", "unchanged"):
-        table.add_column(col, justify="right")
-    for name, counts in result.report.tables.items():
-        table.add_row(name, str(counts.inserted), str(counts.updated), str(counts.unchanged))
-    console.print(table)
-    for name, count in result.report.unmatched.items():
-        if count:
-            console.print(f"{count} {name} rows name a race or runner the store does not have")
-    if not result.report.changed:
-        console.print("nothing changed")
-
-
 def ingest_hkjc(
     paths: Annotated[
         list[Path],
@@ -54,7 +38,7 @@ def ingest_hkjc(
     ],
 ) -> None:
     """Load Hong Kong racing files (either layout); bad rows are reported and kept as rejects."""
-    from formline.cli.data import ingest_limits, print_rejects
+    from formline.cli.data import ingest_limits, print_ingest_report, print_rejects
     from formline.races.ingest import ingest_hkjc as run
     from formline.races.ingest import limits_of
 
@@ -73,7 +57,7 @@ def ingest_hkjc(
         f"{len(result.rows)} files, {sum(result.rows.values())} rows read: {total(races)} races, "
         f"{total(runners)} runners; {len(result.rejects)} rejects kept"
     )
-    print_race_ingest(result)
+    print_ingest_report(result.report)
 
 
 def predict_race(race_id: Annotated[int, typer.Argument(help="Race id (the store's).")]) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,24 +32,8 @@ from formline.races.frames import (
     RaceBatch,
 )
 from formline.store.db import Store
+from formline.store.load_report import Counts
 from formline.store.staging import create_stage, distinct_from, now_param, stage_rows
-
-
-@dataclass(frozen=True)
-class Counts:
-    """What a load did to one table: rows inserted, updated in place, found unchanged."""
-
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
-
-    @property
-    def changed(self) -> bool:
-        """Whether the load changed anything in this table."""
-        return bool(self.inserted or self.updated)
 
 
 @dataclass(frozen=True)
@@ -64,6 +48,15 @@ class RaceLoadReport:
     def changed(self) -> bool:
         """Whether the load changed anything at all."""
         return any(c.changed for c in self.tables.values())
+
+    @property
+    def notes(self) -> list[str]:
+        """The rows the load could not place, per table."""
+        return [
+            f"{count} {name} rows name a race or runner the store does not have"
+            for name, count in self.unmatched.items()
+            if count
+        ]
 
 
 _KINDS = {"string": "text", "Int64": "int", "Float64": "float", "float64": "float"}

@@ -40,6 +40,6 @@ def ingest_transfers(
         result = run(store, paths, limits_of(ingest_limits(settings)))
     print_rejects(result.rejects)
     console.print(result.summary(), markup=False, highlight=False)
-    print_ingest_report(result)
+    print_ingest_report(result.report)
     if result.report.linked_teams:
         console.print(f"{result.report.linked_teams} clubs linked to teams of the match data")

@@ -26,7 +26,7 @@ A link, once made, is kept.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,27 +34,11 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from formline.store.db import Store
+from formline.store.load_report import Counts
 from formline.store.staging import create_stage, distinct_from, now_param, stage_rows
 from formline.transfers.frames import TransferBatch
 from formline.transfers.identity import abbreviates as _abbreviates
 from formline.transfers.identity import club_form
-
-
-@dataclass(frozen=True)
-class Counts:
-    """What a load did to one table: rows inserted, updated in place, found unchanged."""
-
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
-
-    @property
-    def changed(self) -> bool:
-        """Whether the load changed anything in this table."""
-        return bool(self.inserted or self.updated)
 
 
 @dataclass(frozen=True)
@@ -68,6 +52,15 @@ class TransferLoadReport:
     def changed(self) -> bool:
         """Whether the load changed anything at all."""
         return self.linked_teams > 0 or any(c.changed for c in self.tables.values())
+
+    @property
+    def notes(self) -> list[str]:
+        """How many clubs the load newly linked to a football team."""
+        return (
+            [f"{self.linked_teams} clubs newly linked to a football team"]
+            if self.linked_teams
+            else []
+        )
 
 
 _KINDS = {"string": "text", "Int64": "int", "Float64": "float", "float64": "float"}
