@@ -72,7 +72,7 @@ class _Races:
     def make_model(self, model_type: str, *, use_market: bool = True, **params: object) -> object:
         raise NotImplementedError
 
-    def wrap_estimator(self, estimator: object, *, use_market: bool = True) -> object:
+    def as_model(self, estimator: object, *, use_market: bool = True) -> object:
         raise NotImplementedError
 
     def information_needed(self, reads_prices: bool) -> str:

@@ -252,8 +252,11 @@ class DomainModels(Protocol):
     def make_model(self, model_type: str, *, use_market: bool = True, **params: Any) -> Any:
         """A fresh, unfitted estimator of ``model_type`` (scikit-learn contract)."""
 
-    def wrap_estimator(self, estimator: Any, *, use_market: bool = True) -> Any:
-        """A plain scikit-learn classifier as a model of the domain (fitted on its features)."""
+    def as_model(self, estimator: Any, *, use_market: bool = True) -> Any:
+        """``estimator`` as a model of the domain: one of the domain's own models as it is, any
+        other scikit-learn classifier wrapped to fit on the domain's features (the price
+        features only with ``use_market``). The result says whether it reads prices
+        (``uses_market``)."""
 
     def information_needed(self, reads_prices: bool) -> str:
         """The information state a model needs: the richest if it reads prices."""

@@ -204,9 +204,10 @@ def walk_forward(
     ``formline model:train`` does (expanding windows by start time with a gap, calibration on
     earlier folds), beside the domain's reference model and the market; nothing is registered.
 
-    ``model`` is a registered model type (``"logistic"``, ``"lightgbm"`` ...), a fitted-or-not
-    model of the domain (``fit(X, y)``, ``predict_proba``, ``predict_over_proba``), or any
-    scikit-learn classifier, which the domain wraps (``Domain.wrap_estimator``; for matches
+    ``model`` is a registered model type (``"logistic"``, ``"lightgbm"`` ...), a model of the
+    domain (for matches the ``MatchModel`` contract: ``uses_market``, ``fit(X, y)``,
+    ``predict_proba``, ``predict_over_proba``; for races a ``RaceEstimator``), used as it is, or
+    any scikit-learn classifier, which the domain wraps (``Domain.as_model``; for matches
     ``ClassifierMatchModel``, one clone per market) and fits on its registered features (without
     the odds-derived ones if ``use_market`` is false).
 
@@ -245,12 +246,9 @@ def walk_forward(
     if isinstance(model, str):
         prototype = build_prototype(name, config, {})
         reads_prices = uses_market(model_type(resolved, name), use_market)
-    elif callable(getattr(model, "predict_over_proba", None)):
-        prototype, reads_prices = model, bool(getattr(model, "uses_market", use_market))
     else:
-        # A wrapped classifier reads the domain's price features exactly when asked to.
-        prototype = resolved.wrap_estimator(model, use_market=use_market)
-        reads_prices = use_market
+        prototype = resolved.as_model(model, use_market=use_market)
+        reads_prices = bool(prototype.uses_market)
     information = resolved.information_needed(reads_prices)
     data = TrainingData(store, instant, domain=resolved)
     rows, splits = training_window(data.match_frame, instant, config, information)

@@ -202,7 +202,7 @@ class OtherDomain:
     def make_model(self, model_type: str, *, use_market: bool = True, **params: Any) -> Any:
         raise NotImplementedError
 
-    def wrap_estimator(self, estimator: Any, *, use_market: bool = True) -> Any:
+    def as_model(self, estimator: Any, *, use_market: bool = True) -> Any:
         raise NotImplementedError
 
     def information_needed(self, reads_prices: bool) -> str:

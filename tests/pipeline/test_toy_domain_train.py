@@ -115,7 +115,7 @@ class Coins:
         pick = ColumnTransformer([("x", "passthrough", ["x"])])
         return Pipeline([("pick", pick), ("head", head)])
 
-    def wrap_estimator(self, estimator: Any, *, use_market: bool = True) -> Any:
+    def as_model(self, estimator: Any, *, use_market: bool = True) -> Any:
         raise NotImplementedError
 
     def information_needed(self, reads_prices: bool) -> str:

@@ -287,7 +287,7 @@ def test_the_ranking_search_space_and_fold_loss(domain: _Races, frame: pd.DataFr
 def test_a_plain_classifier_is_wrapped_as_a_race_model(domain: _Races, frame: pd.DataFrame) -> None:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    model = domain.wrap_estimator(HistGradientBoostingClassifier(max_iter=30), use_market=False)
+    model = domain.as_model(HistGradientBoostingClassifier(max_iter=30), use_market=False)
     fitted = model.fit(frame, domain.targets(frame))
     p = fitted.predict_proba(frame)
     np.testing.assert_allclose(pd.Series(p).groupby(frame["race_id"].to_numpy()).sum(), 1.0)

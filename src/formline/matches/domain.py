@@ -231,11 +231,15 @@ class MatchesDomain:
 
         return make_model(model_type, use_market=use_market, **params)
 
-    def wrap_estimator(self, estimator: Any, *, use_market: bool = True) -> Any:
-        """``estimator`` as a match model: one clone for 1X2, one for over/under 2.5 (see
-        :class:`formline.matches.models.feature_models.ClassifierMatchModel`)."""
+    def as_model(self, estimator: Any, *, use_market: bool = True) -> Any:
+        """A match model (the :class:`~formline.matches.models.base.MatchModel` contract) as it
+        is; any other classifier as a match model, one clone for 1X2 and one for over/under 2.5
+        (see :class:`formline.matches.models.feature_models.ClassifierMatchModel`)."""
+        from formline.matches.models.base import MatchModel
         from formline.matches.models.feature_models import ClassifierMatchModel
 
+        if isinstance(estimator, MatchModel):
+            return estimator
         return ClassifierMatchModel(estimator, use_market=use_market)
 
     def prediction_rows(self, predictions: pd.DataFrame) -> Any:

@@ -59,7 +59,7 @@ def winners(y: Any) -> FloatArray:
     return np.where(np.isnan(values), 0.0, values)
 
 
-class _RaceEstimator(BaseEstimator):  # type: ignore[misc]
+class RaceEstimator(BaseEstimator):  # type: ignore[misc]
     """What every race model type shares: its features and the race of each row."""
 
     #: Whether walk-forward validation calibrates it (the market reference is not).
@@ -69,12 +69,17 @@ class _RaceEstimator(BaseEstimator):  # type: ignore[misc]
         """The registry features the model reads (before it sees a frame)."""
         raise NotImplementedError
 
+    @property
+    def uses_market(self) -> bool:
+        """Whether the model reads the public's prices (any of its features is a market one)."""
+        return bool(set(registry_features(market=True)) & set(self._feature_list()))
+
     def _check(self) -> None:
         if not hasattr(self, "feature_names_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet. Call `.fit()` first.")
 
 
-class LinearRaceModel(_RaceEstimator):
+class LinearRaceModel(RaceEstimator):
     """A conditional logit on registry features: the ``conditional-logit`` type (every
     non-market feature, and the market features with ``use_market``) and the ``rating``
     reference (``features="rating"``: the learned rating group only, never prices).
@@ -126,7 +131,7 @@ class LinearRaceModel(_RaceEstimator):
         return out
 
 
-class BenterRaceModel(_RaceEstimator):
+class BenterRaceModel(RaceEstimator):
     """Benter's two-stage model: stage 1 on every non-market feature, stage 2 with the public's
     de-margined final win odds (``win_odds``) on the later races."""
 
@@ -141,6 +146,11 @@ class BenterRaceModel(_RaceEstimator):
         self.alpha = alpha
         self.use_market = use_market
         self.random_state = random_state
+
+    @property
+    def uses_market(self) -> bool:
+        """Always: it reads the final win odds."""
+        return True
 
     def _feature_list(self) -> list[str]:
         return registry_features(market=False)
@@ -164,7 +174,7 @@ class BenterRaceModel(_RaceEstimator):
         return self.model_.predict_proba(X, groups=race_groups(X))
 
 
-class RankingRaceModel(_RaceEstimator):
+class RankingRaceModel(RaceEstimator):
     """LightGBM per-race scores on the features (the market features with ``use_market``),
     calibrated through a one-feature conditional logit on later races."""
 
@@ -223,7 +233,7 @@ class RankingRaceModel(_RaceEstimator):
         return self.model_.predict_proba(X, groups=race_groups(X))
 
 
-class PublicRaceModel(_RaceEstimator):
+class PublicRaceModel(RaceEstimator):
     """The market reference: ``public_win_probability`` (the de-margined final win odds),
     renormalised within each race. It learns nothing and is not calibrated."""
 
@@ -232,6 +242,11 @@ class PublicRaceModel(_RaceEstimator):
     def __init__(self, use_market: bool = True, random_state: int = 0) -> None:
         self.use_market = use_market
         self.random_state = random_state
+
+    @property
+    def uses_market(self) -> bool:
+        """Always: it reads the final win odds."""
+        return True
 
     def _feature_list(self) -> list[str]:
         return []
@@ -254,7 +269,7 @@ class PublicRaceModel(_RaceEstimator):
         return out
 
 
-class ClassifierRaceModel(_RaceEstimator):
+class ClassifierRaceModel(RaceEstimator):
     """A plain scikit-learn classifier fitted on runners (``won``), its probabilities of a win
     normalised within each race."""
 

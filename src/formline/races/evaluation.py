@@ -44,10 +44,13 @@ class RaceEvaluation:
 
         return make_race_model(model_type, use_market=use_market, **params)
 
-    def wrap_estimator(self, estimator: Any, *, use_market: bool = True) -> Any:
-        """A plain scikit-learn classifier fitted on runners, normalised within each race."""
-        from formline.races.estimators import ClassifierRaceModel
+    def as_model(self, estimator: Any, *, use_market: bool = True) -> Any:
+        """A race model as it is; any other scikit-learn classifier fitted on runners and
+        normalised within each race (see :class:`formline.races.estimators.ClassifierRaceModel`)."""
+        from formline.races.estimators import ClassifierRaceModel, RaceEstimator
 
+        if isinstance(estimator, RaceEstimator):
+            return estimator
         return ClassifierRaceModel(estimator, use_market=use_market)
 
     def information_needed(self, reads_prices: bool) -> str:

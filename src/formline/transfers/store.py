@@ -55,9 +55,9 @@ class TransferLoadReport:
 
     @property
     def notes(self) -> list[str]:
-        """How many clubs the load newly linked to a football team."""
+        """How many clubs the load newly linked to a team of the match data."""
         return (
-            [f"{self.linked_teams} clubs newly linked to a football team"]
+            [f"{self.linked_teams} clubs newly linked to a team of the match data"]
             if self.linked_teams
             else []
         )
