@@ -138,7 +138,8 @@ def test_every_exception_class_is_raised_somewhere() -> None:
         and issubclass(value, FormlineError)
         and value.__module__ == errors.__name__
     ]
-    used = {c for c in classes if c.__name__ in _raised_names()}
+    raised = _raised_names()
+    used = {c for c in classes if c.__name__ in raised}
     used |= {target for _, _, target in errors.DRIVER_ERRORS}
     unused = [c.__name__ for c in classes if not any(issubclass(u, c) for u in used)]
     assert unused == []
