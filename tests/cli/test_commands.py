@@ -90,25 +90,31 @@ def test_verbose_shows_the_traceback(tmp_path: Path) -> None:
     assert "Traceback" in result.stderr or "ConfigError" in result.stderr
 
 
-def test_demo_ingest_build_and_export(tmp_path: Path) -> None:
-    first = invoke(tmp_path, "ingest:demo", "--now", DEMO_NOW, "--seed", "3")
-    assert first.exit_code == 0, first.stderr
-    assert "6840" in first.stdout
+#: A small world for the command flows (the default world's size is the demo tests' business):
+#: 2 leagues x 8 teams x 3 seasons, a double round robin of 56 matches per league-season.
+SMALL = ("--leagues", "2", "--teams", "8", "--seasons", "3")
+SMALL_MATCHES = 2 * 56 * 3
 
-    again = invoke(tmp_path, "ingest:demo", "--now", DEMO_NOW, "--seed", "3")
+
+def test_demo_ingest_build_and_export(tmp_path: Path) -> None:
+    first = invoke(tmp_path, "ingest:demo", "--now", DEMO_NOW, "--seed", "3", *SMALL)
+    assert first.exit_code == 0, first.stderr
+    assert f"{SMALL_MATCHES}" in first.stdout
+
+    again = invoke(tmp_path, "ingest:demo", "--now", DEMO_NOW, "--seed", "3", *SMALL)
     assert again.exit_code == 0
     assert "already loaded" in again.stdout
 
     build = invoke(tmp_path, "features:build", "--as-of", DEMO_NOW)
     assert build.exit_code == 0, build.stderr
-    assert "6840 matches" in build.stdout
+    assert f"{SMALL_MATCHES} matches" in build.stdout
 
     for suffix in ("csv", "parquet"):
         out = tmp_path / f"features.{suffix}"
         export = invoke(tmp_path, "features:export", "--as-of", DEMO_NOW, "--out", str(out))
         assert export.exit_code == 0, export.stderr
         frame = pd.read_csv(out) if suffix == "csv" else pd.read_parquet(out)
-        assert len(frame) == 6840
+        assert len(frame) == SMALL_MATCHES
         assert list(frame.columns[:6]) == [
             "match_id",
             "competition",
@@ -119,9 +125,9 @@ def test_demo_ingest_build_and_export(tmp_path: Path) -> None:
         ]
         assert frame["match_id"].is_unique
 
-    forced = invoke(tmp_path, "ingest:demo", "--now", DEMO_NOW, "--seed", "4", "--force")
+    forced = invoke(tmp_path, "ingest:demo", "--now", DEMO_NOW, "--seed", "4", "--force", *SMALL)
     assert forced.exit_code == 0, forced.stderr
-    assert "6840" in forced.stdout
+    assert f"{SMALL_MATCHES}" in forced.stdout
 
 
 def test_database_url_switches_to_postgresql(postgres_url: str, tmp_path: Path) -> None:
@@ -133,11 +139,11 @@ def test_database_url_switches_to_postgresql(postgres_url: str, tmp_path: Path) 
     check = invoke(tmp_path, "db:check", env=env)
     assert check.exit_code == 0 and "postgresql" in check.stdout
     assert "password" not in check.stdout
-    loaded = invoke(tmp_path, "ingest:demo", "--now", DEMO_NOW, env=env)
+    loaded = invoke(tmp_path, "ingest:demo", "--now", DEMO_NOW, *SMALL, env=env)
     assert loaded.exit_code == 0, loaded.stderr
     built = invoke(tmp_path, "features:build", "--as-of", DEMO_NOW, env=env)
     assert built.exit_code == 0, built.stderr
-    assert "6840 matches" in built.stdout
+    assert f"{SMALL_MATCHES} matches" in built.stdout
     assert not (tmp_path / "formline.db").exists()
 
 

@@ -77,6 +77,12 @@ def test_same_seed_same_world_and_other_seed_differs(world: SourceBatch) -> None
     assert not world.odds["price"].equals(other.odds["price"])
 
 
+def test_the_default_world_is_3_leagues_of_20_teams_over_6_seasons(world: SourceBatch) -> None:
+    """What the README and ``ingest:demo --help`` promise: 3 x 380 x 6 matches."""
+    assert len(world.matches) == 3 * 20 * 19 * 6 == 6840
+    assert world.matches.groupby("competition")["season"].nunique().tolist() == [6, 6, 6]
+
+
 def test_double_round_robin_each_season(world: SourceBatch) -> None:
     m = world.matches
     assert len(m) == 3 * 6 * 20 * 19
