@@ -156,8 +156,8 @@ def test_the_worker_and_the_api_as_separate_processes(tmp_path: Path) -> None:
     )
     try:
         steps = [
-            ("ingest:demo", "--now", "2025-11-06", "--leagues", "2", "--teams", "10",
-             "--seasons", "4"),
+            ("ingest:demo", "--now", "2025-11-06", "--leagues", "2", "--teams", "8",
+             "--seasons", "3"),
             ("model:train", "--as-of", "2025-11-06", "--model-type", "elo"),
         ]  # fmt: skip
         for step in steps:
