@@ -15,7 +15,8 @@ started the previous September, and MLB).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 __all__ = ["SPORTS", "Sport", "season_label", "season_of", "sport"]
 
@@ -43,6 +44,9 @@ class Sport:
         Whether the season label names two years (``"2022-23"``) or one (``"2019"``).
     playoff_format
         The postseason, as text (for reports and for the simulation's stated simplifications).
+    elo
+        Default parameters of :class:`formline.core.ratings.EloRatings` for the sport, a
+        starting point to tune walk-forward; empty where no published set is known.
     """
 
     name: str
@@ -53,6 +57,14 @@ class Sport:
     season_start_month: int
     split_season: bool
     playoff_format: str
+    elo: Mapping[str, float | str | None] = field(default_factory=dict)
+
+
+#: FiveThirtyEight's published NFL and NBA Elo: K 20, a home edge (65 and 100 points), its
+#: margin-of-victory multipliers, new franchises at 1300 and regression between seasons towards
+#: 1505 (a third in the NFL, a quarter in the NBA). Run over 538's own game files these
+#: reproduce 538's pre-game probabilities (tests/matches/test_sport_elo.py).
+_ELO_538 = {"k": 20.0, "mean_rating": 1505.0, "initial_rating": 1300.0, "promoted_penalty": 0.0}
 
 
 SPORTS: dict[str, Sport] = {
@@ -65,6 +77,7 @@ SPORTS: dict[str, Sport] = {
         season_start_month=7,
         split_season=True,
         playoff_format="none in most leagues: the table decides (some have promotion play-offs)",
+        elo={"k": 20.0, "home_advantage": 65.0, "mov": "log-goals"},
     ),
     "nfl": Sport(
         name="nfl",
@@ -77,6 +90,7 @@ SPORTS: dict[str, Sport] = {
         split_season=False,
         playoff_format="14 teams (12 before 2020), single elimination from the Wild Card round "
         "to the Super Bowl at a neutral site",
+        elo={**_ELO_538, "home_advantage": 65.0, "season_regression": 1 / 3, "mov": "log-points"},
     ),
     "nba": Sport(
         name="nba",
@@ -87,6 +101,7 @@ SPORTS: dict[str, Sport] = {
         season_start_month=9,
         split_season=True,
         playoff_format="16 teams (a play-in for seeds 7-10 since 2020-21), best-of-seven series",
+        elo={**_ELO_538, "home_advantage": 100.0, "season_regression": 0.25, "mov": "power-points"},
     ),
     "mlb": Sport(
         name="mlb",

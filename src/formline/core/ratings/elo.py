@@ -1,5 +1,6 @@
-"""Elo ratings for football in FiveThirtyEight's style: home advantage, margin of victory and
-regression to the mean between seasons.
+"""Elo ratings for two-sided matches in FiveThirtyEight's style: home advantage (none at a
+neutral venue), a margin-of-victory multiplier (football's, or FiveThirtyEight's NFL or NBA one)
+and regression to the mean between seasons.
 
 :func:`elo_kernel` is the compiled recurrence over plain arrays (a feature builder calls it on
 hundreds of thousands of results); :class:`EloRatings` wraps it as an estimator over a results
@@ -21,7 +22,14 @@ from sklearn.base import BaseEstimator  # type: ignore[import-untyped, unused-ig
 
 from formline.errors import NotFittedError
 
-__all__ = ["EloRatings", "NotFittedError", "elo_kernel", "expected_home_score", "regress_to_mean"]
+__all__ = [
+    "MOV_FORMULAS",
+    "EloRatings",
+    "NotFittedError",
+    "elo_kernel",
+    "expected_home_score",
+    "regress_to_mean",
+]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -34,6 +42,28 @@ def _not_fitted(estimator: object, name: str) -> NoReturn:
     if name.endswith("_") and not name.startswith("__"):
         raise NotFittedError(f"{type(estimator).__name__} is not fitted yet. Call `.fit()` first.")
     raise AttributeError(f"{type(estimator).__name__!r} object has no attribute {name!r}")
+
+
+#: The margin-of-victory multipliers :func:`elo_kernel` knows, by name (see its ``mov``).
+MOV_FORMULAS = ("log-goals", "log-points", "power-points")
+
+
+@numba.njit(cache=True)
+def _mov_multiplier(code: int, margin: float, diff: float) -> float:
+    """The update's scale for a result won by ``margin`` (home minus away) when the home side's
+    rating advantage, home edge included, was ``diff``."""
+    winner_diff = diff if margin > 0 else -diff
+    if code == 0:  # log-goals: a one-goal win between equals counts as much as a draw
+        if margin == 0:
+            return 1.0
+        return math.log(abs(margin) + 1.0) / math.log(2.0) * 2.2 / (winner_diff * 0.001 + 2.2)
+    if code == 1:  # log-points: FiveThirtyEight's NFL; a tie scales by ln 2 * 2.2
+        if margin == 0:
+            return math.log(2.0) * 2.2
+        return math.log(abs(margin) + 1.0) * 2.2 / (winner_diff * 0.001 + 2.2)
+    # power-points: FiveThirtyEight's NBA
+    scale: float = (abs(margin) + 3.0) ** 0.8 / (7.5 + 0.006 * winner_diff)
+    return scale
 
 
 @numba.njit(cache=True)
@@ -50,6 +80,8 @@ def _elo_loop(
     season_regression: float,
     mean_rating: float,
     use_mov: bool,
+    mov_code: int,
+    neutral: NDArray[np.bool_],
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     n = home_idx.shape[0]
     n_teams = 0
@@ -72,14 +104,11 @@ def _elo_loop(
                 rating[team] = mean_rating + (rating[team] - mean_rating) * keep
                 last_season[team] = season_idx[i]
             before[side, i] = rating[team]
-        diff = before[0, i] - before[1, i] + home_advantage
+        diff = before[0, i] - before[1, i] + (0.0 if neutral[i] else home_advantage)
         expected = 1.0 / (1.0 + 10.0 ** (-diff / 400.0))
         gd = home_goals[i] - away_goals[i]
         actual = 1.0 if gd > 0 else (0.0 if gd < 0 else 0.5)
-        multiplier = 1.0
-        if use_mov and gd != 0:
-            winner_diff = diff if gd > 0 else -diff
-            multiplier = math.log(abs(gd) + 1.0) / math.log(2.0) * 2.2 / (winner_diff * 0.001 + 2.2)
+        multiplier = _mov_multiplier(mov_code, gd, diff) if use_mov else 1.0
         delta = k * multiplier * (actual - expected)
         rating[home_idx[i]] += delta
         rating[away_idx[i]] -= delta
@@ -101,6 +130,9 @@ def elo_kernel(
     season_regression: float,
     mean_rating: float,
     use_mov: bool,
+    *,
+    mov: str = "log-goals",
+    neutral: ArrayLike | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Run the Elo recurrence over finished matches in the order their results became known.
 
@@ -125,10 +157,22 @@ def elo_kernel(
     mean_rating : float
         The mean ratings regress to.
     use_mov : bool
-        Scale updates of decisive results by ``ln(|gd| + 1) / ln(2) * 2.2 / (0.001 * d + 2.2)``,
-        ``d`` the winner's rating advantage including home advantage; draws use 1. The ``ln 2``
-        makes a one-goal win between equals count as much as a draw (as in World Football Elo),
-        and the second factor damps the autocorrelation of favourites' big wins.
+        Scale updates by a margin-of-victory multiplier, ``mov``; without it every result
+        scales by 1.
+    mov : {"log-goals", "log-points", "power-points"}, default "log-goals"
+        The multiplier, ``m`` the winning margin and ``d`` the winner's rating advantage
+        including the home edge:
+
+        - ``log-goals`` (football): ``ln(m + 1) / ln(2) * 2.2 / (0.001 * d + 2.2)``, draws 1;
+          the ``ln 2`` makes a one-goal win between equals count as much as a draw (as in
+          World Football Elo);
+        - ``log-points`` (FiveThirtyEight's NFL): ``ln(m + 1) * 2.2 / (0.001 * d + 2.2)``,
+          ties ``ln(2) * 2.2``;
+        - ``power-points`` (FiveThirtyEight's NBA): ``(m + 3) ** 0.8 / (7.5 + 0.006 * d)``.
+
+        The ``d`` terms damp the autocorrelation of favourites' big wins.
+    neutral : array_like of bool, shape (n,), optional
+        Rows played at a neutral venue: no home edge in their expected score.
 
     Returns
     -------
@@ -151,15 +195,23 @@ def elo_kernel(
         raise ValueError("elo_kernel needs 1-D arrays of one length")
     if hi.size and (min(hi.min(), ai.min()) < 0 or bool(np.any(hi == ai))):
         raise ValueError("team codes must be non-negative and differ within a row")
+    if mov not in MOV_FORMULAS:
+        raise ValueError(f"mov must be one of {', '.join(MOV_FORMULAS)}; got {mov!r}")
+    at_neutral = np.zeros(hi.shape, dtype=np.bool_)
+    if neutral is not None:
+        at_neutral = np.ascontiguousarray(neutral, dtype=np.bool_)
+        if at_neutral.shape != hi.shape:
+            raise ValueError("elo_kernel needs 1-D arrays of one length")
     result: tuple[FloatArray, FloatArray, FloatArray, FloatArray] = _elo_loop(
         hi, ai, hg, ag, si, h0, a0, float(k), float(home_advantage),
         float(season_regression), float(mean_rating), bool(use_mov),
+        MOV_FORMULAS.index(mov), at_neutral,
     )  # fmt: skip
     return result
 
 
 def expected_home_score(
-    home_rating: ArrayLike, away_rating: ArrayLike, home_advantage: float
+    home_rating: ArrayLike, away_rating: ArrayLike, home_advantage: ArrayLike
 ) -> FloatArray:
     """Expected home score ``1 / (1 + 10 ** (-(Rh - Ra + home_advantage) / 400))``, vectorised.
 
@@ -167,8 +219,8 @@ def expected_home_score(
     ----------
     home_rating, away_rating : array_like
         Ratings before the match (broadcast together).
-    home_advantage : float
-        Rating points given to the home side.
+    home_advantage : array_like
+        Rating points given to the home side (0 at a neutral venue; broadcast with the ratings).
 
     Returns
     -------
@@ -176,7 +228,8 @@ def expected_home_score(
         Expected score in (0, 1): a win counts 1, a draw 0.5.
     """
     diff = np.asarray(home_rating, dtype=np.float64) - np.asarray(away_rating, dtype=np.float64)
-    result: FloatArray = 1.0 / (1.0 + 10.0 ** (-(diff + home_advantage) / 400.0))
+    edge = np.asarray(home_advantage, dtype=np.float64)
+    result: FloatArray = 1.0 / (1.0 + 10.0 ** (-(diff + edge) / 400.0))
     return result
 
 
@@ -263,6 +316,14 @@ class EloRatings(BaseEstimator):  # type: ignore[misc, unused-ignore]
         Share of the distance to ``mean_rating`` removed when a team starts a new season.
     use_mov : bool, default True
         Scale updates by the margin-of-victory multiplier (see :func:`elo_kernel`).
+    mov : {"log-goals", "log-points", "power-points"}, default "log-goals"
+        Which multiplier (see :func:`elo_kernel`).
+    initial_rating : float, optional
+        Starting rating of new teams; ``mean_rating`` when None. FiveThirtyEight starts new
+        franchises at 1300 and regresses towards 1505.
+
+    A results frame with a boolean ``neutral`` column gives the rows played at a neutral venue
+    no home edge.
 
     Attributes
     ----------
@@ -285,6 +346,8 @@ class EloRatings(BaseEstimator):  # type: ignore[misc, unused-ignore]
         promoted_penalty: float = 100.0,
         season_regression: float = 1 / 3,
         use_mov: bool = True,
+        mov: str = "log-goals",
+        initial_rating: float | None = None,
     ) -> None:
         self.k = k
         self.home_advantage = home_advantage
@@ -292,6 +355,8 @@ class EloRatings(BaseEstimator):  # type: ignore[misc, unused-ignore]
         self.promoted_penalty = promoted_penalty
         self.season_regression = season_regression
         self.use_mov = use_mov
+        self.mov = mov
+        self.initial_rating = initial_rating
 
     if not TYPE_CHECKING:  # hidden from mypy so that misspelt attributes stay type errors
 
@@ -306,6 +371,10 @@ class EloRatings(BaseEstimator):  # type: ignore[misc, unused-ignore]
             raise ValueError(f"k must be positive, got {self.k!r}")
         if not 0.0 <= self.season_regression <= 1.0:
             raise ValueError(f"season_regression must be in [0, 1], got {self.season_regression!r}")
+        if self.mov not in MOV_FORMULAS:
+            raise ValueError(f"mov must be one of {', '.join(MOV_FORMULAS)}; got {self.mov!r}")
+        if self.initial_rating is not None and not math.isfinite(self.initial_rating):
+            raise ValueError(f"initial_rating must be finite, got {self.initial_rating!r}")
 
     def fit(self, results: pd.DataFrame) -> EloRatings:
         """Run the ratings over ``results`` row by row, in the given order.
@@ -338,7 +407,11 @@ class EloRatings(BaseEstimator):  # type: ignore[misc, unused-ignore]
         # first season of that row's competition.
         first_season = pd.Series(season_idx).groupby(competition, sort=False).transform("first")
         promoted = season_idx != first_season.to_numpy()
-        initial = np.where(promoted, self.mean_rating - self.promoted_penalty, self.mean_rating)
+        start = self.mean_rating if self.initial_rating is None else self.initial_rating
+        initial = np.where(promoted, start - self.promoted_penalty, start)
+        neutral = np.zeros(len(results), dtype=np.bool_)
+        if "neutral" in results.columns:
+            neutral = results["neutral"].fillna(False).to_numpy(dtype=np.bool_)
         home_before, away_before, home_after, away_after = elo_kernel(
             home_idx,
             away_idx,
@@ -352,14 +425,17 @@ class EloRatings(BaseEstimator):  # type: ignore[misc, unused-ignore]
             self.season_regression,
             self.mean_rating,
             self.use_mov,
+            mov=self.mov,
+            neutral=neutral,
         )
+        edge = np.where(neutral, 0.0, self.home_advantage)
         self.history_ = pd.DataFrame(
             {
                 "home_rating_before": home_before,
                 "away_rating_before": away_before,
                 "home_rating_after": home_after,
                 "away_rating_after": away_after,
-                "home_expected": expected_home_score(home_before, away_before, self.home_advantage),
+                "home_expected": expected_home_score(home_before - away_before, 0.0, edge),
             },
             index=results.index,
         )
@@ -367,8 +443,9 @@ class EloRatings(BaseEstimator):  # type: ignore[misc, unused-ignore]
         self.ratings_ = {str(team): float(r) for team, r in zip(teams, final, strict=True)}
         return self
 
-    def expected_home(self, home_team: str, away_team: str) -> float:
-        """Expected home score of a match between two fitted teams at their current ratings.
+    def expected_home(self, home_team: str, away_team: str, *, neutral: bool = False) -> float:
+        """Expected home score of a match between two fitted teams at their current ratings
+        (no home edge at a neutral venue).
 
         Raises
         ------
@@ -379,4 +456,4 @@ class EloRatings(BaseEstimator):  # type: ignore[misc, unused-ignore]
         """
         _require_teams(self.ratings_, home_team, away_team)
         home, away = self.ratings_[home_team], self.ratings_[away_team]
-        return float(expected_home_score(home, away, self.home_advantage))
+        return float(expected_home_score(home, away, 0.0 if neutral else self.home_advantage))
