@@ -36,9 +36,11 @@ _VALUATION_DAYS = {"summer": ((10, 15), (12, 15)), "winter": ((3, 15), (5, 15))}
 
 def _valuation_days(windows: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    for index, w in enumerate(windows.itertuples()):
-        year = w.season + (w.transfer_window == "winter")
-        for month, day in _VALUATION_DAYS[w.transfer_window]:
+    seasons = windows["season"].astype(int).tolist()
+    kinds = windows["transfer_window"].astype(str).tolist()
+    for index, (season, kind) in enumerate(zip(seasons, kinds, strict=True)):
+        year = season + (kind == "winter")
+        for month, day in _VALUATION_DAYS[kind]:
             rows.append((index, datetime(year, month, day)))
     days = pd.DataFrame(rows, columns=["window_index", "effective_from"])
     days["effective_from"] = days["effective_from"].astype("datetime64[us]")
@@ -144,11 +146,11 @@ def user_events(
     moves = market.moves.copy()
     moved_on = moves["moved_on"].to_numpy("datetime64[us]")
     eligible = (
-        moves["to_club_key"].notna()
-        & ~moves["loan_return"].astype(bool)
+        moves["to_club_key"].notna().to_numpy()
+        & ~moves["loan_return"].astype(bool).to_numpy()
         & (moved_on > start)
         & (moved_on - ATTENTION_LEAD < end)
-    ).to_numpy()
+    )
     rises = eligible & (rng.random(len(moves)) < attention_share)
     moves["attention_rise"] = rises
     pop = pd.Series(popularity, index=players)

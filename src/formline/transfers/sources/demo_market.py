@@ -295,7 +295,7 @@ def _play_window(
     performance = market.ability + _age_curve(age) + market.form
     months_left = _months(market.expires, closes)
     value = market_value(performance, age, months_left)
-    span = (closes - opens).astype(np.int64)
+    span = int((closes - opens) / np.timedelta64(1, "us"))
     when = opens + (span * rng.beta(2.2, 1.3, n)).astype(np.int64).astype("timedelta64[us]")
     when = when.astype("datetime64[h]").astype("datetime64[us]")
     rows: list[dict[str, Any]] = []
@@ -454,12 +454,12 @@ def _frames(
             "identity": "resolved",
         }
     )
-    keyed = np.append(club_keys, pd.NA)  # index -1: no club
+    keyed = np.append(club_keys, np.array([pd.NA], dtype=object))  # index -1: no club
     moved = pd.concat(moves, ignore_index=True)
     moved["player_key"] = player_keys[moved["player"].to_numpy(np.int64)]
     moved["from_club_key"] = keyed[moved["from_club"].to_numpy(np.int64)]
     moved["to_club_key"] = keyed[moved["to_club"].to_numpy(np.int64)]
-    moved["to_status"] = np.where(moved["to_club"] < 0, "retired", pd.NA)
+    moved["to_status"] = pd.Series("retired", index=moved.index).where(moved["to_club"] < 0)
     moved["to_club_tier"] = np.append(clubs["tier"].to_numpy(float), np.nan)[moved["to_club"]]
     moved["position"] = players["position"].to_numpy()[moved["player"]]
     moved["observed_at"] = moved["moved_on"]
