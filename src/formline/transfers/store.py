@@ -91,9 +91,13 @@ def temporary(conn: Connection, name: str, select_sql: str) -> None:
         conn.execute(text(f"ANALYZE {name}"))
 
 
-def _key_equal(left: str, right: str, column: str, nullable: tuple[str, ...]) -> str:
+def _key_equal(
+    left: str, right: str, column: str, nullable: tuple[str, ...], unindexed: tuple[str, ...] = ()
+) -> str:
     if column in nullable:  # an id column that may be NULL: NULL matches NULL (hashable)
         return f'COALESCE({left}."{column}", -1) = COALESCE({right}."{column}", -1)'
+    if column in unindexed:  # SQLite's unary "+" (a no-op) keeps the planner off its index
+        return f'+{left}."{column}" = {right}."{column}"'
     return f'{left}."{column}" = {right}."{column}"'
 
 
@@ -106,14 +110,18 @@ def merge(
     *,
     stamps: tuple[str, ...] = ("created_at", "updated_at"),
     nullable: tuple[str, ...] = (),
+    unindexed: tuple[str, ...] = (),
 ) -> Counts:
     """Upsert the rows of temporary table ``source`` (one per key) into ``table`` by ``keys``:
     update those whose ``values`` differ, insert the missing ones. Keys named in ``nullable``
-    (integer ids) match when both are NULL."""
+    (integer ids) match when both are NULL; on SQLite, an index on a key named in
+    ``unindexed`` is not used for the match (one that SQLite would pick, without statistics,
+    over a far more selective one)."""
     dialect = conn.dialect.name
+    unindexed = unindexed if dialect == "sqlite" else ()
     params = {"now": now_param(dialect)}
     total = _scalar(conn, f"SELECT count(*) FROM {source}")
-    same = " AND ".join(_key_equal(table, "s", c, nullable) for c in keys)
+    same = " AND ".join(_key_equal(table, "s", c, nullable, unindexed) for c in keys)
     touch = [f'"{c}" = :now' for c in stamps if c == "updated_at"]
     sets = ", ".join([*(f'"{c}" = s."{c}"' for c in values), *touch])
     differs = " OR ".join(distinct_from(dialect, f'{table}."{c}"', f's."{c}"') for c in values)
@@ -122,7 +130,7 @@ def merge(
         params,
     ).rowcount
     columns = [*keys, *values]
-    exists = " AND ".join(_key_equal("t", "s", c, nullable) for c in keys)
+    exists = " AND ".join(_key_equal("t", "s", c, nullable, unindexed) for c in keys)
     inserted = conn.execute(
         text(
             f"INSERT INTO {table} ({_cols([*columns, *stamps])}) "

@@ -61,29 +61,57 @@ def _stage(conn: Connection, name: str, columns: dict[str, str], frame: pd.DataF
     stage_rows(conn, name, kinds, frame)
 
 
+def _signal_halves(conn: Connection, source: str) -> tuple[str, str]:
+    """Split ``source`` into signals naming a player and signals of a club alone, so that each
+    half is matched on a plain (indexable) id: ``player_id`` (the index on player and signal
+    type) or ``club_id``; the other id may be NULL on both sides."""
+    temporary(conn, f"{source}_p", f"SELECT * FROM {source} WHERE player_id IS NOT NULL")
+    temporary(conn, f"{source}_c", f"SELECT * FROM {source} WHERE player_id IS NULL")
+    return f"{source}_p", f"{source}_c"
+
+
 def merge_signals(conn: Connection, source: str) -> Counts:
     """Upsert the signal rows (by id) of temporary table ``source`` by their natural key."""
-    return merge(
-        conn,
-        "signal_events",
-        source,
-        SIGNAL_KEY,
-        SIGNAL_VALUES,
-        stamps=("created_at",),
-        nullable=("player_id", "club_id"),
-    )
+    players_, clubs_ = _signal_halves(conn, source)
+    counts = Counts()
+    for half, nullable in ((players_, "club_id"), (clubs_, "player_id")):
+        counts += merge(
+            conn,
+            "signal_events",
+            half,
+            SIGNAL_KEY,
+            SIGNAL_VALUES,
+            stamps=("created_at",),
+            nullable=(nullable,),
+            # Many signals share an observed_at (a window's derived ones, a valuation day's):
+            # match on the player (or club) and signal type index instead.
+            unindexed=("observed_at", "effective_from"),
+        )
+    return counts
 
 
-def _missing(conn: Connection, table: str, source: str, keys: list[str], where: str = "") -> int:
-    """Delete the rows of ``table`` (matching ``where``) whose key is not in ``source``."""
-    same = " AND ".join(
-        f'COALESCE(s."{k}", -1) = COALESCE({table}."{k}", -1)'
-        if k in ("player_id", "club_id")
-        else f's."{k}" = {table}."{k}"'
+def _same(keys: list[str], nullable: str | None = None) -> str:
+    return " AND ".join(
+        f'COALESCE(s."{k}", -1) = COALESCE(t."{k}", -1)' if k == nullable else f's."{k}" = t."{k}"'
         for k in keys
     )
+
+
+def _missing(
+    conn: Connection,
+    table: str,
+    sources: list[tuple[str, str | None]],
+    keys: list[str],
+    where: str = "",
+) -> int:
+    """Delete the rows of ``table`` (matching ``where``) whose key is in none of ``sources``
+    (temporary tables, each with the key column that may be NULL on both sides, if any)."""
+    kept = " UNION ALL ".join(
+        f"SELECT t.id FROM {table} t JOIN {source} s ON {_same(keys, nullable)}"
+        for source, nullable in sources
+    )
     condition = f"{where} AND " if where else ""
-    sql = f"DELETE FROM {table} WHERE {condition}NOT EXISTS (SELECT 1 FROM {source} s WHERE {same})"
+    sql = f"DELETE FROM {table} WHERE {condition}id NOT IN ({kept})"
     return int(conn.execute(text(sql)).rowcount)
 
 
@@ -115,6 +143,8 @@ class RecordWrite:
         "tx_stat_rows",
         "tx_signal_rows",
         "tx_event_rows",
+        "tx_signal_rows_p",
+        "tx_signal_rows_c",
     )
 
     def stage(self, conn: Connection) -> None:
@@ -183,15 +213,28 @@ class RecordWrite:
     def _delete_missing(self, conn: Connection, events_changed: bool) -> dict[str, int]:
         mine = f"source = '{self.source}'"
         deleted = {
-            "user_events": _missing(conn, "user_events", "tx_event_rows", ["event_id"]),
-            "signal_events": _missing(conn, "signal_events", "tx_signal_rows", SIGNAL_KEY, mine),
+            "user_events": _missing(conn, "user_events", [("tx_event_rows", None)], ["event_id"]),
+            "signal_events": _missing(
+                conn,
+                "signal_events",
+                [("tx_signal_rows_p", "club_id"), ("tx_signal_rows_c", "player_id")],
+                SIGNAL_KEY,
+                mine,
+            ),
             "contracts": _missing(
-                conn, "contracts", "tx_contract_rows", ["player_id", "club_id", "expires_on"], mine
+                conn,
+                "contracts",
+                [("tx_contract_rows", None)],
+                ["player_id", "club_id", "expires_on"],
+                mine,
             ),
             "player_season_stats": _missing(
-                conn, "player_season_stats", "tx_stat_rows", ["player_id", "club_id", "season"]
+                conn,
+                "player_season_stats",
+                [("tx_stat_rows", None)],
+                ["player_id", "club_id", "season"],
             ),
-            "transfers": _missing(conn, "transfers", "tl_transfer_rows", ["key"]),
+            "transfers": _missing(conn, "transfers", [("tl_transfer_rows", None)], ["key"]),
         }
         if events_changed or deleted["user_events"]:
             deleted["signal_events"] += int(
@@ -199,13 +242,15 @@ class RecordWrite:
                     text(f"DELETE FROM signal_events WHERE source = '{self.derived_source}'")
                 ).rowcount
             )
-        deleted["players"] = _missing(conn, "players", "tl_players", ["key"])
+        deleted["players"] = _missing(conn, "players", [("tl_players", None)], ["key"])
         deleted["club_seasons"] = _missing(
-            conn, "club_seasons", "tl_season_rows", ["club_id", "season"]
+            conn, "club_seasons", [("tl_season_rows", None)], ["club_id", "season"]
         )
-        deleted["club_aliases"] = _missing(conn, "club_aliases", "tl_alias_rows", ["alias"])
-        deleted["clubs"] = _missing(conn, "clubs", "tl_club_rows", ["key"])
-        deleted["leagues"] = _missing(conn, "leagues", "tl_leagues", ["key"])
+        deleted["club_aliases"] = _missing(
+            conn, "club_aliases", [("tl_alias_rows", None)], ["alias"]
+        )
+        deleted["clubs"] = _missing(conn, "clubs", [("tl_club_rows", None)], ["key"])
+        deleted["leagues"] = _missing(conn, "leagues", [("tl_leagues", None)], ["key"])
         return deleted
 
 
@@ -235,6 +280,7 @@ def write_signals(store: Store, rows: pd.DataFrame) -> Counts:
             raise
         finally:
             with contextlib.suppress(Exception):
-                conn.execute(text("DROP TABLE IF EXISTS tx_signal_rows"))
+                for name in ("tx_signal_rows", "tx_signal_rows_p", "tx_signal_rows_c"):
+                    conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
                 conn.commit()
     return counts

@@ -342,7 +342,9 @@ def _play_window(
     signed = []
     for i in np.flatnonzero(leaving)[rng.permutation(int(leaving.sum()))]:
         here = int(market.club[i])
-        loan = age[i] <= 23 and gap[i] < 0.1 and rng.random() < 0.55
+        # Young players below their club's level go out on loan, and a few older ones too.
+        lend = 0.75 if age[i] <= 23 else 0.3 if age[i] <= 28 else 0.0
+        loan = gap[i] < 0.1 and not months_left[i] <= 0.5 and rng.random() < lend
         target = performance[i] - (0.35 if loan else 0.0)
         free_move = months_left[i] <= 0.5
         fee = 0.0 if free_move or loan else float(value[i] * rng.lognormal(0, 0.25))
