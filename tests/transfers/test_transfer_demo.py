@@ -62,6 +62,15 @@ def test_what_a_store_loads_was_known_at_now(world: TransferWorld) -> None:
     assert world.user_events["event_id"].is_unique
 
 
+def test_before_a_window_opens_its_youth_players_are_not_there_yet() -> None:
+    early = generate_transfer_world(7, datetime(2024, 3, 15), n_players=150, n_seasons=3)
+    players = set(early.batch.players["key"])
+    assert set(early.user_events["player_key"]) <= players
+    assert set(early.contracts["player_key"]) <= players
+    assert len(early.future_moves()) > 0
+    assert (early.future_moves()["moved_on"] > datetime(2024, 6, 14)).all()
+
+
 def test_moves_fall_in_their_windows_which_close_on_1_september_and_1_february(
     world: TransferWorld,
 ) -> None:

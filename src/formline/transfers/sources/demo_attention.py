@@ -123,7 +123,9 @@ def user_events(
     """
     start = np.datetime64(now, "us") - np.timedelta64(event_days, "D")
     end = np.datetime64(now, "us")
-    players = market.players["key"].to_numpy(dtype=object)
+    # Only players known at ``now`` (a youth player who joins later has no page yet).
+    signed = market.contracts.loc[market.contracts["observed_at"] <= now, "player_key"]
+    players = market.players.loc[market.players["key"].isin(signed), "key"].to_numpy(dtype=object)
     best = market.states.groupby("player_key")["performance"].max()
     popularity = np.exp(0.8 * best.reindex(players).fillna(-1.0).to_numpy())
     popularity /= popularity.mean()
