@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 
 from formline.errors import ConfigError, MixedWorldsError
 from formline.store.db import Store
+from formline.store.load_report import LoadReport
 from formline.transfers.demo_ingest import ingest_transfer_demo
 from formline.transfers.records import ATTENTION_VELOCITY, DESTINATION_COOCCURRENCE
 from formline.transfers.signal_store import derive_signals, read_signals, read_signals_as_of
@@ -51,7 +52,8 @@ def test_the_demo_loads_once_and_reloads_in_one_transaction(store: Store) -> Non
     assert "transfers: " in first.summary()
 
     kept = ingest_transfer_demo(store, 42, NOW, **WORLD)
-    assert kept.skipped and not kept.changed
+    assert kept.skipped and not kept.changed and isinstance(kept, LoadReport)
+    assert kept.notes == [kept.summary()]
     assert "already loaded" in kept.summary() and "--force" in kept.summary()
     again = ingest_transfer_demo(store, 42, NOW, force=True, **WORLD)
     assert not again.changed and "nothing changed" in again.summary()
@@ -60,7 +62,7 @@ def test_the_demo_loads_once_and_reloads_in_one_transaction(store: Store) -> Non
 
     other = generate_transfer_world(43, NOW, **WORLD)
     replaced = ingest_transfer_demo(store, 43, NOW, force=True, **WORLD)
-    assert replaced.changed and replaced.deleted["transfers"] > 0
+    assert replaced.changed and replaced.tables["transfers"].deleted > 0
     now_held = _counts(store)
     assert now_held["transfers"] == len(other.batch.transfers)
     assert now_held["players"] == len(other.batch.players)

@@ -6,32 +6,38 @@ call (generate with :mod:`formline.transfers.sources.demo`, write with
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
 
 from formline.errors import ConfigError, MixedWorldsError
 from formline.store.db import Store
+from formline.store.load_report import Counts
 from formline.transfers.sources.demo import DEMO_WORLD, SOURCE, generate_transfer_world
-from formline.transfers.store import Counts, write_transfers
+from formline.transfers.store import write_transfers
 from formline.transfers.store_records import RecordWrite
 
 
 @dataclass(frozen=True)
 class TransferDemoIngest:
-    """What a demo load did: per table rows inserted, updated, unchanged and (on a reload)
-    deleted; or ``skipped`` with the reason in ``message``."""
+    """What a demo load did (a :class:`~formline.store.load_report.LoadReport`): per table rows
+    inserted, updated, unchanged and (on a reload) deleted; or ``skipped`` with the reason in
+    ``message``."""
 
     tables: dict[str, Counts] = field(default_factory=dict)
-    deleted: dict[str, int] = field(default_factory=dict)
     skipped: bool = False
     message: str = ""
 
     @property
     def changed(self) -> bool:
         """Whether the load changed anything."""
-        return any(c.changed for c in self.tables.values()) or any(self.deleted.values())
+        return any(c.changed for c in self.tables.values())
+
+    @property
+    def notes(self) -> list[str]:
+        """Why nothing was loaded, when the load was skipped."""
+        return [self.message] if self.message else []
 
     def summary(self) -> str:
         """One line per table (``table: N inserted, N updated, N unchanged[, N deleted]``), or the
@@ -40,8 +46,7 @@ class TransferDemoIngest:
             return self.message
         lines = []
         for name, c in self.tables.items():
-            gone = self.deleted.get(name, 0)
-            tail = f", {gone} deleted" if gone else ""
+            tail = f", {c.deleted} deleted" if c.deleted else ""
             lines.append(
                 f"{name}: {c.inserted} inserted, {c.updated} updated, {c.unchanged} unchanged{tail}"
             )
@@ -117,5 +122,10 @@ def ingest_transfer_demo(
         replace=force,
     )
     report = write_transfers(store, generated.batch, also=records)
-    tables = {k: v for k, v in report.tables.items() if k != "ingest_rejects"}
-    return TransferDemoIngest(tables, records.deleted or {})
+    deleted = records.deleted or {}
+    tables = {
+        name: replace(counts, deleted=deleted.get(name, 0))
+        for name, counts in report.tables.items()
+        if name != "ingest_rejects"
+    }
+    return TransferDemoIngest(tables)

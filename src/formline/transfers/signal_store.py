@@ -16,10 +16,10 @@ import pandas as pd
 from formline.engine import InputQuery, compute_session, fetch_arrow
 from formline.errors import ConfigError, map_errors
 from formline.store.db import Store
+from formline.store.load_report import Counts
 from formline.store.table_swap import timestamp_literal
 from formline.transfers.attention import DERIVED_SIGNAL_CONFIDENCE, attention_signals
 from formline.transfers.signals_as_of import AS_OF_COLUMNS, signals_as_of
-from formline.transfers.store import Counts
 from formline.transfers.store_records import write_signals
 
 _EVENT_KINDS = {

@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from formline.store.db import Store
+from formline.store.load_report import Counts
 from formline.store.staging import create_stage, stage_rows
 from formline.transfers.records import (
     CONTRACT_COLUMNS,
@@ -27,7 +28,7 @@ from formline.transfers.records import (
     SIGNAL_COLUMNS,
     USER_EVENT_COLUMNS,
 )
-from formline.transfers.store import Counts, merge, temporary
+from formline.transfers.store import merge, temporary
 
 _KINDS = {"string": "text", "Int64": "int", "Float64": "float", "datetime64[us]": "timestamp"}
 SIGNAL_KEY = [
