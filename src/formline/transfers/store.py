@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -84,14 +84,24 @@ def _scalar(conn: Connection, sql: str) -> int:
     return int(conn.execute(text(sql)).scalar_one())
 
 
-def _temporary(conn: Connection, name: str, select_sql: str) -> None:
+def temporary(conn: Connection, name: str, select_sql: str) -> None:
     conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
     conn.execute(text(f"CREATE TEMPORARY TABLE {name} AS {select_sql}"))
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"ANALYZE {name}"))
 
 
-def _merge(
+def _key_equal(
+    left: str, right: str, column: str, nullable: tuple[str, ...], unindexed: tuple[str, ...] = ()
+) -> str:
+    if column in nullable:  # an id column that may be NULL: NULL matches NULL (hashable)
+        return f'COALESCE({left}."{column}", -1) = COALESCE({right}."{column}", -1)'
+    if column in unindexed:  # SQLite's unary "+" (a no-op) keeps the planner off its index
+        return f'+{left}."{column}" = {right}."{column}"'
+    return f'{left}."{column}" = {right}."{column}"'
+
+
+def merge(
     conn: Connection,
     table: str,
     source: str,
@@ -99,13 +109,19 @@ def _merge(
     values: list[str],
     *,
     stamps: tuple[str, ...] = ("created_at", "updated_at"),
+    nullable: tuple[str, ...] = (),
+    unindexed: tuple[str, ...] = (),
 ) -> Counts:
     """Upsert the rows of temporary table ``source`` (one per key) into ``table`` by ``keys``:
-    update those whose ``values`` differ, insert the missing ones."""
+    update those whose ``values`` differ, insert the missing ones. Keys named in ``nullable``
+    (integer ids) match when both are NULL; on SQLite, an index on a key named in
+    ``unindexed`` is not used for the match (one that SQLite would pick, without statistics,
+    over a far more selective one)."""
     dialect = conn.dialect.name
+    unindexed = unindexed if dialect == "sqlite" else ()
     params = {"now": now_param(dialect)}
     total = _scalar(conn, f"SELECT count(*) FROM {source}")
-    same = " AND ".join(f'{table}."{c}" = s."{c}"' for c in keys)
+    same = " AND ".join(_key_equal(table, "s", c, nullable, unindexed) for c in keys)
     touch = [f'"{c}" = :now' for c in stamps if c == "updated_at"]
     sets = ", ".join([*(f'"{c}" = s."{c}"' for c in values), *touch])
     differs = " OR ".join(distinct_from(dialect, f'{table}."{c}"', f's."{c}"') for c in values)
@@ -114,7 +130,7 @@ def _merge(
         params,
     ).rowcount
     columns = [*keys, *values]
-    exists = " AND ".join(f't."{c}" = s."{c}"' for c in keys)
+    exists = " AND ".join(_key_equal("t", "s", c, nullable, unindexed) for c in keys)
     inserted = conn.execute(
         text(
             f"INSERT INTO {table} ({_cols([*columns, *stamps])}) "
@@ -139,22 +155,22 @@ def _stage(conn: Connection, batch: TransferBatch) -> None:
 
 def _write(conn: Connection) -> dict[str, Counts]:
     league_values = ["name", "country", "tier"]
-    tables = {"leagues": _merge(conn, "leagues", "tl_leagues", ["key"], league_values)}
-    _temporary(
+    tables = {"leagues": merge(conn, "leagues", "tl_leagues", ["key"], league_values)}
+    temporary(
         conn,
         "tl_club_rows",
         "SELECT c.key, c.name, c.country, l.id AS league_id FROM tl_clubs c "
         "LEFT JOIN leagues l ON l.key = c.league_key",
     )
     club_values = ["name", "country", "league_id"]
-    tables["clubs"] = _merge(conn, "clubs", "tl_club_rows", ["key"], club_values)
-    _temporary(
+    tables["clubs"] = merge(conn, "clubs", "tl_club_rows", ["key"], club_values)
+    temporary(
         conn,
         "tl_alias_rows",
         "SELECT a.alias, a.name, c.id AS club_id, a.rule FROM tl_club_aliases a "
         "JOIN clubs c ON c.key = a.club_key",
     )
-    tables["club_aliases"] = _merge(
+    tables["club_aliases"] = merge(
         conn,
         "club_aliases",
         "tl_alias_rows",
@@ -162,21 +178,21 @@ def _write(conn: Connection) -> dict[str, Counts]:
         ["name", "club_id", "rule"],
         stamps=("created_at",),
     )
-    _temporary(
+    temporary(
         conn,
         "tl_season_rows",
         "SELECT c.id AS club_id, s.season, l.id AS league_id FROM tl_club_seasons s "
         "JOIN clubs c ON c.key = s.club_key JOIN leagues l ON l.key = s.league_key",
     )
-    tables["club_seasons"] = _merge(
+    tables["club_seasons"] = merge(
         conn, "club_seasons", "tl_season_rows", ["club_id", "season"], ["league_id"]
     )
     player_values = ["name", "birth_year", "position", "nationality", "identity"]
-    tables["players"] = _merge(conn, "players", "tl_players", ["key"], player_values)
+    tables["players"] = merge(conn, "players", "tl_players", ["key"], player_values)
     moves = ["from_status", "to_status", "season", "transfer_window", "age", "position", "fee_eur"]
     moves += ["market_value_eur", "moved_on", "observed_at", "sightings", "source"]
     moves += ["source_file", "source_line"]
-    _temporary(
+    temporary(
         conn,
         "tl_transfer_rows",
         f"SELECT t.key, p.id AS player_id, f.id AS from_club_id, d.id AS to_club_id, "
@@ -186,8 +202,8 @@ def _write(conn: Connection) -> dict[str, Counts]:
         "LEFT JOIN clubs f ON f.key = t.from_club_key LEFT JOIN clubs d ON d.key = t.to_club_key",
     )
     values = ["player_id", "from_club_id", "to_club_id", *moves, "is_loan", "loan_return"]
-    tables["transfers"] = _merge(conn, "transfers", "tl_transfer_rows", ["key"], values)
-    tables["ingest_rejects"] = _merge(
+    tables["transfers"] = merge(conn, "transfers", "tl_transfer_rows", ["key"], values)
+    tables["ingest_rejects"] = merge(
         conn,
         "ingest_rejects",
         "tl_rejects",
@@ -290,8 +306,26 @@ def _link_teams(conn: Connection) -> int:
     ).rowcount
 
 
-def write_transfers(store: Store, batch: TransferBatch) -> TransferLoadReport:
-    """Upsert ``batch`` in one transaction, link clubs to teams, and report what changed.
+class AlsoWrite(Protocol):
+    """More rows written in the same transaction as a batch (the transfer tables a
+    :class:`TransferBatch` does not carry: see :mod:`formline.transfers.store_records`)."""
+
+    #: The temporary tables it makes (dropped after the load).
+    temporary: tuple[str, ...]
+
+    def stage(self, conn: Connection) -> None:
+        """Stage its rows into temporary tables (before the transaction)."""
+
+    def write(self, conn: Connection) -> dict[str, Counts]:
+        """Write them, inside the transaction, after the batch's tables; returns the counts."""
+        ...
+
+
+def write_transfers(
+    store: Store, batch: TransferBatch, *, also: AlsoWrite | None = None
+) -> TransferLoadReport:
+    """Upsert ``batch`` (and ``also``'s rows) in one transaction, link clubs to teams, and
+    report what changed.
 
     Raises
     ------
@@ -301,9 +335,16 @@ def write_transfers(store: Store, batch: TransferBatch) -> TransferLoadReport:
     with store.connect("loading transfers") as conn:
         try:
             _stage(conn, batch)
+            if also is not None:
+                also.stage(conn)
+                conn.commit()
+                driver: Any = conn.connection.dbapi_connection
+                driver.commit()
             if conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock before reading
             tables = _write(conn)
+            if also is not None:
+                tables |= also.write(conn)
             linked = _link_teams(conn)
             conn.commit()
         except BaseException:
@@ -311,7 +352,7 @@ def write_transfers(store: Store, batch: TransferBatch) -> TransferLoadReport:
             raise
         finally:
             with contextlib.suppress(Exception):
-                for name in _TEMPORARY:
+                for name in (*_TEMPORARY, *(also.temporary if also else ())):
                     conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
                 conn.commit()
     return TransferLoadReport(tables, linked)
