@@ -38,6 +38,7 @@ class _Races:
     information_states = ("no_market",)
     reference_model = "logistic"
     market_reference = None
+    validation_leads = ()
     sources = ()
     api_routers = ()
     api_cache = None
