@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from sklearn.base import clone
+from threadpoolctl import threadpool_limits
 
 from formline.core.splits import walk_forward_splits
 from formline.domain import Window
@@ -190,8 +191,9 @@ def fit_calibrated(
 ) -> tuple[FloatArray, FloatArray]:
     """``prototype`` fitted on every row of ``rows`` with calibrators from walk-forward
     out-of-fold predictions over ``splits``: its win and place probabilities of ``predict``."""
-    model, bundle, _ = _fitted_with_calibrators(prototype, rows, splits, calibration)
-    return calibrated_predictions(model, bundle, predict)
+    with threadpool_limits(FIT_THREADS):  # as the planned refits (predict_windows)
+        model, bundle, _ = _fitted_with_calibrators(prototype, rows, splits, calibration)
+        return calibrated_predictions(model, bundle, predict)
 
 
 def _cache_key(
@@ -218,6 +220,13 @@ def _window_splits(
     )
 
 
+#: BLAS and OpenMP threads of a backtest's refits, in this process and in each worker. One:
+#: workers share the cores (each with every core's threads would oversubscribe them), and a
+#: refit then sums in the same order wherever it runs, so ``jobs`` never changes a
+#: probability (a thread count changes the last bits of BLAS sums, which a fit's optimiser
+#: carries to about 1e-7).
+FIT_THREADS = 1
+
 # Worker state: the frames and the prototype, set once per process by the pool's initializer.
 _FRAMES: Mapping[Hashable, pd.DataFrame] = {}
 _PROTOTYPE: Any = None
@@ -226,6 +235,13 @@ _PROTOTYPE: Any = None
 def _init_worker(frames: Mapping[Hashable, pd.DataFrame], prototype: Any) -> None:
     global _FRAMES, _PROTOTYPE
     _FRAMES, _PROTOTYPE = frames, prototype
+
+
+def _init_pool_worker(frames: Mapping[Hashable, pd.DataFrame], prototype: Any) -> None:
+    """A worker process: its frames and prototype, and one BLAS/OpenMP thread, as the fits in
+    this process have (:data:`FIT_THREADS`)."""
+    threadpool_limits(FIT_THREADS)
+    _init_worker(frames, prototype)
 
 
 @dataclass(frozen=True)
@@ -261,7 +277,8 @@ def _execute(
     if jobs <= 1 or len(tasks) <= 1:
         _init_worker(frames, prototype)
         try:
-            return [_run_window(task) for task in tasks]
+            with threadpool_limits(FIT_THREADS):
+                return [_run_window(task) for task in tasks]
         finally:
             _init_worker({}, None)
     # spawn: a forked child of a process that ran OpenMP (LightGBM) can deadlock.
@@ -269,7 +286,7 @@ def _execute(
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(tasks)),
         mp_context=context,
-        initializer=_init_worker,
+        initializer=_init_pool_worker,
         initargs=(dict(frames), prototype),
     ) as pool:
         return list(pool.map(_run_window, tasks))
