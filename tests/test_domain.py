@@ -38,6 +38,7 @@ class _Races:
     information_states = ("no_market",)
     reference_model = "logistic"
     market_reference = None
+    validation_leads = ()
     sources = ()
     api_routers = ()
     api_cache = None
@@ -176,7 +177,9 @@ def test_a_registered_object_that_is_not_a_domain_is_refused() -> None:
     register_domain("broken", lambda: object())  # type: ignore[arg-type, return-value]
     try:
         with pytest.raises(
-            ConfigError, match="is registered as formline domain 'broken' but is not one"
+            ConfigError,
+            match="is registered as formline domain 'broken' but is not one "
+            r"\(it lacks admits, api_cache, ",
         ):
             get_domain("broken")
     finally:

@@ -151,6 +151,11 @@ class DomainAttributes(Protocol):
     reference_model: str
     #: The model whose probabilities are the market's own (None if the domain has no prices).
     market_reference: str | None
+    #: Leads (days before the start) at which validation also scores every validated event as
+    #: known then, with the same fold models and calibrators, besides the start itself (lead
+    #: 0, always scored): the instants the domain's predictions are published at. Empty: the
+    #: start only.
+    validation_leads: tuple[float, ...]
     #: Its sources.
     sources: tuple[Source, ...]
     #: Modules of ``formline.api``-style routers the read API mounts for this domain
@@ -519,10 +524,27 @@ def get_domain(name: str) -> Domain:
         raise ConfigError(f"--domain: unknown '{name}'; choose from {', '.join(names)}")
     domain = factory()
     if not isinstance(domain, Domain):
-        raise ConfigError(f"{domain!r} is registered as formline domain '{name}' but is not one")
+        missing = ", ".join(missing_members(domain)) or "?"
+        raise ConfigError(
+            f"{domain!r} is registered as formline domain '{name}' but is not one "
+            f"(it lacks {missing})"
+        )
     if domain.name != name:
         raise ConfigError(f"the domain registered as '{name}' calls itself '{domain.name}'")
     return domain
+
+
+def missing_members(candidate: object) -> list[str]:
+    """The members of the :class:`Domain` contract (attributes and methods) ``candidate``
+    lacks, sorted: what keeps it from being a domain."""
+    parts = [part for part in Domain.__mro__ if part.__module__ == Domain.__module__]
+    names = {
+        name
+        for part in parts
+        for name in [*getattr(part, "__annotations__", {}), *vars(part)]
+        if not name.startswith("_")
+    }
+    return sorted(name for name in names if not hasattr(candidate, name))
 
 
 def all_domains() -> list[Domain]:

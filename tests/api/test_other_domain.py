@@ -183,6 +183,7 @@ class OtherDomain:
     information_states = ("no_market",)
     reference_model = "logistic"
     market_reference = None
+    validation_leads = ()
     sources = ()
     api_routers = ("test_other_domain:router",)
     api_cache: str | None = "test_other_domain:OTHER_CACHE"

@@ -79,6 +79,7 @@ class Coins:
     information_states = ("all",)
     reference_model = "base"
     market_reference = None
+    validation_leads = ()
     sources = ()
     api_routers = ()
     api_cache = None

@@ -10,6 +10,7 @@ import pandas as pd
 from race_frames import demo_frame
 
 from formline.domain import EventFrame, Market
+from formline.races.domain import VALIDATION_LEADS
 from formline.races.evaluation import RaceEvaluation
 from formline.races.features import RACE_FEATURES
 from support import unimplemented_methods
@@ -31,6 +32,7 @@ class _Races(RaceEvaluation):
     information_states = ("market", "card")
     reference_model = "rating"
     market_reference = "public"
+    validation_leads = VALIDATION_LEADS
     markets = (
         Market("win", "the runner wins the race"),
         Market("place", "the runner finishes in the places paid (3 from 7 runners, else 2)"),

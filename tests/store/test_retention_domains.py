@@ -52,6 +52,7 @@ class ToyDomain:
     information_states = ("all",)
     reference_model = "toy"
     market_reference = None
+    validation_leads = ()
     sources = ()
     api_routers = ()
     api_cache = None

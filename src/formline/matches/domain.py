@@ -122,6 +122,8 @@ class MatchesDomain:
     information_states: tuple[str, ...] = INFORMATION_STATES
     reference_model: str = "elo"
     market_reference: str | None = "market"
+    # Fixtures are known weeks ahead: one lead inside each lead bucket after the first.
+    validation_leads: tuple[float, ...] = (2.0, 5.0, 14.0, 60.0)
     sources: tuple[Source, ...] = MATCH_SOURCES
     # The read API's football routes, hot ones first (see formline.api.app.create_app).
     api_routers: tuple[str, ...] = (

@@ -1,9 +1,11 @@
 """Features and scores by lead time: what a model sees, and how good it is, N days ahead.
 
-A model is trained on matches as of their kickoff, but it publishes predictions up to the
+A model is trained on events as of their start, but it publishes predictions up to the
 horizon ahead, when less is known (no prices yet, older form). Validation therefore also scores
-each validated event as known at several leads before its start, with the same fold models and
-calibrators, in the lead buckets that ``/performance`` uses for published predictions.
+each validated event as known at the leads its domain declares
+(:attr:`formline.domain.DomainAttributes.validation_leads`) with the same fold models and
+calibrators, labelled by the lead buckets that ``/performance`` uses for published predictions
+(a lead inside the first bucket by its hours).
 """
 
 from __future__ import annotations
@@ -18,9 +20,6 @@ from formline.domain import Domain, resolve_domain, row_keys
 from formline.store.db import Store
 from formline.store.prediction_reads import LEAD_BUCKETS
 
-#: Leads (days before kickoff) at which validation scores every validated match: one inside
-#: each lead bucket after the first (which is the kickoff cutoff itself).
-VALIDATION_LEADS: tuple[float, ...] = (2.0, 5.0, 14.0, 60.0)
 #: A frame's column with each row's information state, where the domain's frame has one.
 INFORMATION_COLUMN = "information"
 
@@ -33,6 +32,15 @@ def lead_bucket(days: float) -> str:
     raise ValueError(f"a lead of {days} days is negative")
 
 
+def lead_label(days: float) -> str:
+    """The label validation scores a lead under: its lead bucket's (``"1-3d"``), or, for a
+    lead inside the first bucket (which is the start's own, lead 0), its hours (``"23h"``)."""
+    label = lead_bucket(days)
+    if days > 0 and label == lead_bucket(0.0):
+        return f"{days * 24:.3g}h"
+    return label
+
+
 def frames_at_leads(
     store: Store,
     as_of: datetime,
@@ -40,13 +48,14 @@ def frames_at_leads(
     leads: tuple[float, ...],
     domain: Domain | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """``rows`` (matches of a modelling frame) with their features as known ``lead`` days
-    before kickoff, one frame per lead bucket, row for row in the order of ``rows``.
+    """``rows`` (events of a modelling frame) with their features as known ``lead`` days
+    before the start, one frame per lead (labelled by :func:`lead_label`), row for row in the
+    order of ``rows``.
 
     Results and ids are those of ``rows``; only the features differ.
     """
     frames = frames_at_lead_days(store, as_of, rows, leads, domain)
-    return {lead_bucket(days): frame for days, frame in frames.items()}
+    return {lead_label(days): frame for days, frame in frames.items()}
 
 
 def frames_at_lead_days(

@@ -34,7 +34,7 @@ from formline.domain import (
     uses_market,
 )
 from formline.errors import ConfigError, DataError
-from formline.pipeline.leads import VALIDATION_LEADS, frames_at_leads, scores_by_lead
+from formline.pipeline.leads import frames_at_leads, scores_by_lead
 from formline.store import promotions, registry
 from formline.store.artifacts import load_bundle, save_bundle
 from formline.store.db import Store
@@ -67,8 +67,9 @@ class TrainConfig:
     horizon_days: int = 90
     n_boot: int = 2000
     hyperparameters: dict[str, Any] = field(default_factory=dict)
-    #: Leads (days before kickoff) at which validation also scores the validated matches.
-    validation_leads: tuple[float, ...] = VALIDATION_LEADS
+    #: Leads (days before the start) at which validation also scores the validated events;
+    #: None: the domain's (``Domain.validation_leads``).
+    validation_leads: tuple[float, ...] | None = None
     #: The job run training it (a dead run's version is failed with it).
     job_run_id: int | None = None
     #: The domain's registered name; None: the only registered domain.
@@ -94,6 +95,13 @@ class TrainConfig:
     def resolved_domain(self) -> Domain:
         """The domain the config trains for."""
         return resolve_domain(self.domain)
+
+    @property
+    def leads(self) -> tuple[float, ...]:
+        """The validation leads: :attr:`validation_leads`, else the domain's."""
+        if self.validation_leads is not None:
+            return tuple(self.validation_leads)
+        return tuple(self.resolved_domain.validation_leads)
 
 
 @dataclass
@@ -278,7 +286,8 @@ class TrainingData:
 
     store: Store
     as_of: datetime
-    leads: tuple[float, ...] = VALIDATION_LEADS
+    #: The validation leads (None: the domain's, ``Domain.validation_leads``).
+    leads: tuple[float, ...] | None = None
     #: The domain (None: the only registered one).
     domain: Domain | None = None
     _frame: EventFrame | None = None
@@ -288,6 +297,13 @@ class TrainingData:
     def resolved_domain(self) -> Domain:
         """The domain whose events these are."""
         return resolve_domain(self.domain)
+
+    @property
+    def resolved_leads(self) -> tuple[float, ...]:
+        """The validation leads: :attr:`leads`, else the domain's."""
+        if self.leads is not None:
+            return tuple(self.leads)
+        return tuple(self.resolved_domain.validation_leads)
 
     @property
     def match_frame(self) -> EventFrame:
@@ -303,7 +319,7 @@ class TrainingData:
             frame = self.match_frame.frame
             finished = frame[frame["finished"]].reset_index(drop=True)
             self._at_leads = frames_at_leads(
-                self.store, self.as_of, finished, self.leads, self.resolved_domain
+                self.store, self.as_of, finished, self.resolved_leads, self.resolved_domain
             )
         keys = row_keys(self.resolved_domain)
         out = {}
@@ -337,10 +353,10 @@ def train_model(
     if (
         data is None
         or data.as_of != as_of
-        or data.leads != config.validation_leads
         or data.resolved_domain.name != domain.name
+        or data.resolved_leads != config.leads
     ):
-        data = TrainingData(store, as_of, config.validation_leads, domain)
+        data = TrainingData(store, as_of, config.leads, domain)
     match_frame: EventFrame = data.match_frame
     rows, splits = training_window(match_frame, as_of, config, information)
     X = rows

@@ -33,6 +33,15 @@ if TYPE_CHECKING:
 #: observed for every runner (``market``), or only the card is known (``card``).
 INFORMATION_STATES = ("market", "card")
 
+#: Leads (days before the off) at which validation also scores every validated race, besides
+#: the off itself: 23 hours, the day before, just after the card is out (the Hong Kong sources'
+#: card is known 24 hours before the off; at exactly 24 hours no runner is known yet). A card
+#: model publishes from then to the off, and there it knows neither the final odds nor the
+#: results of the meeting's earlier races, which it knows at the off; models reading final odds
+#: have no race to predict at that lead (a race there is a card) and are scored at the off only.
+#: Football's longer leads (days to weeks) would find no race card at all.
+VALIDATION_LEADS: tuple[float, ...] = (23 / 24,)
+
 RACE_MARKETS = (
     Market("win", "the runner wins the race (one selection per runner)"),
     Market(
@@ -65,6 +74,7 @@ class RacesDomain(RaceEvaluation):
     information_states: tuple[str, ...] = INFORMATION_STATES
     reference_model: str = "rating"
     market_reference: str | None = "public"
+    validation_leads: tuple[float, ...] = VALIDATION_LEADS
     sources: tuple[Source, ...] = RACE_SOURCES
     # The read API's racing routes (/races, /races/{id}, /horses, /jockeys, /trainers) and
     # their cache declaration (see formline.races.api).

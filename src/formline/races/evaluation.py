@@ -172,8 +172,8 @@ class RaceEvaluation:
         jobs: int = 1,
         fit_cache: MutableMapping[bytes, Any] | None = None,
     ) -> tuple[list[list[Any]], int]:
-        """Every window's calibrated predictions, each distinct refit once (in this process:
-        ``jobs`` is not used by races)."""
+        """Every window's calibrated predictions, each distinct refit once (in ``jobs``
+        worker processes above 1, with the same probabilities)."""
         from formline.races.validation import predict_windows
 
         out, fits = predict_windows(
@@ -184,6 +184,7 @@ class RaceEvaluation:
             calibration,
             n_splits=n_splits,
             gap_days=gap_days,
+            jobs=jobs,
             fit_cache=fit_cache,
         )
         return [list(w) for w in out], fits

@@ -12,7 +12,9 @@ finishing orders. Fold 1 has no earlier fold: it calibrates, it is not scored.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 from collections.abc import Hashable, Mapping, MutableMapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from sklearn.base import clone
+from threadpoolctl import threadpool_limits
 
 from formline.core.splits import walk_forward_splits
 from formline.domain import Window
@@ -162,16 +165,18 @@ def _fitted_with_calibrators(
 ) -> tuple[Any, dict[str, Any], int]:
     """``prototype`` fitted on every row, its calibrator and exponents, and the fits it took.
 
-    ``none``: no walk-forward; the exponents are fitted on the model's own training rows."""
+    The calibrator and the place exponents are fitted on walk-forward out-of-fold predictions
+    over ``splits``, never on the model's own training rows; with ``none`` the calibrator is
+    the identity and only the exponents are fitted there (Benter's published ones with fewer
+    than two splits, where there is nothing out of fold to fit them on)."""
     y = targets(rows)
     model = clone(prototype).fit(rows, y)
     method = calibration_of(prototype, calibration)
-    if method == "none":
+    if method == "none" and len(splits) < 2:
         from formline.races.calibration import NoCalibration
 
-        groups = rows[RACE_KEY].to_numpy()
-        finish = y["finish_position"].to_numpy(dtype=np.float64, na_value=np.nan)
-        exponents = fit_exponents(np.asarray(model.predict_proba(rows)), groups, finish)
+        empty = np.zeros(0, dtype=np.float64)
+        exponents = fit_exponents(empty, np.zeros(0, dtype=np.int64), empty)
         return model, {"calibrator": NoCalibration(), "place_exponents": exponents}, 1
     result = walk_forward(prototype, rows, y, splits, method)
     return model, final_calibrators(result, y, method), 1 + len(splits)
@@ -186,8 +191,9 @@ def fit_calibrated(
 ) -> tuple[FloatArray, FloatArray]:
     """``prototype`` fitted on every row of ``rows`` with calibrators from walk-forward
     out-of-fold predictions over ``splits``: its win and place probabilities of ``predict``."""
-    model, bundle, _ = _fitted_with_calibrators(prototype, rows, splits, calibration)
-    return calibrated_predictions(model, bundle, predict)
+    with threadpool_limits(FIT_THREADS):  # as the planned refits (predict_windows)
+        model, bundle, _ = _fitted_with_calibrators(prototype, rows, splits, calibration)
+        return calibrated_predictions(model, bundle, predict)
 
 
 def _cache_key(
@@ -205,6 +211,87 @@ def _cache_key(
     return digest.digest()
 
 
+def _window_splits(
+    train: pd.DataFrame, n_splits: int, gap_days: int
+) -> list[tuple[IntArray, IntArray]]:
+    """The walk-forward splits of a window's training rows that calibrate it."""
+    return walk_forward_splits(
+        train[START].to_numpy(), n_splits=n_splits, gap=timedelta(days=gap_days)
+    )
+
+
+#: BLAS and OpenMP threads of a backtest's refits, in this process and in each worker. One:
+#: workers share the cores (each with every core's threads would oversubscribe them), and a
+#: refit then sums in the same order wherever it runs, so ``jobs`` never changes a
+#: probability (a thread count changes the last bits of BLAS sums, which a fit's optimiser
+#: carries to about 1e-7).
+FIT_THREADS = 1
+
+# Worker state: the frames and the prototype, set once per process by the pool's initializer.
+_FRAMES: Mapping[Hashable, pd.DataFrame] = {}
+_PROTOTYPE: Any = None
+
+
+def _init_worker(frames: Mapping[Hashable, pd.DataFrame], prototype: Any) -> None:
+    global _FRAMES, _PROTOTYPE
+    _FRAMES, _PROTOTYPE = frames, prototype
+
+
+def _init_pool_worker(frames: Mapping[Hashable, pd.DataFrame], prototype: Any) -> None:
+    """A worker process: its frames and prototype, and one BLAS/OpenMP thread, as the fits in
+    this process have (:data:`FIT_THREADS`)."""
+    threadpool_limits(FIT_THREADS)
+    _init_worker(frames, prototype)
+
+
+@dataclass(frozen=True)
+class _WindowFit:
+    """One window's refit, as a worker runs it: rows of the base frame, requests, settings."""
+
+    base: Hashable
+    train: IntArray
+    predict: list[tuple[Hashable, Any]]
+    method: str
+    n_splits: int
+    gap_days: int
+
+
+def _run_window(task: _WindowFit) -> tuple[list[tuple[FloatArray, FloatArray]], int]:
+    """Fit one window (in the worker's frames): its calibrated predictions and its fits."""
+    train = _FRAMES[task.base].iloc[task.train].reset_index(drop=True)
+    splits = _window_splits(train, task.n_splits, task.gap_days)
+    model, bundle, ran = _fitted_with_calibrators(_PROTOTYPE, train, splits, task.method)
+    out = []
+    for key, positions in task.predict:
+        rows = _FRAMES[key].iloc[positions].reset_index(drop=True)
+        out.append(calibrated_predictions(model, bundle, rows))
+    return out, ran
+
+
+def _execute(
+    tasks: list[_WindowFit], frames: Mapping[Hashable, pd.DataFrame], prototype: Any, jobs: int
+) -> list[tuple[list[tuple[FloatArray, FloatArray]], int]]:
+    """Run ``tasks`` here (``jobs`` 1, or one task) or in ``jobs`` worker processes."""
+    if not tasks:
+        return []
+    if jobs <= 1 or len(tasks) <= 1:
+        _init_worker(frames, prototype)
+        try:
+            with threadpool_limits(FIT_THREADS):
+                return [_run_window(task) for task in tasks]
+        finally:
+            _init_worker({}, None)
+    # spawn: a forked child of a process that ran OpenMP (LightGBM) can deadlock.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(tasks)),
+        mp_context=context,
+        initializer=_init_pool_worker,
+        initargs=(dict(frames), prototype),
+    ) as pool:
+        return list(pool.map(_run_window, tasks))
+
+
 def predict_windows(
     prototype: Any,
     frames: Mapping[Hashable, pd.DataFrame],
@@ -214,30 +301,35 @@ def predict_windows(
     *,
     n_splits: int,
     gap_days: int,
+    jobs: int = 1,
     fit_cache: MutableMapping[bytes, Any] | None = None,
 ) -> tuple[list[list[tuple[FloatArray, FloatArray]]], int]:
     """Per window, per requested rows, the calibrated win and place probabilities of
     ``prototype`` refitted on the window's training rows (``frames[base]``), as
     :func:`fit_calibrated` gives them; and the model fits that took (windows found in
-    ``fit_cache`` cost none). Windows run one after the other in this process."""
+    ``fit_cache`` cost none).
+
+    Each distinct window (its training rows and requests) is fitted once; with ``jobs`` above
+    1 the windows run in that many worker processes (spawned), largest first. Every fit is
+    deterministic, so the probabilities are the same for any ``jobs``."""
     cache = {} if fit_cache is None else fit_cache
     method = calibration_of(prototype, calibration)
-    out = []
-    fits = 0
+    keys = []
+    todo: dict[bytes, _WindowFit] = {}
     for window in windows:
         train = frames[base].iloc[window.train].reset_index(drop=True)
         requests = [frames[key].iloc[pos].reset_index(drop=True) for key, pos in window.predict]
         key = _cache_key(prototype, train, requests, f"{method}:{n_splits}:{gap_days}")
-        if key not in cache:
-            splits = (
-                walk_forward_splits(
-                    train[START].to_numpy(), n_splits=n_splits, gap=timedelta(days=gap_days)
-                )
-                if method != "none"
-                else []
+        keys.append(key)
+        if key not in cache and key not in todo:
+            train_rows = np.asarray(window.train, dtype=np.int64)
+            todo[key] = _WindowFit(
+                base, train_rows, list(window.predict), method, n_splits, gap_days
             )
-            model, bundle, ran = _fitted_with_calibrators(prototype, train, splits, method)
-            fits += ran
-            cache[key] = [calibrated_predictions(model, bundle, rows) for rows in requests]
-        out.append(cache[key])
-    return out, fits
+    ordered = sorted(todo.items(), key=lambda item: -len(item[1].train))
+    ran = _execute([task for _, task in ordered], frames, prototype, jobs)
+    fits = 0
+    for (key, _), (predictions, count) in zip(ordered, ran, strict=True):
+        cache[key] = predictions
+        fits += count
+    return [cache[key] for key in keys], fits

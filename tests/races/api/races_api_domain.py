@@ -10,6 +10,7 @@ from typing import Any
 
 from formline.domain import Market, get_domain, register_domain, unregister_domain
 from formline.races.api import RACES_API_CACHE, RACES_API_ROUTERS
+from formline.races.domain import VALIDATION_LEADS
 from support import unimplemented_methods
 
 DOMAIN = "races"
@@ -30,6 +31,7 @@ class ApiOnlyRaces:
     information_states = ("market", "card")
     reference_model = "rating"
     market_reference = "public"
+    validation_leads = VALIDATION_LEADS
     markets = (Market("win", "the runner wins"), Market("place", "the runner places"))
     model_types = ()
     sources = ()

@@ -23,6 +23,7 @@ from formline.races.features.registry import (
 
 CALLS = 6
 NOT_RUN = ("withdrawn", "took_no_part")
+WITHDRAWN = "withdrawn"
 ORDER = ["observed_at", "start_at", "race_id"]
 
 
@@ -65,24 +66,34 @@ def weng_lin_python(
     return out
 
 
-def _cards(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def _draw_category(draw: pd.Series, size: pd.Series) -> pd.Series:
+    draw = draw.astype("Float64")
+    category = np.where(
+        3 * (draw - 1) < size - 1, 0, np.where(3 * (draw - 1) < 2 * (size - 1), 1, 2)
+    )
+    return pd.Series(category, index=draw.index, dtype="float64").where(
+        draw.notna().to_numpy() & (size >= 2).to_numpy()
+    )
+
+
+def _cards(frames: dict[str, pd.DataFrame], as_of: datetime) -> pd.DataFrame:
     races = frames["races"].rename(columns={"observed_at": "race_observed_at"})
     cards = frames["runners"].rename(columns={"observed_at": "card_observed_at"})
     cards = cards.merge(races, on="race_id", how="inner")
+    results = frames["runner_results"]
+    withdrawn = results[(results["status"] == WITHDRAWN) & (results["observed_at"] <= as_of)]
+    withdrawn_at = withdrawn.groupby("runner_id", as_index=False)["observed_at"].min()
+    withdrawn_at = withdrawn_at.rename(columns={"observed_at": "withdrawn_at"})
+    cards = cards.merge(withdrawn_at, on="runner_id", how="left")
     cards["surface"] = cards["surface"].astype("string").fillna("")
     cards["race_class"] = pd.to_numeric(cards["race_class"], errors="coerce")
     cards["distance_band"] = np.digitize(
         cards["distance"].astype(float), DISTANCE_BANDS, right=True
     )
-    cards["field_size"] = cards.groupby("race_id")["runner_id"].transform("size")
-    draw = cards["draw"].astype("Float64")
-    size = cards["field_size"]
-    category = np.where(
-        3 * (draw - 1) < size - 1, 0, np.where(3 * (draw - 1) < 2 * (size - 1), 1, 2)
-    )
-    cards["draw_category"] = pd.Series(category, index=cards.index, dtype="float64").where(
-        draw.notna().to_numpy() & (size >= 2).to_numpy()
-    )
+    # The field of the runs: the card's runners not known by as_of to be withdrawn.
+    fielded = cards["withdrawn_at"].isna()
+    cards["field_size"] = fielded.groupby(cards["race_id"]).transform("sum")
+    cards["draw_category"] = _draw_category(cards["draw"], cards["field_size"])
     for c in ("draw", "carried_weight", "declared_weight", "rating", "horse_age", "jockey_id",
               "trainer_id", "horse_id"):  # fmt: skip
         cards[c] = cards[c].astype("float64")
@@ -176,7 +187,7 @@ def reference_features(
     """The racing features of every runner, as the DuckDB builder defines them."""
     params = params or RaceFeatureParams()
     as_of = pd.Timestamp(as_of)
-    cards = _cards(frames)
+    cards = _cards(frames, as_of)
     runs = _runs(frames, cards, as_of)
     runs = runs.merge(_ratings(runs, params), on="runner_id")
     n = params.form_window
@@ -218,7 +229,11 @@ def reference_features(
 
     q = cards.copy()
     q["cutoff_at"] = q["start_at"].where(q["start_at"] < as_of, as_of)
-    q = q[q["card_observed_at"] < q["cutoff_at"]].copy()
+    out_of_field = q["withdrawn_at"].notna() & (q["withdrawn_at"] <= q["cutoff_at"])
+    q = q[(q["card_observed_at"] < q["cutoff_at"]) & ~out_of_field].copy()
+    # The field of each race as asked: the runners asked at its cutoff.
+    q["field_size"] = q.groupby("race_id")["runner_id"].transform("size")
+    q["draw_category"] = _draw_category(q["draw"], q["field_size"])
     q["recent_from"] = q["cutoff_at"] - pd.Timedelta(days=params.recent_days)
     q["one"] = 1
     q = _asof(q, state.sort_values("observed_at"), "cutoff_at", ["horse_id"], "_h")

@@ -86,6 +86,10 @@ _DUCKDB_TYPES = {
 }
 #: Result statuses of runners that did not take part: not a run.
 NOT_RUN = ("withdrawn", "took_no_part")
+#: The status of a runner taken out of the field before the off: from when it is observed (at
+#: the latest the off, like the final odds), the runner is no longer asked, nor counted in the
+#: field of its race.
+WITHDRAWN = "withdrawn"
 #: The order facts became known in (``runs.race_seq``: by result ``observed_at``, then start,
 #: then race id).
 _RACE_ORDER = "race_seq"
@@ -117,19 +121,30 @@ def _draw_category_sql(draw: str, size: str) -> str:
 
 
 def _create_cards(con: duckdb.DuckDBPyConnection) -> None:
-    """``cards``: every runner with its race's card facts and the card's field size."""
+    """``cards``: every runner with its race's card facts, ``withdrawn_at`` (when its
+    withdrawal was observed, if at or before ``as_of``) and the field: the card's runners not
+    known by ``as_of`` to be withdrawn (each query counts its own field, see
+    :func:`_create_queries`)."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE cards AS
+        WITH withdrawals AS (
+            SELECT x.runner_id, min(x.observed_at) AS withdrawn_at
+            FROM runner_results x, build_params p
+            WHERE x.status = '{WITHDRAWN}' AND x.observed_at <= p.as_of
+            GROUP BY x.runner_id
+        )
         SELECT u.runner_id, u.race_id, u.horse_id, u.jockey_id, u.trainer_id, u.draw,
                u.carried_weight, u.declared_weight, u.rating, u.horse_age,
-               u.observed_at AS card_observed_at,
+               u.observed_at AS card_observed_at, w.withdrawn_at,
                r.venue_id, r.start_at, r.distance,
                coalesce(r.surface, '') AS surface,
                TRY_CAST(r.race_class AS BIGINT) AS race_class,
                {_band_sql("r.distance")} AS distance_band,
-               count(*) OVER (PARTITION BY u.race_id) AS field_size
+               count(*) FILTER (WHERE w.withdrawn_at IS NULL) OVER (PARTITION BY u.race_id)
+                   AS field_size
         FROM runners u JOIN races r ON r.race_id = u.race_id
+        LEFT JOIN withdrawals w ON w.runner_id = u.runner_id
         """
     )
     con.execute(
@@ -289,7 +304,9 @@ def _create_queries(con: duckdb.DuckDBPyConnection, explicit: bool) -> None:
     Without explicit queries every runner is asked once, at ``min(start_at, as_of)``; with them
     (table ``query_cutoffs``: race_id, cutoff_at) each runner of each given race is asked at
     ``min(start_at, cutoff_at)``. Either way only runners whose card was known before the cutoff
-    are asked.
+    are asked, and not those whose withdrawal was observed at or before it (a withdrawal known
+    at the off, as final odds are, takes the runner out of the race asked at its off); the
+    field (``field_size``, ``draw_category``) is the runners asked at that cutoff.
     """
     asked = (
         "SELECT DISTINCT race_id, cutoff_at FROM query_cutoffs"
@@ -300,15 +317,22 @@ def _create_queries(con: duckdb.DuckDBPyConnection, explicit: bool) -> None:
         f"""
         CREATE OR REPLACE TEMP TABLE queries AS
         WITH asked AS (
-            SELECT c.*, least(c.start_at, coalesce(a.cutoff_at, p.as_of)) AS cutoff_at,
-                   p.recent_days
+            SELECT c.* EXCLUDE (field_size, draw_category, withdrawn_at),
+                   least(c.start_at, coalesce(a.cutoff_at, p.as_of)) AS cutoff_at,
+                   c.withdrawn_at, p.recent_days
             FROM cards c JOIN ({asked}) a ON a.race_id = c.race_id, build_params p
+        ), fielded AS (
+            SELECT * EXCLUDE (withdrawn_at),
+                   count(*) OVER (PARTITION BY race_id, cutoff_at) AS field_size
+            FROM asked
+            WHERE card_observed_at < cutoff_at
+              AND (withdrawn_at IS NULL OR withdrawn_at > cutoff_at)
         )
         SELECT * EXCLUDE (recent_days),
+               {_draw_category_sql("draw", "field_size")} AS draw_category,
                row_number() OVER (ORDER BY cutoff_at, race_id, runner_id) AS query_id,
                cutoff_at - INTERVAL (recent_days) DAY AS recent_from
-        FROM asked
-        WHERE card_observed_at < cutoff_at
+        FROM fielded
         """
     )
 

@@ -11,6 +11,12 @@ Conventions (besides those of :mod:`formline.races.sources.hk`)
   ``WX-A`` withdrawn (on the card, not in the field), ``PU`` pulled up, ``UR`` unseated,
   ``FE`` fell, ``DNF`` did not finish, ``TNP`` took no part. The field size counts the runners
   that were not withdrawn.
+* A withdrawal is known at the off at the latest (the horse is not in the field that jumps, nor
+  in the final odds, which this layout has at the off), and the file says no earlier time: a
+  withdrawn runner stays on the card (known :data:`~formline.races.sources.hk.CARD_LEAD`
+  before) and its result row, the status alone, is observed at the off (``start_at``), like the
+  final odds. Every other result, ``TNP`` included (the horse was in the field and the pools at
+  the off), is observed when the race ends.
 * ``course``: ``TURF - C+3 COURSE`` is turf on the C+3 course, ``ALL WEATHER TRACK`` the
   all-weather track (no course).
 * ``lbw``, lengths behind the winner: ``2-1/4`` is 2.25; ``-`` is the winner's (0 for position
@@ -167,7 +173,8 @@ def read_hkjc_results(path: Path, limits: Limits | None = None) -> ResultsRead:
             "lengths_behind": lengths,
             **{f"position_{i + 1}": nullable_ints(calls[:, i]) for i in range(N_CALLS)},
             "finish_time": finish,
-            "result_observed_at": start + RESULT_DELAY,
+            # A withdrawal is known at the off, the rest when the race ends (module docstring).
+            "result_observed_at": np.where(status == "withdrawn", start, start + RESULT_DELAY),
             "source": SOURCE,
             "source_file": str(path),
             "source_line": table.lines,
