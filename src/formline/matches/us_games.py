@@ -16,13 +16,16 @@ and teams that is, in this order of preference:
 1. on the same day with the same game number (a rerun; the doubleheader's second game);
 2. on the same day (another source, whatever its score says);
 3. a day apart with the same final score (OddsPortal dates an evening game by its own time
-   zone, sometimes the next day).
+   zone, sometimes the next day);
+4. on the same day with home and away the other way round (see below).
 
 Each stored match takes at most one game of a file. A game that is none of them is a new match
 with ``fixture_key`` ``YYYY-MM-DD#n``: its day and game number as first stored (later sources
 do not move the key). Files are matched in the order of :data:`SOURCE_PRIORITY`, so keys are
 those of the preferred source. A neutral-site game that two sources list with home and away
-the other way round is not merged (each is a match; the count is in the notes).
+the other way round (a neutral site: the Super Bowl, London, the 2020 bubbles) is the same
+match too, when it is on the same day with the same score (or none yet): its sides, lines
+(home and away selections) and forecasts are turned to the match's orientation.
 
 The match row (date, score, ``source``) is the preferred source's among those that list the
 game (:data:`SOURCE_PRIORITY`: the sources dating games by the US day first), whatever the
@@ -37,7 +40,10 @@ is known (``observed_at``) at kickoff plus the sport's result delay, which cover
 usual start of that day plus the game with overtime (NFL 11 h, NBA and NHL 7 h, MLB 14 h: all
 results are in by 00:00-03:00 New York time the next day). As in the football adapter, closing
 lines are captured and known at kickoff, opening lines a day before it (``captured_at`` is that
-same assumption: the files do not say). A reference forecast is known at kickoff.
+same assumption: the files do not say); a reference forecast is known at kickoff. A line's and
+a forecast's kickoff is the nominal kickoff of the day its own file dates the game (OddsPortal's
+at times a day from the match's), so their times do not depend on
+which source's row the match keeps or on the order of the loads.
 """
 
 from __future__ import annotations
@@ -154,16 +160,32 @@ def _same_franchise(games: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return games[~same], rejects
 
 
-def _claim(part: pd.DataFrame, anchors: pd.DataFrame) -> pd.Series:
+def _claim(part: pd.DataFrame, anchors: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """The stored (or earlier-read) match each game of one file is (see the module): its
-    ``fixture_key``, NA for a new match."""
+    ``fixture_key`` (NA for a new match), and whether the match has the game's sides the other
+    way round."""
     out = pd.Series(pd.NA, index=part.index, dtype=object)
+    swapped = pd.Series(False, index=part.index)
     if anchors.empty or part.empty:
-        return out
+        return out, swapped
     cand = part[[*TEAMS, "day", "game_number", "home_score", "away_score"]].reset_index()
-    cand = cand.merge(anchors, on=TEAMS, suffixes=("", "_a"))
+    turned = cand.rename(
+        columns={
+            "home": "away",
+            "away": "home",
+            "home_score": "away_score",
+            "away_score": "home_score",
+        }
+    )
+    cand = pd.concat(
+        [
+            cand.merge(anchors, on=TEAMS, suffixes=("", "_a")).assign(swapped=False),
+            turned.merge(anchors, on=TEAMS, suffixes=("", "_a")).assign(swapped=True),
+        ],
+        ignore_index=True,
+    )
     if cand.empty:
-        return out
+        return out, swapped
     dd = np.minimum(
         (cand["day"] - cand["key_day"]).abs().dt.days,
         (cand["day"] - cand["kick_day"]).abs().dt.days,
@@ -174,13 +196,21 @@ def _claim(part: pd.DataFrame, anchors: pd.DataFrame) -> pd.Series:
         & (cand["home_score"] == cand["home_score_a"]).fillna(False)
         & (cand["away_score"] == cand["away_score_a"]).fillna(False)
     )
-    exact = (dd == 0) & (cand["game_number"] == cand["key_number"])
-    rank = np.select([exact, dd == 0, (dd == 1) & same_score], [0, 1, 2], 9)
+    straight = ~cand["swapped"]
+    exact = straight & (dd == 0) & (cand["game_number"] == cand["key_number"])
+    # Sides the other way round: only on the same day, with the same score (or none yet).
+    turned_ok = cand["swapped"] & (dd == 0) & (same_score | ~scored)
+    rank = np.select(
+        [exact, straight & (dd == 0), straight & (dd == 1) & same_score, turned_ok],
+        [0, 1, 2, 3],
+        9,
+    )
     cand = cand.assign(rank=rank, dd=dd)[rank < 9]
     cand = cand.sort_values(["rank", "dd", "index"], kind="stable")
     cand = cand.drop_duplicates("index").drop_duplicates("anchor")
     out.loc[cand["index"].to_numpy()] = cand["fixture_key"].to_numpy()
-    return out
+    swapped.loc[cand["index"].to_numpy()] = cand["swapped"].to_numpy()
+    return out, swapped
 
 
 def _anchor_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -196,9 +226,11 @@ def _anchor_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _resolve(games: pd.DataFrame, stored: pd.DataFrame) -> pd.Series:
-    """Every game's ``fixture_key`` (see the module), files in source priority order."""
+def _resolve(games: pd.DataFrame, stored: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Every game's ``fixture_key`` (see the module), files in source priority order, and
+    whether its match has its sides the other way round."""
     keys = pd.Series(pd.NA, index=games.index, dtype=object)
+    turned = pd.Series(False, index=games.index)
     anchors = _anchor_rows(stored)
     taken: dict[tuple[object, ...], set[str]] = defaultdict(set)
     for row in anchors[[*TEAMS, "fixture_key"]].itertuples(index=False):
@@ -207,7 +239,8 @@ def _resolve(games: pd.DataFrame, stored: pd.DataFrame) -> pd.Series:
     for file in order["_file"]:
         part = games[games["_file"] == file]
         anchors = anchors.reset_index(drop=True).assign(anchor=lambda a: a.index)
-        found = _claim(part, anchors)
+        found, swapped = _claim(part, anchors)
+        turned.loc[part.index] = swapped
         new = part[found.isna()]
         for i, team_key, day, number in zip(
             new.index,
@@ -225,7 +258,7 @@ def _resolve(games: pd.DataFrame, stored: pd.DataFrame) -> pd.Series:
         if len(new):
             added = new.assign(fixture_key=found.loc[new.index])
             anchors = pd.concat([anchors.drop(columns="anchor"), _anchor_rows(added)])
-    return keys
+    return keys, turned
 
 
 def plan_us_load(reads: Sequence[UsFileRead], stored: pd.DataFrame) -> UsPlan:
@@ -242,7 +275,12 @@ def plan_us_load(reads: Sequence[UsFileRead], stored: pd.DataFrame) -> UsPlan:
     games, stacked = _games(reads)
     games, same = _same_franchise(games)
     rejects = pd.concat([stacked.rejects, conform(same, REJECT_COLUMNS)], ignore_index=True)
-    games = games.assign(fixture_key=_resolve(games, stored))
+    aliases = _aliases(games)
+    keys, turned = _resolve(games, stored)
+    games = games.assign(fixture_key=keys, _swapped=turned.to_numpy())
+    flip = games["_swapped"].to_numpy()
+    for a, b in (("home", "away"), ("home_score", "away_score")):
+        games.loc[flip, [a, b]] = games.loc[flip, [b, a]].to_numpy()
     fixture = [*TEAMS, "fixture_key"]
     best = games.sort_values(["priority", "_file", "source_line"], kind="stable")
     best = best.drop_duplicates(fixture)
@@ -282,13 +320,13 @@ def plan_us_load(reads: Sequence[UsFileRead], stored: pd.DataFrame) -> UsPlan:
                 "source_line": matches["source_line"],
             }
         ),
-        odds=_odds(stacked.lines, games, best),
+        odds=_odds(stacked.lines, games),
         rejects=rejects,
     )
     return UsPlan(
         batch,
-        _aliases(games),
-        _forecasts(stacked.forecasts, games, best),
+        aliases,
+        _forecasts(stacked.forecasts, games),
         len(games),
         _notes(games, stored, fixture),
     )
@@ -297,21 +335,26 @@ def plan_us_load(reads: Sequence[UsFileRead], stored: pd.DataFrame) -> UsPlan:
 _GAME_OF = ["sport", "competition", "season", "game_date", "home_team", "away_team"]
 
 
-def _of_games(rows: pd.DataFrame, games: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame:
-    """``rows`` (lines or forecasts) with their game's teams, fixture and the match kickoff."""
+def _of_games(rows: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (lines or forecasts) with their game's teams and fixture, and the nominal
+    kickoff of the day their own source dates the game (so a line's times do not depend on
+    which source's row the match keeps, nor on the order of the loads)."""
     on = [*_GAME_OF, "game_number", "source_file"]
-    mine = games[[*on, "home", "away", "fixture_key"]]
-    fixture = [*TEAMS, "fixture_key"]
+    mine = games[[*on, "home", "away", "fixture_key", "_swapped"]]
     out = rows.merge(mine, on=on, how="inner")
-    return out.merge(best[[*fixture, "kickoff_at"]], on=fixture, how="inner")
+    return out.assign(kickoff_at=nominal_kickoffs(out["sport"], out["game_date"]))
 
 
-def _odds(lines: pd.DataFrame, games: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame:
+def _odds(lines: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
     if lines.empty:
         return pd.DataFrame()
-    o = _of_games(lines, games, best)
+    o = _of_games(lines, games)
     known = o["kickoff_at"].where(o["kind"] == "closing", o["kickoff_at"] - pd.Timedelta(days=1))
     captured = o["captured_at"].fillna(known).astype("datetime64[us]")
+    sides = {"home": "away", "away": "home"}  # a game stored with its sides the other way round
+    selection = o["selection"].where(
+        ~o["_swapped"], o["selection"].map(sides).fillna(o["selection"])
+    )
     return pd.DataFrame(
         {
             "sport": o["sport"],
@@ -322,7 +365,7 @@ def _odds(lines: pd.DataFrame, games: pd.DataFrame, best: pd.DataFrame) -> pd.Da
             "away_team": o["away"],
             "bookmaker": o["bookmaker"],
             "market": o["market"],
-            "selection": o["selection"],
+            "selection": selection,
             "line": o["line"].fillna(0.0).astype("float64"),
             "price": o["price"].astype("float64"),
             "kind": o["kind"],
@@ -356,11 +399,18 @@ FORECAST_STAGE = {
 }
 
 
-def _forecasts(forecasts: pd.DataFrame, games: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame:
+def _forecasts(forecasts: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
     if forecasts.empty:
         return pd.DataFrame(columns=list(FORECAST_STAGE))
-    f = _of_games(forecasts, games, best)
+    f = _of_games(forecasts, games)
     p = f["p_home_win"].astype("float64")
+    turned = f["_swapped"].to_numpy(dtype=bool)
+    p = p.where(~turned, 1.0 - p)
+    ratings = {}
+    for when in ("pre", "post"):
+        home, away = (f[f"elo_{side}_{when}"].astype("float64") for side in ("home", "away"))
+        ratings[f"rating_home_{when}"] = home.where(~turned, away)
+        ratings[f"rating_away_{when}"] = away.where(~turned, home)
     return pd.DataFrame(
         {
             "sport": f["sport"],
@@ -373,10 +423,7 @@ def _forecasts(forecasts: pd.DataFrame, games: pd.DataFrame, best: pd.DataFrame)
             "p_home": p,
             "p_away": 1.0 - p,  # 538's two probabilities add up to 1 (checked by the reader)
             "p_draw": np.nan,  # 538's Elo gives no draw probability (NFL ties are rare)
-            "rating_home_pre": f["elo_home_pre"],
-            "rating_away_pre": f["elo_away_pre"],
-            "rating_home_post": f["elo_home_post"].astype("float64"),
-            "rating_away_post": f["elo_away_post"].astype("float64"),
+            **ratings,
             "observed_at": f["kickoff_at"],
             "source": f["source"],
             "source_file": f["source_file"],
@@ -402,18 +449,12 @@ def _notes(games: pd.DataFrame, stored: pd.DataFrame, fixture: list[str]) -> lis
     n_sources = games.groupby(fixture)["source"].nunique()
     scores = games.dropna(subset=["home_score"]).groupby(fixture)
     differ = (scores["home_score"].nunique() > 1) | (scores["away_score"].nunique() > 1)
-    swapped = games.merge(
-        games.rename(columns={"home": "away", "away": "home"}),
-        on=["sport", "competition", "season", "home", "away", "game_date"],
-        suffixes=("", "_b"),
-    )
-    swapped = swapped[swapped["source"] != swapped["source_b"]]
     return [
         f"{len(n_sources)} matches from {len(games)} games "
         f"({int((n_sources > 1).sum())} listed by two or more sources, "
         f"{len(stored)} US games stored before)",
         f"{int(differ.sum())} matches whose sources give different final scores "
         f"(the preferred source's score is stored: {', '.join(SOURCE_PRIORITY)})",
-        f"{len(swapped) // 2} games listed by two sources with home and away the other way "
-        "round (neutral sites): stored as two matches",
+        f"{int(games['_swapped'].sum())} games matched to a match that has their home and "
+        "away the other way round (neutral sites; their lines and forecasts are turned)",
     ]
