@@ -90,7 +90,7 @@ ANCHOR_COLUMNS = [*TEAMS, "fixture_key", "kickoff_at", "home_score", "away_score
 
 def nominal_kickoffs(sports: pd.Series, days: pd.Series) -> pd.Series:
     """The nominal kickoff (naive UTC) of games on ``days`` (``YYYY-MM-DD``) of ``sports``."""
-    hours = sports.map(lambda s: SCHEDULE[s][0]).astype("int64")
+    hours = sports.map({s: h for s, (h, _) in SCHEDULE.items()}).astype("int64")
     local = pd.to_datetime(days) + pd.to_timedelta(hours, unit="h")
     utc = local.dt.tz_localize(_ZONE, nonexistent="shift_forward", ambiguous=False)
     return utc.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
@@ -98,12 +98,13 @@ def nominal_kickoffs(sports: pd.Series, days: pd.Series) -> pd.Series:
 
 def result_delays(sports: pd.Series) -> pd.Series:
     """How long after the nominal kickoff a game's result is known (see the module)."""
-    return pd.to_timedelta(sports.map(lambda s: SCHEDULE[s][1]).astype("int64"), unit="h")
+    delays = sports.map({s: d for s, (_, d) in SCHEDULE.items()}).astype("int64")
+    return pd.to_timedelta(delays, unit="h")
 
 
 def _priority(sources: pd.Series) -> pd.Series:
     rank = {s: i for i, s in enumerate(SOURCE_PRIORITY)}
-    return sources.map(lambda s: rank.get(s, len(rank))).astype("int64")
+    return sources.map(rank).fillna(len(rank)).astype("int64")
 
 
 def _local_days(kickoffs: pd.Series) -> pd.Series:
@@ -242,18 +243,19 @@ def _resolve(games: pd.DataFrame, stored: pd.DataFrame) -> tuple[pd.Series, pd.S
         found, swapped = _claim(part, anchors)
         turned.loc[part.index] = swapped
         new = part[found.isna()]
-        for i, team_key, day, number in zip(
-            new.index,
+        made = []
+        for team_key, day, number in zip(
             new[TEAMS].itertuples(index=False, name=None),
             new["game_date"],
             new["game_number"],
             strict=True,
         ):
             n = int(number)
-            while f"{day}#{n}" in taken[team_key]:
+            while f"{day}#{n}" in taken[team_key]:  # a key another game holds: the next one
                 n += 1
-            found.loc[i] = f"{day}#{n}"
-            taken[team_key].add(f"{day}#{n}")
+            made.append(f"{day}#{n}")
+            taken[team_key].add(made[-1])
+        found.loc[new.index] = made
         keys.loc[part.index] = found
         if len(new):
             added = new.assign(fixture_key=found.loc[new.index])
