@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from sqlalchemy import text
-from support import stored_rows
 
 from formline.matches.us_ingest import ingest_us_sports
 from formline.store.db import Store
+from support import stored_rows
 
 ODDSPORTAL = (
     "date,season_type,neutral,team_1,team_2,points_1,points_2,moneyline_1,moneyline_2,game_url"

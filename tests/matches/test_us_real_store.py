@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from support import SHARED_DATA
 
 from formline.matches.us_ingest import ingest_us_sports
 from formline.store.db import open_store
+from support import SHARED_DATA
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
