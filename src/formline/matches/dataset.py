@@ -13,7 +13,7 @@ from formline.domain import EventFrame
 from formline.engine import InputQuery, fetch_arrow
 from formline.matches.features import FeatureParams
 from formline.matches.features.compute import compute_match_features
-from formline.matches.frames import SERVED_SPORTS_SQL
+from formline.matches.sports import SERVED_SPORTS_SQL
 from formline.store.db import Store
 
 #: Whose prices evaluate models (closing line) and the value rule (opening line), best first.

@@ -21,11 +21,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 SPORT_FOOTBALL = "football"
-#: The sports the matches domain's features, frames, models and read API serve today. US games
-#: (formline.matches.us_ingest) are stored beside football but read by none of them yet.
-SERVED_SPORTS = (SPORT_FOOTBALL,)
-#: ``SERVED_SPORTS`` as a SQL list, for the domain's input queries.
-SERVED_SPORTS_SQL = ", ".join(f"'{s}'" for s in SERVED_SPORTS)
 
 MATCH_STATUSES = ("scheduled", "finished", "postponed", "cancelled")
 MARKETS = ("1x2", "over_under", "asian_handicap")

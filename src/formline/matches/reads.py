@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, Subquery, func, select
 
 from formline.errors import NotFoundError
-from formline.matches.frames import SERVED_SPORTS
+from formline.matches.sports import SERVED_SPORTS
 from formline.matches.tables import competitions, matches, teams
 
 home_team = teams.alias("home_team")

@@ -17,7 +17,7 @@ from formline.matches.features.build import (
     build_match_features,
 )
 from formline.matches.features.registry import FeatureParams, match_feature_set
-from formline.matches.frames import SERVED_SPORTS_SQL
+from formline.matches.sports import SERVED_SPORTS_SQL
 from formline.pipeline.progress import NoProgress, Progress
 from formline.store.db import Store
 
