@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
+from formline.errors import StoreError
 from formline.matches.us_ingest import ingest_us_sports
 from formline.store.db import Store
 from support import stored_rows
@@ -254,3 +255,10 @@ def test_franchises_are_one_team_with_their_aliases(store: Store, tmp_path: Path
     )[0]
     assert observed[0] == observed[1]
     assert isinstance(pd.Timestamp(observed[0]).to_pydatetime(), datetime)
+
+
+def test_the_downgrade_refuses_while_us_games_are_stored(store: Store, tmp_path: Path) -> None:
+    ingest_us_sports(store, [_files(tmp_path)["nhl"]])
+    with pytest.raises(StoreError, match="1 matches with a fixture key"):
+        store.run_migration("downgrade", "0009_transfers_tables")
+    assert store.current_revision() == store.head_revision()
