@@ -48,6 +48,7 @@ def test_a_domains_own_commands_join_their_groups() -> None:
     assert names == [
         "ingest:demo",
         "ingest:football-data",
+        "ingest:us-sports",
         "ingest:hkjc",
         "features:build",
         "predict:run",

@@ -1,4 +1,5 @@
-"""The matches domain's own commands: ``ingest:football-data`` and ``predict:match``.
+"""The matches domain's own commands: ``ingest:football-data``, ``ingest:us-sports`` and
+``predict:match``.
 
 Registered on the ``formline`` app by the CLI plumbing (:attr:`MatchesDomain.cli_commands
 <formline.matches.domain.MatchesDomain.cli_commands>`, see
@@ -27,6 +28,7 @@ from formline.cli.app import (
 def register(app: typer.Typer) -> None:
     """Register the matches domain's commands on ``app``."""
     app.command("ingest:football-data")(recorded("ingest:football-data")(ingest_football_data))
+    app.command("ingest:us-sports")(recorded("ingest:us-sports")(ingest_us_sports))
     app.command("predict:match")(predict_match)
 
 
@@ -52,6 +54,37 @@ def ingest_football_data(
         f"{result.files} files, {result.rows} matches read, {len(result.rejects)} rejects kept"
     )
     print_ingest_report(result.report)
+
+
+def ingest_us_sports(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="US-sports CSV files or folders of them (spreadspoke, OddsPortal, SBR NBA, "
+            "MLB and NHL, FiveThirtyEight's nfl_elo/nba_elo); each file's layout is recognised."
+        ),
+    ],
+) -> None:
+    """Load NFL, NBA, MLB and NHL games, lines and reference forecasts; bad rows are reported
+    and kept as rejects."""
+    from formline.cli.data import ingest_limits, print_ingest_report, print_rejects
+    from formline.matches.sources.text_table import ReadLimits
+    from formline.matches.us_ingest import ingest_us_sports as run
+
+    settings = load_settings()
+    store = open_configured_store(settings)
+    limits = ReadLimits(**ingest_limits(settings))
+    with RichProgress(console) as progress:
+        result = run(store, paths, limits=limits, progress=progress)
+    print_rejects(result.rejects)
+    for read in result.reads:
+        console.print(read.describe(), markup=False, highlight=False, soft_wrap=True)
+    for note in result.notes:
+        console.print(note, markup=False, highlight=False, soft_wrap=True)
+    console.print(
+        f"{len(result.reads)} files, {result.games} games read, {len(result.rejects)} rejects kept"
+    )
+    print_ingest_report(result)
 
 
 def describe_match(match: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from formline.domain import EventFrame
 from formline.engine import InputQuery, fetch_arrow
 from formline.matches.features import FeatureParams
 from formline.matches.features.compute import compute_match_features
+from formline.matches.sports import SERVED_SPORTS_SQL
 from formline.store.db import Store
 
 #: Whose prices evaluate models (closing line) and the value rule (opening line), best first.
@@ -23,7 +24,8 @@ _MATCH_INFO = InputQuery(
     "m.home_team_id, m.away_team_id, h.name AS home_team, a.name AS away_team, m.status, "
     "m.home_goals, m.away_goals, m.observed_at AS result_observed_at "
     "FROM matches m JOIN competitions c ON c.id = m.competition_id "
-    "JOIN teams h ON h.id = m.home_team_id JOIN teams a ON a.id = m.away_team_id",
+    "JOIN teams h ON h.id = m.home_team_id JOIN teams a ON a.id = m.away_team_id "
+    f"WHERE m.sport IN ({SERVED_SPORTS_SQL})",
     {
         "match_id": "int",
         "competition_id": "int",

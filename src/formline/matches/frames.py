@@ -6,8 +6,10 @@ columns; the store upserts them by natural key. Timestamps are timezone-naive UT
 
 Natural keys
 ------------
-* match: ``(sport, competition, season, home_team, away_team)``: a league season has one
-  fixture per ordered pair, so a postponed match keeps its identity when its kickoff moves.
+* match: ``(sport, competition, season, home_team, away_team, fixture_key)``: a football
+  league season has one fixture per ordered pair (``fixture_key`` is ``""``, NA is read as
+  ``""``), so a postponed match keeps its identity when its kickoff moves; US teams meet at the
+  same home several times a season, so a US game's ``fixture_key`` is ``YYYY-MM-DD#n``.
 * odds: match key + ``(bookmaker, market, selection, line, kind)``.
 * reject: ``(source_file, source_line, column)``.
 """
@@ -22,6 +24,9 @@ SPORT_FOOTBALL = "football"
 
 MATCH_STATUSES = ("scheduled", "finished", "postponed", "cancelled")
 MARKETS = ("1x2", "over_under", "asian_handicap")
+#: The US sports' markets (see formline.matches.sources.us.frames): two-way moneyline, point
+#: spread (run line, puck line) and total.
+US_MARKETS = ("moneyline", "spread", "total")
 SELECTIONS = {
     "1x2": ("home", "draw", "away"),
     "over_under": ("over", "under"),
@@ -45,6 +50,7 @@ MATCH_COLUMNS: dict[str, str] = {
     "competition_name": "string",  # human name, e.g. "Premier League"; may be NA
     "country": "string",  # may be NA
     "season": "string",  # "2022-23"
+    "fixture_key": "string",  # "" in football; "YYYY-MM-DD#n" for a US game (see tables.py)
     "kickoff_at": "datetime64[us]",  # UTC
     "home_team": "string",
     "away_team": "string",
@@ -66,6 +72,7 @@ ODDS_COLUMNS: dict[str, str] = {
     "sport": "string",
     "competition": "string",
     "season": "string",
+    "fixture_key": "string",  # as the match's
     "home_team": "string",
     "away_team": "string",
     "bookmaker": "string",  # "bet365", "pinnacle", "market_max", "market_avg", "demo_book", ...
@@ -76,6 +83,7 @@ ODDS_COLUMNS: dict[str, str] = {
     "kind": "string",  # one of ODDS_KINDS
     "captured_at": "datetime64[us]",  # when the price was taken (UTC)
     "observed_at": "datetime64[us]",  # when formline may consider it known (UTC)
+    "source": "string",  # the loader of this row; NA: the load's source (one per load)
 }
 
 REJECT_COLUMNS: dict[str, str] = {

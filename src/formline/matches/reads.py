@@ -1,5 +1,6 @@
 """The matches domain's reads of its own tables for the API and the command line:
-competitions, matches and their teams.
+competitions, matches and their teams, of the served sports (:data:`SERVED_SPORTS`: football
+for now; the US games are stored but not served yet).
 
 Plain SQLAlchemy Core over :mod:`formline.matches.tables`, returning dicts of plain Python values
 (no pandas, no NumPy: the read API uses it). Every function takes an open
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, Subquery, func, select
 
 from formline.errors import NotFoundError
+from formline.matches.sports import SERVED_SPORTS
 from formline.matches.tables import competitions, matches, teams
 
 home_team = teams.alias("home_team")
@@ -84,6 +86,7 @@ def list_competitions(conn: Connection) -> list[dict[str, Any]]:
             counts.c.last_kickoff_at,
         )
         .outerjoin(counts, counts.c.competition_id == competitions.c.id)
+        .where(competitions.c.sport.in_(SERVED_SPORTS))
         .order_by(competitions.c.sport, competitions.c.code)
     )
     return [dict(r) for r in conn.execute(query).mappings()]
@@ -91,7 +94,9 @@ def list_competitions(conn: Connection) -> list[dict[str, Any]]:
 
 def competition_ids(conn: Connection, code: str) -> list[int]:
     """The ids of the competitions with ``code`` (one per sport); empty if none."""
-    query = select(competitions.c.id).where(competitions.c.code == code)
+    query = select(competitions.c.id).where(
+        (competitions.c.code == code) & competitions.c.sport.in_(SERVED_SPORTS)
+    )
     return [int(i) for i in conn.execute(query).scalars()]
 
 
@@ -121,7 +126,8 @@ class MatchFilter:
     status: str | None = None
 
     def apply(self, query: Select[Any]) -> Select[Any]:
-        """``query`` (over ``matches``) restricted to this filter."""
+        """``query`` (over ``matches``) restricted to this filter (and to the served sports)."""
+        query = query.where(matches.c.sport.in_(SERVED_SPORTS))
         if self.competition_ids is not None:
             query = query.where(matches.c.competition_id.in_(self.competition_ids))
         if self.kickoff_from is not None:
@@ -146,7 +152,7 @@ def list_matches(
 def get_match(conn: Connection, match_id: int) -> dict[str, Any] | None:
     """One match with its competition and team names, or None."""
     query = with_match_joins(select(*MATCH_COLUMNS).select_from(matches)).where(
-        matches.c.id == match_id
+        (matches.c.id == match_id) & matches.c.sport.in_(SERVED_SPORTS)
     )
     row = conn.execute(query).mappings().first()
     return None if row is None else dict(row)

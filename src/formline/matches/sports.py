@@ -18,7 +18,21 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["SPORTS", "Sport", "season_label", "season_of", "sport"]
+__all__ = [
+    "SERVED_SPORTS",
+    "SERVED_SPORTS_SQL",
+    "SPORTS",
+    "Sport",
+    "season_label",
+    "season_of",
+    "sport",
+]
+
+#: The sports the matches domain's features, frames, models and read API serve today. US games
+#: (formline.matches.us_ingest) are stored beside football but read by none of them yet.
+SERVED_SPORTS = ("football",)
+#: ``SERVED_SPORTS`` as a SQL list, for the domain's input queries.
+SERVED_SPORTS_SQL = ", ".join(f"'{s}'" for s in SERVED_SPORTS)
 
 
 @dataclass(frozen=True)

@@ -45,12 +45,12 @@ _RESULT_COLUMNS = [
 ]
 
 #: A match's natural key as a source spells it (see formline.matches.frames).
-_KEY = ["sport", "competition", "season", "home_team", "away_team"]
+_KEY = ["sport", "competition", "season", "home_team", "away_team", "fixture_key"]
 #: The odds' natural key besides their match.
 _ODDS_KEY = ["bookmaker", "market", "selection", "line", "kind"]
 _ODDS_VALUES = ["price", "captured_at", "observed_at", "source"]
 #: The match's natural key in the store.
-_MATCH_KEY = ["competition_id", "season", "home_team_id", "away_team_id"]
+_MATCH_KEY = ["competition_id", "season", "home_team_id", "away_team_id", "fixture_key"]
 
 _MATCH_STAGE = {
     "key_id": "int",
@@ -186,6 +186,16 @@ def _merge(
     return Counts(inserted, updated, max(total - inserted - updated, 0))
 
 
+def merge_rows(
+    conn: Connection, table: str, source_sql: str, keys: list[str], values: list[str], total: int
+) -> Counts:
+    """Upsert the rows of ``source_sql`` (one per ``keys``) into ``table`` set-based: update
+    those whose ``values`` differ, insert the missing ones (``created_at``/``updated_at`` set
+    to now), and count the rest of ``total`` as unchanged. For a domain table written beside a
+    staged load (the reference forecasts), on the load's connection."""
+    return _merge(conn, table, source_sql, keys, values, total)
+
+
 def _scalar(conn: Connection, sql: str, params: dict[str, object] | None = None) -> int:
     return int(conn.execute(text(sql), params or {}).scalar_one())
 
@@ -292,6 +302,8 @@ class StagedLoad:
         file = self.new_file() if file is None else file
         out = batch.conformed()
         m, o, r = out.matches, out.odds, out.rejects
+        for frame in (m, o):  # football's fixtures have no key of their own: ""
+            frame["fixture_key"] = frame["fixture_key"].fillna("")
         m["_seq"], m["_file"] = self._sequence(len(m)), file
         m["_day"] = _days(batch.matches["_date"]) if "_date" in batch.matches else None
         m["_raw"] = batch.matches["_raw"].to_numpy() if "_raw" in batch.matches else None
@@ -563,7 +575,7 @@ def _resolve_keys(conn: Connection, odds_sql: str) -> None:
     _temporary_table(
         conn,
         "stage_keys",
-        "SELECT k.key_id, c.id AS competition_id, k.season, "
+        "SELECT k.key_id, c.id AS competition_id, k.season, k.fixture_key, "
         "ha.team_id AS home_team_id, aa.team_id AS away_team_id "
         "FROM stage_keys_raw k "
         "JOIN competitions c ON c.sport = k.sport AND c.code = k.competition "
@@ -589,6 +601,7 @@ def _upsert_matches(conn: Connection, total: int) -> Counts:
     values = ", ".join(f's."{c}"' for c in _MATCH_VALUES)
     source_sql = (
         f"SELECT s.key_id, k.competition_id, k.season, k.home_team_id, k.away_team_id, "
+        "k.fixture_key, "
         f"m_sport.sport, {values} FROM stage_matches s JOIN stage_keys k ON k.key_id = s.key_id "
         "JOIN stage_keys_raw m_sport ON m_sport.key_id = s.key_id"
     )
@@ -610,7 +623,8 @@ def _match_ids(conn: Connection) -> None:
         "stage_match_ids",
         "SELECT k.key_id, m.id AS match_id FROM stage_keys k "
         "JOIN matches m ON m.competition_id = k.competition_id AND m.season = k.season "
-        "AND m.home_team_id = k.home_team_id AND m.away_team_id = k.away_team_id",
+        "AND m.home_team_id = k.home_team_id AND m.away_team_id = k.away_team_id "
+        "AND m.fixture_key = k.fixture_key",
         unique="key_id",
     )
 
@@ -620,8 +634,11 @@ def _stage_odds(conn: Connection, source: str, odds_sql: str) -> int:
     key (a key added twice: its last row). Returns how many there are, with those whose match
     key has a NULL (they have no ``key_id`` and will not resolve)."""
     values = [*(c for c in _ODDS_STAGE if c not in ("key_id", "source")), "_seq"]
-    keyed = _with_key_id(f"({odds_sql})", values)
-    sql = f"SELECT k.*, CAST(:source AS TEXT) AS source FROM ({keyed}) AS k"
+    keyed = _with_key_id(f"({odds_sql})", [*values, "source"])
+    sql = (
+        f"SELECT k.key_id, {_cols(values, 'k.')}, COALESCE(k.source, CAST(:source AS TEXT)) "
+        f"AS source FROM ({keyed}) AS k"
+    )
     _temporary_table(conn, "stage_odds", sql, {"source": source})
     total = _scalar(conn, "SELECT count(*) FROM stage_odds")
     odds_key = ["key_id", *_ODDS_KEY]

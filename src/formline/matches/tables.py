@@ -1,4 +1,5 @@
-"""The matches domain's tables: competitions, teams and their aliases, matches and odds.
+"""The matches domain's tables: competitions, teams and their aliases, matches, odds and the
+reference forecasts.
 
 They live on the store's one ``metadata`` (formline.store.tables), so the Alembic migrations see
 them.
@@ -87,6 +88,10 @@ matches = Table(
     Column("sport", String(32), nullable=False),
     Column("competition_id", Id, ForeignKey("competitions.id"), nullable=False),
     Column("season", String(16), nullable=False),
+    # What tells apart the fixtures of one season between the same home and away sides: ""
+    # in football (one fixture per ordered pair), "YYYY-MM-DD#n" in the US sports (the day the
+    # game was first stored under and its number that day; see formline.matches.us_ingest).
+    Column("fixture_key", String(32), nullable=False, server_default=""),
     Column("kickoff_at", UTCDateTime(), nullable=False),
     Column("home_team_id", Id, ForeignKey("teams.id"), nullable=False),
     Column("away_team_id", Id, ForeignKey("teams.id"), nullable=False),
@@ -106,7 +111,12 @@ matches = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     UniqueConstraint(
-        "competition_id", "season", "home_team_id", "away_team_id", name="uq_matches_natural_key"
+        "competition_id",
+        "season",
+        "home_team_id",
+        "away_team_id",
+        "fixture_key",
+        name="uq_matches_natural_key",
     ),
     CheckConstraint("status IN ('scheduled', 'finished', 'postponed', 'cancelled')", name="status"),
     CheckConstraint("home_team_id <> away_team_id", name="distinct_teams"),
@@ -134,7 +144,8 @@ odds = Table(
     Column("selection", String(16), nullable=False),
     Column("line", Float, nullable=False),
     Column("kind", String(16), nullable=False),
-    Column("price", Float, nullable=False),
+    # NULL for a line quoted without its price (spreadspoke's and SBR's NBA spreads and totals).
+    Column("price", Float),
     Column("captured_at", UTCDateTime(), nullable=False),
     Column("observed_at", UTCDateTime(), nullable=False),
     Column("source", String(64), nullable=False),
@@ -145,6 +156,40 @@ odds = Table(
     ),
     CheckConstraint("price > 1", name="price_above_one"),
     CheckConstraint("kind IN ('opening', 'closing')", name="kind"),
-    CheckConstraint("market IN ('1x2', 'over_under', 'asian_handicap')", name="market"),
+    CheckConstraint(
+        "market IN ('1x2', 'over_under', 'asian_handicap', 'moneyline', 'spread', 'total')",
+        name="market",
+    ),
     Index("ix_odds_observed_at", "observed_at"),
+)
+
+#: A published forecaster's pre-game probabilities of a stored match (FiveThirtyEight's Elo),
+#: kept beside the models so a report can score both on the same games; never a feature.
+#: ``observed_at`` is when the forecast was known (before the match: its kickoff).
+reference_forecasts = Table(
+    "reference_forecasts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("match_id", Id, ForeignKey("matches.id", ondelete="CASCADE"), nullable=False),
+    Column("forecaster", String(64), nullable=False),
+    Column("p_home", Float, nullable=False),
+    Column("p_away", Float, nullable=False),
+    Column("p_draw", Float),
+    Column("rating_home_pre", Float),
+    Column("rating_away_pre", Float),
+    Column("rating_home_post", Float),
+    Column("rating_away_post", Float),
+    Column("observed_at", UTCDateTime(), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("source_file", Text),
+    Column("source_line", Integer),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("match_id", "forecaster", name="uq_reference_forecasts_natural_key"),
+    CheckConstraint(
+        "p_home >= 0 AND p_home <= 1 AND p_away >= 0 AND p_away <= 1 "
+        "AND (p_draw IS NULL OR (p_draw >= 0 AND p_draw <= 1))",
+        name="probabilities",
+    ),
+    Index("ix_reference_forecasts_observed_at", "observed_at"),
 )

@@ -22,6 +22,7 @@ SERVED = (
 DOMAIN_ALLOWED = (
     "formline.matches.api",
     "formline.matches.reads",
+    "formline.matches.sports",  # pure data (which sports are served)
     "formline.matches.prediction_reads",
     "formline.matches.prediction_view",
     "formline.matches.tables",

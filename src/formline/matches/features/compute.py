@@ -17,6 +17,7 @@ from formline.matches.features.build import (
     build_match_features,
 )
 from formline.matches.features.registry import FeatureParams, match_feature_set
+from formline.matches.sports import SERVED_SPORTS_SQL
 from formline.pipeline.progress import NoProgress, Progress
 from formline.store.db import Store
 
@@ -25,7 +26,8 @@ _BOOKS = ", ".join(f"'{b}'" for b in FEATURE_BOOKMAKERS)
 #: What the match features read from the store. Odds are narrowed to the markets features use.
 MATCH_FEATURE_INPUTS = {
     "matches": InputQuery(
-        "SELECT id AS match_id, " + ", ".join(list(MATCH_INPUT_COLUMNS)[1:]) + " FROM matches",
+        "SELECT id AS match_id, " + ", ".join(list(MATCH_INPUT_COLUMNS)[1:]) + " FROM matches "
+        f"WHERE sport IN ({SERVED_SPORTS_SQL})",
         MATCH_INPUT_COLUMNS,
     ),
     # Odds observed at or after kickoff (closing lines) can never precede a cutoff, which is at
@@ -33,7 +35,8 @@ MATCH_FEATURE_INPUTS = {
     "odds": InputQuery(
         "SELECT " + ", ".join(f"o.{c}" for c in ODDS_INPUT_COLUMNS) + " FROM odds o "
         "JOIN matches m ON m.id = o.match_id "
-        f"WHERE o.bookmaker IN ({_BOOKS}) AND o.observed_at < m.kickoff_at "
+        f"WHERE m.sport IN ({SERVED_SPORTS_SQL}) AND o.bookmaker IN ({_BOOKS}) "
+        "AND o.observed_at < m.kickoff_at "
         "AND (o.market = '1x2' OR (o.market = 'over_under' AND o.line = 2.5))",
         ODDS_INPUT_COLUMNS,
     ),
@@ -55,7 +58,8 @@ _EXPORT_QUERY = InputQuery(
     "h.name AS home_team, a.name AS away_team, m.home_goals, m.away_goals, "
     "m.observed_at AS result_observed_at "
     "FROM matches m JOIN competitions c ON c.id = m.competition_id "
-    "JOIN teams h ON h.id = m.home_team_id JOIN teams a ON a.id = m.away_team_id",
+    "JOIN teams h ON h.id = m.home_team_id JOIN teams a ON a.id = m.away_team_id "
+    f"WHERE m.sport IN ({SERVED_SPORTS_SQL})",
     _EXPORT_COLUMNS,
 )
 #: The columns naming each exported match, in order; the targets follow with ``--with-targets``.
