@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from formline.matches.store import MatchLoadReport
+from formline.matches.us_ingest import UsLoadReport
 from formline.races.store import RaceLoadReport
 from formline.store.load_report import Counts, LoadReport
 from formline.transfers.store import TransferLoadReport
@@ -29,6 +30,10 @@ def test_counts_add_field_by_field_and_say_whether_anything_changed() -> None:
             ["5 runners rows name a race or runner the store does not have"],
         ),
         (TransferLoadReport({"players": Counts(unchanged=1)}, linked_teams=0), []),
+        (
+            UsLoadReport(MatchLoadReport(), reference_forecasts=Counts(1), forecasts_unmatched=2),
+            ["2 forecasts name a game the store does not have (not stored)"],
+        ),
     ],
 )
 def test_each_domain_report_is_a_load_report_with_its_own_notes(

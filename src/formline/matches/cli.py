@@ -84,7 +84,7 @@ def ingest_us_sports(
     console.print(
         f"{len(result.reads)} files, {result.games} games read, {len(result.rejects)} rejects kept"
     )
-    print_ingest_report(result)
+    print_ingest_report(result.report)
 
 
 def describe_match(match: dict[str, Any]) -> str:

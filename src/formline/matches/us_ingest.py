@@ -23,10 +23,11 @@ from formline.errors import DataError
 from formline.matches.ingest import format_rejects
 from formline.matches.sources.text_table import ReadLimits
 from formline.matches.sources.us import UsFileRead, read_us_sports
-from formline.matches.store import Counts, LoadReport, merge_rows, staged_load
+from formline.matches.store import MatchLoadReport, merge_rows, staged_load
 from formline.matches.us_games import ANCHOR_COLUMNS, FORECAST_STAGE, US_SPORTS, plan_us_load
 from formline.pipeline.progress import NoProgress, Progress
 from formline.store.db import Store
+from formline.store.load_report import Counts
 from formline.store.staging import now_param, stage
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class UsLoadReport:
     """What a US-sports load changed, per table (the staged writer's, the aliases and the
     reference forecasts)."""
 
-    load: LoadReport
+    load: MatchLoadReport
     team_aliases: Counts = field(default_factory=Counts)
     reference_forecasts: Counts = field(default_factory=Counts)
     #: Forecasts whose game is not in the store (none: every forecast's game is loaded too).
@@ -62,7 +63,19 @@ class UsLoadReport:
     @property
     def odds_unmatched(self) -> int:
         """Lines whose match is not in the store (not stored)."""
-        return self.load.odds_unmatched
+        odds_unmatched: int = self.load.odds_unmatched
+        return odds_unmatched
+
+    @property
+    def notes(self) -> list[str]:
+        """The staged writer's notes, and forecasts whose game is not in the store."""
+        notes = list(self.load.notes)
+        if self.forecasts_unmatched:
+            notes.append(
+                f"{self.forecasts_unmatched} forecasts name a game the store does not have "
+                "(not stored)"
+            )
+        return notes
 
     @property
     def changed(self) -> bool:
