@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
+from test_transfer_layering import BANNED, SRC, _imports
 
 from formline.transfers.candidate_audit import audit_recall
 from formline.transfers.candidates import candidates_from_inputs, generate_candidates
@@ -241,3 +242,16 @@ def test_the_audit_counts_hits_by_reason_and_the_unseen() -> None:
     totals = audit.totals()
     assert totals["recall"] == 0.5 and totals["recall_same_league"] == 0.5
     assert "recall 0.500" in audit.summary()
+
+
+def test_the_candidate_computations_touch_no_store() -> None:
+    # DuckDB is their engine; the store, SQLAlchemy and the drivers are candidate_store's.
+    pure = [SRC / "spells.py", SRC / "candidates.py", SRC / "candidate_audit.py"]
+    banned = tuple(b for b in BANNED if b != "duckdb")
+    found = [
+        f"{path.name} imports {name}"
+        for path in pure
+        for name in sorted(_imports(path))
+        if any(name == b or name.startswith(b + ".") for b in banned)
+    ]
+    assert found == []
