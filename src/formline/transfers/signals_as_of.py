@@ -65,22 +65,29 @@ def signals_as_of(
     Returns
     -------
     pandas.DataFrame
-        The rows kept, with the input's columns, sorted by entity type, signal type, player and
-        club; an index from 0.
+        The rows kept, with the input's columns and dtypes (timestamps as ``datetime64[us]``),
+        sorted by entity type, signal type, player and club; an index from 0.
     """
     missing = [c for c in AS_OF_COLUMNS if c not in signals.columns]
     if missing:
         raise ValueError(f"signals lack the columns {', '.join(missing)}")
+    stamps = {c: "datetime64[us]" for c in ("observed_at", "effective_from", "effective_to")}
+    signals = signals.astype(stamps)
+    if signals.empty:
+        # DuckDB types the columns of an empty frame by their values, and there are none (an
+        # empty text column comes back as integers on older DuckDB): nothing holds, as typed.
+        return signals.reset_index(drop=True)
     own = con is None
     db = duckdb.connect(":memory:") if con is None else con
     try:
         if own:
             db.execute("SET TimeZone = 'UTC'")
-        stamps = {c: "datetime64[us]" for c in ("observed_at", "effective_from", "effective_to")}
-        db.register("signals", signals.astype(stamps))
+        db.register("signals", signals)
         rows = db.execute(_SQL, {"as_of": as_of}).df()
         db.unregister("signals")
     finally:
         if own:
             db.close()
-    return rows.reset_index(drop=True)
+    # The rows in the input's own dtypes, whatever DuckDB made of them (an empty result and a
+    # full one alike).
+    return rows.astype(signals.dtypes[rows.columns].to_dict()).reset_index(drop=True)
