@@ -76,6 +76,9 @@ class _Races:
     def as_model(self, estimator: object, *, use_market: bool = True) -> object:
         raise NotImplementedError
 
+    def model_features(self, model: object) -> list[str]:
+        raise NotImplementedError
+
     def information_needed(self, reads_prices: bool) -> str:
         return "no_market"
 

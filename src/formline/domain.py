@@ -263,6 +263,10 @@ class DomainModels(Protocol):
         features only with ``use_market``). The result says whether it reads prices
         (``uses_market``)."""
 
+    def model_features(self, model: Any) -> list[str]:
+        """The features a model of the domain (as :meth:`make_model` or :meth:`as_model` gave
+        it) reads: known before it is fitted, and kept in the registry and the model bundle."""
+
     def information_needed(self, reads_prices: bool) -> str:
         """The information state a model needs: the richest if it reads prices."""
 

@@ -206,6 +206,9 @@ class OtherDomain:
     def as_model(self, estimator: Any, *, use_market: bool = True) -> Any:
         raise NotImplementedError
 
+    def model_features(self, model: Any) -> list[str]:
+        raise NotImplementedError
+
     def information_needed(self, reads_prices: bool) -> str:
         return "no_market"
 

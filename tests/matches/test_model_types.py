@@ -7,8 +7,11 @@ from datetime import datetime
 import pytest
 
 from formline.errors import ConfigError
+from formline.matches.domain import MatchesDomain
+from formline.matches.features.registry import MATCH_FEATURES
 from formline.matches.model_types import MODEL_TYPES, check_model_options
 from formline.matches.models import factory, make_model
+from formline.matches.models.base import MatchModel
 from formline.pipeline.daily import DailyConfig
 from formline.pipeline.train import TrainConfig
 
@@ -17,6 +20,22 @@ def test_the_factory_builds_every_listed_type_and_shares_the_list() -> None:
     assert factory.MODEL_TYPES is MODEL_TYPES
     for model_type in MODEL_TYPES:
         assert hasattr(make_model(model_type), "fit"), model_type
+
+
+def test_every_model_type_declares_the_features_it_reads() -> None:
+    domain = MatchesDomain()
+    market = {spec.name for spec in MATCH_FEATURES if spec.uses_market}
+    for model_type in MODEL_TYPES:
+        for use_market in (True, False):
+            if model_type == "market" and not use_market:
+                continue
+            model = make_model(model_type, use_market=use_market)
+            assert isinstance(model, MatchModel), model_type
+            features = domain.model_features(model)
+            assert set(features) <= set(MATCH_FEATURES.names), model_type
+            # What it declares is what it reads: prices exactly when it says it uses them.
+            assert model.uses_market == bool(market & set(features)), (model_type, use_market)
+    assert domain.model_features(make_model("dixon-coles")) == []
 
 
 @pytest.mark.parametrize(

@@ -119,6 +119,9 @@ class Coins:
     def as_model(self, estimator: Any, *, use_market: bool = True) -> Any:
         raise NotImplementedError
 
+    def model_features(self, model: Any) -> list[str]:
+        return ["x"]
+
     def information_needed(self, reads_prices: bool) -> str:
         return "all"
 
@@ -239,7 +242,10 @@ def test_a_toy_domain_trains_registers_and_is_promoted(
     assert version.validation is not None
     assert len(version.validation["flip_ids"]) == version.n_validation
     assert version.window_end.replace(tzinfo=None) < AS_OF
+    # The features come from the domain's declaration, in the registry and in the bundle.
+    assert version.feature_names == ["x"]
     bundle = load_model_bundle(version)
+    assert bundle["feature_names"] == ["x"]
     assert list(bundle["validation"].columns[:3]) == ["flip_id", "flipped_at", "heads"]
     assert bundle["calibrator"] is None
 

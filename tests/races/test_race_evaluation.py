@@ -59,9 +59,9 @@ def test_a_stored_hyperparameter_set_rebuilds_the_same_model(domain: _Races) -> 
     }
     again = domain.make_model("conditional-logit", use_market=False, **params)
     assert again.get_params() == model.get_params()
-    assert "public_prob" not in again._feature_list()
-    assert "public_prob" in domain.make_model("conditional-logit")._feature_list()
-    assert domain.make_model("rating", use_market=True)._feature_list() == [
+    assert "public_prob" not in again.feature_list()
+    assert "public_prob" in domain.make_model("conditional-logit").feature_list()
+    assert domain.make_model("rating", use_market=True).feature_list() == [
         "rating_mu",
         "rating_sigma",
         "band_rating_mu",

@@ -244,6 +244,11 @@ class MatchesDomain:
             return estimator
         return ClassifierMatchModel(estimator, use_market=use_market)
 
+    def model_features(self, model: Any) -> list[str]:
+        """The features a match model reads (every match model declares them:
+        :class:`~formline.matches.models.base.MatchModel`)."""
+        return list(model.feature_list())
+
     def prediction_rows(self, predictions: pd.DataFrame) -> Any:
         """Five rows per match: 1X2 home, draw, away; over/under 2.5 over and under (see
         :func:`formline.matches.predictions.prediction_rows`)."""

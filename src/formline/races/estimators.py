@@ -65,14 +65,14 @@ class RaceEstimator(BaseEstimator):  # type: ignore[misc]
     #: Whether walk-forward validation calibrates it (the market reference is not).
     calibrated = True
 
-    def _feature_list(self) -> list[str]:
+    def feature_list(self) -> list[str]:
         """The registry features the model reads (before it sees a frame)."""
         raise NotImplementedError
 
     @property
     def uses_market(self) -> bool:
         """Whether the model reads the public's prices (any of its features is a market one)."""
-        return bool(set(registry_features(market=True)) & set(self._feature_list()))
+        return bool(set(registry_features(market=True)) & set(self.feature_list()))
 
     def _check(self) -> None:
         if not hasattr(self, "feature_names_"):
@@ -99,7 +99,7 @@ class LinearRaceModel(RaceEstimator):
         self.use_market = use_market
         self.random_state = random_state
 
-    def _feature_list(self) -> list[str]:
+    def feature_list(self) -> list[str]:
         if self.features == "rating":
             return registry_features("rating")
         if self.features != "all":
@@ -108,7 +108,7 @@ class LinearRaceModel(RaceEstimator):
 
     def fit(self, X: pd.DataFrame, y: Any) -> LinearRaceModel:
         """Fit the conditional logit on the rows' features and winners."""
-        names = self._feature_list()
+        names = self.feature_list()
         self.model_ = ConditionalLogit(alpha=self.alpha, missing="race_mean").fit(
             X[names], winners(y), groups=race_groups(X)
         )
@@ -152,12 +152,12 @@ class BenterRaceModel(RaceEstimator):
         """Always: it reads the final win odds."""
         return True
 
-    def _feature_list(self) -> list[str]:
+    def feature_list(self) -> list[str]:
         return registry_features(market=False)
 
     def fit(self, X: pd.DataFrame, y: Any) -> BenterRaceModel:
         """Fit both stages (the rows must all have final win odds)."""
-        names = self._feature_list()
+        names = self.feature_list()
         self.model_ = BenterModel(
             features=names,
             odds_column=ODDS,
@@ -204,12 +204,12 @@ class RankingRaceModel(RaceEstimator):
         self.use_market = use_market
         self.random_state = random_state
 
-    def _feature_list(self) -> list[str]:
+    def feature_list(self) -> list[str]:
         return registry_features(market=None if self.use_market else False)
 
     def fit(self, X: pd.DataFrame, y: Any) -> RankingRaceModel:
         """Fit the trees on the earlier races and the calibration on the later ones."""
-        names = self._feature_list()
+        names = self.feature_list()
         self.model_ = RankingModel(
             features=names,
             time_column=START,
@@ -248,7 +248,7 @@ class PublicRaceModel(RaceEstimator):
         """Always: it reads the final win odds."""
         return True
 
-    def _feature_list(self) -> list[str]:
+    def feature_list(self) -> list[str]:
         return []
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> PublicRaceModel:
@@ -277,12 +277,12 @@ class ClassifierRaceModel(RaceEstimator):
         self.estimator = estimator
         self.use_market = use_market
 
-    def _feature_list(self) -> list[str]:
+    def feature_list(self) -> list[str]:
         return registry_features(market=None if self.use_market else False)
 
     def fit(self, X: pd.DataFrame, y: Any) -> ClassifierRaceModel:
         """Fit the classifier on the runners' features and winners."""
-        names = self._feature_list()
+        names = self.feature_list()
         self.model_ = clone(self.estimator).fit(X[names], winners(y).astype(int))
         self.feature_names_ = names
         return self

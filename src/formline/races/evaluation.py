@@ -53,6 +53,11 @@ class RaceEvaluation:
             return estimator
         return ClassifierRaceModel(estimator, use_market=use_market)
 
+    def model_features(self, model: Any) -> list[str]:
+        """The registry features a race model reads (every one declares them:
+        :class:`~formline.races.estimators.RaceEstimator`)."""
+        return list(model.feature_list())
+
     def information_needed(self, reads_prices: bool) -> str:
         """``market`` for a model that reads prices, ``card`` otherwise."""
         return self.information_states[0] if reads_prices else self.information_states[-1]

@@ -29,6 +29,11 @@ class MatchModel(Protocol):
 
     uses_market: bool
 
+    def feature_list(self) -> list[str]:
+        """The features of ``X`` the model reads, known before it is fitted (none for a model
+        of team strengths alone)."""
+        ...
+
     def fit(self, X: pd.DataFrame, y: pd.DataFrame) -> MatchModel: ...
 
     def predict_proba(self, X: pd.DataFrame) -> FloatArray: ...

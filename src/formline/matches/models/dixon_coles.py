@@ -258,6 +258,10 @@ class DixonColes(BaseEstimator):  # type: ignore[misc, unused-ignore]
         self.unseen_defence = unseen_defence
         self.max_iter = max_iter
 
+    def feature_list(self) -> list[str]:
+        """None: the model reads the teams and the results, no feature."""
+        return []
+
     def _check_params(self) -> None:
         lo, hi = self.rho_bounds
         if not (

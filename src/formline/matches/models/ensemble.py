@@ -82,10 +82,11 @@ class EnsembleMatchModel(BaseEstimator):  # type: ignore[misc]
             for name in self.members
         ]
 
-    def _feature_list(self) -> list[str]:
+    def feature_list(self) -> list[str]:
+        """Every feature a member reads, in the members' order."""
         names: list[str] = []
         for member in self.member_prototypes():
-            for name in getattr(member, "_feature_list", list)():
+            for name in member.feature_list():
                 if name not in names:
                     names.append(name)
         return names

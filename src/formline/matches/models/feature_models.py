@@ -42,9 +42,10 @@ class _FeatureModel(BaseEstimator):  # type: ignore[misc]
     def uses_market(self) -> bool:
         """Whether any feature the model reads comes from betting odds."""
         market = {s.name for s in MATCH_FEATURES if s.uses_market}
-        return bool(market & set(self._feature_list()))
+        return bool(market & set(self.feature_list()))
 
-    def _feature_list(self) -> list[str]:
+    def feature_list(self) -> list[str]:
+        """The registry features the model reads, known before it is fitted."""
         if self.features is not None:
             return list(self.features)
         return default_features(self.use_market)
@@ -133,7 +134,7 @@ class LogisticMatchModel(_FeatureModel):
 
     def fit(self, X: pd.DataFrame, y: pd.DataFrame) -> LogisticMatchModel:
         """Fit both heads on ``X`` (features) and ``y`` (home_goals, away_goals)."""
-        self._feature_names = self._feature_list()
+        self._feature_names = self.feature_list()
         matrix = self._matrix(X)
         # One BLAS thread: these matrices are small, and threaded BLAS on a busy machine is
         # many times slower than one thread.
@@ -215,7 +216,7 @@ class LightGBMMatchModel(_FeatureModel):
 
     def fit(self, X: pd.DataFrame, y: pd.DataFrame) -> LightGBMMatchModel:
         """Fit both heads on ``X`` (features) and ``y`` (home_goals, away_goals)."""
-        self._feature_names = self._feature_list()
+        self._feature_names = self.feature_list()
         matrix = self._matrix(X)
         self.result_model_ = self._classifier("multiclass").fit(matrix, outcome_codes(y))
         self.over_model_ = self._classifier("binary").fit(matrix, over_labels(y))
@@ -259,7 +260,7 @@ class ClassifierMatchModel(_FeatureModel):
         """Fit both clones on ``X`` (features) and ``y`` (home_goals, away_goals)."""
         from sklearn.base import clone
 
-        self._feature_names = self._feature_list()
+        self._feature_names = self.feature_list()
         matrix = self._matrix(X)
         self.result_model_ = clone(self.estimator).fit(matrix, outcome_codes(y))
         self.over_model_ = clone(self.estimator).fit(matrix, over_labels(y))

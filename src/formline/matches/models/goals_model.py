@@ -59,7 +59,7 @@ class GoalsMatchModel(_FeatureModel):
 
     def fit(self, X: pd.DataFrame, y: pd.DataFrame) -> GoalsMatchModel:
         """Fit the two goal regressions on ``X`` (features) and ``y`` (home_goals, away_goals)."""
-        self._feature_names = self._feature_list()
+        self._feature_names = self.feature_list()
         matrix = self._matrix(X)
         home = y["home_goals"].to_numpy(dtype=np.float64)
         away = y["away_goals"].to_numpy(dtype=np.float64)

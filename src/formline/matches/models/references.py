@@ -58,11 +58,15 @@ class MarketMatchModel(BaseEstimator):  # type: ignore[misc]
 
     uses_market = True
 
+    def feature_list(self) -> list[str]:
+        """The de-margined 1X2 and over/under prices."""
+        return [*MARKET_1X2, MARKET_OVER]
+
     def fit(self, X: pd.DataFrame, y: pd.DataFrame) -> MarketMatchModel:
         """Learn the base rates used where no odds exist."""
         self.base_rates_ = class_frequencies(outcome_codes(y))
         self.over_rate_ = float(over_labels(y).mean()) if len(y) else 0.5
-        self.feature_names_ = [*MARKET_1X2, MARKET_OVER]
+        self.feature_names_ = self.feature_list()
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> FloatArray:
