@@ -1,0 +1,255 @@
+"""US-sports win probability, walk-forward by season on the shared data, against
+FiveThirtyEight's Elo and the betting market.
+
+    .venv/bin/python benchmarks/us_win_probability.py [--database-url URL] [--write]
+
+Without ``--database-url`` the shared US files are loaded into a temporary SQLite store with
+``ingest:us-sports``'s own code (about a minute); with it, an already loaded store is read.
+Per sport: the point-in-time features (:mod:`formline.matches.us_features`), then season by
+season every model is fitted on the earlier seasons only and predicts the next
+(:func:`formline.matches.models.us_win.walk_forward`). Scored on the decided games (ties
+dropped) that every compared forecaster has: NFL and NBA on the games with a FiveThirtyEight
+forecast and an OddsPortal moneyline, MLB and NHL on the games with SBR opening and closing
+moneylines. Binary Brier, log loss, accuracy; paired bootstrap (2,000 replicates, 95%) of the
+per-game Brier of each model minus 538's and minus the market's. ``--write`` replaces the
+section of docs/benchmarks.md.
+
+Preseason games: OddsPortal lists them, the matches table does not keep the season type, so
+the stored games whose preferred source is an OddsPortal preseason row are dropped here (read
+back from the OddsPortal files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import create_engine
+
+from formline.core.comparison import paired_bootstrap
+from formline.core.metrics import evaluate_binary
+from formline.matches.models.us_win import ProbabilityColumn, SeasonalLogit, walk_forward
+from formline.matches.sources.us import read_us_sports
+from formline.matches.us_features import (
+    BASE_FEATURES,
+    FEATURE_SPECS,
+    build_us_features,
+    demargined_moneyline,
+)
+from formline.matches.us_reads import read_us_games
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+if not DATA.exists():
+    DATA = Path("/work/shared/data")
+FILES = [
+    "nfl_spreadspoke",
+    "us_odds_oddsportal",
+    "nba_odds",
+    "mlb_odds_sbr",
+    "nhl_odds_sbr",
+    "fivethirtyeight/nfl_elo.csv",
+    "fivethirtyeight/nba_elo.csv.gz",
+]
+DOC = ROOT / "docs" / "benchmarks.md"
+SECTION = "## US-sports win probability (walk-forward by season)"
+
+#: sport -> (test seasons, training window in seasons, the compared forecasters).
+PLAN: dict[str, tuple[list[str], int, str]] = {
+    "nfl": ([str(y) for y in range(2009, 2020)], 20, "538"),
+    "nba": ([f"{y}-{(y + 1) % 100:02d}" for y in range(2008, 2020)], 15, "538"),
+    "mlb": ([str(y) for y in range(2012, 2019)], 10, "opening"),
+    "nhl": ([f"{y}-{(y + 1) % 100:02d}" for y in range(2012, 2021)], 10, "opening"),
+}
+#: A few robust features: Elo, rest and recent form.
+SMALL = ("elo_logit", "rest_home", "rest_away", "b2b_home", "b2b_away")
+
+
+def _models(sport: str) -> dict[str, Callable[[], Any]]:
+    models: dict[str, Callable[[], Any]] = {
+        "elo (ours, 538 parameters)": lambda: ProbabilityColumn("elo_prob"),
+        "logit: elo only": lambda: SeasonalLogit(("elo_logit",)),
+        "logit: elo + rest": lambda: SeasonalLogit(SMALL),
+        "logit: no market": lambda: SeasonalLogit(BASE_FEATURES),
+    }
+    if sport in ("mlb", "nhl"):
+        models["logit: no market + opening"] = lambda: SeasonalLogit(
+            (*BASE_FEATURES, "market_open_logit")
+        )
+        models["logit: elo + rest + opening"] = lambda: SeasonalLogit((*SMALL, "market_open_logit"))
+    closing = ("market_close_logit", "spread_logit") if sport in ("nfl", "nba") else (
+        "market_close_logit",
+    )
+    models["logit: no market + closing"] = lambda: SeasonalLogit((*BASE_FEATURES, *closing))
+    return models
+
+
+def _store_url(url: str | None) -> tuple[str, float]:
+    if url:
+        return url, 0.0
+    from formline.matches.us_ingest import ingest_us_sports
+    from formline.store.db import open_store
+
+    home = Path(tempfile.mkdtemp(prefix="formline-us-"))
+    url = f"sqlite:///{home / 'formline.db'}"
+    start = time.perf_counter()
+    ingest_us_sports(open_store(url), [DATA / f for f in FILES])
+    return url, time.perf_counter() - start
+
+
+def _preseason() -> set[tuple[str, int]]:
+    """(file name, line) of every OddsPortal preseason game."""
+    rows: set[tuple[str, int]] = set()
+    for read in read_us_sports([DATA / "us_odds_oddsportal"]):
+        g = read.batch.games
+        pre = g[g["season_type"] == "preseason"]
+        rows |= {(Path(f).name, int(n)) for f, n in zip(pre["source_file"], pre["source_line"])}
+    return rows
+
+
+def _frame(conn: Any, sport: str, preseason: set[tuple[str, int]]) -> tuple[pd.DataFrame, Any]:
+    data = read_us_games(conn, sport)
+    games = data.games[data.games["status"] == "finished"]
+    keys = [
+        (Path(str(f)).name, int(n)) if s == "oddsportal" else ("", 0)
+        for s, f, n in zip(games["source"], games["source_file"], games["source_line"])
+    ]
+    games = games[[k not in preseason for k in keys]].reset_index(drop=True)
+    features = build_us_features(games, data.odds, spec=FEATURE_SPECS[sport])
+    margin = games["home_score"] - games["away_score"]
+    features["y"] = np.where(margin > 0, 1.0, np.where(margin < 0, 0.0, np.nan))
+    features = features.merge(
+        data.forecasts[data.forecasts["forecaster"] == "fivethirtyeight_elo"][
+            ["match_id", "p_home"]
+        ].rename(columns={"p_home": "p_538"}),
+        on="match_id",
+        how="left",
+    )
+    ids = features["match_id"]
+    for name, kind, books in (
+        ("p_close_op", "closing", ("market_avg",)),
+        ("p_close_sbr", "closing", ("sbr",)),
+        ("p_open_sbr", "opening", ("sbr",)),
+    ):
+        features[name] = ids.map(demargined_moneyline(data.odds, kind, books))
+    return features, data
+
+
+def _scores(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    s = evaluate_binary(y, p)
+    return {"brier": s["brier"], "log_loss": s["log_loss"], "accuracy": s["accuracy"]}
+
+
+def _bootstrap(y: np.ndarray, a: np.ndarray, b: np.ndarray) -> str:
+    r = paired_bootstrap((a - y) ** 2, (b - y) ** 2, n_boot=2000, random_state=0)
+    return f"{r.mean_diff:+.4f} [{r.low:+.4f}, {r.high:+.4f}]"
+
+
+def run_sport(conn: Any, sport: str, preseason: set[tuple[str, int]]) -> dict[str, Any]:
+    """Walk-forward every model of ``sport``; the scores on the compared games."""
+    test, window, versus = PLAN[sport]
+    start = time.perf_counter()
+    frame, _ = _frame(conn, sport, preseason)
+    built = time.perf_counter() - start
+    y = frame["y"]
+    predictions, chosen = {}, {}
+    for name, make in _models(sport).items():
+        fitted_models: dict[str, Any] = {}
+        predictions[name] = walk_forward(
+            frame, y, make, test, train_seasons=window, fitted=fitted_models
+        )
+        Cs = [getattr(m, "C_", None) for m in fitted_models.values()]
+        if Cs and Cs[0] is not None:
+            chosen[name] = "/".join(f"{c:g}" for c in Cs)
+    fitted = time.perf_counter() - start - built
+    rows = frame.loc[frame["season"].isin(test) & y.notna()].copy()
+    if versus == "538":
+        refs = {"538 Elo": "p_538", "market (OddsPortal closing)": "p_close_op"}
+    else:
+        refs = {"market (SBR opening)": "p_open_sbr", "market (SBR closing)": "p_close_sbr"}
+    for name, p in predictions.items():
+        rows[name] = p.reindex(rows.index)
+    rows = rows.dropna(subset=[*refs.values(), *predictions])
+    target = rows["y"].to_numpy()
+    table = []
+    for name, column in [*refs.items(), *[(m, m) for m in predictions]]:
+        p = rows[column].to_numpy(dtype=np.float64)
+        entry = {"model": name, **_scores(target, p)}
+        for ref_name, ref_column in refs.items():
+            ref = rows[ref_column].to_numpy(dtype=np.float64)
+            entry[f"minus {ref_name}"] = "" if column == ref_column else _bootstrap(target, p, ref)
+        table.append(entry)
+    return {
+        "sport": sport,
+        "games": len(rows),
+        "seasons": f"{test[0]} to {test[-1]}",
+        "table": pd.DataFrame(table),
+        "seconds_features": built,
+        "seconds_models": fitted,
+        "C": chosen,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=os.environ.get("FORMLINE_US_DATABASE_URL"))
+    parser.add_argument("--sport", action="append", choices=list(PLAN))
+    parser.add_argument("--write", action="store_true", help="write docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    if not (DATA / "us_odds_oddsportal").exists():
+        print(f"the shared data is not here: {DATA}", file=sys.stderr)
+        return 1
+    url, ingest_seconds = _store_url(args.database_url)
+    preseason = _preseason()
+    results = []
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        for sport in args.sport or list(PLAN):
+            result = run_sport(conn, sport, preseason)
+            results.append(result)
+            print(f"\n{sport.upper()} {result['seasons']}: {result['games']} games "
+                  f"(features {result['seconds_features']:.1f} s, "
+                  f"walk-forward {result['seconds_models']:.1f} s); C per test season: "
+                  f"{result['C']}")
+            print(result["table"].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if ingest_seconds:
+        print(f"\ningest into a temporary SQLite store: {ingest_seconds:.1f} s")
+    if args.write:
+        _write(results, ingest_seconds)
+    return 0
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    columns = list(table.columns)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in table.itertuples(index=False):
+        cells = [f"{v:.4f}" if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _write(results: list[dict[str, Any]], ingest_seconds: float) -> None:
+    parts = [SECTION, "", f"`benchmarks/us_win_probability.py --write`, machine: {platform.machine()}, "
+             f"{os.cpu_count()} cores shared with other jobs (noisy timings), Python "
+             f"{platform.python_version()}.", ""]
+    for r in results:
+        parts += [f"### {r['sport'].upper()} {r['seasons']} ({r['games']} games)", "",
+                  _markdown(r["table"]), ""]
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
+    head, _, tail = text.partition(SECTION)
+    rest = tail.split("\n## ", 1)
+    after = ("\n## " + rest[1]) if len(rest) > 1 else ""
+    DOC.write_text(head.rstrip() + "\n\n" + "\n".join(parts) + after, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
