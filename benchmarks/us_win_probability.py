@@ -76,7 +76,7 @@ SMALL = ("elo_logit", "rest_home", "rest_away", "b2b_home", "b2b_away")
 
 def _models(sport: str) -> dict[str, Callable[[], Any]]:
     models: dict[str, Callable[[], Any]] = {
-        "elo (ours, 538 parameters)": lambda: ProbabilityColumn("elo_prob"),
+        "elo (ours)": lambda: ProbabilityColumn("elo_prob"),
         "logit: elo only": lambda: SeasonalLogit(("elo_logit",)),
         "logit: elo + rest": lambda: SeasonalLogit(SMALL),
         "logit: no market": lambda: SeasonalLogit(BASE_FEATURES),
@@ -86,8 +86,10 @@ def _models(sport: str) -> dict[str, Callable[[], Any]]:
             (*BASE_FEATURES, "market_open_logit")
         )
         models["logit: elo + rest + opening"] = lambda: SeasonalLogit((*SMALL, "market_open_logit"))
-    closing = ("market_close_logit", "spread_logit") if sport in ("nfl", "nba") else (
-        "market_close_logit",
+    closing = (
+        ("market_close_logit", "spread_logit")
+        if sport in ("nfl", "nba")
+        else ("market_close_logit",)
     )
     models["logit: no market + closing"] = lambda: SeasonalLogit((*BASE_FEATURES, *closing))
     return models
@@ -112,7 +114,10 @@ def _preseason() -> set[tuple[str, int]]:
     for read in read_us_sports([DATA / "us_odds_oddsportal"]):
         g = read.batch.games
         pre = g[g["season_type"] == "preseason"]
-        rows |= {(Path(f).name, int(n)) for f, n in zip(pre["source_file"], pre["source_line"])}
+        rows |= {
+            (Path(f).name, int(n))
+            for f, n in zip(pre["source_file"], pre["source_line"], strict=False)
+        }
     return rows
 
 
@@ -121,7 +126,7 @@ def _frame(conn: Any, sport: str, preseason: set[tuple[str, int]]) -> tuple[pd.D
     games = data.games[data.games["status"] == "finished"]
     keys = [
         (Path(str(f)).name, int(n)) if s == "oddsportal" else ("", 0)
-        for s, f, n in zip(games["source"], games["source_file"], games["source_line"])
+        for s, f, n in zip(games["source"], games["source_file"], games["source_line"], strict=True)
     ]
     games = games[[k not in preseason for k in keys]].reset_index(drop=True)
     features = build_us_features(games, data.odds, spec=FEATURE_SPECS[sport])
@@ -216,10 +221,12 @@ def main(argv: list[str] | None = None) -> int:
         for sport in args.sport or list(PLAN):
             result = run_sport(conn, sport, preseason)
             results.append(result)
-            print(f"\n{sport.upper()} {result['seasons']}: {result['games']} games "
-                  f"(features {result['seconds_features']:.1f} s, "
-                  f"walk-forward {result['seconds_models']:.1f} s); C per test season: "
-                  f"{result['C']}")
+            print(
+                f"\n{sport.upper()} {result['seasons']}: {result['games']} games "
+                f"(features {result['seconds_features']:.1f} s, "
+                f"walk-forward {result['seconds_models']:.1f} s); C per test season: "
+                f"{result['C']}"
+            )
             print(result["table"].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if ingest_seconds:
         print(f"\ningest into a temporary SQLite store: {ingest_seconds:.1f} s")
@@ -238,12 +245,21 @@ def _markdown(table: pd.DataFrame) -> str:
 
 
 def _write(results: list[dict[str, Any]], ingest_seconds: float) -> None:
-    parts = [SECTION, "", f"`benchmarks/us_win_probability.py --write`, machine: {platform.machine()}, "
-             f"{os.cpu_count()} cores shared with other jobs (noisy timings), Python "
-             f"{platform.python_version()}.", ""]
+    parts = [
+        SECTION,
+        "",
+        f"`benchmarks/us_win_probability.py --write`, machine: {platform.machine()}, "
+        f"{os.cpu_count()} cores shared with other jobs (noisy timings), Python "
+        f"{platform.python_version()}.",
+        "",
+    ]
     for r in results:
-        parts += [f"### {r['sport'].upper()} {r['seasons']} ({r['games']} games)", "",
-                  _markdown(r["table"]), ""]
+        parts += [
+            f"### {r['sport'].upper()} {r['seasons']} ({r['games']} games)",
+            "",
+            _markdown(r["table"]),
+            "",
+        ]
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
     head, _, tail = text.partition(SECTION)
     rest = tail.split("\n## ", 1)

@@ -299,7 +299,9 @@ def _ewm(facts: pd.DataFrame, queries: pd.DataFrame, halflife: float) -> np.ndar
     if facts.empty:
         return np.full(len(queries), np.nan)
     f = facts.copy()
-    f["ewm"] = f.groupby("team")["margin"].transform(lambda s: s.ewm(halflife=halflife).mean())
+    # facts are sorted by team, then order: the grouped result lines up with them.
+    weighted = f.groupby("team", sort=True)["margin"].ewm(halflife=halflife).mean()
+    f["ewm"] = weighted.to_numpy()
     out: np.ndarray = _asof(queries, f, ["ewm"])["ewm"].to_numpy(dtype=np.float64)
     return out
 
@@ -340,7 +342,9 @@ def _market(games: pd.DataFrame, odds: pd.DataFrame | None, spec: FeatureSpec) -
     at = odds["match_id"].map(kickoff).astype("datetime64[ns]")
     seen = odds["observed_at"].astype("datetime64[ns]")
     # Opening lines strictly before kickoff; closing lines at kickoff (see the module).
-    usable = ((odds["kind"] == "opening") & (seen < at)) | ((odds["kind"] == "closing") & (seen <= at))
+    usable = ((odds["kind"] == "opening") & (seen < at)) | (
+        (odds["kind"] == "closing") & (seen <= at)
+    )
     odds = odds[usable.to_numpy()]
     ids = games["match_id"]
     for column, kind in (("market_close_logit", "closing"), ("market_open_logit", "opening")):
@@ -381,7 +385,9 @@ def build_us_features(
     queries = _sides(games)
     elo = spec.elo
     history = elo_history(games, spec)
-    state = _asof(queries, history.rename(columns={"season": "last_season"}), ["rating_after", "last_season"])
+    state = _asof(
+        queries, history.rename(columns={"season": "last_season"}), ["rating_after", "last_season"]
+    )
     mean = float(elo["mean_rating"])
     keep = 1.0 - float(elo["season_regression"])
     rating = state["rating_after"].to_numpy(dtype=np.float64)
@@ -396,13 +402,19 @@ def build_us_features(
 
     facts = _team_results(games)
     previous = _asof(queries, facts, ["kickoff_at"])["kickoff_at"]
-    gap = (queries["at"].astype("datetime64[ns]").dt.normalize() - previous.astype("datetime64[ns]").dt.normalize())
+    gap = (
+        queries["at"].astype("datetime64[ns]").dt.normalize()
+        - previous.astype("datetime64[ns]").dt.normalize()
+    )
     rest = np.minimum(gap.dt.days.to_numpy(dtype=np.float64), spec.rest_cap)
     short = (rest <= spec.b2b_days).astype(np.float64) if spec.b2b_days else np.zeros(2 * n)
     short = np.where(np.isnan(rest), np.nan, short)
     last = _rolling(facts, queries, spec.window)
     ewm = _ewm(facts, queries, spec.halflife)
-    home_q, away_q = queries.iloc[:n].reset_index(drop=True), queries.iloc[n:].reset_index(drop=True)
+    home_q, away_q = (
+        queries.iloc[:n].reset_index(drop=True),
+        queries.iloc[n:].reset_index(drop=True),
+    )
     venue_home = _rolling(facts[facts["home"]].reset_index(drop=True), home_q, spec.window)
     venue_away = _rolling(facts[~facts["home"]].reset_index(drop=True), away_q, spec.window)
 
