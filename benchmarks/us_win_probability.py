@@ -37,11 +37,13 @@ from sqlalchemy import create_engine
 
 from formline.core.comparison import paired_bootstrap
 from formline.core.metrics import evaluate_binary
+from formline.matches.models.us_lines import NormalLineModel
 from formline.matches.models.us_win import ProbabilityColumn, SeasonalLogit, walk_forward
 from formline.matches.sources.us import read_us_sports
 from formline.matches.us_features import (
     BASE_FEATURES,
     FEATURE_SPECS,
+    TOTAL_FEATURES,
     build_us_features,
     demargined_moneyline,
 )
@@ -132,6 +134,15 @@ def _frame(conn: Any, sport: str, preseason: set[tuple[str, int]]) -> tuple[pd.D
     features = build_us_features(games, data.odds, spec=FEATURE_SPECS[sport])
     margin = games["home_score"] - games["away_score"]
     features["y"] = np.where(margin > 0, 1.0, np.where(margin < 0, 0.0, np.nan))
+    features["margin"] = margin.to_numpy()
+    features["total"] = (games["home_score"] + games["away_score"]).to_numpy()
+    closing = data.odds[data.odds["kind"] == "closing"]
+    for name, market, selection in (
+        ("home_line", "spread", "home"),
+        ("total_line", "total", "over"),
+    ):
+        lines = closing[(closing["market"] == market) & (closing["selection"] == selection)]
+        features[name] = features["match_id"].map(lines.groupby("match_id")["line"].first())
     features = features.merge(
         data.forecasts[data.forecasts["forecaster"] == "fivethirtyeight_elo"][
             ["match_id", "p_home"]
@@ -204,6 +215,62 @@ def run_sport(conn: Any, sport: str, preseason: set[tuple[str, int]]) -> dict[st
     }
 
 
+#: Line models: name -> (value, features, relative to the line).
+LINE_MODELS: dict[str, tuple[str, tuple[str, ...], bool]] = {
+    "cover: margin model": ("margin", BASE_FEATURES, False),
+    "cover: line + features": ("margin", (*BASE_FEATURES, "spread_logit"), True),
+    "over: totals model": ("total", (*TOTAL_FEATURES, "rest_home", "rest_away"), False),
+    "over: line + features": ("total", (*TOTAL_FEATURES, "rest_home", "rest_away"), True),
+}
+
+
+def run_lines(conn: Any, sport: str, preseason: set[tuple[str, int]]) -> pd.DataFrame:
+    """P(home covers) at the closing spread and P(over) at the closing total, walk-forward,
+    scored on the games without a push, against the 0.5 that the closing line implies."""
+    test, window, _ = PLAN[sport]
+    frame, _ = _frame(conn, sport, preseason)
+    seasons = frame["season"].astype(str)
+    order = sorted(seasons.unique())
+    rows = []
+    for name, (value, features, relative) in LINE_MODELS.items():
+        line = frame["home_line"] if value == "margin" else frame["total_line"]
+        # The home side covers when margin > -home line; over when total > total line.
+        threshold = -line if value == "margin" else line
+        predicted = pd.Series(np.nan, index=frame.index)
+        for season in test:
+            earlier = [s for s in order if s < season][-window:]
+            train = seasons.isin(earlier) & frame[value].notna()
+            if relative:
+                train &= threshold.notna()
+            test_rows = (seasons == season) & threshold.notna()
+            if not train.any() or not test_rows.any():
+                continue
+            target = frame.loc[train, value] - (threshold[train] if relative else 0.0)
+            model = NormalLineModel(features).fit(frame[train], target.to_numpy())
+            cut = 0.0 if relative else threshold[test_rows].to_numpy()
+            predicted[test_rows] = model.predict_above(frame[test_rows], cut)
+        scored = predicted.notna() & frame[value].notna() & (frame[value] != threshold)
+        hit = (frame.loc[scored, value] > threshold[scored]).astype(int).to_numpy()
+        p = predicted[scored].to_numpy()
+        s = evaluate_binary(hit, p)
+        ll = -(hit * np.log(p) + (1 - hit) * np.log(1 - p))
+        r = paired_bootstrap(ll, np.full_like(p, np.log(2.0)), n_boot=2000, random_state=0)
+        rows.append(
+            {
+                "model": name,
+                "games": int(scored.sum()),
+                "hit rate": float(hit.mean()),
+                "log_loss": s["log_loss"],
+                "minus 0.5 (ln 2)": f"{r.mean_diff:+.4f} [{r.low:+.4f}, {r.high:+.4f}]",
+                "brier": s["brier"],
+                "ece": s["ece"],
+                "calibration slope": s["calibration_slope"],
+                "accuracy": float(np.mean((p >= 0.5) == hit)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("FORMLINE_US_DATABASE_URL"))
@@ -228,11 +295,44 @@ def main(argv: list[str] | None = None) -> int:
                 f"{result['C']}"
             )
             print(result["table"].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+            print("goal:", goals(result))
+            if sport in ("nfl", "nba"):
+                result["lines"] = run_lines(conn, sport, preseason)
+                print(f"\n{sport.upper()} spreads and totals (closing lines):")
+                print(result["lines"].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if ingest_seconds:
         print(f"\ningest into a temporary SQLite store: {ingest_seconds:.1f} s")
     if args.write:
         _write(results, ingest_seconds)
     return 0
+
+
+NO_MARKET = ("elo (ours)", "logit: elo only", "logit: elo + rest", "logit: no market")
+WITH_OPENING = ("logit: no market + opening", "logit: elo + rest + opening")
+
+
+def goals(result: dict[str, Any]) -> str:
+    """Whether the issue's goal for the sport is met, in one sentence from the table."""
+    table = result["table"].set_index("model")
+    if result["sport"] in ("nfl", "nba"):
+        best = table.loc[list(NO_MARKET), "brier"].idxmin()
+        market = table.loc["market (OddsPortal closing)", "brier"]
+        gap = table.loc[best, "brier"] / market - 1
+        interval = table.loc[best, "minus 538 Elo"]
+        high = float(interval.split("[")[1].rstrip("]").split(",")[1])
+        verdict = "beats 538 (interval below zero)" if high < 0 else "does not beat 538"
+        near = "within" if gap <= 0.02 else "not within"
+        return (
+            f"best model without odds: {best}, Brier minus 538's {interval}: {verdict}; "
+            f"{gap:+.1%} from the market's Brier ({near} 2%)"
+        )
+    best = table.loc[list(WITH_OPENING), "brier"].idxmin()
+    interval = table.loc[best, "minus market (SBR opening)"]
+    high = float(interval.split("[")[1].rstrip("]").split(",")[1])
+    return (
+        f"best model with opening odds: {best}, Brier minus the opening line's {interval}: "
+        f"{'beats the opening line' if high < 0 else 'does not beat the opening line'}"
+    )
 
 
 def _markdown(table: pd.DataFrame) -> str:

@@ -70,6 +70,7 @@ def test_hand_computed_elo_rest_back_to_back_and_margins() -> None:
     # Margins: A +10 then -4; C +5 (away) then +4 (away).
     assert f.loc[3, "margin_last_away"] == pytest.approx(3.0)  # A: (10 - 4) / 2
     assert f.loc[3, "margin_last_home"] == pytest.approx(4.5)  # C: (5 + 4) / 2
+    assert f.loc[3, "total_last_home"] == pytest.approx((185 + 204) / 2)  # C's games' totals
     # Venue splits: the home side's home games, the away side's away games.
     assert np.isnan(f.loc[3, "margin_venue_home"]) and np.isnan(f.loc[3, "margin_venue_away"])
     assert f.loc[2, "margin_venue_home"] == pytest.approx(10.0)  # A's one home game

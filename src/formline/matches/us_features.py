@@ -43,6 +43,7 @@ __all__ = [
     "FEATURE_SPECS",
     "MARKET_FEATURES",
     "OPENING_FEATURES",
+    "TOTAL_FEATURES",
     "FeatureSpec",
     "build_us_features",
     "demargined_moneyline",
@@ -63,6 +64,9 @@ BASE_FEATURES = (
     "margin_venue_home",
     "margin_venue_away",
 )
+#: Scoring levels, for totals models (not used by the win models): the mean total points of
+#: each side's last ``window`` games.
+TOTAL_FEATURES = ("total_last_home", "total_last_away")
 #: Known a day before kickoff.
 OPENING_FEATURES = ("market_open_logit",)
 #: Known at kickoff (see the module).
@@ -265,6 +269,7 @@ def _team_results(games: pd.DataFrame) -> pd.DataFrame:
     with per-team running counts and sums (overall and per venue) and the weighted margin."""
     done = _finished(games)
     margin = (done["home_score"] - done["away_score"]).to_numpy(dtype=np.float64)
+    total = (done["home_score"] + done["away_score"]).to_numpy(dtype=np.float64)
     facts = pd.DataFrame(
         {
             "team": pd.concat([done["home_team"], done["away_team"]], ignore_index=True),
@@ -272,26 +277,29 @@ def _team_results(games: pd.DataFrame) -> pd.DataFrame:
             "kickoff_at": pd.concat([done["kickoff_at"]] * 2, ignore_index=True),
             "order": np.r_[np.arange(len(done)), np.arange(len(done))],
             "margin": np.r_[margin, -margin],
+            "total": np.r_[total, total],
             "home": np.r_[np.ones(len(done), bool), np.zeros(len(done), bool)],
         }
     )
     return facts.sort_values(["team", "order"], kind="stable").reset_index(drop=True)
 
 
-def _rolling(facts: pd.DataFrame, queries: pd.DataFrame, window: int) -> np.ndarray:
-    """Mean margin of each query team's last ``window`` facts before the query (NaN: none)."""
+def _rolling(
+    facts: pd.DataFrame, queries: pd.DataFrame, window: int, value: str = "margin"
+) -> np.ndarray:
+    """Mean ``value`` of each query team's last ``window`` facts before the query (NaN: none)."""
     if facts.empty:
         return np.full(len(queries), np.nan)
     f = facts.copy()
     f["n"] = f.groupby("team").cumcount() + 1
-    f["total"] = f.groupby("team")["margin"].cumsum()
-    last = _asof(queries, f, ["n", "total"])
-    back = f[["team", "n", "total"]].rename(columns={"n": "n_back", "total": "total_back"})
+    f["_cum"] = f.groupby("team")[value].cumsum()
+    last = _asof(queries, f, ["n", "_cum"])
+    back = f[["team", "n", "_cum"]].rename(columns={"n": "n_back", "_cum": "cum_back"})
     back["n_back"] = back["n_back"].astype("float64")
     probe = pd.DataFrame({"team": queries["team"].to_numpy(), "n_back": last["n"] - window})
-    earlier = probe.merge(back, on=["team", "n_back"], how="left")["total_back"].fillna(0.0)
+    earlier = probe.merge(back, on=["team", "n_back"], how="left")["cum_back"].fillna(0.0)
     count = np.minimum(last["n"].to_numpy(dtype=np.float64), window)
-    out: np.ndarray = (last["total"].to_numpy() - earlier.to_numpy()) / count
+    out: np.ndarray = (last["_cum"].to_numpy() - earlier.to_numpy()) / count
     return out
 
 
@@ -377,8 +385,8 @@ def build_us_features(
         Aligned with ``games`` (same index): ``match_id``, ``season``, ``kickoff_at``,
         ``elo_home``, ``elo_away`` (pre-game ratings), ``elo_diff`` (home minus away, home edge
         excluded), ``elo_prob`` (the Elo home-win probability, home edge included), the
-        :data:`BASE_FEATURES` and the :data:`MARKET_FEATURES`. Rest is NaN for a team's first
-        game in the data; margins are NaN before a team's first result.
+        :data:`BASE_FEATURES`, :data:`TOTAL_FEATURES` and :data:`MARKET_FEATURES`. Rest is
+        NaN for a team's first game in the data; margins are NaN before its first result.
     """
     games = games.reset_index(drop=False).rename(columns={"index": "_index"})
     n = len(games)
@@ -410,6 +418,7 @@ def build_us_features(
     short = (rest <= spec.b2b_days).astype(np.float64) if spec.b2b_days else np.zeros(2 * n)
     short = np.where(np.isnan(rest), np.nan, short)
     last = _rolling(facts, queries, spec.window)
+    scoring = _rolling(facts, queries, spec.window, "total")
     ewm = _ewm(facts, queries, spec.halflife)
     home_q, away_q = (
         queries.iloc[:n].reset_index(drop=True),
@@ -438,6 +447,8 @@ def build_us_features(
             "margin_ewm_away": ewm[n:],
             "margin_venue_home": venue_home,
             "margin_venue_away": venue_away,
+            "total_last_home": scoring[:n],
+            "total_last_away": scoring[n:],
         }
     )
     market = _market(games, odds, spec)
