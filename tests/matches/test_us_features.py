@@ -201,3 +201,39 @@ def test_positive_control_a_result_before_the_cutoff_changes_later_features() ->
     pd.testing.assert_frame_equal(a.iloc[:1], b.iloc[:1])  # the game itself: not yet known
     later = ["elo_diff", "margin_last_home", "margin_ewm_away", "margin_venue_home"]
     assert (a.loc[1:, later] != b.loc[1:, later]).to_numpy().any()
+
+
+def test_a_neutral_site_has_no_home_edge() -> None:
+    games = _games([("2021-01-01", "A", "B", 110, 100)]).assign(neutral=[True])
+    assert build_us_features(games, spec=NBA).loc[0, "elo_prob"] == 0.5
+
+
+@pytest.mark.realdata
+def test_the_features_elo_is_538s_on_538s_nfl_file() -> None:
+    """The as-of Elo over 538's own NFL games (results known 11 hours after a 13:00 New York
+    kickoff, as the ingest has it) gives 538's pre-game probabilities from 2010 on."""
+    from formline.matches.team_aliases import canonical_team
+    from support import SHARED_DATA
+
+    path = SHARED_DATA / "fivethirtyeight" / "nfl_elo.csv"
+    if not path.exists():
+        pytest.skip(f"the shared data is not here: {path}")
+    raw = pd.read_csv(path).dropna(subset=["score1", "score2"]).reset_index(drop=True)
+    kickoff = (pd.to_datetime(raw["date"]) + pd.Timedelta(hours=18)).astype("datetime64[us]")
+    games = pd.DataFrame(
+        {
+            "match_id": np.arange(len(raw)),
+            "season": raw["season"].astype(str),
+            "kickoff_at": kickoff,
+            "observed_at": kickoff + pd.Timedelta(hours=11),
+            "home_team": [canonical_team("nfl", t) for t in raw["team1"]],
+            "away_team": [canonical_team("nfl", t) for t in raw["team2"]],
+            "home_score": raw["score1"],
+            "away_score": raw["score2"],
+            "neutral": raw["neutral"] == 1,
+        }
+    )
+    f = build_us_features(games, spec=FEATURE_SPECS["nfl"])
+    modern = (raw["season"] >= 2010).to_numpy()
+    error = np.abs(f["elo_prob"].to_numpy() - raw["elo_prob1"].to_numpy())[modern]
+    assert error.mean() < 5e-4 and error.max() < 5e-3

@@ -8,7 +8,9 @@ The inputs
 ----------
 ``games``: one row per match, ``match_id``, ``season``, ``kickoff_at``, ``observed_at`` (when
 the result was known; NaT for a game not played), ``home_team``, ``away_team``, ``home_score``,
-``away_score``. ``odds`` (optional): ``match_id``, ``bookmaker``, ``market``, ``selection``,
+``away_score`` and optionally ``neutral`` (no home edge in the Elo at a neutral site; the
+matches table does not keep it, so stored games are all treated as home games). ``odds``
+(optional): ``match_id``, ``bookmaker``, ``market``, ``selection``,
 ``line``, ``price``, ``kind`` and ``observed_at``.
 
 The rule
@@ -186,6 +188,13 @@ def _finished(games: pd.DataFrame) -> pd.DataFrame:
     return done.sort_values(["observed_at", "match_id"], kind="stable").reset_index(drop=True)
 
 
+def _neutral(games: pd.DataFrame) -> np.ndarray:
+    if "neutral" not in games.columns:
+        return np.zeros(len(games), dtype=bool)
+    flags: np.ndarray = games["neutral"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    return flags
+
+
 def elo_history(games: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     """The Elo recurrence over the finished games in the order their results became known:
     one row per (team, result), ``team``, ``observed_at``, ``season``, ``rating_after``."""
@@ -205,6 +214,7 @@ def elo_history(games: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     elo = dict(spec.elo)
     start = float(elo.pop("initial_rating"))
     initial = np.full(n, start)
+    neutral = _neutral(done)
     _, _, home_after, away_after = elo_kernel(
         codes[:n],
         codes[n:],
@@ -219,6 +229,7 @@ def elo_history(games: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
         float(elo["mean_rating"]),
         bool(elo["use_mov"]),
         mov=str(elo["mov"]),
+        neutral=neutral,
     )
     return pd.DataFrame(
         {
@@ -406,7 +417,8 @@ def build_us_features(
     rating = np.where(np.isnan(rating), float(elo["initial_rating"]), rating)
     home_rating, away_rating = rating[:n], rating[n:]
     diff = home_rating - away_rating
-    prob = 1.0 / (1.0 + 10.0 ** (-(diff + float(elo["home_advantage"])) / 400.0))
+    edge = np.where(_neutral(games), 0.0, float(elo["home_advantage"]))
+    prob = 1.0 / (1.0 + 10.0 ** (-(diff + edge) / 400.0))
 
     facts = _team_results(games)
     previous = _asof(queries, facts, ["kickoff_at"])["kickoff_at"]
