@@ -276,10 +276,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=os.environ.get("FORMLINE_US_DATABASE_URL"))
     parser.add_argument("--sport", action="append", choices=list(PLAN))
     parser.add_argument("--write", action="store_true", help="write docs/benchmarks.md")
+    parser.add_argument("--results", type=Path, help="also keep the results in this pickle")
+    parser.add_argument("--from-results", type=Path, help="write the section from a pickle")
     args = parser.parse_args(argv)
     if not (DATA / "us_odds_oddsportal").exists():
         print(f"the shared data is not here: {DATA}", file=sys.stderr)
         return 1
+    if args.from_results:
+        results, ingest_seconds = pd.read_pickle(args.from_results)
+        _write(results, ingest_seconds)
+        return 0
     url, ingest_seconds = _store_url(args.database_url)
     preseason = _preseason()
     results = []
@@ -302,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(result["lines"].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if ingest_seconds:
         print(f"\ningest into a temporary SQLite store: {ingest_seconds:.1f} s")
+    if args.results:
+        pd.to_pickle((results, ingest_seconds), args.results)
     if args.write:
         _write(results, ingest_seconds)
     return 0
@@ -344,27 +352,82 @@ def _markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+METHOD = (
+    "What is measured: per sport, point-in-time features from the matches tables "
+    "(`formline.matches.us_features`: the Elo rating as of kickoff with 538's NFL and NBA "
+    "parameters and round MLB/NHL ones, rest days and back-to-backs, the mean margin of the "
+    "last N games, an exponentially weighted margin, the home side's home and the away side's "
+    "away margin; market features flagged apart), then season by season each model, fitted on "
+    "the earlier seasons only (a window of 20 NFL, 15 NBA, 10 MLB/NHL seasons), predicts the "
+    "next. `logit` models are `SeasonalLogit` (median imputation, scaled features, `C` from "
+    "0.001-1 chosen inside `fit` on the last two training seasons). Scored on the decided "
+    "games (ties dropped) that every compared forecaster has: NFL and NBA on the games with a "
+    "FiveThirtyEight Elo forecast and an OddsPortal moneyline (the issue's 3,160 and 14,293 "
+    "games were counted over slightly different seasons by another matching: our 538 and "
+    "market Briers agree with its figures to 0.0002), MLB and NHL on the games with SBR "
+    "opening and closing moneylines. Moneylines de-margined by normalising. Intervals: paired "
+    "bootstrap of the per-game Brier difference, 2,000 replicates, 95%."
+)
+CAVEATS = (
+    "Caveats: the closing line is known at kickoff, not before, so the `+ closing` rows and "
+    "the closing market are forecasts made at kickoff; OddsPortal's preseason games are stored "
+    "as matches (the matches table keeps no season type) and are dropped here by their source "
+    "rows; the matches table keeps no neutral-site flag either, so Super Bowls and other "
+    "neutral games get a home edge (on 538's own file, with the flag, the features' Elo is "
+    "538's: tests/matches/test_us_features.py); the shared data has no starting pitchers "
+    "(MLB), goalies (NHL) or quarterbacks (NFL), where much of the market's edge comes from. "
+    "No LightGBM model and no calibration step were tried: the logistic models are fitted by "
+    "log loss on the earlier seasons."
+)
+
+
 def _write(results: list[dict[str, Any]], ingest_seconds: float) -> None:
     parts = [
         SECTION,
         "",
         f"`benchmarks/us_win_probability.py --write`, machine: {platform.machine()}, "
         f"{os.cpu_count()} cores shared with other jobs (noisy timings), Python "
-        f"{platform.python_version()}.",
+        f"{platform.python_version()}"
+        + (
+            f"; ingest into a temporary SQLite store {ingest_seconds:.0f} s"
+            if ingest_seconds
+            else ""
+        )
+        + ".",
+        "",
+        METHOD,
+        "",
+        CAVEATS,
         "",
     ]
     for r in results:
         parts += [
             f"### {r['sport'].upper()} {r['seasons']} ({r['games']} games)",
             "",
+            f"Goal: {goals(r)}. Features {r['seconds_features']:.1f} s, walk-forward "
+            f"{r['seconds_models']:.1f} s; `C` per test season: "
+            + "; ".join(f"{k} {v}" for k, v in r["C"].items())
+            + ".",
+            "",
             _markdown(r["table"]),
             "",
         ]
+        if "lines" in r:
+            parts += [
+                f"{r['sport'].upper()} P(home covers) at the closing spread and P(over) at the "
+                "closing total, walk-forward, pushes dropped; `minus 0.5 (ln 2)` is the log "
+                "loss minus that of the 0.5 the closing line implies (paired bootstrap). A "
+                "model of the margin or total alone is worse than 0.5; modelled relative to "
+                "the line it is 0.5 within the interval: nothing here beats the closing line.",
+                "",
+                _markdown(r["lines"]),
+                "",
+            ]
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
     head, _, tail = text.partition(SECTION)
     rest = tail.split("\n## ", 1)
     after = ("\n## " + rest[1]) if len(rest) > 1 else ""
-    DOC.write_text(head.rstrip() + "\n\n" + "\n".join(parts) + after, encoding="utf-8")
+    DOC.write_text(head.rstrip() + "\n\n" + "\n".join(parts) + "\n" + after, encoding="utf-8")
 
 
 if __name__ == "__main__":
