@@ -343,6 +343,18 @@ def goals(result: dict[str, Any]) -> str:
     )
 
 
+def lines_verdict(lines: pd.DataFrame) -> str:
+    """Which line models beat the closing line's 0.5 (log-loss interval below zero)."""
+    beat = [
+        str(m)
+        for m, i in zip(lines["model"], lines["minus 0.5 (ln 2)"], strict=True)
+        if float(str(i).split("[")[1].rstrip("]").split(",")[1]) < 0
+    ]
+    if beat:
+        return f"beating the closing line (interval below zero): {', '.join(beat)}"
+    return "no model's interval lies below zero: nothing here beats the closing line"
+
+
 def _markdown(table: pd.DataFrame) -> str:
     columns = list(table.columns)
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -416,9 +428,8 @@ def _write(results: list[dict[str, Any]], ingest_seconds: float) -> None:
             parts += [
                 f"{r['sport'].upper()} P(home covers) at the closing spread and P(over) at the "
                 "closing total, walk-forward, pushes dropped; `minus 0.5 (ln 2)` is the log "
-                "loss minus that of the 0.5 the closing line implies (paired bootstrap). A "
-                "model of the margin or total alone is worse than 0.5; modelled relative to "
-                "the line it is 0.5 within the interval: nothing here beats the closing line.",
+                "loss minus that of the 0.5 the closing line implies (paired bootstrap): "
+                f"{lines_verdict(r['lines'])}.",
                 "",
                 _markdown(r["lines"]),
                 "",
