@@ -97,13 +97,12 @@ def _models(sport: str) -> dict[str, Callable[[], Any]]:
     return models
 
 
-def _store_url(url: str | None) -> tuple[str, float]:
+def _store_url(url: str | None, home: Path) -> tuple[str, float]:
     if url:
         return url, 0.0
     from formline.matches.us_ingest import ingest_us_sports
     from formline.store.db import open_store
 
-    home = Path(tempfile.mkdtemp(prefix="formline-us-"))
     url = f"sqlite:///{home / 'formline.db'}"
     start = time.perf_counter()
     ingest_us_sports(open_store(url), [DATA / f for f in FILES])
@@ -286,7 +285,13 @@ def main(argv: list[str] | None = None) -> int:
         results, ingest_seconds = pd.read_pickle(args.from_results)
         _write(results, ingest_seconds)
         return 0
-    url, ingest_seconds = _store_url(args.database_url)
+    with tempfile.TemporaryDirectory(prefix="formline-us-") as home:
+        return _run(args, Path(home))
+
+
+def _run(args: argparse.Namespace, home: Path) -> int:
+    """The benchmark proper (a temporary store, if one is made, lives in ``home``)."""
+    url, ingest_seconds = _store_url(args.database_url, home)
     preseason = _preseason()
     results = []
     engine = create_engine(url)
@@ -306,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
                 result["lines"] = run_lines(conn, sport, preseason)
                 print(f"\n{sport.upper()} spreads and totals (closing lines):")
                 print(result["lines"].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    engine.dispose()
     if ingest_seconds:
         print(f"\ningest into a temporary SQLite store: {ingest_seconds:.1f} s")
     if args.results:
