@@ -13,26 +13,25 @@ numbers (3 and 7) break it, and MLB and NHL scores are counts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import RegressorMixin
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from formline.matches.models.base import not_fitted
+from formline.matches.models.us_win import FeatureColumns
 
 __all__ = ["NormalLineModel"]
 
 FloatArray = NDArray[np.float64]
 
 
-class NormalLineModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
+class NormalLineModel(RegressorMixin, FeatureColumns):  # type: ignore[misc]
     """Ridge regression of a margin or total with a normal error.
 
     Parameters
@@ -53,20 +52,6 @@ class NormalLineModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     def __init__(self, features: Sequence[str] = (), alpha: float = 10.0) -> None:
         self.features = features
         self.alpha = alpha
-
-    if not TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> NoReturn:
-            if name.endswith("_") and not name.startswith("__"):
-                not_fitted(self)
-            raise AttributeError(name)
-
-    def _design(self, X: pd.DataFrame) -> FloatArray:
-        missing = [c for c in self.features if c not in X.columns]
-        if missing:
-            raise ValueError(f"X is missing feature columns {missing}")
-        design: FloatArray = X[list(self.features)].to_numpy(dtype=np.float64)
-        return design
 
     def fit(self, X: pd.DataFrame, y: ArrayLike) -> NormalLineModel:
         """Fit the regression of ``y`` (margins or totals) and the residual spread.

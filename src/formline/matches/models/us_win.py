@@ -28,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 from formline.matches.models.base import not_fitted
 
-__all__ = ["ProbabilityColumn", "SeasonalLogit", "walk_forward"]
+__all__ = ["FeatureColumns", "ProbabilityColumn", "SeasonalLogit", "walk_forward"]
 
 FloatArray = NDArray[np.float64]
 _EPS = 1e-12
@@ -48,7 +48,32 @@ def _log_loss(y: NDArray[np.int64], p: FloatArray) -> float:
     return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
 
 
-class SeasonalLogit(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class _GameModel(BaseEstimator):  # type: ignore[misc]
+    """Reading a learned attribute (``..._``) before ``fit`` raises the not-fitted error."""
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> NoReturn:
+            if name.endswith("_") and not name.startswith("__"):
+                not_fitted(self)
+            raise AttributeError(name)
+
+
+class FeatureColumns(_GameModel):
+    """A US game model on a fixed list of feature columns (``features``), read from ``X`` as a
+    float matrix."""
+
+    features: Sequence[str]
+
+    def _design(self, X: pd.DataFrame) -> FloatArray:
+        missing = [c for c in self.features if c not in X.columns]
+        if missing:
+            raise ValueError(f"X is missing feature columns {missing}")
+        design: FloatArray = X[list(self.features)].to_numpy(dtype=np.float64)
+        return design
+
+
+class SeasonalLogit(ClassifierMixin, FeatureColumns):  # type: ignore[misc]
     """Logistic regression with ``C`` chosen walk-forward on the training seasons.
 
     Parameters
@@ -86,26 +111,12 @@ class SeasonalLogit(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.validation_seasons = validation_seasons
         self.max_iter = max_iter
 
-    if not TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> NoReturn:
-            if name.endswith("_") and not name.startswith("__"):
-                not_fitted(self)
-            raise AttributeError(name)
-
     def _pipeline(self, C: float) -> Pipeline:
         return make_pipeline(
             SimpleImputer(strategy="median", keep_empty_features=True),
             StandardScaler(),
             LogisticRegression(C=C, max_iter=self.max_iter),
         )
-
-    def _design(self, X: pd.DataFrame) -> FloatArray:
-        missing = [c for c in self.features if c not in X.columns]
-        if missing:
-            raise ValueError(f"X is missing feature columns {missing}")
-        design: FloatArray = X[list(self.features)].to_numpy(dtype=np.float64)
-        return design
 
     def fit(self, X: pd.DataFrame, y: ArrayLike) -> SeasonalLogit:
         """Choose ``C`` walk-forward over ``X["season"]``, then fit on every row.
@@ -151,7 +162,7 @@ class SeasonalLogit(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return p
 
 
-class ProbabilityColumn(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class ProbabilityColumn(ClassifierMixin, _GameModel):  # type: ignore[misc]
     """A forecaster's home-win probability read from a column (Elo's, the market's), as a model.
 
     Parameters
@@ -171,13 +182,6 @@ class ProbabilityColumn(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def __init__(self, column: str = "elo_prob", logit: bool = False) -> None:
         self.column = column
         self.logit = logit
-
-    if not TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> NoReturn:
-            if name.endswith("_") and not name.startswith("__"):
-                not_fitted(self)
-            raise AttributeError(name)
 
     def fit(self, X: pd.DataFrame, y: ArrayLike) -> ProbabilityColumn:
         """Learn the fallback (the home-win rate of ``y``)."""
