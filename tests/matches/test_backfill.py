@@ -307,3 +307,12 @@ def test_the_command_refuses_bad_arguments_and_reports_failures(
         "line is '<!DOCTYPE html>')"
     )
     assert "E0 2018-19: loaded (fetched): 4 matches" in failed.stdout
+    site.script(_file("2021"), Answer(503))
+    env |= {"HTTP_MAX_RETRIES": "0"}
+    unavailable = invoke(tmp_path, *ARGS, "--from", "2020-21", "--to", "2020-21", env=env)
+    assert unavailable.exit_code == 1  # the source was unavailable: a runtime failure
+    assert "2020-21: loaded" not in unavailable.stdout
+    assert error_line(unavailable).endswith(
+        f"{site.url}/mmz4281/2021/E0.csv: HTTP 503 Service Unavailable (after 1 attempt, "
+        "HTTP_MAX_RETRIES)"
+    )
