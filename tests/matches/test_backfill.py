@@ -307,6 +307,13 @@ def test_the_command_refuses_bad_arguments_and_reports_failures(
         "line is '<!DOCTYPE html>')"
     )
     assert "E0 2018-19: loaded (fetched): 4 matches" in failed.stdout
+    # A malformed row (an unclosed quote: the record runs to the end, too few fields) is a
+    # reject named by the file's URL and line; the rest of the file is loaded.
+    site.script(_file("1920"), Answer.payload("E0_malformed.csv"))
+    malformed = invoke(tmp_path, *ARGS, "--from", "2019-20", "--to", "2019-20", env=env)
+    assert malformed.exit_code == 0, malformed.output
+    assert "E0 2019-20: loaded (fetched): 1 matches, 1 rejects kept" in malformed.stdout
+    assert malformed.stderr.startswith(f"{site.url}/mmz4281/1920/E0.csv:3: row: truncated row")
     site.script(_file("2021"), Answer(503))
     env |= {"HTTP_MAX_RETRIES": "0"}
     unavailable = invoke(tmp_path, *ARGS, "--from", "2020-21", "--to", "2020-21", env=env)
