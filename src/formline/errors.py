@@ -52,6 +52,13 @@ class SourceError(DataError):
     """A data source (file, feed) cannot be read or is not what it claims to be."""
 
 
+class SourceUnavailableError(SourceError):
+    """A remote source did not answer usably (refused, timed out, kept answering 429 or 5xx
+    after the retries): a runtime failure (exit code 1), not bad input; retrying later may work."""
+
+    exit_code = EXIT_FAILURE
+
+
 class StoreError(FormlineError):
     """The database is unreachable, unmigrated or refused an operation."""
 
@@ -122,6 +129,7 @@ DRIVER_ERRORS: tuple[tuple[str, str, type[FormlineError]], ...] = (
     ("adbc_driver_manager", "Error", StoreError),
     ("duckdb", "Error", ComputeError),
     ("redis.exceptions", "RedisError", CacheError),
+    ("httpx", "TransportError", SourceUnavailableError),
 )
 
 
@@ -189,6 +197,8 @@ def map_errors(
         For DuckDB errors.
     CacheError
         For Redis errors.
+    SourceUnavailableError
+        For httpx's transport errors (the HTTP source layer names the URL itself, redacted).
 
     Examples
     --------

@@ -112,6 +112,47 @@ class Settings(BaseSettings):
         description="The daily run retrains when the deployed model is this many days old.",
     )
 
+    # --- the HTTP source layer (formline.fetch): every source's shared terms ---------------------
+    http_connect_timeout_seconds: float = Field(
+        default=10.0, gt=0.0, le=600.0, description="Seconds to connect to an HTTP source."
+    )
+    http_read_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0.0,
+        le=3600.0,
+        description="Seconds an HTTP source may stay silent while it answers (each read).",
+    )
+    http_max_retries: int = Field(
+        default=4,
+        ge=0,
+        le=20,
+        description="Further attempts after a 429, a 5xx, a timeout or a cut-short response.",
+    )
+    http_backoff_seconds: float = Field(
+        default=2.0,
+        ge=0.0,
+        le=600.0,
+        description="The wait before the first retry; it doubles with each retry after it.",
+    )
+    http_backoff_max_seconds: float = Field(
+        default=120.0, ge=0.0, le=3600.0, description="The longest wait between two attempts."
+    )
+    http_max_retry_after_seconds: float = Field(
+        default=600.0,
+        ge=0.0,
+        le=86_400.0,
+        description="A Retry-After longer than this fails the fetch at once instead of waiting.",
+    )
+    http_cache_dir: Path | None = Field(
+        default=None,
+        description="The on-disk cache of HTTP responses. Default: FORMLINE_HOME/http-cache.",
+    )
+
+    @property
+    def resolved_http_cache_dir(self) -> Path:
+        """Where HTTP responses are cached."""
+        return self.http_cache_dir or self.formline_home / "http-cache"
+
     # --- the read API (`formline serve`) and its cache -------------------------------------------
     api_cache_enabled: bool = Field(
         default=True, description="Cache API responses (in-process, or in Redis with REDIS_URL)."

@@ -55,6 +55,7 @@ def test_a_domains_own_commands_join_their_groups() -> None:
         "predict:match",
         "predict:race",
         "serve",
+        "backfill",  # a group of its own: after the shared commands
         "dataset:rebuild",
         "dataset:status",
         "dataset:rollback",

@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
     """Register the matches domain's commands on ``app``."""
     app.command("ingest:football-data")(recorded("ingest:football-data")(ingest_football_data))
     app.command("ingest:us-sports")(recorded("ingest:us-sports")(ingest_us_sports))
+    app.command("backfill")(recorded("backfill")(backfill))
     app.command("predict:match")(predict_match)
 
 
@@ -54,6 +55,96 @@ def ingest_football_data(
         f"{result.files} files, {result.rows} matches read, {len(result.rejects)} rejects kept"
     )
     print_ingest_report(result.report)
+
+
+BACKFILL_SOURCES = ("football-data",)
+
+
+def backfill(
+    source: Annotated[
+        str, typer.Option("--source", help="The source: football-data (football-data.co.uk).")
+    ],
+    competition: Annotated[
+        str, typer.Option("--competition", help="The source's division code, such as E0.")
+    ],
+    first: Annotated[str, typer.Option("--from", help="The first season, such as 2018-19.")],
+    last: Annotated[str, typer.Option("--to", help="The last season, such as 2022-23.")],
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Fetch only the seasons not done yet (no request for the others)."
+        ),
+    ] = False,
+) -> None:
+    """Fetch and load a competition's seasons over HTTP, one partition per season, each with
+    its watermark (backfill_partitions); --resume fetches only what is missing."""
+    from formline.cli.data import ingest_limits, print_rejects
+    from formline.errors import ConfigError
+    from formline.fetch import HttpSource, ResponseCache
+    from formline.matches.backfill import backfill_football_data
+    from formline.matches.source_settings import FootballDataSettings, football_data_policy
+    from formline.matches.sources.football_data_http import check_csv, seasons_between
+    from formline.matches.sources.text_table import ReadLimits
+
+    if source not in BACKFILL_SOURCES:
+        raise ConfigError(f"--source: unknown source '{source}'; known: football-data")
+    seasons = seasons_between(first, last)
+    settings = load_settings()
+    source_settings = _source_settings(FootballDataSettings)
+    policy = football_data_policy(settings, source_settings)
+    cache = ResponseCache(settings.resolved_http_cache_dir / policy.name)
+    store = open_configured_store(settings)
+    limits = ReadLimits(**ingest_limits(settings))
+    with HttpSource(policy, cache, check=check_csv) as http, RichProgress(console) as progress:
+        result = backfill_football_data(
+            store, http, competition, seasons, resume=resume, limits=limits, progress=progress
+        )
+    for outcome in result.outcomes:
+        print_rejects(outcome.rejects)
+    for outcome in result.outcomes:
+        how = f" ({outcome.how})" if outcome.how else ""
+        detail = outcome.error if outcome.error else f"{outcome.rows} matches"
+        if outcome.rejects:
+            detail += f", {len(outcome.rejects)} rejects kept"
+        console.print(
+            f"{competition} {outcome.season}: {outcome.status}{how}: {detail}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    counts = {s: sum(o.status == s for o in result.outcomes) for s in _STATUSES}
+    console.print(
+        f"{len(result.outcomes)} partitions: "
+        + ", ".join(f"{n} {status}" for status, n in counts.items())
+        + f"; {result.requests} requests",
+        highlight=False,
+    )
+    if result.failed:
+        first_failed = result.failed[0]
+        kind = type(first_failed.failure) if first_failed.failure else ConfigError
+        raise kind(
+            f"backfill {source} {competition}: {len(result.failed)} of {len(result.outcomes)} "
+            f"partitions failed (recorded in backfill_partitions; --resume retries them); "
+            f"the first: {first_failed.season}: {first_failed.error}"
+        )
+
+
+_STATUSES = ("loaded", "skipped", "unchanged", "failed")
+
+
+def _source_settings(kind: Any) -> Any:
+    """A source's settings class read, its validation errors named like load_settings'."""
+    from pydantic import ValidationError
+
+    from formline.errors import ConfigError
+
+    try:
+        return kind()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from None
 
 
 def ingest_us_sports(

@@ -147,13 +147,7 @@ def ingest_football_data(
     from formline.matches.sources.football_data import FootballDataStream, discover_files
 
     progress = progress or NoProgress()
-    demo, _ = _matches_by_world(store)
-    if demo:
-        raise MixedWorldsError(
-            f"{store.display_url} holds the demo world ({demo} synthetic matches); models would "
-            "train on them beside the real data: load real data into a store of its own (another "
-            "FORMLINE_HOME or DATABASE_URL)"
-        )
+    refuse_demo_world(store)
     files = discover_files(paths)
     if not files:
         raise DataError(f"no CSV files found in {', '.join(str(p) for p in paths)}")
@@ -185,6 +179,23 @@ def ingest_football_data(
         notes=describe_reads(reads, books),
         reads=reads,
     )
+
+
+def refuse_demo_world(store: Store) -> None:
+    """Refuse to load real data into a store of the demo world.
+
+    Raises
+    ------
+    MixedWorldsError
+        If the store holds the demo world (real data goes into a store of its own).
+    """
+    demo, _ = _matches_by_world(store)
+    if demo:
+        raise MixedWorldsError(
+            f"{store.display_url} holds the demo world ({demo} synthetic matches); models would "
+            "train on them beside the real data: load real data into a store of its own (another "
+            "FORMLINE_HOME or DATABASE_URL)"
+        )
 
 
 def _matches_by_world(store: Store) -> tuple[int, int]:

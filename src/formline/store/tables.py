@@ -295,3 +295,26 @@ job_runs = Table(
     Index("ix_job_runs_run_id", "run_id"),
     Index("ix_job_runs_started_at", "started_at"),
 )
+
+BACKFILL_STATUSES = ("done", "failed")
+
+# Revision 0011: a backfill's watermarks, one row per partition (source, competition and period:
+# a season or a month): done with its rows and the checksum of the payload loaded, or failed
+# with why. A partition being loaded has no row until its load commits (in the same
+# transaction), so a killed backfill leaves no trace of the partition it was on.
+backfill_partitions = Table(
+    "backfill_partitions",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("competition", String(32), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("url", Text),
+    Column("rows", Integer),
+    Column("rejects", Integer),
+    Column("checksum", String(64)),
+    Column("fetched_at", UTCDateTime()),
+    Column("error", Text),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    CheckConstraint(_one_of("status", BACKFILL_STATUSES), name="status"),
+)

@@ -250,8 +250,13 @@ class FootballDataStream:
     (:func:`read_football_data_file` applies them in memory, the store's staged load in SQL).
     """
 
-    def __init__(self, path: Path, limits: ReadLimits | None = None) -> None:
+    def __init__(
+        self, path: Path, limits: ReadLimits | None = None, name: str | None = None
+    ) -> None:
         self.path, self.limits = path, limits or ReadLimits()
+        #: What the matches' and rejects' ``source_file`` and the messages call the file (default:
+        #: the path; a fetched file is named by its URL).
+        self.name = name or str(path)
         #: The one season of a file without a ``Season`` column (known once it is all read).
         self.season: str | None = None
         #: The calendar day of the file's last played match (None: none played).
@@ -282,7 +287,7 @@ class FootballDataStream:
             If the file cannot be read, is not a football-data.co.uk CSV at all, or passes one
             of the limits (the message names the file and, where one is to blame, the line).
         """
-        path, limits = self.path, self.limits
+        path, limits, name = self.path, self.limits, self.name
         seen: dict[tuple[Any, ...], int] = {}  # match key -> its first line, across chunks
         first_date: np.datetime64 | None = None
         count = 0
@@ -293,13 +298,14 @@ class FootballDataStream:
             required=_REQUIRED,
             renames=_OLD_NAMES,
             limits=limits,
+            name=name,
         )
         for table in tables:
             self.header = table.header
-            rejects = RejectLog(table, path, SOURCE, np.zeros(len(table.lines), dtype=bool))
+            rejects = RejectLog(table, name, SOURCE, np.zeros(len(table.lines), dtype=bool))
             for pos, reason in table.ragged + table.short:
                 rejects.add(np.arange(len(table.lines)) == pos, "", reason, fatal=True)
-            matches, date = _matches(table, rejects, path, self.forms)
+            matches, date = _matches(table, rejects, name, self.forms)
             dates = date[~np.isnat(date)]
             if dates.size and (first_date is None or dates.min() < first_date):
                 first_date = dates.min()
@@ -308,10 +314,10 @@ class FootballDataStream:
             count += rejects.count()
             if first_reject is None and count:
                 line, column, reason = rejects.first()
-                first_reject = f"{path}:{line}: {column + ': ' if column else ''}{reason}"
+                first_reject = f"{name}:{line}: {column + ': ' if column else ''}{reason}"
             if limits.max_rejects is not None and count > limits.max_rejects:
                 raise SourceError(
-                    f"{path}: more than {limits.max_rejects} rejects (INGEST_MAX_REJECTS) by "
+                    f"{name}: more than {limits.max_rejects} rejects (INGEST_MAX_REJECTS) by "
                     f"line {table.lines[-1]}, so the file is refused and nothing was loaded; "
                     f"the first: {first_reject}"
                 )
@@ -482,7 +488,7 @@ def _seasons(table: TextTable, date: Dates, rejects: RejectLog) -> Texts:
 
 
 def _matches(
-    table: TextTable, rejects: RejectLog, path: Path, forms: dict[str, int]
+    table: TextTable, rejects: RejectLog, path: Path | str, forms: dict[str, int]
 ) -> tuple[pd.DataFrame, Dates]:
     """One row per CSV row (fatal problems are recorded in ``rejects.dropped``), and each row's
     calendar date (NaT when unusable)."""

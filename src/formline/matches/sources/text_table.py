@@ -79,8 +79,11 @@ class _Lines:
     gzip bomb nor a file without line breaks is ever held in memory.
     """
 
-    def __init__(self, path: Path, limits: ReadLimits, binary: SourceError) -> None:
+    def __init__(
+        self, path: Path, limits: ReadLimits, binary: SourceError, name: str | None = None
+    ) -> None:
         self.path, self.limits, self.binary = path, limits, binary
+        self.name = name or str(path)  # what messages call the file
         self.number = 0  # physical lines handed out so far
         self.total = 0  # decompressed bytes read so far
         self.record_start = 1  # the line the record being read starts on
@@ -96,7 +99,7 @@ class _Lines:
             magic = raw.read(2)
             raw.seek(0)
         except OSError as exc:
-            raise SourceError(f"{path}: cannot read: {exc}") from exc
+            raise SourceError(f"{self.name}: cannot read: {exc}") from exc
         self._raw = raw
         self._stream: Any = gzip.GzipFile(fileobj=raw, mode="rb") if magic == b"\x1f\x8b" else raw
         if limits.max_bytes is not None or limits.max_line_chars is not None:
@@ -128,11 +131,11 @@ class _Lines:
                     raise self._too_big()
             self._stream.seek(0)
         except (OSError, EOFError, zlib.error) as exc:
-            raise SourceError(f"{self.path}: cannot read: {exc}") from exc
+            raise SourceError(f"{self.name}: cannot read: {exc}") from exc
 
     def _too_big(self) -> SourceError:
         return SourceError(
-            f"{self.path}: more than {self.limits.max_file_mb:g} MB of text"
+            f"{self.name}: more than {self.limits.max_file_mb:g} MB of text"
             f"{' once decompressed' if self._stream is not self._raw else ''} "
             "(INGEST_MAX_FILE_MB); nothing was loaded"
         )
@@ -168,7 +171,7 @@ class _Lines:
 
     def _too_long(self, line: int, what: str) -> SourceError:
         return SourceError(
-            f"{self.path}:{line}: {what} longer than {self.limits.max_line_kb:g} KB "
+            f"{self.name}:{line}: {what} longer than {self.limits.max_line_kb:g} KB "
             "(INGEST_MAX_LINE_KB); nothing was loaded"
         )
 
@@ -177,7 +180,7 @@ class _Lines:
         try:
             block = self._stream.read(_BLOCK)
         except (OSError, EOFError, zlib.error) as exc:
-            raise SourceError(f"{self.path}: cannot read: {exc}") from exc
+            raise SourceError(f"{self.name}: cannot read: {exc}") from exc
         self.total += len(block)
         cap = self.limits.max_bytes
         if cap is not None and self.total > cap:  # a file that grew since it was checked
@@ -243,6 +246,7 @@ class TextTable:
         required: Sequence[str] = (),
         renames: Mapping[str, str] | None = None,
         limits: ReadLimits = UNBOUNDED,
+        name: str | None = None,
     ) -> Iterator[TextTable]:
         """Stream ``path`` (plain or gzipped; UTF-8 with or without BOM, Windows-1252 or
         latin-1) as tables of at most ``limits.chunk_rows`` rows each (0: one table), sharing
@@ -258,22 +262,23 @@ class TextTable:
         SourceError
             If the file cannot be read, holds binary data, lacks a ``required`` column, is
             larger than ``limits.max_file_mb`` (decompressed) or has a line longer than
-            ``limits.max_line_kb``; the message names the file (and the line) and ``what`` it
-            was expected to be.
+            ``limits.max_line_kb``; the message names the file (``name``, default the path; and
+            the line) and ``what`` it was expected to be.
         """
+        shown = name or str(path)
 
         def fail(detail: str) -> SourceError:
-            return SourceError(f"{path}: not {what} ({detail})")
+            return SourceError(f"{shown}: not {what} ({detail})")
 
         if limits.max_line_chars is not None and limits.max_line_chars > csv.field_size_limit():
             csv.field_size_limit(limits.max_line_chars)  # the line cap is the one that speaks
-        source = _Lines(path, limits, fail("binary data"))
+        source = _Lines(path, limits, fail("binary data"), shown)
         try:
             reader = csv.reader(source)
             try:
                 first = next(reader, [])
             except csv.Error as exc:
-                raise SourceError(f"{path}:{source.record_start}: {exc}") from exc
+                raise SourceError(f"{shown}:{source.record_start}: {exc}") from exc
             header = [name.strip() or f"Unnamed: {i}" for i, name in enumerate(first)]
             renames = renames or {}
             if not any(new in header for new in renames.values()):
@@ -294,7 +299,7 @@ class TextTable:
                 try:
                     record = next(reader, None)
                 except csv.Error as exc:
-                    raise SourceError(f"{path}:{start}: {exc}") from exc
+                    raise SourceError(f"{shown}:{start}: {exc}") from exc
                 if record is None:
                     break
                 source.start_record()
@@ -338,7 +343,7 @@ class RejectLog:
     """Collects ``(row, column, reason)`` for one table; fatal ones mark the row as dropped."""
 
     table: TextTable
-    path: Path
+    path: Path | str  # what the rejects' source_file says
     source: str
     dropped: Bools
     parts: list[pd.DataFrame] = field(default_factory=list)
