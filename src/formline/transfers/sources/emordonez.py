@@ -26,6 +26,7 @@ import pandas as pd
 from formline.errors import SourceError
 from formline.transfers.frames import SIGHTING_COLUMNS, conform
 from formline.transfers.sources.cells import (
+    TRANSFER_CSV,
     CsvTable,
     Limits,
     ReadLimits,
@@ -88,7 +89,11 @@ def read_emordonez_file(path: Path, limits: Limits | None = None) -> SourceRead:
     """
     limits = limits or ReadLimits()
     table = CsvTable.read(
-        path, what="an emordonez transfers file", required=_REQUIRED, limits=limits
+        path,
+        what="an emordonez transfers file",
+        required=_REQUIRED,
+        limits=limits,
+        rules=TRANSFER_CSV,
     )
     rejects = RejectLog(table, SOURCE)
     for column in ("club", "name", "dealing_club"):
