@@ -15,20 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from formline.sources.cells import CsvRules, CsvTable, Limits, ReadLimits, RejectLog
-
-__all__ = [
-    "RACE_CSV",
-    "CsvTable",
-    "Limits",
-    "ReadLimits",
-    "RejectLog",
-    "decimals",
-    "nullable_ints",
-    "numbers",
-    "texts",
-    "whole_numbers",
-]
+from formline.sources.cells import CsvRules, CsvTable, RejectLog
 
 Floats = npt.NDArray[np.float64]
 Texts = npt.NDArray[np.object_]

@@ -32,10 +32,6 @@ from formline.errors import SourceError
 from formline.races.frames import N_CALLS, N_RACE_SECTIONS, RaceBatch
 from formline.races.sources.cells import (
     RACE_CSV,
-    CsvTable,
-    Limits,
-    ReadLimits,
-    RejectLog,
     decimals,
     nullable_ints,
     texts,
@@ -49,6 +45,7 @@ from formline.races.sources.hk import (
     start_times,
     venue_frame_columns,
 )
+from formline.sources.cells import CsvTable, Limits, ReadLimits, RejectLog
 
 SOURCE = "hkjc-gdaley"
 _UNKNOWN = 999.0

@@ -39,10 +39,6 @@ import pandas as pd
 from formline.races.frames import N_CALLS, RaceBatch
 from formline.races.sources.cells import (
     RACE_CSV,
-    CsvTable,
-    Limits,
-    ReadLimits,
-    RejectLog,
     decimals,
     nullable_ints,
     texts,
@@ -56,6 +52,7 @@ from formline.races.sources.hk import (
     start_times,
     venue_frame_columns,
 )
+from formline.sources.cells import CsvTable, Limits, ReadLimits, RejectLog
 
 SOURCE = "hkjc-results"
 ENTITY_SOURCE = "hkjc"

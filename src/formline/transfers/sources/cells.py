@@ -12,20 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from formline.sources.cells import CsvRules, CsvTable, Limits, ReadLimits, RejectLog, read_text
-
-__all__ = [
-    "TRANSFER_CSV",
-    "CsvTable",
-    "Limits",
-    "ReadLimits",
-    "RejectLog",
-    "numbers",
-    "one_of",
-    "read_text",
-    "required_text",
-    "whole_in_range",
-]
+from formline.sources.cells import CsvRules, RejectLog
 
 Bools = npt.NDArray[np.bool_]
 Texts = npt.NDArray[np.object_]

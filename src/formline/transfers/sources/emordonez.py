@@ -24,13 +24,10 @@ import numpy as np
 import pandas as pd
 
 from formline.errors import SourceError
+from formline.sources.cells import CsvTable, Limits, ReadLimits, RejectLog
 from formline.transfers.frames import SIGHTING_COLUMNS, conform
 from formline.transfers.sources.cells import (
     TRANSFER_CSV,
-    CsvTable,
-    Limits,
-    ReadLimits,
-    RejectLog,
     numbers,
     one_of,
     required_text,
