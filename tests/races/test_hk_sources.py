@@ -21,9 +21,9 @@ from hk_files import (
 
 from formline.errors import SourceError
 from formline.races.frames import describe_reject
-from formline.races.sources.cells import ReadLimits
 from formline.races.sources.gdaley import read_gdaley
 from formline.races.sources.hkjc_results import read_hkjc_results
+from formline.sources.cells import ReadLimits
 
 
 def _messages(rejects: pd.DataFrame) -> list[str]:

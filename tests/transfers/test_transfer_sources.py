@@ -16,9 +16,9 @@ from transfer_files import (
 )
 
 from formline.errors import SourceError
+from formline.sources.cells import ReadLimits
 from formline.transfers.frames import describe_reject
 from formline.transfers.ingest import read_transfer_files
-from formline.transfers.sources.cells import ReadLimits
 from formline.transfers.sources.emordonez import read_emordonez_file
 from formline.transfers.sources.ewenme import read_ewenme_file
 

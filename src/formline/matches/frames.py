@@ -20,6 +20,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+# The rejects' columns are those of the shared CSV reader (the raw row as the source had it,
+# a JSON object of column -> text), re-exported here.
+from formline.sources.cells import REJECT_COLUMNS as REJECT_COLUMNS
+
 SPORT_FOOTBALL = "football"
 
 MATCH_STATUSES = ("scheduled", "finished", "postponed", "cancelled")
@@ -84,15 +88,6 @@ ODDS_COLUMNS: dict[str, str] = {
     "captured_at": "datetime64[us]",  # when the price was taken (UTC)
     "observed_at": "datetime64[us]",  # when formline may consider it known (UTC)
     "source": "string",  # the loader of this row; NA: the load's source (one per load)
-}
-
-REJECT_COLUMNS: dict[str, str] = {
-    "source": "string",
-    "source_file": "string",
-    "source_line": "Int64",
-    "column": "string",  # the offending column, or "" for the row as a whole
-    "reason": "string",
-    "raw": "string",  # the raw row as the source had it (JSON object of column -> text)
 }
 
 

@@ -39,6 +39,9 @@ from formline.races.vocabulary import ODDS_MARKETS as ODDS_MARKETS
 from formline.races.vocabulary import RUNNER_STATUSES as RUNNER_STATUSES
 from formline.races.vocabulary import SURFACES as SURFACES
 
+# The rejects' columns are those of the shared CSV reader, re-exported here.
+from formline.sources.cells import REJECT_COLUMNS as REJECT_COLUMNS
+
 _RACE_KEY: dict[str, str] = {"venue": "string", "race_date": "string", "race_number": "Int64"}
 
 RACE_COLUMNS: dict[str, str] = {
@@ -130,14 +133,6 @@ DIVIDEND_COLUMNS: dict[str, str] = {
     "source": "string",
 }
 
-REJECT_COLUMNS: dict[str, str] = {
-    "source": "string",
-    "source_file": "string",
-    "source_line": "Int64",
-    "column": "string",  # the offending column, or "" for the row as a whole
-    "reason": "string",
-    "raw": "string",  # the raw row's non-empty cells, as a JSON object
-}
 
 RACE_KEY = list(_RACE_KEY)
 

@@ -17,9 +17,9 @@ from formline.errors import ConfigError
 from formline.races.demo import SOURCE as DEMO_SOURCE
 from formline.races.demo import generate_race_world
 from formline.races.frames import RaceBatch, describe_reject
-from formline.races.sources.cells import Limits
 from formline.races.sources.hkjc import read_hkjc
 from formline.races.store import RaceLoadReport, staged_race_load
+from formline.sources.cells import Limits
 from formline.store.db import Store
 
 

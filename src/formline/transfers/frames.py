@@ -26,6 +26,9 @@ from typing import Any
 
 import pandas as pd
 
+# The rejects' columns are those of the shared CSV reader, re-exported here.
+from formline.sources.cells import REJECT_COLUMNS as REJECT_COLUMNS
+
 WINDOWS = ("summer", "winter")
 MOVEMENTS = ("in", "out")
 #: How a player's identity was settled (see :mod:`formline.transfers.identity`).
@@ -112,15 +115,6 @@ TRANSFER_COLUMNS: dict[str, str] = {
     "source": "string",  # of the row the values come from first
     "source_file": "string",
     "source_line": "Int64",
-}
-
-REJECT_COLUMNS: dict[str, str] = {
-    "source": "string",
-    "source_file": "string",
-    "source_line": "Int64",
-    "column": "string",  # the offending column, or "" for the row as a whole
-    "reason": "string",
-    "raw": "string",  # the raw row's non-empty cells, as a JSON object
 }
 
 

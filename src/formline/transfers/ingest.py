@@ -18,10 +18,10 @@ from typing import Any
 import pandas as pd
 
 from formline.errors import SourceError
+from formline.sources.cells import Limits
 from formline.store.db import Store
 from formline.transfers.frames import REJECT_COLUMNS, conform, describe_reject
 from formline.transfers.identity import resolve
-from formline.transfers.sources.cells import Limits
 from formline.transfers.sources.emordonez import read_emordonez_file
 from formline.transfers.sources.ewenme import ewenme_files, read_ewenme_file
 from formline.transfers.sources.read import SourceRead

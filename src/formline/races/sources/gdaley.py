@@ -31,10 +31,7 @@ import pandas as pd
 from formline.errors import SourceError
 from formline.races.frames import N_CALLS, N_RACE_SECTIONS, RaceBatch
 from formline.races.sources.cells import (
-    Limits,
-    ReadLimits,
-    RejectLog,
-    Table,
+    RACE_CSV,
     decimals,
     nullable_ints,
     texts,
@@ -48,6 +45,7 @@ from formline.races.sources.hk import (
     start_times,
     venue_frame_columns,
 )
+from formline.sources.cells import CsvTable, Limits, ReadLimits, RejectLog
 
 SOURCE = "hkjc-gdaley"
 _UNKNOWN = 999.0
@@ -90,11 +88,19 @@ def read_gdaley(folder: Path, limits: Limits | None = None) -> GdaleyRead:
     limits = limits or ReadLimits()
     if not is_gdaley_folder(folder):
         raise SourceError(f"{folder}: not a gdaley folder (races.csv and runs.csv)")
-    races_table = Table.read(
-        folder / "races.csv", what="a gdaley races.csv", required=_RACES_REQUIRED, limits=limits
+    races_table = CsvTable.read(
+        folder / "races.csv",
+        what="a gdaley races.csv",
+        required=_RACES_REQUIRED,
+        limits=limits,
+        rules=RACE_CSV,
     )
-    runs_table = Table.read(
-        folder / "runs.csv", what="a gdaley runs.csv", required=_RUNS_REQUIRED, limits=limits
+    runs_table = CsvTable.read(
+        folder / "runs.csv",
+        what="a gdaley runs.csv",
+        required=_RUNS_REQUIRED,
+        limits=limits,
+        rules=RACE_CSV,
     )
     race_rejects = RejectLog(races_table, SOURCE)
     races, dividends = _races(races_table, race_rejects)
@@ -116,14 +122,14 @@ def read_gdaley(folder: Path, limits: Limits | None = None) -> GdaleyRead:
     )
 
 
-def _first_line(keys: pd.DataFrame, table: Table, dropped: np.ndarray) -> np.ndarray:
+def _first_line(keys: pd.DataFrame, table: CsvTable, dropped: np.ndarray) -> np.ndarray:
     """For each row, the line of the first kept row with the same key (its own if first)."""
     first = pd.Series(table.lines).where(~dropped)
     grouped = first.groupby([keys[c] for c in keys.columns], dropna=False).transform("min")
     return np.where(dropped, table.lines, grouped.fillna(-1).to_numpy(dtype=np.int64))
 
 
-def _races(table: Table, rejects: RejectLog) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _races(table: CsvTable, rejects: RejectLog) -> tuple[pd.DataFrame, pd.DataFrame]:
     race_id = whole_numbers(table, rejects, "race_id", fatal=True, required=True)
     date_text = table.text("date")
     date = days(date_text)
@@ -185,7 +191,7 @@ def _races(table: Table, rejects: RejectLog) -> tuple[pd.DataFrame, pd.DataFrame
 
 
 def _dividends(
-    table: Table, rejects: RejectLog, keep: np.ndarray, races: pd.DataFrame
+    table: CsvTable, rejects: RejectLog, keep: np.ndarray, races: pd.DataFrame
 ) -> pd.DataFrame:
     """The win and place pools' dividends of the kept races, one row per combination."""
     parts = []
@@ -218,7 +224,7 @@ def _dividends(
 
 
 def _runners(
-    table: Table, rejects: RejectLog, races: pd.DataFrame
+    table: CsvTable, rejects: RejectLog, races: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     race_id = whole_numbers(table, rejects, "race_id", fatal=True, required=True)
     race_text = np.array([f"{r:.0f}" if np.isfinite(r) else "" for r in race_id], dtype=object)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from formline.errors import SourceError
 from formline.races.frames import RaceBatch
-from formline.races.sources.cells import Limits
 from formline.races.sources.gdaley import is_gdaley_folder, read_gdaley
 from formline.races.sources.hkjc_results import is_results_file, read_hkjc_results
+from formline.sources.cells import Limits
 
 
 @dataclass

@@ -38,10 +38,7 @@ import pandas as pd
 
 from formline.races.frames import N_CALLS, RaceBatch
 from formline.races.sources.cells import (
-    Limits,
-    ReadLimits,
-    RejectLog,
-    Table,
+    RACE_CSV,
     decimals,
     nullable_ints,
     texts,
@@ -55,6 +52,7 @@ from formline.races.sources.hk import (
     start_times,
     venue_frame_columns,
 )
+from formline.sources.cells import CsvTable, Limits, ReadLimits, RejectLog
 
 SOURCE = "hkjc-results"
 ENTITY_SOURCE = "hkjc"
@@ -111,7 +109,9 @@ def read_hkjc_results(path: Path, limits: Limits | None = None) -> ResultsRead:
         If the file cannot be read, is not of this layout, or passes an ingest bound.
     """
     limits = limits or ReadLimits()
-    table = Table.read(path, what="an HKJC results.csv", required=_REQUIRED, limits=limits)
+    table = CsvTable.read(
+        path, what="an HKJC results.csv", required=_REQUIRED, limits=limits, rules=RACE_CSV
+    )
     rejects = RejectLog(table, SOURCE)
     date_text = table.text("date")
     date = days(date_text)
@@ -231,7 +231,7 @@ def read_hkjc_results(path: Path, limits: Limits | None = None) -> ResultsRead:
     )
 
 
-def _places(table: Table, rejects: RejectLog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _places(table: CsvTable, rejects: RejectLog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each row's status, finishing position (NaN unless finished) and dead-heat flag."""
     text = table.text("plc")
     found = [_PLACE.fullmatch(t) for t in text]
@@ -249,7 +249,7 @@ def _places(table: Table, rejects: RejectLog) -> tuple[np.ndarray, np.ndarray, n
     return status, position, dead_heat
 
 
-def _horses(table: Table, rejects: RejectLog) -> tuple[np.ndarray, np.ndarray]:
+def _horses(table: CsvTable, rejects: RejectLog) -> tuple[np.ndarray, np.ndarray]:
     """The brand number (the key) and the name of each row's horse."""
     text = table.text("horse")
     found = [_HORSE.fullmatch(t) for t in text]
@@ -262,7 +262,7 @@ def _horses(table: Table, rejects: RejectLog) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _same_horse_twice(
-    table: Table, rejects: RejectLog, key: pd.DataFrame, horse: np.ndarray
+    table: CsvTable, rejects: RejectLog, key: pd.DataFrame, horse: np.ndarray
 ) -> None:
     frame = key.assign(horse=horse, line=np.where(rejects.dropped, np.nan, table.lines))
     first = frame.groupby(["venue", "date", "number", "horse"], dropna=False)["line"].transform(
@@ -272,7 +272,7 @@ def _same_horse_twice(
     rejects.add(later, "horse", "same horse in the same race as line {:.0f}", first, fatal=True)
 
 
-def _lengths(table: Table, rejects: RejectLog, position: np.ndarray) -> np.ndarray:
+def _lengths(table: CsvTable, rejects: RejectLog, position: np.ndarray) -> np.ndarray:
     text = table.text("lbw")
     out = np.full(len(text), np.nan)
     for i, t in enumerate(text):
@@ -291,7 +291,7 @@ def _lengths(table: Table, rejects: RejectLog, position: np.ndarray) -> np.ndarr
     return out
 
 
-def _running_positions(table: Table, rejects: RejectLog) -> np.ndarray:
+def _running_positions(table: CsvTable, rejects: RejectLog) -> np.ndarray:
     text = table.text("runningpos")
     out = np.full((len(text), N_CALLS), np.nan)
     for i, t in enumerate(text):
@@ -307,7 +307,7 @@ def _running_positions(table: Table, rejects: RejectLog) -> np.ndarray:
     return out
 
 
-def _finish_times(table: Table, rejects: RejectLog) -> np.ndarray:
+def _finish_times(table: CsvTable, rejects: RejectLog) -> np.ndarray:
     text = table.text("finishtime")
     found = [_TIME.fullmatch(t) for t in text]
     out = np.array([int(m[1]) * 60 + int(m[2]) + int(m[3]) / 100 if m else np.nan for m in found])

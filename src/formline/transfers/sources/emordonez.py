@@ -24,12 +24,10 @@ import numpy as np
 import pandas as pd
 
 from formline.errors import SourceError
+from formline.sources.cells import CsvTable, Limits, ReadLimits, RejectLog
 from formline.transfers.frames import SIGHTING_COLUMNS, conform
 from formline.transfers.sources.cells import (
-    CsvTable,
-    Limits,
-    ReadLimits,
-    RejectLog,
+    TRANSFER_CSV,
     numbers,
     one_of,
     required_text,
@@ -88,7 +86,11 @@ def read_emordonez_file(path: Path, limits: Limits | None = None) -> SourceRead:
     """
     limits = limits or ReadLimits()
     table = CsvTable.read(
-        path, what="an emordonez transfers file", required=_REQUIRED, limits=limits
+        path,
+        what="an emordonez transfers file",
+        required=_REQUIRED,
+        limits=limits,
+        rules=TRANSFER_CSV,
     )
     rejects = RejectLog(table, SOURCE)
     for column in ("club", "name", "dealing_club"):

@@ -27,12 +27,10 @@ import numpy as np
 import pandas as pd
 
 from formline.errors import SourceError
+from formline.sources.cells import CsvTable, Limits, ReadLimits, RejectLog
 from formline.transfers.frames import SIGHTING_COLUMNS, conform
 from formline.transfers.sources.cells import (
-    CsvTable,
-    Limits,
-    ReadLimits,
-    RejectLog,
+    TRANSFER_CSV,
     numbers,
     one_of,
     required_text,
@@ -108,7 +106,13 @@ def read_ewenme_file(path: Path, limits: Limits | None = None) -> SourceRead:
         If the file is unreadable, not of this layout, or past an ingest bound.
     """
     limits = limits or ReadLimits()
-    table = CsvTable.read(path, what="an ewenme transfers file", required=_REQUIRED, limits=limits)
+    table = CsvTable.read(
+        path,
+        what="an ewenme transfers file",
+        required=_REQUIRED,
+        limits=limits,
+        rules=TRANSFER_CSV,
+    )
     rejects = RejectLog(table, SOURCE)
     for column in ("club_name", "player_name", "club_involved_name"):
         required_text(rejects, table.text(column), column)
