@@ -15,11 +15,13 @@ from sqlalchemy import func, select, update
 from formline.errors import ConfigError, DataError, ModelNotFoundError
 from formline.matches.dataset import load_match_frame
 from formline.matches.tables import matches
+from formline.pipeline.daily import DailyConfig, run_daily
 from formline.pipeline.ingest import ingest_demo
 from formline.pipeline.simulate import seasons_in_progress, simulate_seasons
 from formline.pipeline.train import TrainConfig, TrainingData, train_model
 from formline.store import promotions
 from formline.store.db import Store, open_store
+from formline.store.jobs import list_job_runs
 from formline.store.simulations import published_simulation
 from formline.store.tables import simulation_snapshots, simulation_teams
 
@@ -205,3 +207,26 @@ def test_a_competition_without_a_season_in_progress_is_a_data_error(
         simulate_seasons(store, NOW + timedelta(days=400), ["DEMO1"], n_sims=10)
     with pytest.raises(ConfigError, match="--relegated"):
         simulate_seasons(store, TRAINED, ["DEMO1"], n_sims=10, relegated=8)
+
+
+def test_the_daily_run_simulates_after_predicting(
+    store: Store, world: tuple[Path, dict[str, int]], tmp_path: Path
+) -> None:
+    _deploy(store, world, "goals")
+    skips = {"skip_ingest": True, "skip_features": True, "skip_train": True}
+    config = DailyConfig(as_of=TRAINED, horizon_days=30, simulations=200, **skips)
+    run = run_daily(store, config, tmp_path / "models")
+    names = [s.step for s in run.steps]
+    assert names.index("predictions") < names.index("simulations")
+    rows = {r["step"]: r for r in list_job_runs(store, run_id=run.run_id)}
+    assert rows["simulations"]["status"] == "succeeded" and rows["simulations"]["rows"] == 2
+    assert "DEMO1 2025-26: simulation" in rows["simulations"]["detail"]
+    with store.connect() as conn:
+        published = published_simulation(conn, "matches", "DEMO2")
+    assert published is not None and published["n_sims"] == 200
+    # Long after the last season: nothing to simulate, and the reason is stored.
+    idle = DailyConfig(as_of=NOW + timedelta(days=400), simulations=200, **skips)
+    run = run_daily(store, idle, tmp_path / "models")
+    rows = {r["step"]: r for r in list_job_runs(store, run_id=run.run_id)}
+    assert rows["simulations"]["status"] == "skipped"
+    assert rows["simulations"]["detail"].startswith("no season in progress")

@@ -37,7 +37,13 @@ from formline.store import registry
 from formline.store.db import Store
 from formline.store.simulations import SimulationRecord, TeamOdds, publish_simulation
 
-__all__ = ["ModelShare", "SimulationResult", "seasons_in_progress", "simulate_seasons"]
+__all__ = [
+    "ModelShare",
+    "SimulationResult",
+    "seasons_in_progress",
+    "simulate_in_progress",
+    "simulate_seasons",
+]
 
 #: What the games were drawn from, as stored.
 SCORE_GRIDS, OUTCOMES = "score_grids", "outcomes"
@@ -292,6 +298,45 @@ def simulate_seasons(
     SchemaMismatchError
         When a champion was trained on another feature version.
     """
+    results, _ = _simulate(
+        store, as_of, competitions, n_sims, seed, relegated, publish, domain, tolerate=False
+    )
+    return results
+
+
+def simulate_in_progress(
+    store: Store,
+    as_of: datetime,
+    *,
+    n_sims: int = 10_000,
+    seed: int = 0,
+    domain: Domain | str | None = None,
+) -> tuple[list[SimulationResult], dict[str, str]]:
+    """Every season in progress at ``as_of`` simulated and published (the daily run's step):
+    the simulations, and why each competition that could not be simulated was not (a game left
+    without a champion for what is known about it).
+
+    Raises
+    ------
+    ConfigError, ModelNotFoundError, SchemaMismatchError
+        As :func:`simulate_seasons`, for what stops every competition alike (no league
+        tables, no model deployed as of ``as_of``).
+    """
+    return _simulate(store, as_of, None, n_sims, seed, None, True, domain, tolerate=True)
+
+
+def _simulate(
+    store: Store,
+    as_of: datetime,
+    competitions: list[str] | None,
+    n_sims: int,
+    seed: int,
+    relegated: int | None,
+    publish: bool,
+    domain: Domain | str | None,
+    *,
+    tolerate: bool,
+) -> tuple[list[SimulationResult], dict[str, str]]:
     resolved = resolve_domain(domain)
     simulator = _simulator(resolved)
     if n_sims < 1:
@@ -302,7 +347,7 @@ def simulate_seasons(
     frame = resolved.load_frame(store, as_of).frame
     names = simulator.seasons_in_progress(frame, as_of) if competitions is None else competitions
     seasons = [simulator.season(frame, name, as_of) for name in names]
-    results = []
+    results, skipped = [], {}
     for season in seasons:
         if relegated is not None:
             season = replace(season, rules=replace(season.rules, relegated=relegated or None))
@@ -310,10 +355,15 @@ def simulate_seasons(
             raise ConfigError(
                 f"--relegated: {season.rules.relegated} places of a {len(season.teams)}-team table"
             )
-        results.append(_simulate_one(season, champions, resolved, simulator, n_sims, seed))
+        try:
+            results.append(_simulate_one(season, champions, resolved, simulator, n_sims, seed))
+        except ModelNotFoundError as exc:
+            if not tolerate:
+                raise
+            skipped[season.competition] = str(exc)
     if publish:
         for result in results:
             published = publish_simulation(store, _record(result))
             result.simulation_id = published.simulation_id
             result.created, result.published = published.created, published.published
-    return results
+    return results, skipped
