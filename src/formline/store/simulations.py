@@ -32,6 +32,7 @@ __all__ = [
     "publish_simulation",
     "published_simulation",
     "read_simulation",
+    "simulation_pointers",
 ]
 
 
@@ -222,10 +223,26 @@ def _pointer(conn: Connection, domain: str, competition: str) -> tuple[int, date
     return None if row is None else (int(row[0]), as_utc(row[1]))
 
 
-def read_simulation(conn: Connection, simulation_id: int) -> dict[str, Any] | None:
-    """A stored simulation: its header (the snapshot's columns) and ``teams``, a list of row
-    dicts (``team``, ``rank``, ``expected_points``, ``p_title``, ``p_top``, ``p_relegation``,
-    ``positions``) best first; None if there is no such simulation."""
+def simulation_pointers(
+    conn: Connection, competition: str, domain: str | None = None
+) -> list[tuple[str, int]]:
+    """(domain, simulation id) of the published simulation of ``competition`` in each domain
+    (of ``domain`` only, when given), by domain."""
+    p = simulation_publications.c
+    query = select(p.domain, p.simulation_id).where(p.competition == competition)
+    if domain is not None:
+        query = query.where(p.domain == domain)
+    return [(str(d), int(i)) for d, i in conn.execute(query.order_by(p.domain))]
+
+
+def read_simulation(
+    conn: Connection, simulation_id: int, *, published: bool = False
+) -> dict[str, Any] | None:
+    """A stored simulation: its header (the snapshot's columns; with ``published``, also
+    ``published_at``, of its competition's pointer when it is on it, else the creation time)
+    and ``teams``, a list of row dicts (``team``, ``rank``, ``expected_points``, ``p_title``,
+    ``p_top``, ``p_relegation``, ``positions``) best first; None if there is no such
+    simulation."""
     header = (
         conn.execute(select(simulation_snapshots).where(simulation_snapshots.c.id == simulation_id))
         .mappings()
@@ -233,13 +250,18 @@ def read_simulation(conn: Connection, simulation_id: int) -> dict[str, Any] | No
     )
     if header is None:
         return None
+    extra: dict[str, Any] = {}
+    if published:
+        p = simulation_publications.c
+        at = conn.execute(select(p.published_at).where(p.simulation_id == simulation_id)).scalar()
+        extra["published_at"] = at if at is not None else header["created_at"]
     t = simulation_teams.c
     rows = conn.execute(
         select(t.team, t.rank, t.expected_points, t.p_title, t.p_top, t.p_relegation, t.positions)
         .where(t.simulation_id == simulation_id)
         .order_by(t.rank)
     ).mappings()
-    return {**dict(header), "teams": [dict(r) for r in rows]}
+    return {**dict(header), **extra, "teams": [dict(r) for r in rows]}
 
 
 def published_simulation(conn: Connection, domain: str, competition: str) -> dict[str, Any] | None:
