@@ -79,5 +79,7 @@ def test_errors_are_one_line(home: Path) -> None:
     assert "no model was deployed as of 2025-10-01" in error_line(past)
     missing = invoke(home, "simulate:season", "--as-of", "2025-11-06")
     assert missing.exit_code == 2 and "--competition" in error_line(missing)
+    not_csv = invoke(home, "simulate:season", "--competition", "DEMO1", "--out", "x.parquet")
+    assert not_csv.exit_code == 2 and "use a .csv file" in error_line(not_csv)
     races = invoke(home, "simulate:season", "--competition", "HV", "--domain", "races")
     assert races.exit_code == 2 and "keeps no league tables" in error_line(races)

@@ -104,8 +104,11 @@ def simulate_season(
 ) -> None:
     """Simulate the rest of a competition's season in progress at as_of from the champions
     deployed then: expected points, P(title), P(top 4), P(relegation), final positions."""
+    from formline.pipeline.outputs import check_output, write_atomically
     from formline.pipeline.simulate import simulate_seasons
 
+    if out is not None:  # before minutes of work, not after
+        check_output(out, suffixes=(".csv",))
     settings = load_settings()
     instant = as_of_or_now(as_of)
     resolved = command_domain(settings, domain)
@@ -122,8 +125,8 @@ def simulate_season(
         )
     print_simulation(result)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        result.table.to_csv(out, index=False, float_format="%.6f")
+        table = result.table
+        write_atomically(out, lambda tmp: table.to_csv(tmp, index=False, float_format="%.6f"))
         console.print(f"wrote {out}", markup=False, highlight=False)
     if result.published:
         state = "published" if result.created else "already published (unchanged)"
