@@ -47,7 +47,7 @@ def test_the_season_is_printed_and_written(home: Path) -> None:
     assert "DEMO1 2025-26 as of 2025-11-06 00:00: 500 seasons;" in result.stdout
     assert "drawn from score grids of goals-no-market v1 (no_market)" in result.stdout
     assert "relegated (3)" in result.stdout and "rules: ranked on points" in result.stdout
-    assert "simulation 1 published" in result.stdout
+    assert "simulation 1 stored and published" in result.stdout
     frame = pd.read_csv(out)
     n_teams = len(frame)
     assert n_teams == 10
@@ -63,7 +63,7 @@ def test_the_season_is_printed_and_written(home: Path) -> None:
     for team in frame["team"]:
         assert team in result.stdout
     again = invoke(home, *args, "--n", "500", "--seed", "2", "--out", str(home / "again.csv"))
-    assert "simulation 1 already published (unchanged)" in again.stdout
+    assert "simulation 1 already stored (unchanged) and published" in again.stdout
     assert (home / "again.csv").read_bytes() == out.read_bytes()
     flat = invoke(home, *args, "--n", "200", "--relegated", "0", "--out", str(home / "flat.csv"))
     assert flat.exit_code == 0, flat.stderr

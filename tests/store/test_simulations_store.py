@@ -87,6 +87,13 @@ def test_a_simulation_is_stored_once_and_read_back(store: Store) -> None:
         latest = published_simulation(conn, "matches", "E0")
     assert latest is not None and latest["id"] == flat.simulation_id
     assert {t["p_relegation"] for t in latest["teams"]} == {None}
+    # Published again, the first one is what the API serves again; nothing new is stored.
+    back = publish_simulation(store, _record())
+    assert (back.simulation_id, back.created, back.published) == (first.simulation_id, False, True)
+    with store.connect() as conn:
+        current = published_simulation(conn, "matches", "E0")
+    assert current is not None and current["id"] == first.simulation_id
+    assert _counts(store) == (2, 6, 1)
 
 
 def test_the_pointer_only_moves_forward(store: Store) -> None:

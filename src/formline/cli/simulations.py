@@ -128,9 +128,9 @@ def simulate_season(
         table = result.table
         write_atomically(out, lambda tmp: table.to_csv(tmp, index=False, float_format="%.6f"))
         console.print(f"wrote {out}", markup=False, highlight=False)
+    state = "stored" if result.created else "already stored (unchanged)"
     if result.published:
-        state = "published" if result.created else "already published (unchanged)"
+        state += " and published"
     else:
-        state = "stored" if result.created else "already stored (unchanged)"
         state += ", not published: the published simulation is as of a later instant"
     console.print(f"simulation {result.simulation_id} {state}", markup=False, highlight=False)

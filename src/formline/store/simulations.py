@@ -133,9 +133,9 @@ def publish_simulation(store: Store, record: SimulationRecord) -> PublishedSimul
     """Store ``record`` and point its competition's publication at it, in one transaction.
 
     The same season, instant, models, number of simulations, seed and rules give the same
-    simulation: stored once, returned as it is the next time (nothing written). A simulation as
-    of an instant before the published one is stored but not published: a replay of the past
-    never replaces what the API serves.
+    simulation: stored once, and the next time only published again (the pointer moved back to
+    it; nothing else written). A simulation as of an instant before the published one is stored
+    but not published: a replay of the past never replaces what the API serves.
 
     Raises
     ------
@@ -173,30 +173,17 @@ def publish_simulation(store: Store, record: SimulationRecord) -> PublishedSimul
             .returning(simulation_snapshots.c.id)
         ).scalar()
         pointer = _pointer(conn, record.domain, record.competition)
+        created = simulation_id is not None
         if simulation_id is None:
-            existing = conn.execute(
+            simulation_id = conn.execute(
                 select(simulation_snapshots.c.id).where(_natural_key(record))
             ).scalar_one()
-            current = None if pointer is None else pointer[0]
-            return PublishedSimulation(int(existing), False, current == existing)
-        conn.execute(
-            insert(simulation_teams),
-            [
-                {
-                    "simulation_id": simulation_id,
-                    "team": row.team,
-                    "rank": rank,
-                    "expected_points": float(row.expected_points),
-                    "p_title": float(row.p_title),
-                    "p_top": float(row.p_top),
-                    "p_relegation": None if row.p_relegation is None else float(row.p_relegation),
-                    "positions": [float(p) for p in row.positions],
-                }
-                for rank, row in enumerate(record.teams, start=1)
-            ],
-        )
+            if pointer is not None and pointer[0] == simulation_id:
+                return PublishedSimulation(int(simulation_id), False, True)
+        else:
+            _insert_teams(conn, int(simulation_id), record)
         if pointer is not None and as_utc(record.as_of) < pointer[1]:
-            return PublishedSimulation(int(simulation_id), True, False)
+            return PublishedSimulation(int(simulation_id), created, False)
         upsert = _insert(conn)(simulation_publications).values(
             domain=record.domain,
             competition=record.competition,
@@ -209,7 +196,26 @@ def publish_simulation(store: Store, record: SimulationRecord) -> PublishedSimul
                 set_={"simulation_id": simulation_id, "published_at": now},
             )
         )
-    return PublishedSimulation(int(simulation_id), True, True)
+    return PublishedSimulation(int(simulation_id), created, True)
+
+
+def _insert_teams(conn: Connection, simulation_id: int, record: SimulationRecord) -> None:
+    conn.execute(
+        insert(simulation_teams),
+        [
+            {
+                "simulation_id": simulation_id,
+                "team": row.team,
+                "rank": rank,
+                "expected_points": float(row.expected_points),
+                "p_title": float(row.p_title),
+                "p_top": float(row.p_top),
+                "p_relegation": None if row.p_relegation is None else float(row.p_relegation),
+                "positions": [float(p) for p in row.positions],
+            }
+            for rank, row in enumerate(record.teams, start=1)
+        ],
+    )
 
 
 def _pointer(conn: Connection, domain: str, competition: str) -> tuple[int, datetime] | None:
