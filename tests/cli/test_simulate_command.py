@@ -4,31 +4,25 @@ line."""
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from in_process import error_line, invoke
 
-from formline.pipeline.ingest import ingest_demo
-from formline.pipeline.train import TrainConfig, TrainingData, train_model
 from formline.store import promotions
 from formline.store.db import open_store
-
-NOW = datetime(2025, 11, 6)
+from simulation_world import TRAINED, simulation_world
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo store (the embedded one of a FORMLINE_HOME) with a goals champion."""
+    """The shared simulation world (two demo leagues) with its goals model deployed."""
+    path, ids = simulation_world(tmp_path_factory)
     folder = tmp_path_factory.mktemp("simulate-cli")
+    shutil.copy(path, folder / "formline.db")
     store = open_store(f"sqlite:///{folder / 'formline.db'}")
-    ingest_demo(store, seed=5, now=NOW, n_leagues=1, n_teams=10, n_seasons=3)
-    config = TrainConfig(model_type="goals", as_of=NOW, n_splits=2, n_boot=50, use_market=False)
-    result = train_model(store, config, folder / "models", TrainingData(store, NOW, leads=()))
-    if result.decision != "deployed":
-        promotions.deploy(store, result.version.id, reason="test", effective_at=NOW)
+    promotions.deploy(store, ids["goals"], reason="test", effective_at=TRAINED)
     store.dispose()
     return folder / "formline.db"
 
@@ -41,16 +35,16 @@ def home(world: Path, tmp_path: Path) -> Path:
 
 def test_the_season_is_printed_and_written(home: Path) -> None:
     out = home / "out" / "demo1.csv"
-    args = ("simulate:season", "--competition", "DEMO1", "--as-of", "2025-11-06")
+    args = ("simulate:season", "--competition", "DEMO1", "--as-of", "2025-10-07")
     result = invoke(home, *args, "--n", "500", "--seed", "2", "--out", str(out))
     assert result.exit_code == 0, result.stderr
-    assert "DEMO1 2025-26 as of 2025-11-06 00:00: 500 seasons;" in result.stdout
+    assert "DEMO1 2025-26 as of 2025-10-07 00:00: 500 seasons;" in result.stdout
     assert "drawn from score grids of goals-no-market v1 (no_market)" in result.stdout
     assert "relegated (3)" in result.stdout and "rules: ranked on points" in result.stdout
     assert "simulation 1 stored and published" in result.stdout
     frame = pd.read_csv(out)
     n_teams = len(frame)
-    assert n_teams == 10
+    assert n_teams == 8
     assert list(frame.columns) == [
         "team",
         "expected_points",
@@ -71,13 +65,13 @@ def test_the_season_is_printed_and_written(home: Path) -> None:
 
 
 def test_errors_are_one_line(home: Path) -> None:
-    unknown = invoke(home, "simulate:season", "--competition", "E0", "--as-of", "2025-11-06")
+    unknown = invoke(home, "simulate:season", "--competition", "E0", "--as-of", "2025-10-07")
     assert unknown.exit_code == 2
-    assert "no match of 'E0' in the store (it has: DEMO1)" in error_line(unknown)
+    assert "no match of 'E0' in the store (it has: DEMO1, DEMO2)" in error_line(unknown)
     past = invoke(home, "simulate:season", "--competition", "DEMO1", "--as-of", "2025-10-01")
     assert past.exit_code == 1
     assert "no model was deployed as of 2025-10-01" in error_line(past)
-    missing = invoke(home, "simulate:season", "--as-of", "2025-11-06")
+    missing = invoke(home, "simulate:season", "--as-of", "2025-10-07")
     assert missing.exit_code == 2 and "--competition" in error_line(missing)
     not_csv = invoke(home, "simulate:season", "--competition", "DEMO1", "--out", "x.parquet")
     assert not_csv.exit_code == 2 and "use a .csv file" in error_line(not_csv)

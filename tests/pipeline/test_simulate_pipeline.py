@@ -4,7 +4,7 @@ what was known then, every game left drawn from the champion deployed then, publ
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -16,38 +16,18 @@ from formline.errors import ConfigError, DataError, ModelNotFoundError
 from formline.matches.dataset import load_match_frame
 from formline.matches.tables import matches
 from formline.pipeline.daily import DailyConfig, run_daily
-from formline.pipeline.ingest import ingest_demo
 from formline.pipeline.simulate import seasons_in_progress, simulate_seasons
-from formline.pipeline.train import TrainConfig, TrainingData, train_model
 from formline.store import promotions
 from formline.store.db import Store, open_store
 from formline.store.jobs import list_job_runs
 from formline.store.simulations import published_simulation
 from formline.store.tables import simulation_snapshots, simulation_teams
-
-NOW = datetime(2025, 11, 6)
-#: The champions' training instant, a month before the demo's now: results after it exist.
-TRAINED = NOW - timedelta(days=30)
+from simulation_world import NOW, TRAINED, simulation_world
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
-    """A demo store with a goals model (score grid), an Elo model (none) and the market
-    reference trained as of TRAINED, none deployed."""
-    folder = tmp_path_factory.mktemp("simulate")
-    store = open_store(f"sqlite:///{folder / 'formline.db'}")
-    ingest_demo(store, seed=21, now=NOW, n_leagues=2, n_teams=8, n_seasons=4)
-    data = TrainingData(store, TRAINED, leads=())
-    ids = {}
-    for name, market in (("goals", False), ("elo", False), ("market", True)):
-        config = TrainConfig(
-            model_type=name, as_of=TRAINED, n_splits=2, n_boot=50, use_market=market
-        )
-        result = train_model(store, config, folder / "models", data)
-        assert result.decision != "deployed", "the tests deploy the champions they need"
-        ids[name] = result.version.id
-    store.dispose()
-    return folder / "formline.db", ids
+    return simulation_world(tmp_path_factory)
 
 
 @pytest.fixture
