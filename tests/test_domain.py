@@ -45,6 +45,7 @@ class _Races:
     scope_column = "course"
     target_columns = ("winner",)
     cli_commands = ()
+    season_simulation = None
 
     def ingest_demo(self, store: object, **options: object) -> object:
         raise NotImplementedError

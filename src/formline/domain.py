@@ -175,6 +175,85 @@ class DomainAttributes(Protocol):
     #: The domain's own commands: ``"module:function"`` entries, each a function that registers
     #: Typer commands on the app it is given (see :func:`formline.cli.app.mount_domain_commands`).
     cli_commands: tuple[str, ...]
+    #: Its season simulation, a :class:`SeasonSimulator` named ``"package.module:attribute"``
+    #: (the league tables of its competitions: what a season in progress is, the table so far,
+    #: the rules, how its models' forecasts draw a game); None for a domain whose events make
+    #: no league table (``simulate:season`` refuses it, ``daily:run`` skips the step).
+    season_simulation: str | None
+
+
+@dataclass(frozen=True)
+class SeasonRules:
+    """How a competition's table is ranked and read.
+
+    ``points`` are a win's, a draw's and a loss's; the table ranks points, then the score
+    difference and scores made where games are drawn from score grids, then a coin. ``top`` is
+    the places ``p_top{top}`` counts, ``relegated`` the bottom places that go down (None: the
+    league's relegation is not known, so no ``p_relegation``). ``simplifications`` says, in one
+    line, what the simulation leaves out (head-to-head, play-offs, deductions).
+    """
+
+    points: tuple[float, float, float] = (3.0, 1.0, 0.0)
+    top: int = 4
+    relegated: int | None = None
+    points_label: str = "expected_points"
+    simplifications: str = ""
+
+
+@dataclass(frozen=True)
+class SeasonInProgress:
+    """A competition's season as known at ``as_of``: its teams, the table of the results
+    known then, and the games still to play (rows of the domain's event frame, with their
+    features as of ``as_of``), each side a position in ``teams``."""
+
+    competition: str
+    season: str
+    as_of: datetime
+    teams: list[str]
+    #: The table so far, one value per team: points, score difference, scores made.
+    points: Any
+    score_difference: Any
+    scored: Any
+    n_played: int
+    remaining: pd.DataFrame
+    home: Any
+    away: Any
+    rules: SeasonRules
+
+
+@dataclass(frozen=True)
+class GameForecasts:
+    """What a model says of games: ``outcomes`` (n, 3: home win, draw, away win; a sport
+    without draws a zero column) and, from a model type with a score grid, ``score_grids``
+    (n, G, G: P(home i, away j)), else None."""
+
+    outcomes: Any
+    score_grids: Any = None
+
+
+class SeasonSimulator(Protocol):
+    """What a domain that keeps league tables gives ``simulate:season`` (see
+    :mod:`formline.pipeline.simulate`), declared by :attr:`DomainAttributes.season_simulation`.
+    """
+
+    def seasons_in_progress(self, frame: pd.DataFrame, as_of: datetime) -> list[str]:
+        """The competitions of ``frame`` (the domain's event frame as of ``as_of``) with a
+        season in progress: a game still to play after ``as_of``."""
+
+    def season(self, frame: pd.DataFrame, competition: str, as_of: datetime) -> SeasonInProgress:
+        """``competition``'s season in progress at ``as_of``.
+
+        Raises
+        ------
+        DataError
+            For a competition ``frame`` does not have, or one with nothing left to play.
+        """
+
+    def forecasts(
+        self, bundle: Mapping[str, Any], rows: pd.DataFrame, declared: ModelType
+    ) -> GameForecasts:
+        """A stored model's forecasts of ``rows``: the calibrated outcome probabilities it
+        publishes, and its score grid if ``declared`` has one (consistent with them)."""
 
 
 class DomainIngest(Protocol):
@@ -651,6 +730,29 @@ class ReportSections:
 
     facts: list[tuple[str, Any]]
     sections: list[Any]
+
+
+def season_simulator(domain: Domain) -> SeasonSimulator | None:
+    """The season simulation ``domain`` declares, imported (None when it declares none).
+
+    Raises
+    ------
+    ConfigError
+        If the declaration names no module or attribute.
+    """
+    spec = domain.season_simulation
+    if spec is None:
+        return None
+    from importlib import import_module
+
+    module_name, _, attribute = spec.partition(":")
+    try:
+        found: SeasonSimulator = getattr(import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            f"domain {domain.name}: season_simulation '{spec}' names nothing ({exc})"
+        ) from exc
+    return found
 
 
 def plural(noun: str) -> str:

@@ -190,6 +190,7 @@ class OtherDomain:
     scope_column = "league"
     target_columns = ("result",)
     cli_commands = ()
+    season_simulation = None
 
     def register_tables(self) -> None:
         return None

@@ -86,6 +86,7 @@ class Coins:
     scope_column = "table"
     target_columns = ("heads",)
     cli_commands = ()
+    season_simulation = None
 
     def register_tables(self) -> None:
         return None

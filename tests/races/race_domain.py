@@ -42,6 +42,7 @@ class _Races(RaceEvaluation):
     api_cache = None
     target_columns = ("finish_position", "won", "placed")
     cli_commands = ()
+    season_simulation = None
     seed = 3
 
     def register_tables(self) -> None:

@@ -59,6 +59,7 @@ class ToyDomain:
     scope_column = "group"
     target_columns = ("yes",)
     cli_commands = ()
+    season_simulation = None
 
     def event_starts(self) -> FromClause:
         query = select(toy_events.c.id.label("event_id"), toy_events.c.begins.label("start_at"))

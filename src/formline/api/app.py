@@ -21,7 +21,7 @@ from formline.api.errors import install_error_handlers
 from formline.api.head import HeadAsGet
 from formline.api.hot import HotPath
 from formline.api.metrics import ApiMetrics, ASGIApp, MetricsMiddleware, Receive, Scope, Send
-from formline.api.routes import health, metrics, models
+from formline.api.routes import health, metrics, models, simulations
 from formline.api.warm import warm_snapshot
 from formline.cache.factory import build_cache
 from formline.cache.tiered import TieredCache
@@ -151,7 +151,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     for domain in domains:
         for router in domain_routers(domain):
             app.include_router(router)
-    for module in (health, models, metrics):
+    for module in (health, models, simulations, metrics):
         app.include_router(module.router)
     install_error_handlers(app, settings.api_retry_after_seconds)
     origins = list(settings.cors_origin_list)

@@ -61,8 +61,12 @@ class DomainCache:
         return self.hot_requests is not None and self.build is not None
 
 
-#: The cached kinds of the shared routes (``/models``).
-SHARED_KINDS = (CacheKind("models", "api_cache_ttl_models"),)
+#: The cached kinds of the shared routes (``/models``, ``/simulations``).
+SHARED_KINDS = (
+    CacheKind("models", "api_cache_ttl_models"),
+    # Keyed by the simulation's own id (immutable): the predictions' TTL is long enough.
+    CacheKind("simulations", "api_cache_ttl_predictions"),
+)
 
 
 def load_declared(spec: str, what: str) -> Any:

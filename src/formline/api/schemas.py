@@ -155,3 +155,51 @@ class ModelDetailPublic(ModelPublic):
     hyperparameters: dict[str, Any]
     random_state: int | None
     error: str | None
+
+
+# --- season simulations ------------------------------------------------------------------------
+
+
+class SimulationModelPublic(Public):
+    model_version_id: int
+    information: str = Field(description="The information state of the games it drew.")
+    games: int = Field(description="How many of the games left it drew.")
+
+
+class SimulationTeamPublic(Public):
+    team: str
+    rank: int = Field(description="1 = the best expected points.")
+    expected_points: float
+    p_title: float
+    p_top: float = Field(description="P(finishing in the top places; see the simulation's top).")
+    p_relegation: float | None = Field(
+        description="P(finishing in the relegated places); null when none are counted."
+    )
+    positions: list[float] = Field(description="P(finishing 1st), P(2nd) ... one per team.")
+
+
+class SimulationPublic(Public):
+    """A season simulated as of an instant, as published last for its competition."""
+
+    id: int
+    domain: str
+    competition: str
+    season: str
+    as_of: datetime
+    created_at: datetime
+    published_at: datetime
+    n_sims: int
+    seed: int
+    draws: Literal["score_grids", "outcomes"] = Field(
+        description="What the games left were drawn from: the models' score grids, or outcome "
+        "probabilities (then goal difference does not change)."
+    )
+    top: int
+    relegated: int = Field(description="Bottom places counted as relegated (0: none counted).")
+    points_label: str
+    n_teams: int
+    n_played: int
+    n_remaining: int
+    simplifications: str
+    models: list[SimulationModelPublic]
+    teams: list[SimulationTeamPublic]

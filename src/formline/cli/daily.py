@@ -86,13 +86,22 @@ def daily_run(
             help=f"Who started the run, for job_runs: {', '.join(TRIGGERS)}.",
         ),
     ] = "manual",
+    simulations: Annotated[
+        int,
+        typer.Option(
+            "--simulations",
+            min=0,
+            max=1_000_000,
+            help="Seasons simulated per competition with a season in progress (0: none).",
+        ),
+    ] = 10_000,
     skip_cleanup: Annotated[
         bool, typer.Option("--skip-cleanup", help="Keep every prediction snapshot this time.")
     ] = False,
     domain: DomainName = None,
 ) -> None:
-    """Ingest updates, build features, train when due, publish predictions, warm the API's
-    Redis, prune old snapshots (job_runs rows)."""
+    """Ingest updates, build features, train when due, publish predictions, simulate the
+    seasons in progress, warm the API's Redis, prune old snapshots (job_runs rows)."""
     from formline.pipeline.daily import DailyConfig, StepOutcome, run_daily
 
     settings = load_settings()
@@ -106,6 +115,7 @@ def daily_run(
         skip_features=skip_features,
         skip_train=skip_train,
         skip_predictions=skip_predictions,
+        simulations=simulations,
         force_train=force_train,
         retrain_days=settings.retrain_days,
         model_types=(

@@ -139,6 +139,9 @@ class MatchesDomain:
     target_columns: tuple[str, ...] = ("home_goals", "away_goals", "outcome")
     # ingest:football-data and predict:match (see formline.cli.app.mount_domain_commands).
     cli_commands: tuple[str, ...] = ("formline.matches.cli:register",)
+    # League tables: the season in progress, its table and rules, games drawn from the score
+    # grid (see formline.matches.seasons).
+    season_simulation: str | None = "formline.matches.seasons:FOOTBALL_SEASONS"
 
     def ingest_demo(
         self,

@@ -1,4 +1,5 @@
-"""The daily pipeline: ingest updates, build features, train when due, publish predictions.
+"""The daily pipeline: ingest updates, build features, train when due, publish predictions,
+simulate the seasons in progress.
 
 Each step is a plain function with serialisable arguments (so a task queue can run it) and
 writes a ``job_runs`` row. A failed step stops the run and records why; the prediction step
@@ -38,6 +39,9 @@ class DailyConfig:
     skip_features: bool = False
     skip_train: bool = False
     skip_predictions: bool = False
+    #: Seasons simulated per competition with a season in progress, after predicting (0: the
+    #: step is skipped).
+    simulations: int = 10_000
     force_train: bool = False
     retrain_days: int = 7
     #: The model types to train (empty: the domain's default type, its first declared).
@@ -217,6 +221,37 @@ def step_predictions(store: Store, config: DailyConfig) -> StepOutcome:
     )
 
 
+def step_simulations(store: Store, config: DailyConfig) -> StepOutcome:
+    """Simulate every season in progress from the champions deployed as of the run's instant
+    and publish each (see :func:`formline.pipeline.simulate.simulate_in_progress`); skipped,
+    with the reason, when the domain keeps no league tables or no season is in progress."""
+    from formline.domain import season_simulator
+    from formline.pipeline.simulate import simulate_in_progress
+
+    domain = resolve_domain(config.domain)
+    if config.simulations < 1:
+        return StepOutcome("simulations", "skipped", detail="no simulations configured")
+    if season_simulator(domain) is None:
+        return StepOutcome(
+            "simulations", "skipped", detail=f"domain {domain.name} keeps no league tables"
+        )
+    results, refused = simulate_in_progress(
+        store, config.as_of, n_sims=config.simulations, domain=domain
+    )
+    parts = [
+        f"{r.competition} {r.season}: simulation {r.simulation_id} "
+        f"({'new' if r.created else 'unchanged'}{'' if r.published else ', not published'})"
+        for r in results
+    ]
+    parts += [f"{competition} not simulated: {why}" for competition, why in refused.items()]
+    if not results:
+        why = "; ".join(parts) or f"no season in progress at {config.as_of:%Y-%m-%d %H:%M}"
+        return StepOutcome("simulations", "skipped", rows=0, detail=why)
+    return StepOutcome(
+        "simulations", "succeeded", rows=len(results), detail="; ".join(parts), result=results
+    )
+
+
 def step_warm_cache(store: Store, config: DailyConfig) -> StepOutcome:
     """Warm the API's Redis with the new snapshot's hot responses.
 
@@ -289,6 +324,7 @@ def run_daily(
             lambda: step_train(store, config, model_dir, job_ids.get("train")),
         ),
         ("predictions", config.skip_predictions, lambda: step_predictions(store, config)),
+        ("simulations", config.skip_predictions, lambda: step_simulations(store, config)),
         ("warm_cache", config.skip_predictions, lambda: step_warm_cache(store, config)),
         ("cleanup", False, lambda: step_cleanup(store, config)),
     ]

@@ -92,6 +92,8 @@ class RacesDomain(RaceEvaluation):
         "formline.races.dataset_cli:register",
         "formline.races.views_cli:register",
     )
+    # Races make no league table: no season simulation.
+    season_simulation: str | None = None
 
     def __repr__(self) -> str:
         return "RacesDomain()"

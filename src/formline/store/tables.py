@@ -271,6 +271,81 @@ publications = Table(
     Column("published_at", UTCDateTime(), nullable=False),
 )
 
+# Season simulations (revision 0011): one immutable snapshot per simulated season as of an
+# instant (its models, draws and seed: the same inputs give the same snapshot), one row per team,
+# and a pointer per competition to the latest published one, moved with the rows in one
+# transaction (see formline.store.simulations).
+simulation_snapshots = Table(
+    "simulation_snapshots",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("domain", String(32), nullable=False),
+    Column("competition", String(64), nullable=False),
+    Column("season", String(16), nullable=False),
+    Column("as_of", UTCDateTime(), nullable=False),
+    # The models behind the forecasts, ids sorted and comma-separated ("3,7").
+    Column("models_key", String(200), nullable=False),
+    # Per model: its id, information state and how many games it drew.
+    Column("models", Json, nullable=False),
+    Column("n_sims", Integer, nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    # What the games were drawn from: score grids or outcome probabilities.
+    Column("draws", String(16), nullable=False),
+    Column("top", Integer, nullable=False),
+    # The bottom places counted as relegated; 0 when the league's relegation is not known.
+    Column("relegated", Integer, nullable=False),
+    Column("points_label", String(32), nullable=False),
+    Column("n_teams", Integer, nullable=False),
+    Column("n_played", Integer, nullable=False),
+    Column("n_remaining", Integer, nullable=False),
+    Column("simplifications", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint("n_sims > 0", name="n_sims_positive"),
+    CheckConstraint("draws IN ('score_grids', 'outcomes')", name="draws"),
+    CheckConstraint("relegated >= 0 AND top > 0", name="places"),
+    UniqueConstraint(
+        "domain",
+        "competition",
+        "season",
+        "as_of",
+        "models_key",
+        "n_sims",
+        "seed",
+        "top",
+        "relegated",
+        name="uq_simulation_snapshots_natural_key",
+    ),
+)
+
+simulation_teams = Table(
+    "simulation_teams",
+    metadata,
+    Column("simulation_id", Id, ForeignKey("simulation_snapshots.id"), primary_key=True),
+    Column("team", String(200), primary_key=True),
+    # 1 = the best expected points (ties by name).
+    Column("rank", Integer, nullable=False),
+    Column("expected_points", Float, nullable=False),
+    Column("p_title", Float, nullable=False),
+    Column("p_top", Float, nullable=False),
+    # NULL when the snapshot counts no relegation.
+    Column("p_relegation", Float),
+    # P(finishing 1st), P(2nd) ... one per team of the table.
+    Column("positions", Json, nullable=False),
+    CheckConstraint("p_title BETWEEN 0 AND 1 AND p_top BETWEEN 0 AND 1", name="probabilities"),
+    CheckConstraint(
+        "p_relegation IS NULL OR p_relegation BETWEEN 0 AND 1", name="p_relegation_range"
+    ),
+)
+
+simulation_publications = Table(
+    "simulation_publications",
+    metadata,
+    Column("domain", String(32), primary_key=True),
+    Column("competition", String(64), primary_key=True),
+    Column("simulation_id", Id, ForeignKey("simulation_snapshots.id"), nullable=False),
+    Column("published_at", UTCDateTime(), nullable=False),
+)
+
 job_runs = Table(
     "job_runs",
     metadata,

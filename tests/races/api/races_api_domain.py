@@ -39,6 +39,7 @@ class ApiOnlyRaces:
     api_cache: str | None = RACES_API_CACHE
     target_columns = ("finish_position",)
     cli_commands = ("formline.races.views_cli:register",)
+    season_simulation = None
 
     def register_tables(self) -> None:
         import formline.races.tables  # noqa: F401
