@@ -3,8 +3,8 @@ team (expected points, P(title), P(top), P(relegation), the distribution of fina
 and a publication pointer per (domain, competition) (issue 14 §4; see
 formline.store.simulations).
 
-Revision ID: 0011_simulation_snapshots
-Revises: 0010_us_sports_matches
+Revision ID: 0012_simulation_snapshots
+Revises: 0011_backfill_partitions
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0011_simulation_snapshots"
-down_revision = "0010_us_sports_matches"
+revision = "0012_simulation_snapshots"
+down_revision = "0011_backfill_partitions"
 branch_labels = None
 depends_on = None
 
