@@ -153,9 +153,22 @@ class Settings(BaseSettings):
     )
     celery_task_retry_backoff_max: float = Field(
         default=300.0,
-        ge=1.0,
+        gt=0.0,
         le=86_400.0,
-        description="Seconds at most between two retries (the backoff doubles from 1 second).",
+        description="Seconds at most between two retries.",
+    )
+    celery_task_retry_backoff: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=3600.0,
+        description="Seconds before the first retry; each further retry waits twice as long.",
+    )
+    celery_task_default_queue: str = Field(
+        default="formline",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_.:\-]+$",
+        description="The queue formline's tasks are sent to and `formline worker` consumes.",
     )
     celery_wait_seconds: float = Field(
         default=3600.0,

@@ -23,7 +23,12 @@ def _delivery(store: Store) -> int:
 
 def _claim(store: Store, key: str, job: int) -> object:
     return claim(
-        store, key=key, step="predict_partition", domain="d", partition="P1", as_of=AS_OF,
+        store,
+        key=key,
+        step="predict_partition",
+        domain="d",
+        partition="P1",
+        as_of=AS_OF,
         job_run_id=job,
     )
 

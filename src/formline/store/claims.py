@@ -120,9 +120,7 @@ def claim(
             .join(job_runs, job_runs.c.id == task_claims.c.job_run_id)
             .where(task_claims.c.key == key)
         ).one()
-    held = row.status == "succeeded" or (
-        row.status == "running" and row.holder_status == "running"
-    )
+    held = row.status == "succeeded" or (row.status == "running" and row.holder_status == "running")
     if not held:
         # The holder failed or died: hand the claim over, if no other delivery did first.
         with store.begin("taking over a task claim") as conn:
