@@ -37,6 +37,9 @@ def running_worker(settings: Settings, concurrency: int = 2) -> Iterator[Any]:
     from formline.jobs.app import make_celery
 
     app = make_celery(settings)
+    # Without AMQP heartbeats the worker's loop wakes at once to stop (with them, a RabbitMQ
+    # worker thread takes 10 s to exit); production keeps Celery's default heartbeat.
+    app.conf.broker_heartbeat = 0
     try:
         with start_worker(
             app,
