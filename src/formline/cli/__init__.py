@@ -4,10 +4,10 @@ console script."""
 
 from __future__ import annotations
 
-from formline.cli import daily, data, jobs, models, predictions, serve
+from formline.cli import daily, data, jobs, models, predictions, serve, worker
 from formline.cli.app import app, main, mount_domain_commands
 
 # After the shared commands, so that a domain's commands join their groups (ingest:, predict:).
 mount_domain_commands()
 
-__all__ = ["app", "daily", "data", "jobs", "main", "models", "predictions", "serve"]
+__all__ = ["app", "daily", "data", "jobs", "main", "models", "predictions", "serve", "worker"]
