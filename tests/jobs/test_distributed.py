@@ -78,13 +78,14 @@ def _run(url: str, tmp_path: Path, app: Any | None, run_id: str) -> Any:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("broker", ["redis_broker", "rabbitmq_broker"])
 def test_distributed_publishes_the_one_process_snapshot_bit_for_bit(
-    world: Callable[[str], str], redis_broker: str, tmp_path: Path
+    broker: str, request: pytest.FixtureRequest, world: Callable[[str], str], tmp_path: Path
 ) -> None:
     single, single_published, _ = _run(world("single"), tmp_path, None, "single-run")
     assert single.succeeded
     url = world("distributed")
-    with running_worker(celery_settings(url, redis_broker)) as app:
+    with running_worker(celery_settings(url, request.getfixturevalue(broker))) as app:
         result, published, partitions = _run(url, tmp_path, app, "distributed-run")
         assert result.succeeded
         # Bit for bit: the floats compare equal, drivers and all.
@@ -143,7 +144,7 @@ def test_a_failed_partition_publishes_nothing_and_says_which(
         unregister_domain("matches")
     message = str(raised.value)
     assert message.startswith("1 of 3 partitions of matches failed, nothing published: DEMO2:")
-    assert "home_goals: 'x' is not a number" in message
+    assert "DEMO2: DataError: demo2.csv:7: home_goals: 'x' is not a number" in message
     # Bad data is never retried: one delivery of DEMO2, failed with the reason.
     assert rows["DEMO2"]["status"] == "failed" and "not a number" in rows["DEMO2"]["error"]
     assert (rows["DEMO1"]["status"], rows["DEMO3"]["status"]) == ("succeeded", "succeeded")
