@@ -252,7 +252,8 @@ def main() -> None:
         "(each distributed snapshot is the one-process snapshot, value for value) but at this "
         "size the frame load each partition repeats outweighs the predictions it splits, so "
         "the distributed step is slower than one process, and a second worker on 2 shared "
-        "cores may or may not help from one run of this script to the next; distributing pays "
+        "cores may or may not help from one run of this script to the next (each worker's "
+        "DuckDB already computes the frame on both cores); distributing pays "
         "only when predicting outweighs loading the frame (or once a partition loads only its "
         "own events, which this step does not do yet)."
     )
