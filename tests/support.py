@@ -145,3 +145,30 @@ def unimplemented_methods(cls: type) -> type:
         unimplemented.__name__ = name
         setattr(cls, name, unimplemented)
     return cls
+
+
+RABBITMQ_URL = os.environ.get("FORMLINE_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def _rabbitmq_available() -> str | None:
+    """None if the test RabbitMQ answers (and lets guest in), else why not."""
+    try:
+        from kombu import Connection
+    except ImportError:
+        return "kombu (the celery extra) is not installed"
+    try:
+        with Connection(RABBITMQ_URL, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return None
+    except Exception as exc:  # any failure means: no server here
+        return f"RabbitMQ at {RABBITMQ_URL} is not reachable ({type(exc).__name__})"
+
+
+def require_rabbitmq() -> str:
+    """The test RabbitMQ URL; skip (locally) or fail (under CI=true) when it is missing."""
+    problem = _rabbitmq_available()
+    if problem is not None:
+        if IN_CI:
+            pytest.fail(f"CI=true but {problem}")
+        pytest.skip(problem)
+    return RABBITMQ_URL

@@ -108,6 +108,11 @@ class CacheError(FormlineError):
     """The cache backend failed."""
 
 
+class TaskError(FormlineError):
+    """A distributed task failed, or did not finish in time: a runtime failure (exit code 1)
+    that names the partitions and why."""
+
+
 class InvalidParameterError(ConfigError, ValueError):
     """An argument outside its valid range (for example a Kelly multiplier above 1): bad input,
     exit code 2; also a :class:`ValueError`, as callers of the pure core expect."""

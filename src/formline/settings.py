@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from formline.errors import ConfigError
@@ -152,6 +152,96 @@ class Settings(BaseSettings):
     def resolved_http_cache_dir(self) -> Path:
         """Where HTTP responses are cached."""
         return self.http_cache_dir or self.formline_home / "http-cache"
+
+    # --- Celery workers (`formline worker`, `daily:run --distributed`) ---------------------------
+    celery_broker_url: str | None = Field(
+        default=None,
+        description="The Celery broker: redis://HOST:6379/N or amqp://USER:PASSWORD@HOST:5672//.",
+    )
+    celery_result_backend: str | None = Field(
+        default=None,
+        description="Where task results are kept (redis://...); default: the broker's Redis, "
+        "or rpc:// (replies over the broker) with an amqp:// broker.",
+    )
+    celery_task_soft_time_limit: float = Field(
+        default=1800.0,
+        gt=0.0,
+        le=86_400.0,
+        description="Seconds a task may run before it is asked to stop (SoftTimeLimitExceeded).",
+    )
+    celery_task_time_limit: float = Field(
+        default=2100.0,
+        gt=0.0,
+        le=86_400.0,
+        description="Seconds after which a task's worker process is killed (above the soft one).",
+    )
+    celery_worker_max_tasks_per_child: int = Field(
+        default=100,
+        ge=1,
+        description="Tasks a worker process runs before it is replaced (bounds leaked memory).",
+    )
+    celery_worker_prefetch_multiplier: int = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description="Tasks a worker process reserves ahead; 1 suits long tasks with acks_late.",
+    )
+    celery_task_max_retries: int = Field(
+        default=5,
+        ge=0,
+        le=100,
+        description="Retries of a task that met an unavailable store, cache or broker.",
+    )
+    celery_task_retry_backoff_max: float = Field(
+        default=300.0,
+        gt=0.0,
+        le=86_400.0,
+        description="Seconds at most between two retries.",
+    )
+    celery_task_retry_backoff: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=3600.0,
+        description="Seconds before the first retry; each further retry waits twice as long.",
+    )
+    celery_task_default_queue: str = Field(
+        default="formline",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_.:\-]+$",
+        description="The queue formline's tasks are sent to and `formline worker` consumes.",
+    )
+    celery_wait_seconds: float = Field(
+        default=3600.0,
+        gt=0.0,
+        le=86_400.0,
+        description="Seconds `daily:run --distributed` waits for its partitions before failing.",
+    )
+
+    @field_validator("celery_broker_url")
+    @classmethod
+    def _valid_broker_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("redis://", "rediss://", "amqp://", "amqps://")):
+            raise ValueError("CELERY_BROKER_URL must start with redis://, rediss://, amqp://")
+        return value
+
+    @field_validator("celery_result_backend")
+    @classmethod
+    def _non_empty_backend(cls, value: str | None) -> str | None:
+        return None if value is None or not value.strip() else value
+
+    @field_validator("celery_task_time_limit")
+    @classmethod
+    def _hard_above_soft(cls, value: float, info: ValidationInfo) -> float:
+        soft = info.data.get("celery_task_soft_time_limit")
+        if soft is not None and value <= soft:
+            raise ValueError(
+                f"CELERY_TASK_TIME_LIMIT ({value:g}) must exceed "
+                f"CELERY_TASK_SOFT_TIME_LIMIT ({soft:g})"
+            )
+        return value
 
     # --- the read API (`formline serve`) and its cache -------------------------------------------
     api_cache_enabled: bool = Field(

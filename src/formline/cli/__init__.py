@@ -4,7 +4,7 @@ console script."""
 
 from __future__ import annotations
 
-from formline.cli import daily, data, jobs, models, predictions, serve, simulations
+from formline.cli import daily, data, jobs, models, predictions, serve, simulations, worker
 from formline.cli.app import app, main, mount_domain_commands
 
 # After the shared commands, so that a domain's commands join their groups (ingest:, predict:).
@@ -20,4 +20,5 @@ __all__ = [
     "predictions",
     "serve",
     "simulations",
+    "worker",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 import typer
@@ -98,6 +99,14 @@ def daily_run(
     skip_cleanup: Annotated[
         bool, typer.Option("--skip-cleanup", help="Keep every prediction snapshot this time.")
     ] = False,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            "--distributed",
+            help="Predict each partition (competition) on the Celery workers "
+            "(CELERY_BROKER_URL); publish once, when every partition succeeded.",
+        ),
+    ] = False,
     domain: DomainName = None,
 ) -> None:
     """Ingest updates, build features, train when due, publish predictions, simulate the
@@ -136,10 +145,19 @@ def daily_run(
         )
         console.print(f"{mark} {outcome.step}: {outcome.status} {outcome.detail}", highlight=False)
 
+    run = current_run()
+    run_id = run.run_id if run else str(uuid.uuid4())
+    predict = None
+    if distributed:
+        from formline.jobs.app import make_celery
+        from formline.jobs.distributed import distributed_predictions
+
+        predict = distributed_predictions(
+            make_celery(settings), run_id=run_id, wait_seconds=settings.celery_wait_seconds
+        )
     with console.status("daily run"):
-        run = current_run()
         result = run_daily(
-            store, config, model_dir(settings), on_step=show, run_id=run.run_id if run else None
+            store, config, model_dir(settings), on_step=show, run_id=run_id, predict=predict
         )
     trained = next((s.result for s in result.steps if s.step == "train" and s.result), None)
     if trained:

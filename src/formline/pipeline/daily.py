@@ -306,8 +306,12 @@ def run_daily(
     model_dir: Path,
     on_step: Callable[[StepOutcome], None] | None = None,
     run_id: str | None = None,
+    predict: Callable[[Store, DailyConfig], StepOutcome] | None = None,
 ) -> DailyResult:
     """Run every step not skipped, in order, stopping at the first failure.
+
+    ``predict`` replaces the prediction step (default :func:`step_predictions`): a task queue's
+    version predicts the partitions on its workers and publishes them together (formline.jobs).
 
     Each step's ``job_runs`` row records its outcome and detail (a skipped step's reason
     included); a step interrupted (Ctrl-C, SIGTERM) is recorded ``aborted``. ``run_id`` groups
@@ -315,6 +319,7 @@ def run_daily(
     """
     run = DailyResult(run_id=run_id or str(uuid.uuid4()))
     job_ids: dict[str, int] = {}
+    predict_step = predict or step_predictions
     steps: list[tuple[str, bool, Callable[[], StepOutcome]]] = [
         ("ingest", config.skip_ingest, lambda: step_ingest(store, config)),
         ("features", config.skip_features, lambda: step_features(store, config)),
@@ -323,7 +328,7 @@ def run_daily(
             config.skip_train,
             lambda: step_train(store, config, model_dir, job_ids.get("train")),
         ),
-        ("predictions", config.skip_predictions, lambda: step_predictions(store, config)),
+        ("predictions", config.skip_predictions, lambda: predict_step(store, config)),
         ("simulations", config.skip_predictions, lambda: step_simulations(store, config)),
         ("warm_cache", config.skip_predictions, lambda: step_warm_cache(store, config)),
         ("cleanup", False, lambda: step_cleanup(store, config)),

@@ -64,6 +64,16 @@ def upcoming(
     return frame[window & playable].reset_index(drop=True)
 
 
+def upcoming_scopes(
+    store: Store, as_of: datetime, horizon_days: int, domain: Domain | str | None = None
+) -> list[str]:
+    """The partitions of a prediction run: each scope (the domain's ``scope_column``, a
+    competition) with an event in ``(as_of, as_of + horizon]``, sorted."""
+    resolved = resolve_domain(domain)
+    rows = upcoming(resolved.load_frame(store, as_of).frame, as_of, horizon_days, resolved)
+    return sorted({str(v) for v in rows[resolved.scope_column].dropna()})
+
+
 def assign_champions(
     rows: pd.DataFrame, slots: list[Slot], domain: Domain | str | None = None
 ) -> tuple[dict[Slot, np.ndarray], dict[str, int]]:
@@ -115,6 +125,7 @@ def run_predictions(
     horizon_days: int,
     publish: bool = True,
     domain: Domain | str | None = None,
+    scope: str | None = None,
 ) -> PredictResult:
     """Predict every upcoming event with the champions deployed as of ``as_of``; publish one
     snapshot.
@@ -125,6 +136,10 @@ def run_predictions(
     information state. Re-running with the same ``as_of`` and champions publishes nothing new
     (the snapshot is immutable); replaying a past ``as_of`` uses the champions deployed as of
     then and the features known then, so it reproduces what was published then.
+
+    ``scope`` (a value of the domain's ``scope_column``, a competition) predicts only that
+    partition's events, each exactly as a run over every event predicts it: a distributed run
+    predicts the partitions apart and publishes them together (see formline.jobs).
 
     Raises
     ------
@@ -145,6 +160,9 @@ def run_predictions(
             )
     event_frame = domain.load_frame(store, as_of)
     rows = upcoming(event_frame.frame, as_of, horizon_days, domain)
+    if scope is not None:
+        in_scope = rows[domain.scope_column].astype(str) == scope
+        rows = rows[in_scope.to_numpy()].reset_index(drop=True)
     chosen, unassigned = assign_champions(rows, list(champions), domain)
     pieces = []
     for slot, positions in chosen.items():

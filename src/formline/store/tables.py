@@ -97,7 +97,9 @@ MODEL_STATUSES = ("training", "completed", "failed", "deployed", "archived")
 #: The whole of a domain: a model whose scope is this predicts every competition.
 ALL_SCOPE = "*"
 PROMOTION_ACTIONS = ("deploy", "rollback", "archive", "reject")
-JOB_STATUSES = ("running", "succeeded", "failed", "skipped", "aborted")
+JOB_STATUSES = ("running", "succeeded", "failed", "skipped", "aborted", "duplicate")
+#: A task claim's states (see formline.store.claims).
+CLAIM_STATUSES = ("running", "succeeded", "failed")
 JOB_TRIGGERS = ("manual", "cron", "api")
 
 
@@ -271,7 +273,7 @@ publications = Table(
     Column("published_at", UTCDateTime(), nullable=False),
 )
 
-# Season simulations (revision 0011): one immutable snapshot per simulated season as of an
+# Season simulations (revision 0012): one immutable snapshot per simulated season as of an
 # instant (its models, draws and seed: the same inputs give the same snapshot), one row per team,
 # and a pointer per competition to the latest published one, moved with the rows in one
 # transaction (see formline.store.simulations).
@@ -392,4 +394,26 @@ backfill_partitions = Table(
     Column("error", Text),
     Column("updated_at", UTCDateTime(), nullable=False),
     CheckConstraint(_one_of("status", BACKFILL_STATUSES), name="status"),
+)
+
+# Revision 0013: one row per distributed step and partition (see formline.store.claims). Its
+# primary key is what makes a second delivery of the same step a duplicate: the insert that
+# claims it does nothing when the key is taken.
+task_claims = Table(
+    "task_claims",
+    metadata,
+    # step|domain|partition|as_of|options hash, readable.
+    Column("key", String(255), primary_key=True),
+    Column("step", String(64), nullable=False),
+    Column("domain", String(32), nullable=False),
+    Column("partition", String(128), nullable=False),
+    Column("as_of", UTCDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),
+    # The job run that holds the claim: the delivery that runs (or ran) the step.
+    Column("job_run_id", Id, ForeignKey("job_runs.id"), nullable=False),
+    Column("result", Json),
+    Column("error", Text),
+    Column("claimed_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    CheckConstraint(_one_of("status", CLAIM_STATUSES), name="status"),
 )
