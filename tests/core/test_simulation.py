@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from formline.core.simulation import PointsRule, simulate_season
+from formline.core.simulation import PointsRule, SeasonSimulation, simulate_season
 
 TEAMS = ["A", "B", "C", "D"]
 HOME = np.array([h for h in range(4) for a in range(4) if h != a])
@@ -98,6 +98,18 @@ def test_summary_rows_are_distributions_over_positions() -> None:
     assert list(summary.columns[:5]) == ["team", "expected_wins", "p_title", "p_top2",
                                          "p_relegation"]  # fmt: skip
     assert summary["expected_wins"].is_monotonic_decreasing
+
+
+def test_places_are_counted_so_a_certain_top_four_is_exactly_one() -> None:
+    # A's places over 10 seasons: 1st twice, 2nd 4 times, 3rd 3 times, 4th once. As floats,
+    # 0.2 + 0.4 + 0.3 + 0.1 is 1.0000000000000002, which a store's range check refuses.
+    first = [1, 1, 2, 2, 2, 2, 3, 3, 3, 4]
+    positions = np.array([[a, *[p for p in range(1, 6) if p != a]] for a in first])
+    simulation = SeasonSimulation(["A", "B", "C", "D", "E"], np.zeros((10, 5)), positions)
+    summary = simulation.summary(top=4, relegated=1).set_index("team")
+    assert summary.loc["A", "p_top4"] == 1.0 and summary.loc["A", "p_relegation"] == 0.0
+    assert summary.loc["E", "p_relegation"] == 1.0
+    assert (summary[["p_title", "p_top4", "p_relegation"]].to_numpy() <= 1.0).all()
 
 
 @pytest.mark.parametrize(

@@ -61,13 +61,17 @@ class SeasonSimulation:
         """How many seasons were simulated."""
         return int(self.points.shape[0])
 
-    def position_probabilities(self) -> FloatArray:
-        """``P(team finishes k-th)``, shape ``(n_teams, n_teams)``; each row sums to 1."""
+    def position_counts(self) -> IntArray:
+        """How many simulations put each team k-th, shape ``(n_teams, n_teams)``."""
         n_teams = len(self.teams)
-        counts = np.zeros((n_teams, n_teams))
+        counts = np.zeros((n_teams, n_teams), dtype=np.int64)
         for team in range(n_teams):
             counts[team] = np.bincount(self.positions[:, team] - 1, minlength=n_teams)
-        out: FloatArray = counts / self.n_sims
+        return counts
+
+    def position_probabilities(self) -> FloatArray:
+        """``P(team finishes k-th)``, shape ``(n_teams, n_teams)``; each row sums to 1."""
+        out: FloatArray = self.position_counts() / self.n_sims
         return out
 
     def summary(
@@ -79,12 +83,14 @@ class SeasonSimulation:
         n_teams = len(self.teams)
         if not 0 < top <= n_teams or not 0 <= relegated < n_teams:
             raise ValueError(f"top must be in 1..{n_teams} and relegated in 0..{n_teams - 1}")
-        probabilities = self.position_probabilities()
+        # Places are summed as counts, then divided: a sum of rounded shares can pass 1.
+        counts = self.position_counts()
+        probabilities = counts / self.n_sims
         frame = pd.DataFrame({"team": self.teams, points_label: self.points.mean(axis=0)})
         frame["p_title"] = probabilities[:, 0]
-        frame[f"p_top{top}"] = probabilities[:, :top].sum(axis=1)
+        frame[f"p_top{top}"] = counts[:, :top].sum(axis=1) / self.n_sims
         if relegated:
-            frame["p_relegation"] = probabilities[:, n_teams - relegated :].sum(axis=1)
+            frame["p_relegation"] = counts[:, n_teams - relegated :].sum(axis=1) / self.n_sims
         positions = pd.DataFrame(
             probabilities, columns=[f"p_pos_{k}" for k in range(1, n_teams + 1)]
         )
