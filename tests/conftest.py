@@ -119,7 +119,13 @@ class _MigratedStores:
                 emptied = [t for t in _tables(conn, schema) if t != VERSION_TABLE]
                 if emptied:
                     names = ", ".join(f'{schema}."{t}"' for t in emptied)
-                    conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+                    # The promotion ledger's append-only trigger refuses TRUNCATE (as it
+                    # should, for the application); the replica role skips user triggers.
+                    conn.execute("SET session_replication_role = replica")
+                    try:
+                        conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+                    finally:
+                        conn.execute("SET session_replication_role = DEFAULT")
                 if _fingerprint(conn, schema) == self._fingerprint:
                     self._free.append(schema)
                     return
