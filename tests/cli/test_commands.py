@@ -1,7 +1,8 @@
 """The command line end to end, as a user runs it: exit codes, one-line errors, outputs.
 
-``run`` starts ``python -m formline`` (the usage errors here, ``db:migrate`` and the store
-errors are those processes); the longer flows run in process (``in_process.invoke``)."""
+``run`` starts ``python -m formline`` (a usage error and a bad path per verb, ``db:migrate`` and
+the store errors are those processes); the longer flows, and a second usage error or bad path of
+a verb, run in process (``in_process.invoke``)."""
 
 from __future__ import annotations
 
@@ -57,8 +58,9 @@ def test_a_bad_as_of_is_a_usage_error_in_one_line(tmp_path: Path) -> None:
 
 
 def test_an_unknown_option_is_a_usage_error(tmp_path: Path) -> None:
-    result = run("features:build", "--as-off", "2024-01-01", home=tmp_path)
-    assert result.returncode == 2
+    # In process: the bad --as-of above is features:build's usage error as a process.
+    result = invoke(tmp_path, "features:build", "--as-off", "2024-01-01")
+    assert result.exit_code == 2
     assert "--as-off" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -73,8 +75,9 @@ def test_a_file_that_is_not_football_data_exits_2_naming_it(tmp_path: Path) -> N
 
 
 def test_a_missing_path_exits_2(tmp_path: Path) -> None:
-    result = run("ingest:football-data", str(tmp_path / "nowhere"), home=tmp_path)
-    assert result.returncode == 2
+    # In process: the file that is not football-data above is the verb's error as a process.
+    result = invoke(tmp_path, "ingest:football-data", str(tmp_path / "nowhere"))
+    assert result.exit_code == 2
     assert "nowhere" in result.stderr
 
 

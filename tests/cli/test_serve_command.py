@@ -23,6 +23,7 @@ from support import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "api"))
 from api_world import build_world
+from in_process import invoke
 
 
 @pytest.fixture(scope="module")
@@ -155,17 +156,20 @@ def test_the_worker_and_the_api_as_separate_processes(tmp_path: Path) -> None:
         FORMLINE_HOME=str(tmp_path / "home"),
     )
     try:
+        # The data and the champion in process (each verb has its own process run elsewhere in
+        # tests/cli); the worker that publishes and warms Redis, and the API, as processes.
+        database = {"DATABASE_URL": env["DATABASE_URL"]}
         steps = [
             ("ingest:demo", "--now", "2025-11-06", "--leagues", "2", "--teams", "8",
              "--seasons", "3"),
             ("model:train", "--as-of", "2025-11-06", "--model-type", "elo"),
         ]  # fmt: skip
         for step in steps:
-            done = _run(*step, env=env)
-            assert done.returncode == 0, done.stderr
+            done = invoke(tmp_path / "home", *step, env=database)
+            assert done.exit_code == 0, done.stderr
         if "(deployed)" not in done.stdout:  # the Elo model may tie its own reference
             model_id = done.stdout.split("model ", 1)[1].split(":", 1)[0]
-            assert _run("model:promote", model_id, env=env).returncode == 0
+            assert invoke(tmp_path / "home", "model:promote", model_id, env=database).exit_code == 0
         published = _run("predict:run", "--as-of", "2025-11-06", "--horizon", "30", env=env)
         assert published.returncode == 0, published.stderr
         assert "API cache warmed:" in published.stdout

@@ -29,7 +29,7 @@ from formline.store.prediction_reads import LEAD_BUCKETS
 
 NOW = datetime(2025, 11, 6)
 TRAINED_AS_OF = NOW - timedelta(days=110)
-PUBLISH_EVERY = timedelta(days=3)
+PUBLISH_EVERY = timedelta(days=6)
 
 
 def _deploy(store: Store, tmp: Path, model_type: str, use_market: bool) -> dict[str, Any]:

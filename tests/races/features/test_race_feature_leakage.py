@@ -6,6 +6,7 @@ in a race never sees the sibling's result."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 import duckdb
 import numpy as np
@@ -28,6 +29,20 @@ CARD_FEATURES = [
     "weight_field_pct", "official_rating", "rating_vs_field", "rating_field_pct", "horse_age",
     "band_rating_mu", "field_leaders",
 ]  # fmt: skip
+
+
+@cache
+def _world(world: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+    """A small world's frames, its features as of FAR and their non-market columns: built once
+    per world (the builder is a pure function of its frames), handed out as copies."""
+    frames = small_frames(world)
+    features = build(frames, FAR)
+    return frames, features, features[NON_MARKET]
+
+
+def _copied(world: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+    frames, features, non_market = _world(world)
+    return {name: f.copy() for name, f in frames.items()}, features.copy(), non_market.copy()
 
 
 def _race_order(frames: dict[str, pd.DataFrame]) -> list[int]:
@@ -101,11 +116,10 @@ def _rows(features: pd.DataFrame, races: list[int], columns: list[str]) -> pd.Da
 def test_race_r_and_later_races_never_reach_earlier_races_nor_rs_own_features(
     seed: int, where: float, world: int
 ) -> None:
-    frames = small_frames(world)
+    frames, base, _ = _copied(world)  # base: build(frames, FAR)
     order = _race_order(frames)
     r = int(len(order) * where)
     race, before, later = order[r], order[:r], order[r + 1 :]
-    base = build(frames, FAR)
     # Every fact of R and of every later race; the cards of later races too.
     changed = build(perturb(frames, {race, *later}, seed, cards=set(later)), FAR)
     pdt.assert_frame_equal(
@@ -133,7 +147,7 @@ def test_race_r_and_later_races_never_reach_earlier_races_nor_rs_own_features(
 def test_features_as_of_t_ignore_every_fact_observed_at_or_after_t(
     seed: int, where: float, offset_minutes: int
 ) -> None:
-    frames = small_frames(4)
+    frames, _, late_features = _copied(4)  # late_features: build(frames, FAR)[NON_MARKET]
     # Among the races that have a result (the world also has cards still to run), so that
     # results observed after as_of exist for the positive control.
     run = frames["runners"]["runner_id"].isin(frames["runner_results"]["runner_id"])
@@ -161,7 +175,7 @@ def test_features_as_of_t_ignore_every_fact_observed_at_or_after_t(
     pdt.assert_frame_equal(base, build(changed, as_of))
     # Positive control: built later, the rewrite shows.
     assert late.any()
-    assert not build(frames, FAR)[NON_MARKET].equals(build(changed, FAR)[NON_MARKET])
+    assert not late_features.equals(build(changed, FAR)[NON_MARKET])
 
 
 def _sibling_frames() -> dict[str, pd.DataFrame]:
