@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -119,6 +120,29 @@ def assign_champions(
     return chosen, unassigned
 
 
+def current_champions(store: Store, as_of: datetime, domain: Domain) -> dict[Any, Any]:
+    """The champions deployed as of ``as_of`` with their bundles, by slot (see
+    :func:`formline.pipeline.train.load_champions`).
+
+    Raises
+    ------
+    ModelNotFoundError
+        When no model was deployed as of ``as_of``.
+    SchemaMismatchError
+        When a champion was trained on another feature version than this formline computes.
+    """
+    feature_version = domain.feature_set().schema_hash
+    champions = load_champions(store, as_of, domain)
+    for version, bundle in champions.values():
+        if bundle["feature_version"] != feature_version:
+            raise SchemaMismatchError(
+                f"deployed model {version.label} uses feature version "
+                f"{bundle['feature_version']}, this formline computes {feature_version}: "
+                "retrain it"
+            )
+    return champions
+
+
 def run_predictions(
     store: Store,
     as_of: datetime,
@@ -149,15 +173,7 @@ def run_predictions(
         When a champion was trained on another feature version.
     """
     domain = resolve_domain(domain)
-    feature_version = domain.feature_set().schema_hash
-    champions = load_champions(store, as_of, domain)
-    for version, bundle in champions.values():
-        if bundle["feature_version"] != feature_version:
-            raise SchemaMismatchError(
-                f"deployed model {version.label} uses feature version "
-                f"{bundle['feature_version']}, this formline computes {feature_version}: "
-                "retrain it"
-            )
+    champions = current_champions(store, as_of, domain)
     event_frame = domain.load_frame(store, as_of)
     rows = upcoming(event_frame.frame, as_of, horizon_days, domain)
     if scope is not None:
@@ -189,7 +205,7 @@ def run_predictions(
         store,
         as_of=as_of,
         horizon_days=horizon_days,
-        feature_version=feature_version,
+        feature_version=domain.feature_set().schema_hash,
         predictions=domain.prediction_rows(predictions),
         domain=domain.name,
     )

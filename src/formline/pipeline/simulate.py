@@ -30,9 +30,8 @@ from formline.domain import (
     resolve_domain,
     season_simulator,
 )
-from formline.errors import ConfigError, ModelNotFoundError, SchemaMismatchError
-from formline.pipeline.predict import assign_champions
-from formline.pipeline.train import load_champions
+from formline.errors import ConfigError, ModelNotFoundError
+from formline.pipeline.predict import assign_champions, current_champions
 from formline.store import registry
 from formline.store.db import Store
 from formline.store.simulations import SimulationRecord, TeamOdds, publish_simulation
@@ -94,20 +93,6 @@ def _simulator(domain: Domain) -> SeasonSimulator:
     if simulator is None:
         raise ConfigError(f"domain {domain.name} keeps no league tables: it has no simulate:season")
     return simulator
-
-
-def _champions(store: Store, as_of: datetime, domain: Domain) -> dict[Any, Any]:
-    """The champions deployed as of ``as_of``, after refusing one of another feature version."""
-    feature_version = domain.feature_set().schema_hash
-    champions = load_champions(store, as_of, domain)
-    for version, bundle in champions.values():
-        if bundle["feature_version"] != feature_version:
-            raise SchemaMismatchError(
-                f"deployed model {version.label} uses feature version "
-                f"{bundle['feature_version']}, this formline computes {feature_version}: "
-                "retrain it"
-            )
-    return champions
 
 
 def seasons_in_progress(
@@ -343,7 +328,7 @@ def _simulate(
         raise ConfigError(f"--n: {n_sims} simulations; give 1 or more")
     if relegated is not None and relegated < 0:
         raise ConfigError(f"--relegated: {relegated} is negative")
-    champions = _champions(store, as_of, resolved)
+    champions = current_champions(store, as_of, resolved)
     frame = resolved.load_frame(store, as_of).frame
     names = simulator.seasons_in_progress(frame, as_of) if competitions is None else competitions
     seasons = [simulator.season(frame, name, as_of) for name in names]
