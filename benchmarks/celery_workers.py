@@ -142,17 +142,22 @@ def config_at(as_of: datetime) -> DailyConfig:
     return DailyConfig(as_of=as_of, model_types=("elo",), retention_days=None)
 
 
+def timed(step: Any, store: Store, instants: list[datetime]) -> list[float]:
+    """Wall seconds of ``step`` (a prediction step) at each instant; each must succeed."""
+    seconds = []
+    for as_of in instants:
+        start = time.perf_counter()
+        outcome = step(store, config_at(as_of))
+        seconds.append(time.perf_counter() - start)
+        assert outcome.status == "succeeded", outcome
+    return seconds
+
+
 def time_single(url: str, instants: list[datetime]) -> list[float]:
     store = open_store(url)
     try:
         step_predictions(store, config_at(NOW))  # warm: imports, DuckDB, the bundle
-        seconds = []
-        for as_of in instants:
-            start = time.perf_counter()
-            outcome = step_predictions(store, config_at(as_of))
-            seconds.append(time.perf_counter() - start)
-            assert outcome.status == "succeeded", outcome
-        return seconds
+        return timed(step_predictions, store, instants)
     finally:
         store.dispose()
 
@@ -171,13 +176,7 @@ def time_distributed(url: str, n_workers: int, instants: list[datetime]) -> list
         with workers(url, queue, n_workers):
             step = distributed_predictions(app, run_id=str(uuid.uuid4()), wait_seconds=600)
             step(store, config_at(NOW))  # warm each process (one task each at least)
-            seconds = []
-            for as_of in instants:
-                start = time.perf_counter()
-                outcome = step(store, config_at(as_of))
-                seconds.append(time.perf_counter() - start)
-                assert outcome.status == "succeeded", outcome
-        return seconds
+            return timed(step, store, instants)
     finally:
         store.dispose()
         app.close()
